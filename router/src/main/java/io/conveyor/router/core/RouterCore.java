@@ -1,0 +1,464 @@
+package io.conveyor.router.core;
+
+import io.conveyor.etl.v1.AssignmentSet;
+import io.conveyor.etl.v1.Command;
+import io.conveyor.etl.v1.DrainSidecar;
+import io.conveyor.etl.v1.HeartbeatRequest;
+import io.conveyor.etl.v1.HeartbeatResponse;
+import io.conveyor.etl.v1.PipelineAssignment;
+import io.conveyor.etl.v1.RegisterSidecarRequest;
+import io.conveyor.etl.v1.RegisterSidecarResponse;
+import io.conveyor.etl.v1.RevokePipeline;
+import io.conveyor.etl.v1.SidecarState;
+import io.conveyor.router.pipeline.PipelineDefinition;
+import io.conveyor.router.plan.AssignmentPlanner;
+import io.conveyor.router.plan.RoutingPlan;
+import io.conveyor.router.registry.SidecarRecord;
+import io.conveyor.router.registry.SidecarRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The router's state machine: the sidecar registry, the pipelines, the routing plan computed from
+ * them and the assignment set each sidecar holds. No network and no clock of its own; the gRPC
+ * service, the standalone main and the operator drive it.
+ *
+ * <p>Every change re-plans. A sidecar whose assignments changed gets a new {@link AssignmentSet}
+ * version, pushed on its watch stream at once and repeated in heartbeat replies until the sidecar
+ * reports it applied it. State changes happen under one lock; pushes and listener callbacks are
+ * made after it is released, so a slow subscriber never blocks the router.
+ */
+public final class RouterCore {
+
+  private final Clock clock;
+  private final RouterSettings settings;
+  private final String instanceId = UUID.randomUUID().toString();
+
+  private final Object lock = new Object();
+  private final SidecarRegistry registry;
+  private final Map<String, PipelineDefinition> pipelines = new LinkedHashMap<>();
+  private final Map<String, AssignmentSet> assignments = new HashMap<>();
+  private final Map<String, AssignmentSubscriber> watchers = new HashMap<>();
+  private final Map<String, List<Command>> pendingDrains = new HashMap<>();
+  private RoutingPlan plan = RoutingPlan.EMPTY;
+  private long nextVersion;
+
+  private final List<RouterListener> listeners = new CopyOnWriteArrayList<>();
+
+  public RouterCore(Clock clock, RouterSettings settings) {
+    this.clock = clock;
+    this.settings = settings;
+    this.registry = new SidecarRegistry(settings.maxSidecars());
+    // Versions start from the clock so that a restarted router never hands out a version a
+    // sidecar has already seen from its predecessor.
+    this.nextVersion = clock.millis();
+  }
+
+  public void addListener(RouterListener listener) {
+    listeners.add(listener);
+  }
+
+  /** Identifies this router process in registration replies. */
+  public String instanceId() {
+    return instanceId;
+  }
+
+  public RouterSettings settings() {
+    return settings;
+  }
+
+  // ------------------------------------------------------------------ sidecars
+
+  /**
+   * Registers (or re-registers) a sidecar and returns its assignments.
+   *
+   * @throws IllegalArgumentException when the request lacks the sidecar id or endpoint
+   * @throws SidecarRegistry.RegistryFullException when the router tracks its maximum
+   */
+  public RegisterSidecarResponse register(RegisterSidecarRequest request) {
+    String id = request.getIdentity().getSidecarId();
+    if (id.isBlank()) {
+      throw new IllegalArgumentException("identity.sidecar_id is required");
+    }
+    if (request.getDataPlaneEndpoint().isBlank()) {
+      throw new IllegalArgumentException("data_plane_endpoint is required (host:port)");
+    }
+    Duration interval = settings.heartbeatInterval(request.getHeartbeatIntervalSeconds());
+    Instant now = clock.instant();
+    SidecarRecord record =
+        new SidecarRecord(
+            id,
+            orDefault(request.getIdentity().getNamespace(), "default"),
+            request.getIdentity().getPodName(),
+            request.getIdentity().getPodUid(),
+            request.getIdentity().getPodIp(),
+            request.getDataPlaneEndpoint(),
+            request.getSidecarVersion(),
+            request.getState() == SidecarState.SIDECAR_STATE_UNSPECIFIED
+                ? SidecarState.SIDECAR_STATE_SERVING
+                : request.getState(),
+            request.getServicesList(),
+            interval,
+            now,
+            now,
+            io.conveyor.etl.v1.SidecarLoad.getDefaultInstance());
+    Effects effects = new Effects();
+    AssignmentSet set;
+    synchronized (lock) {
+      for (String replaced : registry.register(record)) {
+        forget(replaced, effects, "replaced by sidecar " + id + " of the same pod");
+      }
+      effects.sidecarChanged.add(id);
+      replan(effects);
+      set = assignments.get(id);
+    }
+    effects.deliver();
+    return RegisterSidecarResponse.newBuilder()
+        .setAssignments(set)
+        .setHeartbeatIntervalSeconds((int) interval.toSeconds())
+        .setRouterInstanceId(instanceId)
+        .build();
+  }
+
+  /**
+   * Records a heartbeat and returns the commands for the sidecar.
+   *
+   * @throws UnknownSidecarException when the sidecar is not registered (router restarted, or the
+   *     sidecar expired)
+   */
+  public HeartbeatResponse heartbeat(HeartbeatRequest request) {
+    Effects effects = new Effects();
+    HeartbeatResponse.Builder response = HeartbeatResponse.newBuilder();
+    synchronized (lock) {
+      SidecarRecord before =
+          registry
+              .get(request.getSidecarId())
+              .orElseThrow(() -> new UnknownSidecarException(request.getSidecarId()));
+      SidecarRecord after =
+          before.withHeartbeat(
+              clock.instant(),
+              request.getState() == SidecarState.SIDECAR_STATE_UNSPECIFIED
+                  ? before.state()
+                  : request.getState(),
+              request.getServicesList(),
+              request.getLoad());
+      registry.update(after);
+      if (after.differsMeaningfullyFrom(before)) {
+        effects.sidecarChanged.add(after.sidecarId());
+        replan(effects);
+      }
+      response.addAllCommands(takePendingDrains(after.sidecarId()));
+      AssignmentSet set = assignments.get(after.sidecarId());
+      if (set.getVersion() != request.getAssignmentVersion()) {
+        response.addCommands(Command.newBuilder().setAssign(set));
+      }
+      response.setHeartbeatIntervalSeconds((int) after.heartbeatInterval().toSeconds());
+      // The watch stream may also carry what this reply carries; versions make repeats harmless.
+      effects.pushes.remove(after.sidecarId());
+    }
+    effects.deliver();
+    return response.build();
+  }
+
+  /**
+   * Subscribes to a sidecar's commands. A newer watch replaces an older one. When the sidecar's
+   * applied version is behind, its current set is sent at once.
+   *
+   * @return a handle that unsubscribes this subscriber (and only it)
+   * @throws UnknownSidecarException when the sidecar is not registered
+   */
+  public Runnable watch(String sidecarId, long knownVersion, AssignmentSubscriber subscriber) {
+    AssignmentSubscriber previous;
+    List<Command> initial = new ArrayList<>();
+    synchronized (lock) {
+      if (registry.get(sidecarId).isEmpty()) {
+        throw new UnknownSidecarException(sidecarId);
+      }
+      previous = watchers.put(sidecarId, subscriber);
+      initial.addAll(takePendingDrains(sidecarId));
+      AssignmentSet set = assignments.get(sidecarId);
+      if (set.getVersion() != knownVersion) {
+        initial.add(Command.newBuilder().setAssign(set).build());
+      }
+    }
+    if (previous != null && previous != subscriber) {
+      previous.close("replaced by a newer watch of the same sidecar");
+    }
+    if (!initial.isEmpty()) {
+      subscriber.send(initial);
+    }
+    return () -> {
+      synchronized (lock) {
+        watchers.remove(sidecarId, subscriber);
+      }
+    };
+  }
+
+  /** Removes a sidecar that is leaving. Unknown ids are ignored (deregistering is idempotent). */
+  public boolean deregister(String sidecarId) {
+    Effects effects = new Effects();
+    boolean known;
+    synchronized (lock) {
+      known = registry.remove(sidecarId).isPresent();
+      if (known) {
+        forget(sidecarId, effects, "deregistered");
+        replan(effects);
+      }
+    }
+    effects.deliver();
+    return known;
+  }
+
+  /** Removes the sidecars that missed their heartbeats and reassigns; returns their ids. */
+  public List<String> expire() {
+    Effects effects = new Effects();
+    List<String> expired = new ArrayList<>();
+    synchronized (lock) {
+      for (SidecarRecord record : registry.expired(clock.instant(), settings.missedHeartbeats())) {
+        registry.remove(record.sidecarId());
+        forget(record.sidecarId(), effects, "expired after missed heartbeats");
+        expired.add(record.sidecarId());
+      }
+      if (!expired.isEmpty()) {
+        replan(effects);
+      }
+    }
+    effects.deliver();
+    return expired;
+  }
+
+  /**
+   * Asks a sidecar to drain and exit, through its watch stream or its next heartbeat.
+   *
+   * @return false when the sidecar is unknown
+   */
+  public boolean requestDrain(String sidecarId, Duration deadline, String reason) {
+    Effects effects = new Effects();
+    synchronized (lock) {
+      if (registry.get(sidecarId).isEmpty()) {
+        return false;
+      }
+      Command drain =
+          Command.newBuilder()
+              .setDrain(
+                  DrainSidecar.newBuilder()
+                      .setDeadlineSeconds((int) deadline.toSeconds())
+                      .setReason(reason))
+              .build();
+      AssignmentSubscriber watcher = watchers.get(sidecarId);
+      if (watcher != null) {
+        effects.pushes.computeIfAbsent(sidecarId, k -> new ArrayList<>()).add(drain);
+      } else {
+        pendingDrains.computeIfAbsent(sidecarId, k -> new ArrayList<>()).add(drain);
+      }
+    }
+    effects.deliver();
+    return true;
+  }
+
+  // ------------------------------------------------------------------ pipelines
+
+  /** Replaces every pipeline (standalone mode, after reading the folder). */
+  public void replacePipelines(Collection<PipelineDefinition> definitions) {
+    Effects effects = new Effects();
+    synchronized (lock) {
+      Map<String, PipelineDefinition> next = new LinkedHashMap<>();
+      for (PipelineDefinition definition : definitions) {
+        next.put(definition.key(), withGeneration(definition));
+      }
+      checkPipelineLimit(next.size());
+      pipelines.clear();
+      pipelines.putAll(next);
+      replan(effects);
+      effects.planChanged = true;
+    }
+    effects.deliver();
+  }
+
+  /** Adds or replaces one pipeline (operator mode). */
+  public void upsertPipeline(PipelineDefinition definition) {
+    Effects effects = new Effects();
+    synchronized (lock) {
+      if (!pipelines.containsKey(definition.key())) {
+        checkPipelineLimit(pipelines.size() + 1);
+      }
+      PipelineDefinition previous = pipelines.put(definition.key(), withGeneration(definition));
+      if (previous == null || !previous.equals(pipelines.get(definition.key()))) {
+        replan(effects);
+        effects.planChanged = true;
+      }
+    }
+    effects.deliver();
+  }
+
+  /** Removes a pipeline by {@code namespace/name}; its sidecars are told to drain it. */
+  public void removePipeline(String key) {
+    Effects effects = new Effects();
+    synchronized (lock) {
+      if (pipelines.remove(key) != null) {
+        replan(effects);
+        effects.planChanged = true;
+      }
+    }
+    effects.deliver();
+  }
+
+  // ------------------------------------------------------------------ views
+
+  public RoutingPlan plan() {
+    synchronized (lock) {
+      return plan;
+    }
+  }
+
+  public List<SidecarRecord> sidecars() {
+    synchronized (lock) {
+      return List.copyOf(registry.all());
+    }
+  }
+
+  public Optional<SidecarRecord> sidecar(String sidecarId) {
+    synchronized (lock) {
+      return registry.get(sidecarId);
+    }
+  }
+
+  public List<PipelineDefinition> pipelines() {
+    synchronized (lock) {
+      return List.copyOf(pipelines.values());
+    }
+  }
+
+  /** The assignment set a sidecar currently holds (empty when unknown). */
+  public Optional<AssignmentSet> assignments(String sidecarId) {
+    synchronized (lock) {
+      return Optional.ofNullable(assignments.get(sidecarId));
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
+  private void replan(Effects effects) {
+    plan = AssignmentPlanner.plan(pipelines.values(), registry.all());
+    for (SidecarRecord sidecar : registry.all()) {
+      String id = sidecar.sidecarId();
+      List<PipelineAssignment> wanted = plan.assignmentsFor(id);
+      AssignmentSet current = assignments.get(id);
+      if (current != null && current.getPipelinesList().equals(wanted)) {
+        continue;
+      }
+      AssignmentSet next =
+          AssignmentSet.newBuilder().setVersion(++nextVersion).addAllPipelines(wanted).build();
+      assignments.put(id, next);
+      effects.planChanged = true;
+      if (current == null || !watchers.containsKey(id)) {
+        continue;
+      }
+      List<Command> commands = effects.pushes.computeIfAbsent(id, k -> new ArrayList<>());
+      for (String revoked : revokedPipelines(current, next)) {
+        commands.add(
+            Command.newBuilder()
+                .setRevoke(
+                    RevokePipeline.newBuilder()
+                        .setPipeline(revoked)
+                        .setDrain(true)
+                        .setReason("pipeline removed or no longer runs on this pod"))
+                .build());
+      }
+      commands.add(Command.newBuilder().setAssign(next).build());
+    }
+  }
+
+  private static Set<String> revokedPipelines(AssignmentSet before, AssignmentSet after) {
+    Set<String> revoked = new HashSet<>();
+    before.getPipelinesList().forEach(p -> revoked.add(p.getPipeline()));
+    after.getPipelinesList().forEach(p -> revoked.remove(p.getPipeline()));
+    return revoked;
+  }
+
+  /** Drops everything held for a sidecar that is gone. */
+  private void forget(String sidecarId, Effects effects, String reason) {
+    assignments.remove(sidecarId);
+    pendingDrains.remove(sidecarId);
+    AssignmentSubscriber watcher = watchers.remove(sidecarId);
+    if (watcher != null) {
+      effects.closes.put(watcher, reason);
+    }
+    effects.pushes.remove(sidecarId);
+    effects.sidecarChanged.add(sidecarId);
+  }
+
+  private List<Command> takePendingDrains(String sidecarId) {
+    List<Command> drains = pendingDrains.remove(sidecarId);
+    return drains == null ? List.of() : drains;
+  }
+
+  private PipelineDefinition withGeneration(PipelineDefinition definition) {
+    PipelineDefinition previous = pipelines.get(definition.key());
+    if (previous != null
+        && !previous.sameSpec(definition)
+        && definition.generation() <= previous.generation()) {
+      return definition.withGeneration(previous.generation() + 1);
+    }
+    if (previous != null && previous.sameSpec(definition)) {
+      return definition.withGeneration(Math.max(previous.generation(), definition.generation()));
+    }
+    return definition;
+  }
+
+  private void checkPipelineLimit(int count) {
+    if (count > settings.maxPipelines()) {
+      throw new IllegalStateException(
+          "the router holds at most " + settings.maxPipelines() + " pipelines, asked for " + count);
+    }
+  }
+
+  private static String orDefault(String value, String fallback) {
+    return value == null || value.isBlank() ? fallback : value;
+  }
+
+  /** What a state change has to tell the outside world once the lock is released. */
+  private final class Effects {
+    final Map<String, List<Command>> pushes = new LinkedHashMap<>();
+    final Map<AssignmentSubscriber, String> closes = new LinkedHashMap<>();
+    final Set<String> sidecarChanged = new HashSet<>();
+    boolean planChanged;
+
+    /** Runs outside the lock. Subscribers are looked up under it, then called without it. */
+    void deliver() {
+      Map<AssignmentSubscriber, List<Command>> targets = new LinkedHashMap<>();
+      RoutingPlan currentPlan;
+      synchronized (lock) {
+        pushes.forEach(
+            (id, commands) -> {
+              AssignmentSubscriber watcher = watchers.get(id);
+              if (watcher != null && !commands.isEmpty()) {
+                targets.put(watcher, commands);
+              }
+            });
+        currentPlan = plan;
+      }
+      closes.forEach(AssignmentSubscriber::close);
+      targets.forEach(AssignmentSubscriber::send);
+      for (RouterListener listener : listeners) {
+        sidecarChanged.forEach(listener::sidecarChanged);
+        if (planChanged) {
+          listener.planChanged(currentPlan);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.conveyor.router.grpc;
+
+import io.conveyor.common.grpc.GrpcServers;
+import io.conveyor.router.core.RouterCore;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves a {@link RouterCore} over gRPC ({@code SidecarCoordinator}, health, reflection) and
+ * expires silent sidecars once a second. The standalone router runs one for its lifetime; the
+ * operator runs one while it holds the leader lease.
+ */
+public final class RouterServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(RouterServer.class);
+
+  private final Server server;
+  private final HealthStatusManager health;
+  private final ScheduledExecutorService expiry;
+
+  private RouterServer(Server server, HealthStatusManager health, ScheduledExecutorService expiry) {
+    this.server = server;
+    this.health = health;
+    this.expiry = expiry;
+  }
+
+  /**
+   * Starts serving {@code core} on a server built by {@code builder} (a Netty builder on a port in
+   * production, an in-process one in tests).
+   */
+  public static RouterServer start(ServerBuilder<?> builder, RouterCore core, MeterRegistry meters) {
+    HealthStatusManager health = GrpcServers.addStandardServices(builder);
+    builder.addService(new SidecarCoordinatorService(core, meters));
+    Server server;
+    try {
+      server = builder.build().start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the router's gRPC server", e);
+    }
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus("conveyor.etl.v1.SidecarCoordinator", ServingStatus.SERVING);
+    Gauge.builder("conveyor_router_sidecars", core, c -> c.sidecars().size()).register(meters);
+    Gauge.builder("conveyor_router_pipelines", core, c -> c.pipelines().size()).register(meters);
+    ScheduledExecutorService expiry =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "router-expiry");
+              thread.setDaemon(true);
+              return thread;
+            });
+    expiry.scheduleWithFixedDelay(
+        () -> {
+          try {
+            List<String> expired = core.expire();
+            if (!expired.isEmpty()) {
+              meters.counter("conveyor_router_expirations_total").increment(expired.size());
+              log.warn("expired sidecars that missed their heartbeats: {}", expired);
+            }
+          } catch (RuntimeException e) {
+            log.error("expiry pass failed; will retry", e);
+          }
+        },
+        1,
+        1,
+        TimeUnit.SECONDS);
+    return new RouterServer(server, health, expiry);
+  }
+
+  /** The port the server listens on (-1 for in-process servers). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Stops at once: open watch streams and calls are cancelled, so sidecars fail over quickly. */
+  @Override
+  public void close() {
+    close(Duration.ZERO);
+  }
+
+  /** Stops accepting calls and waits up to {@code grace} for the running ones. */
+  public void close(Duration grace) {
+    health.enterTerminalState();
+    expiry.shutdownNow();
+    if (grace.isZero()) {
+      server.shutdownNow();
+      try {
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    } else {
+      GrpcServers.shutdown(server, grace);
+    }
+  }
+}

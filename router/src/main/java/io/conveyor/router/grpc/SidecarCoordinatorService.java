@@ -1,0 +1,120 @@
+package io.conveyor.router.grpc;
+
+import io.conveyor.etl.v1.AssignmentUpdate;
+import io.conveyor.etl.v1.DeregisterSidecarRequest;
+import io.conveyor.etl.v1.DeregisterSidecarResponse;
+import io.conveyor.etl.v1.HeartbeatRequest;
+import io.conveyor.etl.v1.HeartbeatResponse;
+import io.conveyor.etl.v1.RegisterSidecarRequest;
+import io.conveyor.etl.v1.RegisterSidecarResponse;
+import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
+import io.conveyor.etl.v1.WatchAssignmentsRequest;
+import io.conveyor.router.core.RouterCore;
+import io.conveyor.router.core.UnknownSidecarException;
+import io.conveyor.router.registry.SidecarRegistry;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The {@code conveyor.etl.v1.SidecarCoordinator} gRPC service: translates calls to {@link
+ * RouterCore} operations and core errors to gRPC statuses (unknown sidecar → NOT_FOUND, malformed
+ * request → INVALID_ARGUMENT, registry full → RESOURCE_EXHAUSTED).
+ */
+public final class SidecarCoordinatorService extends SidecarCoordinatorGrpc.SidecarCoordinatorImplBase {
+
+  private static final Logger log = LoggerFactory.getLogger(SidecarCoordinatorService.class);
+
+  private final RouterCore core;
+  private final Counter registrations;
+  private final Counter heartbeats;
+  private final Counter unknownSidecarCalls;
+  private final Counter deregistrations;
+
+  public SidecarCoordinatorService(RouterCore core, MeterRegistry meters) {
+    this.core = core;
+    this.registrations = meters.counter("conveyor_router_registrations_total");
+    this.heartbeats = meters.counter("conveyor_router_heartbeats_total");
+    this.unknownSidecarCalls = meters.counter("conveyor_router_unknown_sidecar_calls_total");
+    this.deregistrations = meters.counter("conveyor_router_deregistrations_total");
+  }
+
+  @Override
+  public void registerSidecar(
+      RegisterSidecarRequest request, StreamObserver<RegisterSidecarResponse> responses) {
+    String id = request.getIdentity().getSidecarId();
+    try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", id)) {
+      RegisterSidecarResponse response = core.register(request);
+      registrations.increment();
+      log.info(
+          "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({} pipelines)",
+          request.getIdentity().getNamespace(),
+          request.getIdentity().getPodName(),
+          request.getDataPlaneEndpoint(),
+          request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
+          response.getAssignments().getVersion(),
+          response.getAssignments().getPipelinesCount());
+      responses.onNext(response);
+      responses.onCompleted();
+    } catch (IllegalArgumentException e) {
+      responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+    } catch (SidecarRegistry.RegistryFullException e) {
+      responses.onError(
+          Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+    }
+  }
+
+  @Override
+  public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> responses) {
+    try {
+      HeartbeatResponse response = core.heartbeat(request);
+      heartbeats.increment();
+      responses.onNext(response);
+      responses.onCompleted();
+    } catch (UnknownSidecarException e) {
+      unknownSidecarCalls.increment();
+      responses.onError(notFound(e));
+    }
+  }
+
+  @Override
+  public void watchAssignments(
+      WatchAssignmentsRequest request, StreamObserver<AssignmentUpdate> responses) {
+    ServerCallStreamObserver<AssignmentUpdate> stream =
+        (ServerCallStreamObserver<AssignmentUpdate>) responses;
+    WatchStream subscriber = new WatchStream(request.getSidecarId(), stream);
+    try {
+      Runnable unsubscribe =
+          core.watch(request.getSidecarId(), request.getKnownVersion(), subscriber);
+      stream.setOnCancelHandler(unsubscribe);
+      stream.setOnCloseHandler(unsubscribe);
+      stream.setOnReadyHandler(subscriber::flush);
+    } catch (UnknownSidecarException e) {
+      unknownSidecarCalls.increment();
+      stream.onError(notFound(e));
+    }
+  }
+
+  @Override
+  public void deregisterSidecar(
+      DeregisterSidecarRequest request, StreamObserver<DeregisterSidecarResponse> responses) {
+    try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", request.getSidecarId())) {
+      if (core.deregister(request.getSidecarId())) {
+        deregistrations.increment();
+        log.info("sidecar deregistered: {}", request.getReason());
+      }
+      responses.onNext(DeregisterSidecarResponse.getDefaultInstance());
+      responses.onCompleted();
+    }
+  }
+
+  private static StatusRuntimeException notFound(UnknownSidecarException e) {
+    return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();
+  }
+}

@@ -1,0 +1,93 @@
+package io.conveyor.router.registry;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The registered sidecars, by id. Pure bookkeeping: no clock, no I/O, not thread-safe (the router
+ * core owns it under its lock).
+ */
+public final class SidecarRegistry {
+
+  private final Map<String, SidecarRecord> byId = new LinkedHashMap<>();
+  private final int maxSidecars;
+
+  public SidecarRegistry(int maxSidecars) {
+    this.maxSidecars = maxSidecars;
+  }
+
+  /** Raised when registering would exceed the configured number of sidecars. */
+  public static final class RegistryFullException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RegistryFullException(int max) {
+      super("the router already tracks its maximum of " + max + " sidecars");
+    }
+  }
+
+  /**
+   * Adds or replaces a sidecar. Any other sidecar of the same pod is removed: a sidecar that
+   * restarted in its pod registers under a new id, and its old id is dead.
+   *
+   * @return the ids of the records removed because they belonged to the same pod
+   */
+  public List<String> register(SidecarRecord record) {
+    List<String> replaced = new ArrayList<>();
+    byId.values().removeIf(
+        existing -> {
+          boolean samePod =
+              !existing.sidecarId().equals(record.sidecarId())
+                  && existing.podKey().equals(record.podKey());
+          if (samePod) {
+            replaced.add(existing.sidecarId());
+          }
+          return samePod;
+        });
+    if (!byId.containsKey(record.sidecarId()) && byId.size() >= maxSidecars) {
+      throw new RegistryFullException(maxSidecars);
+    }
+    byId.put(record.sidecarId(), record);
+    return replaced;
+  }
+
+  public Optional<SidecarRecord> get(String sidecarId) {
+    return Optional.ofNullable(byId.get(sidecarId));
+  }
+
+  /** Replaces the record of a known sidecar (after a heartbeat). */
+  public void update(SidecarRecord record) {
+    if (!byId.containsKey(record.sidecarId())) {
+      throw new IllegalStateException("unknown sidecar " + record.sidecarId());
+    }
+    byId.put(record.sidecarId(), record);
+  }
+
+  public Optional<SidecarRecord> remove(String sidecarId) {
+    return Optional.ofNullable(byId.remove(sidecarId));
+  }
+
+  /** Sidecars whose last heartbeat is older than {@code missedHeartbeats} of their periods. */
+  public List<SidecarRecord> expired(Instant now, int missedHeartbeats) {
+    List<SidecarRecord> expired = new ArrayList<>();
+    for (SidecarRecord record : byId.values()) {
+      if (now.isAfter(record.expiresAt(missedHeartbeats))) {
+        expired.add(record);
+      }
+    }
+    return expired;
+  }
+
+  public Collection<SidecarRecord> all() {
+    return Collections.unmodifiableCollection(byId.values());
+  }
+
+  public int size() {
+    return byId.size();
+  }
+}

@@ -1,0 +1,113 @@
+package io.conveyor.router.standalone;
+
+import io.conveyor.common.config.ConfigException;
+import io.conveyor.common.http.AdminHttpServer;
+import io.conveyor.common.metrics.MetricsRegistries;
+import io.conveyor.router.core.RouterCore;
+import io.conveyor.router.core.RouterSettings;
+import io.conveyor.router.grpc.RouterServer;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The router on a laptop: {@code java -jar conveyor-router.jar [pipelines-dir]}. Serves
+ * SidecarCoordinator on ROUTER_PORT (50051) with the pipelines of a folder of Pipeline YAML files,
+ * re-read whenever they change.
+ */
+public final class StandaloneRouterMain {
+
+  private static final Logger log = LoggerFactory.getLogger(StandaloneRouterMain.class);
+
+  private StandaloneRouterMain() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    StandaloneRouterConfig config;
+    try {
+      config = StandaloneRouterConfig.from(System.getenv(), Arrays.asList(args));
+    } catch (ConfigException e) {
+      System.err.println("conveyor-router: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    PrometheusMeterRegistry meters = MetricsRegistries.prometheus("conveyor-router");
+    RouterSettings settings =
+        new RouterSettings(
+            config.maxSidecars(),
+            3,
+            Duration.ofSeconds(1),
+            Duration.ofMinutes(5),
+            Duration.ofSeconds(5),
+            10_000);
+    RouterCore core = new RouterCore(Clock.systemUTC(), settings);
+    PipelineFolderWatcher watcher = new PipelineFolderWatcher(config.pipelinesDir(), core);
+    watcher.poll();
+
+    RouterServer server =
+        RouterServer.start(
+            NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .maxInboundMessageSize(4 << 20),
+            core,
+            meters);
+    AdminHttpServer admin =
+        AdminHttpServer.builder(new InetSocketAddress(config.bindAddress(), config.metricsPort()))
+            .metrics(meters)
+            .readiness(
+                () ->
+                    watcher.problems().isEmpty()
+                        ? AdminHttpServer.Check.ok("serving " + core.pipelines().size() + " pipelines")
+                        : AdminHttpServer.Check.ok(
+                            "serving; pipeline file problems: " + String.join("; ", watcher.problems())))
+            .start();
+    ScheduledExecutorService rescans =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "pipelines-rescan");
+              thread.setDaemon(true);
+              return thread;
+            });
+    rescans.scheduleWithFixedDelay(
+        () -> {
+          try {
+            watcher.poll();
+          } catch (RuntimeException e) {
+            log.error("reloading pipelines from {} failed; keeping the previous ones", config.pipelinesDir(), e);
+          }
+        },
+        config.rescanInterval().toMillis(),
+        config.rescanInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
+
+    log.info(
+        "conveyor-router serving SidecarCoordinator on {}:{}, metrics on :{}, pipelines from {}",
+        config.bindAddress(),
+        server.port(),
+        admin.port(),
+        config.pipelinesDir().toAbsolutePath());
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("shutting down");
+                  rescans.shutdownNow();
+                  server.close(Duration.ofSeconds(2));
+                  admin.close();
+                  stopped.countDown();
+                },
+                "shutdown"));
+    stopped.await();
+  }
+}
