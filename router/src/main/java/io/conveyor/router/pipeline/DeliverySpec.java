@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -100,7 +101,8 @@ public class DeliverySpec {
   /** Options present in the source document that this version does not know. */
   @JsonIgnore
   public Map<String, Object> unknownFields() {
-    return Map.copyOf(unknownFields);
+    // In document order (Map.copyOf would not keep it): problem messages must be stable.
+    return Collections.unmodifiableMap(new LinkedHashMap<>(unknownFields));
   }
 
   @Override

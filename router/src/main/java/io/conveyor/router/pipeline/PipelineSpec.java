@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +96,8 @@ public class PipelineSpec {
   /** Fields present in the source document that this spec does not know. */
   @JsonIgnore
   public Map<String, Object> unknownFields() {
-    return Map.copyOf(unknownFields);
+    // In document order (Map.copyOf would not keep it): problem messages must be stable.
+    return Collections.unmodifiableMap(new LinkedHashMap<>(unknownFields));
   }
 
   @Override

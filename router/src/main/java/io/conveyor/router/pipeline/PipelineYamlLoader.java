@@ -1,7 +1,9 @@
 package io.conveyor.router.pipeline;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,9 +34,15 @@ public final class PipelineYamlLoader {
   private final ObjectReader specReader;
 
   public PipelineYamlLoader() {
-    this.mapper = new ObjectMapper(new YAMLFactory());
+    // Duplicate keys and fractional integers are refused, as the API server refuses them, so
+    // that a file behaves the same in standalone mode and applied to a cluster.
+    this.mapper =
+        new ObjectMapper(new YAMLFactory()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     this.specReader =
-        mapper.readerFor(PipelineSpec.class).with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        mapper
+            .readerFor(PipelineSpec.class)
+            .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
   }
 
   /** What loading a folder gave: valid pipelines and one problem line per bad file or document. */
@@ -140,11 +148,18 @@ public final class PipelineYamlLoader {
     }
     JsonNode metadata = node.path("metadata");
     String name = metadata.path("name").asText(null);
-    String namespace = metadata.path("namespace").asText("default");
+    String namespace = metadata.path("namespace").asText("");
+    if (namespace.isBlank()) {
+      namespace = "default"; // as kubectl does; sidecars without a namespace are in "default" too
+    }
     long generation = metadata.path("generation").asLong(1);
     PipelineSpec spec;
     try {
       spec = node.hasNonNull("spec") ? specReader.readValue(node.get("spec")) : null;
+    } catch (JsonMappingException e) {
+      // Read from the tree, so there is no line to report: name the field instead.
+      problems.add(where + ": " + fieldPath("spec", e) + ": " + firstLine(e));
+      return;
     } catch (JsonProcessingException e) {
       problems.add(where + ": spec: " + firstLine(e));
       return;
@@ -160,13 +175,27 @@ public final class PipelineYamlLoader {
     }
   }
 
+  private static String fieldPath(String root, JsonMappingException e) {
+    StringBuilder path = new StringBuilder(root);
+    for (JsonMappingException.Reference reference : e.getPath()) {
+      if (reference.getFieldName() != null) {
+        path.append('.').append(reference.getFieldName());
+      } else if (reference.getIndex() >= 0) {
+        path.append('[').append(reference.getIndex()).append(']');
+      }
+    }
+    return path.toString();
+  }
+
   private static String firstLine(Exception e) {
     String message = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : null;
     if (message == null) {
       message = String.valueOf(e.getMessage());
     }
     String location = "";
-    if (e instanceof JsonProcessingException jpe && jpe.getLocation() != null) {
+    if (e instanceof JsonProcessingException jpe
+        && jpe.getLocation() != null
+        && jpe.getLocation().getLineNr() > 0) {
       location = " (line " + jpe.getLocation().getLineNr() + ")";
     }
     int newline = message.indexOf('\n');
