@@ -1,0 +1,101 @@
+package io.conveyor.webhook.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.conveyor.webhook.mutation.AdmissionTarget;
+import io.conveyor.webhook.mutation.MutationOutcome;
+import io.conveyor.webhook.mutation.PodMutator;
+import io.conveyor.webhook.mutation.SkipReason;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponseBuilder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Translates an AdmissionRequest into a call of the pure {@link PodMutator} and its outcome into
+ * an AdmissionResponse: a JSON Patch diffed from the original and the mutated pod, a denial with
+ * the mutator's message, or an unchanged admission. It writes nothing anywhere, so dry-run
+ * requests are answered exactly like real ones.
+ */
+public final class PodAdmissionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(PodAdmissionHandler.class);
+  static final String JSON_PATCH = "JSONPatch";
+
+  /** The response and the outcome, for metrics: injected, skipped, denied or ignored. */
+  public record Result(AdmissionResponse response, String outcome) {}
+
+  private final AdmissionReviewCodec codec;
+  private final PodMutator mutator;
+  private final AdmissionMetrics metrics;
+
+  public PodAdmissionHandler(AdmissionReviewCodec codec, PodMutator mutator, AdmissionMetrics metrics) {
+    this.codec = codec;
+    this.mutator = mutator;
+    this.metrics = metrics;
+  }
+
+  public Result handle(ParsedRequest request, boolean namespaceOptedIn)
+      throws BadAdmissionRequestException {
+    if (!request.isPodCreation()) {
+      // Only pod creation is configured; anything else is let through untouched.
+      return new Result(allowed(request.uid()).build(), "ignored");
+    }
+    Pod pod = codec.pod(request);
+    String namespace =
+        !request.namespace().isEmpty()
+            ? request.namespace()
+            : pod.getMetadata() != null && pod.getMetadata().getNamespace() != null
+                ? pod.getMetadata().getNamespace()
+                : "default";
+    MutationOutcome outcome = mutator.mutate(pod, new AdmissionTarget(namespace, namespaceOptedIn));
+    if (outcome instanceof MutationOutcome.Injected injected) {
+      JsonNode patch = JsonPatches.diff(codec.toTree(pod), codec.toTree(injected.pod()));
+      metrics.injected(injected.spec().mode().value());
+      log.debug("injecting the sidecar ({} mode)", injected.spec().mode().value());
+      return new Result(
+          allowed(request.uid())
+              .withPatchType(JSON_PATCH)
+              .withPatch(
+                  Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
+              .build(),
+          "injected");
+    }
+    if (outcome instanceof MutationOutcome.Skipped skipped) {
+      metrics.skipped(skipped.reason().tag());
+      log.debug("not injecting: {}", skipped.reason().tag());
+      AdmissionResponseBuilder response = allowed(request.uid());
+      if (skipped.requested() && warns(skipped.reason())) {
+        response.withWarnings(List.of("conveyor sidecar not injected: " + skipped.reason().explanation()));
+      }
+      return new Result(response.build(), "skipped");
+    }
+    MutationOutcome.Denied denied = (MutationOutcome.Denied) outcome;
+    metrics.denied();
+    log.info("denied: {}", denied.message());
+    return new Result(
+        new AdmissionResponseBuilder()
+            .withUid(request.uid())
+            .withAllowed(false)
+            .withStatus(
+                new StatusBuilder()
+                    .withCode(400)
+                    .withReason("BadRequest")
+                    .withMessage(denied.message())
+                    .build())
+            .build(),
+        "denied");
+  }
+
+  private static boolean warns(SkipReason reason) {
+    return reason == SkipReason.HOST_NETWORK || reason == SkipReason.EXCLUDED_NAMESPACE;
+  }
+
+  private static AdmissionResponseBuilder allowed(String uid) {
+    return new AdmissionResponseBuilder().withUid(uid).withAllowed(true);
+  }
+}

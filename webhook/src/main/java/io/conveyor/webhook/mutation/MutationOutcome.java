@@ -1,0 +1,29 @@
+package io.conveyor.webhook.mutation;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import java.util.List;
+
+/** What the mutator decided for one pod. */
+public sealed interface MutationOutcome {
+
+  /** The sidecar was added: {@code pod} is a new object, the original is untouched. */
+  record Injected(Pod pod, SidecarSpec spec, InjectionStatus status) implements MutationOutcome {}
+
+  /**
+   * The pod is admitted unchanged.
+   *
+   * @param requested whether the pod itself asked for injection, so that the user should be told
+   */
+  record Skipped(SkipReason reason, boolean requested) implements MutationOutcome {}
+
+  /** The pod is refused; every problem names the annotation or field at fault. */
+  record Denied(List<String> problems) implements MutationOutcome {
+    public Denied {
+      problems = List.copyOf(problems);
+    }
+
+    public String message() {
+      return "Conveyor sidecar injection refused: " + String.join("; ", problems);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package io.conveyor.webhook.mutation;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Volume;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * The injection itself: a pure function from a pod and where it is admitted to an {@link
+ * MutationOutcome}. It reads nothing but its arguments, never modifies the pod it is given, and
+ * returns a new pod when it injects; the admission edge turns the difference into a JSON Patch.
+ */
+public final class PodMutator {
+
+  private final SidecarSettings settings;
+
+  public PodMutator(SidecarSettings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  public SidecarSettings settings() {
+    return settings;
+  }
+
+  public MutationOutcome mutate(Pod pod, AdmissionTarget target) {
+    Map<String, String> annotations = annotations(pod);
+    String inject = annotations.get(InjectionKeys.INJECT);
+    boolean requested = "true".equals(inject);
+
+    if (InjectionKeys.SYSTEM_NAMESPACES.contains(target.namespace())
+        || settings.excludedNamespaces().contains(target.namespace())) {
+      return new MutationOutcome.Skipped(SkipReason.EXCLUDED_NAMESPACE, requested);
+    }
+    if ("false".equals(inject)) {
+      return new MutationOutcome.Skipped(SkipReason.OPTED_OUT, false);
+    }
+    if (inject != null && !requested) {
+      return new MutationOutcome.Denied(
+          List.of(
+              "annotation " + InjectionKeys.INJECT + "='" + inject
+                  + "' is not valid: expected \"true\" or \"false\""));
+    }
+    if (!requested && !target.namespaceOptedIn()) {
+      return new MutationOutcome.Skipped(SkipReason.NOT_OPTED_IN, false);
+    }
+    PodSpec podSpec = pod.getSpec();
+    if (podSpec == null) {
+      return new MutationOutcome.Denied(List.of("the pod has no spec"));
+    }
+    if (allContainers(podSpec).anyMatch(c -> InjectionKeys.SIDECAR_CONTAINER.equals(c.getName()))) {
+      return new MutationOutcome.Skipped(SkipReason.ALREADY_INJECTED, requested);
+    }
+    if (Boolean.TRUE.equals(podSpec.getHostNetwork())) {
+      return new MutationOutcome.Skipped(SkipReason.HOST_NETWORK, true);
+    }
+
+    SidecarSpec spec;
+    try {
+      spec = SidecarSpecResolver.resolve(settings, annotations);
+    } catch (InjectionDeniedException e) {
+      return new MutationOutcome.Denied(e.problems());
+    }
+    List<String> conflicts = conflicts(podSpec, spec);
+    if (!conflicts.isEmpty()) {
+      return new MutationOutcome.Denied(conflicts);
+    }
+
+    InjectionStatus status =
+        new InjectionStatus(
+            settings.injectorVersion(),
+            InjectionKeys.SIDECAR_CONTAINER,
+            spec.mode().value(),
+            spec.image());
+    return new MutationOutcome.Injected(inject(pod, spec, status), spec, status);
+  }
+
+  private static Pod inject(Pod original, SidecarSpec spec, InjectionStatus status) {
+    Container sidecar = SidecarContainerFactory.container(spec);
+    PodBuilder builder =
+        new PodBuilder(original)
+            .editOrNewMetadata()
+            .addToLabels(InjectionKeys.INJECTED_LABEL, "true")
+            .addToAnnotations(InjectionKeys.STATUS, status.toJson())
+            .endMetadata();
+    PodSpec podSpec = original.getSpec();
+    if (spec.mode() == SidecarMode.NATIVE) {
+      List<Container> init = new ArrayList<>();
+      init.add(sidecar);
+      init.addAll(orEmpty(podSpec.getInitContainers()));
+      builder.editSpec().withInitContainers(init).endSpec();
+    } else {
+      builder.editSpec().addToContainers(sidecar).endSpec();
+    }
+    builder.editSpec().addToVolumes(SidecarContainerFactory.tmpVolume()).endSpec();
+    return builder.build();
+  }
+
+  /** What in the pod would keep the sidecar from working: its ports taken, its volume name used. */
+  private static List<String> conflicts(PodSpec podSpec, SidecarSpec spec) {
+    List<String> problems = new ArrayList<>();
+    allContainers(podSpec)
+        .forEach(
+            c -> {
+              for (ContainerPort port : orEmpty(c.getPorts())) {
+                Integer number = port.getContainerPort();
+                if (number == null) {
+                  continue;
+                }
+                if (number == spec.grpcPort()) {
+                  problems.add(portTaken(c, number, "gRPC", InjectionKeys.GRPC_PORT));
+                } else if (number == spec.metricsPort()) {
+                  problems.add(portTaken(c, number, "metrics", InjectionKeys.METRICS_PORT));
+                }
+              }
+            });
+    for (Volume volume : orEmpty(podSpec.getVolumes())) {
+      if (InjectionKeys.SIDECAR_TMP_VOLUME.equals(volume.getName())) {
+        problems.add(
+            "the pod already has a volume named " + InjectionKeys.SIDECAR_TMP_VOLUME
+                + ", which the sidecar needs; rename it");
+      }
+    }
+    return problems;
+  }
+
+  private static String portTaken(Container c, int port, String what, String annotation) {
+    return "container '" + c.getName() + "' uses port " + port + ", the sidecar's " + what
+        + " port; set annotation " + annotation + " to a free port";
+  }
+
+  private static Stream<Container> allContainers(PodSpec podSpec) {
+    return Stream.concat(
+        orEmpty(podSpec.getInitContainers()).stream(), orEmpty(podSpec.getContainers()).stream());
+  }
+
+  private static <T> List<T> orEmpty(List<T> list) {
+    return list == null ? List.of() : list;
+  }
+
+  private static Map<String, String> annotations(Pod pod) {
+    if (pod.getMetadata() == null || pod.getMetadata().getAnnotations() == null) {
+      return Map.of();
+    }
+    return pod.getMetadata().getAnnotations();
+  }
+}

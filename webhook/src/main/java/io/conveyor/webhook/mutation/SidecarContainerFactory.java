@@ -1,0 +1,134 @@
+package io.conveyor.webhook.mutation;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the sidecar container from a {@link SidecarSpec}: the sidecar's environment contract
+ * (downward API for pod identity — a pod made by a controller has no name yet at admission),
+ * its ports, gRPC probes and a hardened security context.
+ */
+public final class SidecarContainerFactory {
+
+  /** The {@code grpc.health.v1} service the sidecar reports SERVING as soon as it runs. */
+  static final String LIVENESS_SERVICE = "liveness";
+
+  static final String TMP_SIZE_LIMIT = "32Mi";
+
+  private SidecarContainerFactory() {}
+
+  public static Container container(SidecarSpec spec) {
+    ContainerBuilder builder =
+        new ContainerBuilder()
+            .withName(InjectionKeys.SIDECAR_CONTAINER)
+            .withImage(spec.image())
+            .withImagePullPolicy(spec.imagePullPolicy())
+            .addNewPort()
+            .withName("grpc")
+            .withContainerPort(spec.grpcPort())
+            .withProtocol("TCP")
+            .endPort()
+            .addNewPort()
+            .withName("metrics")
+            .withContainerPort(spec.metricsPort())
+            .withProtocol("TCP")
+            .endPort()
+            .withEnv(env(spec))
+            .withResources(spec.resources().toRequirements())
+            // Startup: 1 s period, up to 60 s for the JVM to come up; liveness and startup ask the
+            // "liveness" service, which does not depend on the router. Readiness asks the overall
+            // service, SERVING only once the sidecar is registered with the router.
+            .withStartupProbe(grpcProbe(spec.grpcPort(), LIVENESS_SERVICE, 1, 1, 60))
+            .withLivenessProbe(grpcProbe(spec.grpcPort(), LIVENESS_SERVICE, 10, 2, 3))
+            .withReadinessProbe(grpcProbe(spec.grpcPort(), null, 5, 2, 3))
+            .withNewSecurityContext()
+            .withRunAsNonRoot(true)
+            .withRunAsUser(spec.runAsUser())
+            .withRunAsGroup(spec.runAsUser())
+            .withAllowPrivilegeEscalation(false)
+            .withPrivileged(false)
+            .withReadOnlyRootFilesystem(true)
+            .withNewCapabilities()
+            .withDrop("ALL")
+            .endCapabilities()
+            .withNewSeccompProfile()
+            .withType("RuntimeDefault")
+            .endSeccompProfile()
+            .endSecurityContext()
+            .addNewVolumeMount()
+            .withName(InjectionKeys.SIDECAR_TMP_VOLUME)
+            .withMountPath("/tmp")
+            .endVolumeMount()
+            .withTerminationMessagePolicy("FallbackToLogsOnError");
+    if (spec.mode() == SidecarMode.NATIVE) {
+      builder.withRestartPolicy("Always");
+    }
+    return builder.build();
+  }
+
+  /** A writable {@code /tmp} for the JVM (native library extraction, perf data). */
+  public static Volume tmpVolume() {
+    return new VolumeBuilder()
+        .withName(InjectionKeys.SIDECAR_TMP_VOLUME)
+        .withNewEmptyDir()
+        .withSizeLimit(new Quantity(TMP_SIZE_LIMIT))
+        .endEmptyDir()
+        .build();
+  }
+
+  private static List<EnvVar> env(SidecarSpec spec) {
+    List<EnvVar> env = new ArrayList<>();
+    env.add(fieldRef("POD_NAME", "metadata.name"));
+    env.add(fieldRef("NAMESPACE", "metadata.namespace"));
+    env.add(fieldRef("POD_IP", "status.podIP"));
+    env.add(fieldRef("POD_UID", "metadata.uid"));
+    env.add(value("CLUSTER_ENDPOINT", spec.clusterEndpoint().toString()));
+    env.add(value("GRPC_PORT", Integer.toString(spec.grpcPort())));
+    env.add(value("METRICS_PORT", Integer.toString(spec.metricsPort())));
+    spec.discoveryPorts()
+        .ifPresent(
+            range -> {
+              env.add(value("DISCOVERY_START_PORT", Integer.toString(range.start())));
+              env.add(value("DISCOVERY_END_PORT", Integer.toString(range.end())));
+            });
+    return env;
+  }
+
+  private static EnvVar fieldRef(String name, String fieldPath) {
+    return new EnvVarBuilder()
+        .withName(name)
+        .withNewValueFrom()
+        .withNewFieldRef()
+        .withApiVersion("v1")
+        .withFieldPath(fieldPath)
+        .endFieldRef()
+        .endValueFrom()
+        .build();
+  }
+
+  private static EnvVar value(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+
+  private static Probe grpcProbe(
+      int port, String service, int periodSeconds, int timeoutSeconds, int failureThreshold) {
+    return new ProbeBuilder()
+        .withNewGrpc()
+        .withPort(port)
+        .withService(service)
+        .endGrpc()
+        .withPeriodSeconds(periodSeconds)
+        .withTimeoutSeconds(timeoutSeconds)
+        .withFailureThreshold(failureThreshold)
+        .build();
+  }
+}

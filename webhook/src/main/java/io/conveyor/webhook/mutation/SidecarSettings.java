@@ -1,0 +1,46 @@
+package io.conveyor.webhook.mutation;
+
+import io.conveyor.common.config.HostPort;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The injector's defaults for every sidecar, from configuration; annotations override some of
+ * them per pod (see {@link SidecarSpecResolver}).
+ *
+ * @param image the sidecar image
+ * @param imagePullPolicy {@code Always}, {@code IfNotPresent} or {@code Never}
+ * @param mode native sidecar or regular container
+ * @param clusterEndpoint the router address given to the sidecar as {@code CLUSTER_ENDPOINT}
+ * @param grpcPort the sidecar's gRPC port ({@code GRPC_PORT}, container port {@code grpc})
+ * @param metricsPort the sidecar's admin HTTP port ({@code METRICS_PORT}, container port {@code metrics})
+ * @param resources requests and limits
+ * @param runAsUser the UID (and GID) the sidecar runs as
+ * @param injectorVersion recorded in the status annotation
+ * @param excludedNamespaces namespaces never injected: the system ones and the webhook's own
+ */
+public record SidecarSettings(
+    String image,
+    String imagePullPolicy,
+    SidecarMode mode,
+    HostPort clusterEndpoint,
+    int grpcPort,
+    int metricsPort,
+    SidecarResources resources,
+    long runAsUser,
+    String injectorVersion,
+    Set<String> excludedNamespaces) {
+
+  public SidecarSettings {
+    Objects.requireNonNull(image, "image");
+    Objects.requireNonNull(imagePullPolicy, "imagePullPolicy");
+    Objects.requireNonNull(mode, "mode");
+    Objects.requireNonNull(clusterEndpoint, "clusterEndpoint");
+    Objects.requireNonNull(resources, "resources");
+    Objects.requireNonNull(injectorVersion, "injectorVersion");
+    excludedNamespaces = Set.copyOf(excludedNamespaces);
+    if (grpcPort == metricsPort) {
+      throw new IllegalArgumentException("the sidecar's gRPC and metrics ports must differ");
+    }
+  }
+}

@@ -1,0 +1,16 @@
+package io.conveyor.webhook.mutation;
+
+import io.conveyor.common.config.HostPort;
+import java.util.Optional;
+
+/** The sidecar one pod gets: the injector's settings with the pod's annotations applied. */
+public record SidecarSpec(
+    String image,
+    String imagePullPolicy,
+    SidecarMode mode,
+    HostPort clusterEndpoint,
+    int grpcPort,
+    int metricsPort,
+    Optional<PortRange> discoveryPorts,
+    SidecarResources resources,
+    long runAsUser) {}
