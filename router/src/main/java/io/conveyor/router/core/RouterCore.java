@@ -29,6 +29,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The router's state machine: the sidecar registry, the pipelines, the routing plan computed from
@@ -41,6 +43,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * made after it is released, so a slow subscriber never blocks the router.
  */
 public final class RouterCore {
+
+  private static final Logger log = LoggerFactory.getLogger(RouterCore.class);
 
   private final Clock clock;
   private final RouterSettings settings;
@@ -391,7 +395,12 @@ public final class RouterCore {
 
   /** Drops everything held for a sidecar that is gone. */
   private void forget(String sidecarId, Effects effects, String reason) {
-    assignments.remove(sidecarId);
+    AssignmentSet held = assignments.remove(sidecarId);
+    if (held != null && held.getPipelinesCount() > 0) {
+      // The plan lost a host even when no remaining sidecar's assignments change (it was the
+      // last participant of its pipelines): observers must still hear of it.
+      effects.planChanged = true;
+    }
     pendingDrains.remove(sidecarId);
     AssignmentSubscriber watcher = watchers.remove(sidecarId);
     if (watcher != null) {
@@ -451,13 +460,24 @@ public final class RouterCore {
             });
         currentPlan = plan;
       }
-      closes.forEach(AssignmentSubscriber::close);
-      targets.forEach(AssignmentSubscriber::send);
+      // The state change is committed: a failing callback must neither fail the caller (another
+      // sidecar's RPC) nor keep the remaining subscribers and listeners from hearing of it. A
+      // sidecar that missed a push catches up from its next heartbeat's version check.
+      closes.forEach((subscriber, reason) -> isolated("closing a watch", () -> subscriber.close(reason)));
+      targets.forEach((subscriber, commands) -> isolated("pushing to a watch", () -> subscriber.send(commands)));
       for (RouterListener listener : listeners) {
-        sidecarChanged.forEach(listener::sidecarChanged);
+        sidecarChanged.forEach(id -> isolated("a router listener", () -> listener.sidecarChanged(id)));
         if (planChanged) {
-          listener.planChanged(currentPlan);
+          isolated("a router listener", () -> listener.planChanged(currentPlan));
         }
+      }
+    }
+
+    private void isolated(String what, Runnable callback) {
+      try {
+        callback.run();
+      } catch (RuntimeException e) {
+        log.warn("{} failed; the router's state is unaffected", what, e);
       }
     }
   }

@@ -1,0 +1,277 @@
+package io.conveyor.router.plan;
+
+import static io.conveyor.router.testing.Fixtures.notServing;
+import static io.conveyor.router.testing.Fixtures.pipeline;
+import static io.conveyor.router.testing.Fixtures.record;
+import static io.conveyor.router.testing.Fixtures.sink;
+import static io.conveyor.router.testing.Fixtures.source;
+import static io.conveyor.router.testing.Fixtures.stage;
+import static io.conveyor.router.testing.Fixtures.targetIds;
+import static io.conveyor.router.testing.Fixtures.transform;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import io.conveyor.etl.v1.PipelineAssignment;
+import io.conveyor.etl.v1.ServiceHealth;
+import io.conveyor.etl.v1.ServiceType;
+import io.conveyor.etl.v1.SidecarState;
+import io.conveyor.etl.v1.StageAssignment;
+import io.conveyor.etl.v1.StageTarget;
+import io.conveyor.router.pipeline.PipelineDefinition;
+import io.conveyor.router.registry.SidecarRecord;
+import io.conveyor.router.testing.Fixtures;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class AssignmentPlannerTest {
+
+  private static final PipelineDefinition ORDERS =
+      pipeline("orders-etl", "orders", List.of("mask-pii", "enrich"), "warehouse");
+
+  private static PipelineAssignment only(RoutingPlan plan, String sidecarId) {
+    List<PipelineAssignment> assignments = plan.assignmentsFor(sidecarId);
+    assertThat(assignments).hasSize(1);
+    return assignments.get(0);
+  }
+
+  @Test
+  void everyReplicaOfEveryStageIsATargetSortedBySidecarId() {
+    List<SidecarRecord> sidecars =
+        List.of(
+            record("sc-d", sink("warehouse")),
+            record("sc-c", transform("mask-pii"), transform("enrich")),
+            record("sc-b", transform("mask-pii")),
+            record("sc-a", source("orders")),
+            record("sc-e", sink("warehouse")),
+            record("sc-f", transform("enrich")));
+
+    PipelineAssignment a = only(AssignmentPlanner.plan(List.of(ORDERS), sidecars), "sc-a");
+
+    assertThat(targetIds(stage(a, "orders"))).containsExactly("sc-a");
+    assertThat(targetIds(stage(a, "mask-pii"))).containsExactly("sc-b", "sc-c");
+    assertThat(targetIds(stage(a, "enrich"))).containsExactly("sc-c", "sc-f");
+    assertThat(targetIds(stage(a, "warehouse"))).containsExactly("sc-d", "sc-e");
+  }
+
+  @Test
+  void targetsCarryEndpointPodAndNamespace() {
+    PipelineAssignment a =
+        only(
+            AssignmentPlanner.plan(
+                List.of(ORDERS), List.of(record("sc-a", source("orders")), record("sc-b", sink("warehouse")))),
+            "sc-a");
+
+    StageTarget target = stage(a, "warehouse").getTargets(0);
+    assertThat(target.getEndpoint()).isEqualTo(Fixtures.endpointOf("sc-b"));
+    assertThat(target.getPodName()).isEqualTo("pod-sc-b");
+    assertThat(target.getNamespace()).isEqualTo("default");
+  }
+
+  @Test
+  void thePlanDoesNotDependOnTheOrderSidecarsAreGivenIn() {
+    List<SidecarRecord> sidecars = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      sidecars.add(record("sc-" + i, i % 3 == 0 ? source("orders") : transform("mask-pii"), sink("warehouse")));
+    }
+    RoutingPlan reference = AssignmentPlanner.plan(List.of(ORDERS), sidecars);
+    Random random = new Random(42);
+
+    for (int round = 0; round < 20; round++) {
+      List<SidecarRecord> shuffled = new ArrayList<>(sidecars);
+      Collections.shuffle(shuffled, random);
+      RoutingPlan plan = AssignmentPlanner.plan(List.of(ORDERS), shuffled);
+      for (SidecarRecord sidecar : sidecars) {
+        assertThat(plan.assignmentsFor(sidecar.sidecarId()))
+            .isEqualTo(reference.assignmentsFor(sidecar.sidecarId()));
+      }
+    }
+  }
+
+  @Test
+  void stagesKeepPipelineOrderWithIndicesAndRoles() {
+    PipelineDefinition p =
+        Fixtures.withDeadLetter(
+            pipeline("p", "orders", List.of("zeta", "alpha"), "warehouse"), "parking-lot");
+    PipelineAssignment a =
+        only(AssignmentPlanner.plan(List.of(p), List.of(record("sc-a", source("orders")))), "sc-a");
+
+    assertThat(a.getStagesList())
+        .extracting(StageAssignment::getIndex, StageAssignment::getName, StageAssignment::getRole)
+        .containsExactly(
+            tuple(0, "orders", io.conveyor.etl.v1.StageRole.STAGE_ROLE_SOURCE),
+            tuple(1, "zeta", io.conveyor.etl.v1.StageRole.STAGE_ROLE_TRANSFORM),
+            tuple(2, "alpha", io.conveyor.etl.v1.StageRole.STAGE_ROLE_TRANSFORM),
+            tuple(3, "warehouse", io.conveyor.etl.v1.StageRole.STAGE_ROLE_SINK),
+            tuple(4, "parking-lot", io.conveyor.etl.v1.StageRole.STAGE_ROLE_DEAD_LETTER));
+  }
+
+  @Test
+  void localMarksExactlyTheStagesTheReceiversPodRuns() {
+    PipelineAssignment a =
+        only(
+            AssignmentPlanner.plan(
+                List.of(ORDERS),
+                List.of(
+                    record("sc-a", source("orders"), transform("mask-pii")),
+                    record("sc-b", transform("enrich"), sink("warehouse")))),
+            "sc-a");
+
+    assertThat(a.getStagesList())
+        .extracting(StageAssignment::getName, StageAssignment::getLocal)
+        .containsExactly(
+            tuple("orders", true), tuple("mask-pii", true), tuple("enrich", false), tuple("warehouse", false));
+  }
+
+  @Test
+  void assignmentCarriesGenerationAndResolvedDeliveryOptions() {
+    PipelineAssignment a =
+        only(
+            AssignmentPlanner.plan(List.of(ORDERS.withGeneration(6)), List.of(record("sc-a", source("orders")))),
+            "sc-a");
+
+    assertThat(a.getPipeline()).isEqualTo("orders-etl");
+    assertThat(a.getGeneration()).isEqualTo(6);
+    assertThat(a.getDelivery().getMaxBatchSize()).isEqualTo(500);
+    assertThat(a.getDelivery().getMaxRetries()).isEqualTo(3);
+    assertThat(a.getDelivery().getRetryBackoffMillis()).isEqualTo(100);
+    assertThat(a.getDelivery().getBatchTimeoutMillis()).isEqualTo(30_000);
+  }
+
+  @Test
+  void aServiceOfTheWrongTypeDoesNotHostAStageOfTheSameName() {
+    // A sink that happens to be called like a step must not receive transform traffic.
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(ORDERS),
+            List.of(record("sc-a", source("orders")), record("sc-x", sink("mask-pii"))));
+
+    assertThat(targetIds(stage(only(plan, "sc-a"), "mask-pii"))).isEmpty();
+    assertThat(plan.assignmentsFor("sc-x")).isEmpty();
+  }
+
+  @Test
+  void aNotServingServiceDoesNotHostButAnUnspecifiedHealthDoes() {
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(ORDERS),
+            List.of(
+                record("sc-a", source("orders")),
+                record("sc-b", notServing(transform("mask-pii"))),
+                record(
+                    "sc-c",
+                    Fixtures.service(
+                        "mask-pii",
+                        ServiceType.SERVICE_TYPE_TRANSFORM,
+                        ServiceHealth.SERVICE_HEALTH_UNSPECIFIED))));
+
+    assertThat(targetIds(stage(only(plan, "sc-a"), "mask-pii"))).containsExactly("sc-c");
+    assertThat(plan.assignmentsFor("sc-b")).isEmpty();
+  }
+
+  @Test
+  void aDrainingSidecarKeepsItsAssignmentButIsNoLongerATarget() {
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(ORDERS),
+            List.of(
+                record("sc-a", source("orders")),
+                record("sc-b", "default", SidecarState.SIDECAR_STATE_DRAINING, transform("mask-pii")),
+                record("sc-c", transform("mask-pii"))));
+
+    StageAssignment seenByB = stage(only(plan, "sc-b"), "mask-pii");
+    assertThat(seenByB.getLocal()).isTrue();
+    assertThat(targetIds(seenByB)).containsExactly("sc-c");
+    assertThat(targetIds(stage(only(plan, "sc-a"), "mask-pii"))).containsExactly("sc-c");
+    StagePlan stagePlan = plan.pipeline("default/orders-etl").orElseThrow().stages().get(1);
+    assertThat(stagePlan.hosts()).extracting(SidecarRecord::sidecarId).containsExactly("sc-b", "sc-c");
+    assertThat(stagePlan.replicas()).isEqualTo(1);
+  }
+
+  @Test
+  void namespacesIsolatePipelinesFromOtherNamespacesServices() {
+    PipelineDefinition inA = pipeline("team-a", "orders-etl", "orders", List.of(), "warehouse");
+    PipelineDefinition inB = pipeline("team-b", "orders-etl", "orders", List.of(), "warehouse");
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(inA, inB),
+            List.of(
+                record("a-src", "team-a", SidecarState.SIDECAR_STATE_SERVING, source("orders")),
+                record("a-snk", "team-a", SidecarState.SIDECAR_STATE_SERVING, sink("warehouse")),
+                record("b-snk", "team-b", SidecarState.SIDECAR_STATE_SERVING, sink("warehouse")),
+                record("c-all", "team-c", SidecarState.SIDECAR_STATE_SERVING, source("orders"), sink("warehouse"))));
+
+    assertThat(targetIds(stage(only(plan, "a-src"), "warehouse"))).containsExactly("a-snk");
+    assertThat(targetIds(stage(only(plan, "b-snk"), "orders"))).isEmpty();
+    assertThat(plan.assignmentsFor("c-all")).isEmpty();
+    assertThat(plan.pipeline("team-b/orders-etl").orElseThrow().unservedStages())
+        .extracting(s -> s.stage().name())
+        .containsExactly("orders");
+  }
+
+  @Test
+  void aSidecarThatRunsNothingOfAPipelineGetsNoAssignment() {
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(ORDERS),
+            List.of(record("sc-a", source("orders")), record("sc-idle", transform("unrelated")), record("sc-empty")));
+
+    assertThat(plan.assignmentsFor("sc-idle")).isEmpty();
+    assertThat(plan.assignmentsFor("sc-empty")).isEmpty();
+    assertThat(plan.assignmentsFor("not-registered")).isEmpty();
+  }
+
+  @Test
+  void aSidecarInSeveralPipelinesGetsThemOrderedByName() {
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(
+                pipeline("zulu", "orders", List.of(), "warehouse"),
+                pipeline("alpha", "orders", List.of(), "ledger"),
+                pipeline("mike", "refunds", List.of(), "ledger")),
+            List.of(record("sc-a", source("orders"), sink("ledger"))));
+
+    assertThat(plan.assignmentsFor("sc-a"))
+        .extracting(PipelineAssignment::getPipeline)
+        .containsExactly("alpha", "mike", "zulu");
+  }
+
+  @Test
+  void unservedStagesListsStagesWithoutAnAcceptingReplicaInOrder() {
+    PipelineDefinition p =
+        Fixtures.withDeadLetter(
+            pipeline("p", "orders", List.of("mask-pii", "enrich"), "warehouse"), "parking-lot");
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(p),
+            List.of(
+                record("sc-a", source("orders"), transform("enrich")),
+                record("sc-b", "default", SidecarState.SIDECAR_STATE_DRAINING, sink("warehouse"))));
+
+    assertThat(plan.pipeline("default/p").orElseThrow().unservedStages())
+        .extracting(s -> s.stage().name())
+        .containsExactly("mask-pii", "warehouse", "parking-lot");
+  }
+
+  @Test
+  void aFullyServedPipelineHasNoUnservedStages() {
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(ORDERS),
+            List.of(
+                record("sc-a", source("orders"), transform("mask-pii"), transform("enrich"), sink("warehouse"))));
+
+    assertThat(plan.pipeline("default/orders-etl").orElseThrow().unservedStages()).isEmpty();
+  }
+
+  @Test
+  void noPipelinesNoPlans() {
+    RoutingPlan plan = AssignmentPlanner.plan(List.of(), List.of(record("sc-a", source("orders"))));
+
+    assertThat(plan.pipelines()).isEmpty();
+    assertThat(plan.assignmentsFor("sc-a")).isEmpty();
+    assertThat(RoutingPlan.EMPTY.pipeline("default/orders-etl")).isEmpty();
+  }
+}
