@@ -7,6 +7,7 @@ import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,11 +31,20 @@ public final class RouterServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final ScheduledExecutorService expiry;
+  private final MeterRegistry meters;
+  private final List<Meter> gauges;
 
-  private RouterServer(Server server, HealthStatusManager health, ScheduledExecutorService expiry) {
+  private RouterServer(
+      Server server,
+      HealthStatusManager health,
+      ScheduledExecutorService expiry,
+      MeterRegistry meters,
+      List<Meter> gauges) {
     this.server = server;
     this.health = health;
     this.expiry = expiry;
+    this.meters = meters;
+    this.gauges = gauges;
   }
 
   /**
@@ -52,8 +62,13 @@ public final class RouterServer implements AutoCloseable {
     }
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus("conveyor.etl.v1.SidecarCoordinator", ServingStatus.SERVING);
-    Gauge.builder("conveyor_router_sidecars", core, c -> c.sidecars().size()).register(meters);
-    Gauge.builder("conveyor_router_pipelines", core, c -> c.pipelines().size()).register(meters);
+    // Removed again on close: a later server on the same registry (the operator regaining the
+    // lease) would otherwise find these and keep reporting the stopped core.
+    List<Meter> gauges =
+        List.of(
+            Gauge.builder("conveyor_router_sidecars", core, c -> c.sidecars().size()).register(meters),
+            Gauge.builder("conveyor_router_pipelines", core, c -> c.pipelines().size())
+                .register(meters));
     ScheduledExecutorService expiry =
         Executors.newSingleThreadScheduledExecutor(
             runnable -> {
@@ -76,7 +91,7 @@ public final class RouterServer implements AutoCloseable {
         1,
         1,
         TimeUnit.SECONDS);
-    return new RouterServer(server, health, expiry);
+    return new RouterServer(server, health, expiry, meters, gauges);
   }
 
   /** The port the server listens on (-1 for in-process servers). */
@@ -94,6 +109,7 @@ public final class RouterServer implements AutoCloseable {
   public void close(Duration grace) {
     health.enterTerminalState();
     expiry.shutdownNow();
+    gauges.forEach(meters::remove);
     if (grace.isZero()) {
       server.shutdownNow();
       try {
