@@ -1,0 +1,119 @@
+package io.conveyor.router.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.conveyor.common.config.ConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class StandaloneRouterConfigTest {
+
+  @Test
+  void defaults() {
+    StandaloneRouterConfig config = StandaloneRouterConfig.from(Map.of(), List.of());
+
+    assertThat(config)
+        .isEqualTo(
+            new StandaloneRouterConfig(
+                "0.0.0.0", 50051, 9095, Path.of("pipelines"), Duration.ofSeconds(5), 10_000));
+  }
+
+  @Test
+  void everyVariableIsRead() {
+    StandaloneRouterConfig config =
+        StandaloneRouterConfig.from(
+            Map.of(
+                "BIND_ADDRESS", "127.0.0.1",
+                "ROUTER_PORT", "6000",
+                "METRICS_PORT", "6001",
+                "PIPELINES_DIR", "/etc/conveyor/pipelines",
+                "PIPELINES_RESCAN_SECS", "30",
+                "MAX_SIDECARS", "50"),
+            List.of());
+
+    assertThat(config)
+        .isEqualTo(
+            new StandaloneRouterConfig(
+                "127.0.0.1", 6000, 6001, Path.of("/etc/conveyor/pipelines"), Duration.ofSeconds(30), 50));
+  }
+
+  @Test
+  void blankValuesMeanTheDefault() {
+    assertThat(StandaloneRouterConfig.from(Map.of("ROUTER_PORT", "  ", "PIPELINES_DIR", ""), List.of()))
+        .isEqualTo(StandaloneRouterConfig.from(Map.of(), List.of()));
+  }
+
+  @Test
+  void aSingleArgumentIsThePipelinesFolderAndWinsOverTheEnvironment() {
+    assertThat(
+            StandaloneRouterConfig.from(Map.of("PIPELINES_DIR", "/from/env"), List.of("examples/pipelines"))
+                .pipelinesDir())
+        .isEqualTo(Path.of("examples/pipelines"));
+  }
+
+  @Test
+  void pipelinesOptionNamesTheFolder() {
+    assertThat(StandaloneRouterConfig.from(Map.of(), List.of("--pipelines", "/srv/p")).pipelinesDir())
+        .isEqualTo(Path.of("/srv/p"));
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "ROUTER_PORT           | abc     | ROUTER_PORT='abc' is not valid: expected an integer from 1 to 65535",
+        "ROUTER_PORT           | 0       | ROUTER_PORT='0' is not valid: expected an integer from 1 to 65535",
+        "METRICS_PORT          | 70000   | METRICS_PORT='70000' is not valid: expected an integer from 1 to 65535",
+        "PIPELINES_RESCAN_SECS | 0       | PIPELINES_RESCAN_SECS='0' is not valid: expected an integer from 1 to 3600",
+        "PIPELINES_RESCAN_SECS | 5s      | PIPELINES_RESCAN_SECS='5s' is not valid: expected an integer from 1 to 3600",
+        "MAX_SIDECARS          | -1      | MAX_SIDECARS='-1' is not valid: expected an integer from 1 to 1000000",
+        "MAX_SIDECARS          | lots    | MAX_SIDECARS='lots' is not valid: expected an integer from 1 to 1000000",
+      })
+  void aMalformedValueFailsNamingTheVariableAndWhatIsAccepted(String variable, String value, String problem) {
+    assertThatThrownBy(() -> StandaloneRouterConfig.from(Map.of(variable, value), List.of()))
+        .isInstanceOfSatisfying(
+            ConfigException.class, e -> assertThat(e.problems()).containsExactly(problem));
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    assertThatThrownBy(
+            () ->
+                StandaloneRouterConfig.from(
+                    Map.of("ROUTER_PORT", "abc", "MAX_SIDECARS", "0"), List.of("a", "b", "c")))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e -> {
+              assertThat(e.problems()).hasSize(3);
+              assertThat(e.getMessage())
+                  .contains("ROUTER_PORT='abc'")
+                  .contains("MAX_SIDECARS='0'")
+                  .contains("arguments [a, b, c] not understood");
+            });
+  }
+
+  @Test
+  void theSamePortForGrpcAndMetricsIsRefused() {
+    assertThatThrownBy(
+            () -> StandaloneRouterConfig.from(Map.of("ROUTER_PORT", "9095"), List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("ROUTER_PORT and METRICS_PORT must differ, both are 9095");
+  }
+
+  @Test
+  void unknownArgumentsAreRefusedWithTheAcceptedForms() {
+    for (List<String> args :
+        List.of(List.of("--pipelines"), List.of("--pipelines=/x"), List.of("--port", "1"), List.of("a", "b"))) {
+      assertThatThrownBy(() -> StandaloneRouterConfig.from(Map.of(), args))
+          .as("arguments %s", args)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("expected none, <pipelines-dir> or --pipelines <dir>");
+    }
+  }
+}
