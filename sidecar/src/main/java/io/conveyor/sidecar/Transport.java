@@ -1,0 +1,73 @@
+package io.conveyor.sidecar;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.ServerChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Netty resources every server and channel of the sidecar shares: one small event loop group
+ * (epoll where available) instead of one per channel, which is most of what keeps the sidecar's
+ * thread count and memory low.
+ */
+final class Transport implements AutoCloseable {
+
+  private final EventLoopGroup group;
+  private final Class<? extends ServerChannel> serverChannel;
+  private final Class<? extends io.grpc.netty.shaded.io.netty.channel.Channel> clientChannel;
+
+  Transport(int threads) {
+    DefaultThreadFactory threadFactory = new DefaultThreadFactory("sidecar-io", true);
+    if (Epoll.isAvailable()) {
+      group = new EpollEventLoopGroup(threads, threadFactory);
+      serverChannel = EpollServerSocketChannel.class;
+      clientChannel = EpollSocketChannel.class;
+    } else {
+      group = new NioEventLoopGroup(threads, threadFactory);
+      serverChannel = NioServerSocketChannel.class;
+      clientChannel = NioSocketChannel.class;
+    }
+  }
+
+  NettyServerBuilder server(InetSocketAddress address) {
+    return NettyServerBuilder.forAddress(address)
+        .bossEventLoopGroup(group)
+        .workerEventLoopGroup(group)
+        .channelType(serverChannel);
+  }
+
+  /**
+   * A plaintext channel whose callbacks run on the I/O thread: every callback of the sidecar's
+   * clients only starts the next asynchronous step, so a thread hop would cost more than it saves.
+   */
+  ManagedChannel channel(String endpoint, int maxInboundMessageBytes) {
+    return NettyChannelBuilder.forTarget(endpoint)
+        .eventLoopGroup(group)
+        .channelType(clientChannel)
+        .usePlaintext()
+        .directExecutor()
+        .disableRetry()
+        .maxInboundMessageSize(maxInboundMessageBytes)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .idleTimeout(5, TimeUnit.MINUTES)
+        .userAgent("conveyor-sidecar")
+        .build();
+  }
+
+  @Override
+  public void close() {
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,212 @@
+package io.conveyor.sidecar.dataplane;
+
+import com.google.protobuf.ByteString;
+import io.conveyor.etl.v1.ForwardBatchResponse;
+import io.conveyor.etl.v1.PushResponse;
+import io.conveyor.sidecar.config.SidecarConfig;
+import io.conveyor.sidecar.metrics.SidecarMetrics;
+import io.conveyor.sidecar.routing.PipelineRoute;
+import io.conveyor.sidecar.routing.Routes;
+import io.conveyor.sidecar.routing.StageRoute;
+import io.conveyor.sidecar.wire.WireMethods;
+import io.conveyor.sidecar.wire.v1.ForwardBatchRequestView;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Timer;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sidecar's {@code conveyor.etl.v1.SidecarDataPlane}: push streams from local sources and
+ * batches forwarded by other sidecars, both handed to the {@link PipelineExecutor}.
+ */
+public final class DataPlane {
+
+  /** Part of a caller's deadline kept back so that the answer reaches it before it gives up. */
+  private static final long MAX_DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final SidecarConfig config;
+  private final Routes routes;
+  private final PipelineExecutor executor;
+  private final InFlight inFlight;
+  private final Lifecycle lifecycle;
+  private final SidecarMetrics metrics;
+  private final Runnable discoveryTrigger;
+  private final PushStreams pushStreams = new PushStreams();
+
+  public DataPlane(
+      SidecarConfig config,
+      Routes routes,
+      PipelineExecutor executor,
+      InFlight inFlight,
+      Lifecycle lifecycle,
+      SidecarMetrics metrics,
+      Runnable discoveryTrigger) {
+    this.config = config;
+    this.routes = routes;
+    this.executor = executor;
+    this.inFlight = inFlight;
+    this.lifecycle = lifecycle;
+    this.metrics = metrics;
+    this.discoveryTrigger = discoveryTrigger;
+  }
+
+  /** The gRPC service, typed with the wire views. */
+  public ServerServiceDefinition service() {
+    return ServerServiceDefinition.builder(WireMethods.dataPlaneService())
+        .addMethod(
+            WireMethods.PUSH_RECORDS,
+            ServerCalls.asyncBidiStreamingCall(
+                responses -> new PushStream(this, (ServerCallStreamObserver<PushResponse>) responses)))
+        .addMethod(WireMethods.FORWARD_BATCH, ServerCalls.asyncUnaryCall(this::forwardBatch))
+        .build();
+  }
+
+  /** Sidecar-to-sidecar: runs stage {@code stage_index} and everything after it, then answers. */
+  void forwardBatch(ForwardBatchRequestView request, StreamObserver<ForwardBatchResponse> responses) {
+    if (lifecycle.isDraining()) {
+      metrics.rejected("draining");
+      responses.onError(
+          Status.UNAVAILABLE.withDescription("sidecar " + config.sidecarId() + " is draining").asRuntimeException());
+      return;
+    }
+    Optional<PipelineRoute> route = routes.table().pipeline(request.getPipeline());
+    Optional<String> problem = checkStage(route, request);
+    if (problem.isPresent()) {
+      metrics.rejected("not_assigned");
+      responses.onError(Status.FAILED_PRECONDITION.withDescription(problem.get()).asRuntimeException());
+      return;
+    }
+    if (request.getBatch().getRecordsCount() == 0) {
+      responses.onNext(ForwardBatchResponse.getDefaultInstance());
+      responses.onCompleted();
+      return;
+    }
+    long bytes = 0;
+    for (ByteString record : request.getBatch().getRecordsList()) {
+      bytes += record.size();
+    }
+    if (!inFlight.tryAcquire(bytes)) {
+      metrics.rejected("over_limit");
+      metrics.backpressure();
+      responses.onError(
+          Status.RESOURCE_EXHAUSTED
+              .withDescription(
+                  "sidecar " + config.sidecarId() + " holds " + inFlight.bytes() + " of its "
+                      + inFlight.limitBytes() + " in-flight bytes; retry later or elsewhere")
+              .asRuntimeException());
+      return;
+    }
+    long size = bytes;
+    PipelineRoute r = route.get();
+    executor
+        .deliver(r, request.getStageIndex(), request.getBatch().getRecordsList(), deadlineFor(r))
+        .whenComplete(
+            (outcome, error) -> {
+              if (inFlight.release(size)) {
+                pushStreams.relieve();
+              }
+              if (error != null) {
+                responses.onError(Status.INTERNAL.withDescription(String.valueOf(error)).asRuntimeException());
+                return;
+              }
+              responses.onNext(ForwardBatchResponse.newBuilder().setResult(outcome.toProto()).build());
+              responses.onCompleted();
+            });
+  }
+
+  private Optional<String> checkStage(Optional<PipelineRoute> route, ForwardBatchRequestView request) {
+    if (route.isEmpty()) {
+      return Optional.of(
+          "pipeline '" + request.getPipeline() + "' is not assigned to sidecar " + config.sidecarId());
+    }
+    if (!route.get().hasStage(request.getStageIndex()) || request.getStageIndex() == 0) {
+      return Optional.of(
+          "pipeline '" + request.getPipeline() + "' has no stage " + request.getStageIndex() + " to forward to");
+    }
+    StageRoute stage = route.get().stage(request.getStageIndex());
+    if (!stage.name().equals(request.getStage())) {
+      return Optional.of(
+          "stage " + request.getStageIndex() + " of pipeline '" + request.getPipeline() + "' is '"
+              + stage.name() + "' here, not '" + request.getStage() + "'");
+    }
+    if (!stage.isLocal()) {
+      return Optional.of(
+          "stage '" + stage.name() + "' of pipeline '" + request.getPipeline() + "' does not run in the pod of sidecar "
+              + config.sidecarId());
+    }
+    return Optional.empty();
+  }
+
+  /** The caller's deadline less a margin, or the pipeline's batch timeout if it set none. */
+  private static Deadline deadlineFor(PipelineRoute route) {
+    Deadline callerDeadline = Context.current().getDeadline();
+    if (callerDeadline == null) {
+      return Deadline.after(route.delivery().batchTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+    long remaining = callerDeadline.timeRemaining(TimeUnit.NANOSECONDS);
+    long margin = Math.min(remaining / 10, MAX_DEADLINE_MARGIN_NANOS);
+    return Deadline.after(Math.max(0, remaining - margin), TimeUnit.NANOSECONDS);
+  }
+
+  /** Ends every push stream; called at shutdown once in-flight batches were answered. */
+  public void closePushStreams() {
+    pushStreams.shutdownAll();
+  }
+
+  public int pushStreamCount() {
+    return pushStreams.size();
+  }
+
+  // --- for PushStream
+
+  SidecarConfig config() {
+    return config;
+  }
+
+  String sidecarId() {
+    return config.sidecarId();
+  }
+
+  Routes routes() {
+    return routes;
+  }
+
+  PipelineExecutor executor() {
+    return executor;
+  }
+
+  InFlight inFlight() {
+    return inFlight;
+  }
+
+  Lifecycle lifecycle() {
+    return lifecycle;
+  }
+
+  PushStreams pushStreams() {
+    return pushStreams;
+  }
+
+  void rejected(String reason) {
+    metrics.rejected(reason);
+  }
+
+  void backpressure() {
+    metrics.backpressure();
+  }
+
+  void requestDiscovery() {
+    discoveryTrigger.run();
+  }
+
+  Timer pushLatency(String pipeline) {
+    return metrics.pushLatency(pipeline);
+  }
+
+}

@@ -1,0 +1,303 @@
+package io.conveyor.sidecar.dataplane;
+
+import com.google.protobuf.ByteString;
+import io.conveyor.etl.v1.Backpressure;
+import io.conveyor.etl.v1.BatchAck;
+import io.conveyor.etl.v1.CreditGrant;
+import io.conveyor.etl.v1.FailureKind;
+import io.conveyor.etl.v1.PushInit;
+import io.conveyor.etl.v1.PushReady;
+import io.conveyor.etl.v1.PushResponse;
+import io.conveyor.sidecar.routing.PipelineRoute;
+import io.conveyor.sidecar.routing.RoutingTable;
+import io.conveyor.sidecar.wire.v1.PushRequestView;
+import io.conveyor.sidecar.wire.v1.RecordBatchView;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One {@code PushRecords} stream from a local source.
+ *
+ * <p>Flow control is by credits, enforced with gRPC's manual flow control: the sidecar asks the
+ * transport for exactly as many messages as it granted credits, so a source that ignores its
+ * credits is held back by HTTP/2 flow control rather than buffered in memory. Each ack returns one
+ * credit; while the sidecar's in-flight bytes are over the limit, acks return none (the credits
+ * are withheld) and a {@link Backpressure} message says so; below the low watermark the withheld
+ * credits come back in a {@link CreditGrant}.
+ *
+ * <p>Inbound callbacks are serialized by gRPC; acks complete on other threads, so every use of the
+ * outbound stream and of the credit state holds this object's lock.
+ */
+final class PushStream implements StreamObserver<PushRequestView> {
+
+  private static final Logger log = LoggerFactory.getLogger(PushStream.class);
+
+  private final DataPlane plane;
+  private final ServerCallStreamObserver<PushResponse> out;
+
+  private String pipeline;
+  private boolean initialized;
+  private boolean closed;
+  private boolean halfClosed;
+  private int pendingAcks;
+  private boolean withholding;
+  private int withheld;
+
+  PushStream(DataPlane plane, ServerCallStreamObserver<PushResponse> out) {
+    this.plane = plane;
+    this.out = out;
+    out.disableAutoRequest();
+    out.setOnCancelHandler(this::cancelled);
+    out.request(1); // the init message
+  }
+
+  @Override
+  public void onNext(PushRequestView message) {
+    if (!initialized) {
+      if (!message.hasInit()) {
+        fail(
+            Status.INVALID_ARGUMENT.withDescription(
+                "the first message of PushRecords must be init (pipeline, source_name)"));
+        return;
+      }
+      init(message.getInit());
+      return;
+    }
+    if (!message.hasBatch()) {
+      fail(Status.INVALID_ARGUMENT.withDescription("after init, every message must be a batch"));
+      return;
+    }
+    accept(message.getBatch());
+  }
+
+  private void init(PushInit init) {
+    if (plane.lifecycle().isDraining()) {
+      fail(Status.UNAVAILABLE.withDescription("sidecar " + plane.sidecarId() + " is draining"));
+      return;
+    }
+    RoutingTable table = plane.routes().table();
+    Optional<PipelineRoute> route;
+    if (!init.getPipeline().isEmpty()) {
+      route = table.pipeline(init.getPipeline());
+      if (route.isEmpty()) {
+        plane.rejected("not_assigned");
+        plane.requestDiscovery();
+        fail(
+            Status.FAILED_PRECONDITION.withDescription(
+                "pipeline '" + init.getPipeline() + "' is not assigned to sidecar "
+                    + plane.sidecarId() + " (assigned: " + table.pipelineNames() + ")"));
+        return;
+      }
+    } else {
+      List<PipelineRoute> candidates = table.pipelinesWithLocalSource(init.getSourceName());
+      if (candidates.size() != 1) {
+        plane.rejected("not_assigned");
+        plane.requestDiscovery();
+        fail(
+            Status.FAILED_PRECONDITION.withDescription(
+                candidates.isEmpty()
+                    ? "no pipeline with source '" + init.getSourceName() + "' running in this pod is assigned to sidecar "
+                        + plane.sidecarId() + " (assigned: " + table.pipelineNames() + ")"
+                    : "pipelines " + candidates.stream().map(PipelineRoute::pipeline).toList()
+                        + " all have source '" + init.getSourceName() + "': name one in init.pipeline"));
+        return;
+      }
+      route = Optional.of(candidates.get(0));
+    }
+    PipelineRoute r = route.get();
+    if (!init.getSourceName().isEmpty() && !r.source().name().equals(init.getSourceName())) {
+      fail(
+          Status.FAILED_PRECONDITION.withDescription(
+              "pipeline '" + r.pipeline() + "' has source '" + r.source().name() + "', not '"
+                  + init.getSourceName() + "'"));
+      return;
+    }
+    if (!r.source().isLocal()) {
+      plane.requestDiscovery();
+      fail(
+          Status.FAILED_PRECONDITION.withDescription(
+              "the source '" + r.source().name() + "' of pipeline '" + r.pipeline()
+                  + "' has not been discovered in this pod yet (it must serve conveyor.etl.v1.SourceService)"));
+      return;
+    }
+    int credits = plane.config().pushCredits();
+    synchronized (this) {
+      pipeline = r.pipeline();
+      initialized = true;
+      plane.pushStreams().add(this);
+      out.onNext(
+          PushResponse.newBuilder()
+              .setReady(
+                  PushReady.newBuilder()
+                      .setPipeline(pipeline)
+                      .setCredits(credits)
+                      .setMaxBatchSize(r.delivery().maxBatchSize())
+                      .setMaxMessageBytes(plane.config().maxMessageBytes()))
+              .build());
+      out.request(credits);
+    }
+    try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", pipeline)) {
+      log.info("source '{}' ({}) opened a push stream", init.getSourceName(), init.getSourceInstance());
+    }
+  }
+
+  private void accept(RecordBatchView batch) {
+    String batchId = batch.getBatchId();
+    List<ByteString> records = batch.getRecordsList();
+    if (plane.lifecycle().isDraining()) {
+      plane.rejected("draining");
+      ack(batchId, allFailed(records.size(), "sidecar " + plane.sidecarId() + " is draining; send again later"), 0, 0);
+      return;
+    }
+    if (records.isEmpty()) {
+      ack(batchId, new BatchOutcome(0), 0, 0);
+      return;
+    }
+    Optional<PipelineRoute> route = plane.routes().table().pipeline(pipeline);
+    if (route.isEmpty()) {
+      // Revoked while the stream was open: answer this batch, then end the stream so the source
+      // re-opens (and is told what is assigned now).
+      plane.rejected("not_assigned");
+      ack(batchId, allFailed(records.size(), "pipeline '" + pipeline + "' was revoked from this sidecar"), 0, 0);
+      fail(Status.FAILED_PRECONDITION.withDescription("pipeline '" + pipeline + "' is no longer assigned to this sidecar"));
+      return;
+    }
+    long size = 0;
+    for (ByteString record : records) {
+      size += record.size();
+    }
+    long bytes = size;
+    synchronized (this) {
+      pendingAcks++;
+      if (plane.inFlight().acquire(bytes) && !withholding) {
+        withholding = true;
+        plane.backpressure();
+        send(backpressure(true));
+      }
+    }
+    long started = System.nanoTime();
+    PipelineRoute r = route.get();
+    plane
+        .executor()
+        .deliver(r, r.entryIndex(), records, Deadline.after(r.delivery().batchTimeout().toNanos(), TimeUnit.NANOSECONDS))
+        .whenComplete(
+            (outcome, error) -> {
+              BatchOutcome result =
+                  error == null ? outcome : allFailed(records.size(), "internal error: " + error);
+              plane.pushLatency(pipeline).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+              ack(batchId, result, bytes, 1);
+            });
+  }
+
+  /** Sends an ack and returns a credit (unless withheld); {@code bytes} are released first. */
+  private void ack(String batchId, BatchOutcome outcome, long bytes, int pendingDone) {
+    boolean relieved = bytes > 0 && plane.inFlight().release(bytes);
+    synchronized (this) {
+      pendingAcks -= pendingDone;
+      if (!closed) {
+        int credits = 1;
+        if (withholding) {
+          withheld++;
+          credits = 0;
+        }
+        send(
+            PushResponse.newBuilder()
+                .setAck(
+                    BatchAck.newBuilder()
+                        .setBatchId(batchId)
+                        .setResult(outcome.toProto())
+                        .setCredits(credits))
+                .build());
+        if (credits > 0) {
+          out.request(credits);
+        }
+        completeIfDone();
+      }
+    }
+    if (relieved) {
+      plane.pushStreams().relieve();
+    }
+  }
+
+  /** Called when in-flight bytes fell under the low watermark: give back withheld credits. */
+  void relieve() {
+    synchronized (this) {
+      if (closed || !withholding || !plane.inFlight().underLowWatermark()) {
+        return;
+      }
+      withholding = false;
+      send(backpressure(false));
+      if (withheld > 0) {
+        send(PushResponse.newBuilder().setCredit(CreditGrant.newBuilder().setCredits(withheld)).build());
+        out.request(withheld);
+        withheld = 0;
+      }
+    }
+  }
+
+  private PushResponse backpressure(boolean active) {
+    return PushResponse.newBuilder()
+        .setBackpressure(
+            Backpressure.newBuilder()
+                .setActive(active)
+                .setInFlightBytes(plane.inFlight().bytes())
+                .setLimitBytes(plane.inFlight().limitBytes()))
+        .build();
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    cancelled();
+  }
+
+  @Override
+  public synchronized void onCompleted() {
+    halfClosed = true;
+    completeIfDone();
+  }
+
+  private void completeIfDone() {
+    if (halfClosed && pendingAcks == 0 && !closed) {
+      closed = true;
+      plane.pushStreams().remove(this);
+      out.onCompleted();
+    }
+  }
+
+  private synchronized void cancelled() {
+    closed = true;
+    plane.pushStreams().remove(this);
+  }
+
+  private synchronized void fail(Status status) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    plane.pushStreams().remove(this);
+    out.onError(status.asRuntimeException());
+  }
+
+  /** Ends the stream because the sidecar is stopping (after in-flight batches were answered). */
+  synchronized void shutdown() {
+    fail(Status.UNAVAILABLE.withDescription("sidecar " + plane.sidecarId() + " is shutting down"));
+  }
+
+  private void send(PushResponse response) {
+    if (!closed) {
+      out.onNext(response);
+    }
+  }
+
+  private BatchOutcome allFailed(int size, String message) {
+    return BatchOutcome.allFailed(size, FailureKind.FAILURE_KIND_RETRYABLE, "sidecar", message);
+  }
+}

@@ -1,0 +1,30 @@
+package io.conveyor.sidecar.dataplane;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The open push streams, so that credits can be given back to all of them and they can be ended. */
+final class PushStreams {
+
+  private final Set<PushStream> open = ConcurrentHashMap.newKeySet();
+
+  void add(PushStream stream) {
+    open.add(stream);
+  }
+
+  void remove(PushStream stream) {
+    open.remove(stream);
+  }
+
+  int size() {
+    return open.size();
+  }
+
+  void relieve() {
+    open.forEach(PushStream::relieve);
+  }
+
+  void shutdownAll() {
+    open.forEach(PushStream::shutdown);
+  }
+}

@@ -1,0 +1,136 @@
+package io.conveyor.sidecar.discovery;
+
+import io.conveyor.etl.v1.DiscoveredService;
+import io.conveyor.sidecar.metrics.SidecarMetrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs discovery at start and periodically after, and reports changes. With native sidecars the
+ * sidecar starts before the app, so while a scan finds nothing the next one comes sooner (every
+ * second, doubling up to the configured interval). A scan can also be requested (e.g. when a
+ * source pushes before its service was seen); requests are coalesced.
+ *
+ * <p>The scheduler must be single-threaded and used by this loop alone: scans then never overlap,
+ * and a scan requested while one runs is simply the next one.
+ */
+public final class DiscoveryLoop implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DiscoveryLoop.class);
+  private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+
+  private final PortScanner scanner;
+  private final Duration interval;
+  private final ScheduledExecutorService scheduler;
+  private final Consumer<List<DiscoveredService>> onChange;
+  private final SidecarMetrics metrics;
+  private final AtomicBoolean scanQueued = new AtomicBoolean();
+
+  private volatile List<DiscoveredService> current = List.of();
+  private final CompletableFuture<Void> firstScan = new CompletableFuture<>();
+  private Duration emptyDelay = FIRST_RETRY;
+  private ScheduledFuture<?> next;
+  private boolean closed;
+
+  public DiscoveryLoop(
+      PortScanner scanner,
+      Duration interval,
+      ScheduledExecutorService scheduler,
+      Consumer<List<DiscoveredService>> onChange,
+      SidecarMetrics metrics) {
+    this.scanner = scanner;
+    this.interval = interval;
+    this.scheduler = scheduler;
+    this.onChange = onChange;
+    this.metrics = metrics;
+  }
+
+  public void start() {
+    requestScan();
+  }
+
+  /** The services found by the last scan. */
+  public List<DiscoveredService> current() {
+    return current;
+  }
+
+  /** Completes when the first scan finished, whatever it found. */
+  public CompletableFuture<Void> firstScan() {
+    return firstScan;
+  }
+
+  /** Scans as soon as possible, unless a scan is already queued. */
+  public void requestScan() {
+    if (scanQueued.compareAndSet(false, true)) {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        if (next != null) {
+          next.cancel(false);
+        }
+        next = scheduler.schedule(this::scanOnce, 0, TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private void scanOnce() {
+    scanQueued.set(false);
+    long started = System.nanoTime();
+    Duration delay = interval;
+    try {
+      PortScanner.Scan scan = scanner.scan();
+      List<DiscoveredService> found = scan.services();
+      metrics.discoveryRuns("ok").increment();
+      if (!found.equals(current)) {
+        log.info(
+            "discovered {} Conveyor service(s) in {} ms: {}{}",
+            found.size(),
+            (System.nanoTime() - started) / 1_000_000,
+            found.stream()
+                .map(s -> s.getDescription().getName() + "@" + s.getEndpoint() + "(" + s.getHealth().name().replace("SERVICE_HEALTH_", "") + ")")
+                .toList(),
+            scan.skipped().isEmpty()
+                ? ""
+                : "; skipped " + scan.skipped().stream().map(r -> r.port() + " (" + r.skippedBecause() + ")").toList());
+        current = found;
+        onChange.accept(found);
+      }
+      if (found.isEmpty()) {
+        delay = emptyDelay.compareTo(interval) < 0 ? emptyDelay : interval;
+        emptyDelay = emptyDelay.multipliedBy(2);
+      } else {
+        emptyDelay = FIRST_RETRY;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } catch (RuntimeException e) {
+      metrics.discoveryRuns("error").increment();
+      log.error("discovery scan failed; next scan in {}", interval, e);
+    } finally {
+      firstScan.complete(null);
+    }
+    synchronized (this) {
+      if (!closed && !scanQueued.get()) {
+        next = scheduler.schedule(this::scanOnce, delay.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (next != null) {
+      next.cancel(true);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package io.conveyor.sidecar.routing;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * Outlier ejection for remote sidecars, in the manner of Envoy's: a target that fails a call is
+ * ejected for a while, longer on each consecutive failure (base doubled, up to a cap), and
+ * forgiven on its first success. Also counts calls in flight per target for least-loaded picking.
+ */
+public final class EndpointHealth {
+
+  /** Entries kept at most; healthy idle ones are dropped first when it is exceeded. */
+  private static final int MAX_ENTRIES = 4096;
+
+  private final LongSupplier nanoTime;
+  private final long baseEjectionNanos;
+  private final long maxEjectionNanos;
+  private final Map<String, State> states = new ConcurrentHashMap<>();
+
+  public EndpointHealth(LongSupplier nanoTime, Duration baseEjection, Duration maxEjection) {
+    this.nanoTime = nanoTime;
+    this.baseEjectionNanos = baseEjection.toNanos();
+    this.maxEjectionNanos = maxEjection.toNanos();
+  }
+
+  private static final class State {
+    final AtomicInteger inFlight = new AtomicInteger();
+    volatile int consecutiveFailures;
+    volatile long ejectedUntil;
+  }
+
+  public void started(String endpoint) {
+    state(endpoint).inFlight.incrementAndGet();
+  }
+
+  public void succeeded(String endpoint) {
+    State state = state(endpoint);
+    state.inFlight.decrementAndGet();
+    state.consecutiveFailures = 0;
+    state.ejectedUntil = 0;
+  }
+
+  /** Records a failed call and ejects the endpoint; returns how long it is ejected for. */
+  public Duration failed(String endpoint) {
+    State state = state(endpoint);
+    state.inFlight.decrementAndGet();
+    int failures = ++state.consecutiveFailures;
+    long ejection = Math.min(maxEjectionNanos, baseEjectionNanos << Math.min(20, failures - 1));
+    state.ejectedUntil = nanoTime.getAsLong() + ejection;
+    return Duration.ofNanos(ejection);
+  }
+
+  /** Records a call that ended without saying anything about the endpoint's health. */
+  public void finished(String endpoint) {
+    state(endpoint).inFlight.decrementAndGet();
+  }
+
+  public boolean isEjected(String endpoint) {
+    State state = states.get(endpoint);
+    return state != null && state.ejectedUntil - nanoTime.getAsLong() > 0;
+  }
+
+  /** Nanos until the endpoint is back; 0 when it is not ejected. */
+  long ejectionRemaining(String endpoint) {
+    State state = states.get(endpoint);
+    return state == null ? 0 : Math.max(0, state.ejectedUntil - nanoTime.getAsLong());
+  }
+
+  public int inFlight(String endpoint) {
+    State state = states.get(endpoint);
+    return state == null ? 0 : state.inFlight.get();
+  }
+
+  private State state(String endpoint) {
+    State state = states.get(endpoint);
+    if (state != null) {
+      return state;
+    }
+    if (states.size() >= MAX_ENTRIES) {
+      states.values().removeIf(s -> s.inFlight.get() == 0 && s.consecutiveFailures == 0);
+    }
+    return states.computeIfAbsent(endpoint, e -> new State());
+  }
+}

@@ -1,0 +1,112 @@
+package io.conveyor.sidecar.routing;
+
+import io.conveyor.etl.v1.AssignmentSet;
+import io.conveyor.etl.v1.PipelineAssignment;
+import io.conveyor.etl.v1.ServiceType;
+import io.conveyor.etl.v1.StageAssignment;
+import io.conveyor.etl.v1.StageRole;
+import io.conveyor.etl.v1.StageTarget;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where every stage of every assigned pipeline runs, as seen from this sidecar: an immutable value
+ * built from the router's assignment set and the services discovery found in the pod. A new table
+ * replaces the old one whole; batches already under way keep the route they started with.
+ *
+ * <p>A stage is local when this pod runs a service with the stage's name and type — discovery is
+ * the fresher source on the pod's own services, so it decides even before the router caught up.
+ * Remote targets are the other sidecars the router listed for the stage, never this one.
+ */
+public final class RoutingTable {
+
+  public static final RoutingTable EMPTY = new RoutingTable(0, Map.of());
+
+  private final long version;
+  private final Map<String, PipelineRoute> pipelines;
+
+  private RoutingTable(long version, Map<String, PipelineRoute> pipelines) {
+    this.version = version;
+    this.pipelines = Map.copyOf(pipelines);
+  }
+
+  public static RoutingTable build(
+      String selfSidecarId, AssignmentSet assignments, Collection<LocalService> localServices) {
+    Map<String, LocalService> local = new HashMap<>();
+    for (LocalService service : localServices) {
+      local.putIfAbsent(key(service.name(), service.type()), service);
+    }
+    Map<String, PipelineRoute> routes = new HashMap<>();
+    for (PipelineAssignment assignment : assignments.getPipelinesList()) {
+      List<StageRoute> stages = new ArrayList<>();
+      for (StageAssignment stage : assignment.getStagesList()) {
+        List<RemoteTarget> remotes = new ArrayList<>();
+        for (StageTarget target : stage.getTargetsList()) {
+          if (!target.getSidecarId().equals(selfSidecarId)) {
+            remotes.add(new RemoteTarget(target.getSidecarId(), target.getEndpoint(), target.getPodName()));
+          }
+        }
+        Optional<LocalService> service =
+            Optional.ofNullable(local.get(key(stage.getName(), serviceType(stage.getRole()))));
+        stages.add(new StageRoute(stage.getIndex(), stage.getName(), stage.getRole(), service, remotes));
+      }
+      if (stages.size() < 2 || !indicesInOrder(stages)) {
+        continue; // not a usable pipeline; the router never sends one, but never trust the wire
+      }
+      routes.put(
+          assignment.getPipeline(),
+          new PipelineRoute(
+              assignment.getPipeline(),
+              assignment.getGeneration(),
+              stages,
+              Delivery.fromProto(assignment.getDelivery())));
+    }
+    return new RoutingTable(assignments.getVersion(), routes);
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public Optional<PipelineRoute> pipeline(String name) {
+    return Optional.ofNullable(pipelines.get(name));
+  }
+
+  public Set<String> pipelineNames() {
+    return pipelines.keySet();
+  }
+
+  /** The pipelines whose source is {@code sourceName} and runs in this pod. */
+  public List<PipelineRoute> pipelinesWithLocalSource(String sourceName) {
+    return pipelines.values().stream()
+        .filter(route -> route.source().name().equals(sourceName) && route.source().isLocal())
+        .toList();
+  }
+
+  private static boolean indicesInOrder(List<StageRoute> stages) {
+    for (int i = 0; i < stages.size(); i++) {
+      if (stages.get(i).index() != i) {
+        return false;
+      }
+    }
+    return stages.get(0).role() == StageRole.STAGE_ROLE_SOURCE;
+  }
+
+  static ServiceType serviceType(StageRole role) {
+    return switch (role) {
+      case STAGE_ROLE_SOURCE -> ServiceType.SERVICE_TYPE_SOURCE;
+      case STAGE_ROLE_TRANSFORM -> ServiceType.SERVICE_TYPE_TRANSFORM;
+      case STAGE_ROLE_SINK, STAGE_ROLE_DEAD_LETTER -> ServiceType.SERVICE_TYPE_SINK;
+      default -> ServiceType.SERVICE_TYPE_UNSPECIFIED;
+    };
+  }
+
+  private static String key(String name, ServiceType type) {
+    return type.getNumber() + "/" + name;
+  }
+}
