@@ -189,11 +189,17 @@ public final class WebhookApp implements AutoCloseable {
     draining = true;
   }
 
+  /** Stops at once; exchanges in progress are cut. */
   @Override
   public void close() {
+    close(0);
+  }
+
+  /** Stops accepting, lets exchanges in progress finish for up to {@code graceSeconds}, stops. */
+  public void close(int graceSeconds) {
     draining = true;
     certificates.close();
-    https.stop(1);
+    https.stop(graceSeconds);
     admin.close();
   }
 }

@@ -50,7 +50,7 @@ public final class WebhookMain {
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }
-                  app.close();
+                  app.close(2);
                   client.ifPresent(KubernetesClient::close);
                   log.info("stopped");
                 },

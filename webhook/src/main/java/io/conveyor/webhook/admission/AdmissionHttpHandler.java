@@ -73,6 +73,7 @@ public final class AdmissionHttpHandler implements HttpHandler {
       byte[] body = readBounded(exchange);
       if (body == null) {
         outcome = "too-large";
+        drainBounded(exchange);
         plain(exchange, 413, "the request body is larger than " + maxBodyBytes + " bytes");
         return;
       }
@@ -137,6 +138,25 @@ public final class AdmissionHttpHandler implements HttpHandler {
       }
     }
     return out.toByteArray();
+  }
+
+  /**
+   * Reads and discards what is left of an oversized body, up to a few times the limit, so that the
+   * client — still sending — reads the 413 instead of a reset connection. Past that, the
+   * connection is simply closed.
+   */
+  private void drainBounded(HttpExchange exchange) {
+    long budget = maxBodyBytes * 4;
+    byte[] buffer = new byte[8192];
+    try {
+      InputStream in = exchange.getRequestBody();
+      int n;
+      while (budget > 0 && (n = in.read(buffer)) != -1) {
+        budget -= n;
+      }
+    } catch (IOException e) {
+      log.debug("while discarding an oversized body: {}", e.toString());
+    }
   }
 
   private static void plain(HttpExchange exchange, int status, String message) throws IOException {
