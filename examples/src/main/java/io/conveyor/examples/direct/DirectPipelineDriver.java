@@ -34,6 +34,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -115,7 +116,7 @@ public final class DirectPipelineDriver implements AutoCloseable {
           }
           started = true;
           stats.started(System.nanoTime());
-          loop.scheduleWithFixedDelay(() -> run(this::pump), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+          schedule(() -> loop.scheduleWithFixedDelay(() -> run(this::pump), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
           pump();
         });
     return this;
@@ -329,7 +330,7 @@ public final class DirectPipelineDriver implements AutoCloseable {
       wake.cancel(false);
     }
     wakeAt = at;
-    wake = loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS);
+    wake = schedule(() -> loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
   }
 
   private void run(Runnable task) {
@@ -342,6 +343,15 @@ public final class DirectPipelineDriver implements AutoCloseable {
         calls.cancel(e);
         done.countDown();
       }
+    }
+  }
+
+  /** Schedules on the loop; a loop shutting down (close) drops the task. */
+  private static ScheduledFuture<?> schedule(Supplier<ScheduledFuture<?>> scheduling) {
+    try {
+      return scheduling.get();
+    } catch (RejectedExecutionException closing) {
+      return null;
     }
   }
 

@@ -193,46 +193,35 @@ public final class SequenceLedger {
 
     record Coverage(long distinct, long duplicates, long inRange, long filteredInRange) {}
 
-    /** Distinct sequences in [0, sent), and how many of those the filter rule drops. */
+    /**
+     * Distinct sequences in [0, sent), and how many of those the filter rule drops. Costs time in
+     * proportion to the pages received, whatever {@code sent} is.
+     */
     synchronized Coverage coverage(long sent, int filterPeriod) {
       long inRange = 0;
+      long filteredInRange = 0;
       for (Map.Entry<Long, long[]> entry : pages.entrySet()) {
         long base = entry.getKey() << PAGE_SHIFT;
         if (base >= sent) {
           continue;
         }
         long[] page = entry.getValue();
-        long limit = Math.min(PAGE_BITS, sent - base); // bits of this page below `sent`
-        int fullWords = (int) (limit >>> 6);
+        int limit = (int) Math.min(PAGE_BITS, sent - base); // bits of this page below `sent`
+        int fullWords = limit >>> 6;
         for (int w = 0; w < fullWords; w++) {
           inRange += Long.bitCount(page[w]);
         }
-        int rest = (int) (limit & 63);
+        int rest = limit & 63;
         if (rest > 0) {
           inRange += Long.bitCount(page[fullWords] & ((1L << rest) - 1));
         }
-      }
-      long filteredInRange = 0;
-      if (filterPeriod > 0) {
-        long cachedIndex = -1;
-        long[] cached = null;
-        for (long s = filterPeriod - 1; s < sent; s += filterPeriod) {
-          long pageIndex = s >>> PAGE_SHIFT;
-          if (pageIndex != cachedIndex) {
-            cachedIndex = pageIndex;
-            cached = pages.get(pageIndex);
-          }
-          if (cached == null) {
-            // Nothing received on this page: jump to the first filtered sequence of the next one.
-            // That is k * period + period - 1 with k = ceil((next - period + 1) / period)
-            // = floor(next / period); the loop's increment adds the final period.
-            long next = (pageIndex + 1) << PAGE_SHIFT;
-            s = (next / filterPeriod) * filterPeriod - 1;
-            continue;
-          }
-          int bit = (int) (s & (PAGE_BITS - 1));
-          if ((cached[bit >>> 6] & (1L << bit)) != 0) {
-            filteredInRange++;
+        if (filterPeriod > 0) {
+          // First filtered sequence at or after `base`: base + ((period - 1 - base) mod period).
+          for (long b = Math.floorMod(filterPeriod - 1 - base, (long) filterPeriod); b < limit; b += filterPeriod) {
+            int bit = (int) b;
+            if ((page[bit >>> 6] & (1L << bit)) != 0) {
+              filteredInRange++;
+            }
           }
         }
       }

@@ -31,6 +31,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,7 +143,7 @@ public final class RecordPusher implements AutoCloseable {
             finish();
             return;
           }
-          loop.scheduleWithFixedDelay(() -> run(this::tick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+          schedule(() -> loop.scheduleWithFixedDelay(() -> run(this::tick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
           connect();
         });
     return this;
@@ -434,7 +435,7 @@ public final class RecordPusher implements AutoCloseable {
           status.getDescription(),
           delay.toMillis());
     }
-    loop.schedule(() -> run(this::connect), delay.toNanos(), TimeUnit.NANOSECONDS);
+    schedule(() -> loop.schedule(() -> run(this::connect), delay.toNanos(), TimeUnit.NANOSECONDS));
   }
 
   private void finish() {
@@ -460,7 +461,7 @@ public final class RecordPusher implements AutoCloseable {
       wake.cancel(false);
     }
     wakeAt = at;
-    wake = loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS);
+    wake = schedule(() -> loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
   }
 
   /** Runs a loop task; an unexpected exception stops the pusher instead of vanishing. */
@@ -478,6 +479,15 @@ public final class RecordPusher implements AutoCloseable {
         }
         done.countDown();
       }
+    }
+  }
+
+  /** Schedules on the loop; a loop shutting down (close) drops the task. */
+  private static ScheduledFuture<?> schedule(Supplier<ScheduledFuture<?>> scheduling) {
+    try {
+      return scheduling.get();
+    } catch (RejectedExecutionException closing) {
+      return null;
     }
   }
 
