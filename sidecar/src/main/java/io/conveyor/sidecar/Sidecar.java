@@ -147,7 +147,7 @@ public final class Sidecar implements AutoCloseable {
         transport
             .server(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
             .executor(serverExecutor)
-            .maxInboundMessageSize(config.maxMessageBytes())
+            .maxInboundMessageSize(DataPlane.transportMessageLimit(config.maxMessageBytes()))
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .addService(dataPlane.service());

@@ -27,6 +27,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DataPlane {
 
+  /**
+   * The transport's own message limit, a multiple of MAX_MESSAGE_BYTES. Messages between the two
+   * are read and refused by the data plane with RESOURCE_EXHAUSTED and a clear message; past this
+   * one grpc-java resets the stream, which a client of a bidi stream sees as CANCELLED
+   * (grpc/grpc-java#11245).
+   */
+  public static int transportMessageLimit(int maxMessageBytes) {
+    return (int) Math.min(Integer.MAX_VALUE, 2L * maxMessageBytes);
+  }
+
   /** Part of a caller's deadline kept back so that the answer reaches it before it gives up. */
   private static final long MAX_DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -80,6 +90,16 @@ public final class DataPlane {
     if (problem.isPresent()) {
       metrics.rejected("not_assigned");
       responses.onError(Status.FAILED_PRECONDITION.withDescription(problem.get()).asRuntimeException());
+      return;
+    }
+    if (request.getSerializedSize() > config.maxMessageBytes()) {
+      metrics.rejected("too_large");
+      responses.onError(
+          Status.RESOURCE_EXHAUSTED
+              .withDescription(
+                  "batch of " + request.getSerializedSize() + " bytes is over this sidecar's MAX_MESSAGE_BYTES of "
+                      + config.maxMessageBytes())
+              .asRuntimeException());
       return;
     }
     if (request.getBatch().getRecordsCount() == 0) {

@@ -150,6 +150,15 @@ final class PushStream implements StreamObserver<PushRequestView> {
   }
 
   private void accept(RecordBatchView batch) {
+    if (batch.getSerializedSize() > plane.config().maxMessageBytes()) {
+      plane.rejected("too_large");
+      fail(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "batch '" + batch.getBatchId() + "' is " + batch.getSerializedSize()
+                  + " bytes, over this sidecar's MAX_MESSAGE_BYTES of " + plane.config().maxMessageBytes()
+                  + "; send smaller batches"));
+      return;
+    }
     String batchId = batch.getBatchId();
     List<ByteString> records = batch.getRecordsList();
     if (plane.lifecycle().isDraining()) {
