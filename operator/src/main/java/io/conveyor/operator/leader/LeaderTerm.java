@@ -1,0 +1,194 @@
+package io.conveyor.operator.leader;
+
+import io.conveyor.operator.config.OperatorConfig;
+import io.conveyor.operator.metrics.OperatorMetrics;
+import io.conveyor.operator.reconciler.PipelineReconciler;
+import io.conveyor.operator.reconciler.SidecarPodReconciler;
+import io.conveyor.operator.router.PipelineBootstrap;
+import io.conveyor.operator.router.RouterEventBridge;
+import io.conveyor.operator.router.RouterWarmUp;
+import io.conveyor.operator.status.SidecarStatusCalculator;
+import io.conveyor.router.core.RouterCore;
+import io.conveyor.router.grpc.RouterServer;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.grpc.ServerBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import io.micrometer.core.instrument.Meter;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything this replica runs while it leads, built fresh for each term and thrown away at its
+ * end: a new router core (so versions and registrations of an earlier term never leak into this
+ * one), the reconcilers, and the router's gRPC server.
+ *
+ * <p>Start order: pipelines are loaded from the API first, then the reconcilers start (caches in
+ * sync, ConveyorSidecar objects of deleted pods swept), and only then does the router serve, so a
+ * sidecar re-registering gets its full assignments at once. {@link #stopServing()} closes the gRPC
+ * server at once and may be called from any thread at any time, also while {@link #start()} is
+ * still running: the server is then never started.
+ */
+final class LeaderTerm {
+
+  private static final Logger log = LoggerFactory.getLogger(LeaderTerm.class);
+
+  /** Meters {@link RouterServer} binds to its core; removed at the end of a term. */
+  private static final List<String> ROUTER_GAUGES =
+      List.of("conveyor_router_sidecars", "conveyor_router_pipelines");
+
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final OperatorMetrics metrics;
+  private final Clock clock;
+  private final Supplier<ServerBuilder<?>> serverBuilder;
+  private final Consumer<String> giveUp;
+
+  private final Object servingLock = new Object();
+  private boolean leading = true;
+  private RouterServer server;
+  private volatile RouterCore core;
+  private volatile Operator operator;
+
+  /**
+   * @param giveUp called with a reason when the term cannot go on (an informer died): the caller
+   *     gives up the lease
+   */
+  LeaderTerm(
+      KubernetesClient client,
+      OperatorConfig config,
+      OperatorMetrics metrics,
+      Clock clock,
+      Supplier<ServerBuilder<?>> serverBuilder,
+      Consumer<String> giveUp) {
+    this.client = client;
+    this.config = config;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.serverBuilder = serverBuilder;
+    this.giveUp = giveUp;
+  }
+
+  /** Builds and starts the term; returns once the router serves (or the term was stopped). */
+  void start() {
+    RouterCore routerCore = new RouterCore(clock, config.router());
+    RouterEventBridge bridge = new RouterEventBridge(routerCore);
+    routerCore.addListener(bridge);
+    RouterWarmUp warmUp = new RouterWarmUp(clock, config.routerWarmUp());
+    this.core = routerCore;
+
+    PipelineBootstrap.load(client, routerCore, config.namespaces());
+
+    Operator op =
+        new Operator(
+            o ->
+                o.withKubernetesClient(client)
+                    .withCloseClientOnStop(false)
+                    // The fabric8 mock server has no server-side apply; production runs the same
+                    // plain patches the tests exercise.
+                    .withUseSSAToPatchPrimaryResource(false)
+                    .withConcurrentReconciliationThreads(config.reconcileThreads())
+                    .withMetrics(metrics)
+                    .withCacheSyncTimeout(Duration.ofMinutes(2))
+                    .withStopOnInformerErrorDuringStartup(true)
+                    .withInformerStoppedHandler(
+                        (informer, error) -> {
+                          if (error != null) {
+                            giveUp.accept("an informer stopped: " + error.getMessage());
+                          }
+                        }));
+    this.operator = op;
+    SidecarPodReconciler pods =
+        new SidecarPodReconciler(
+            bridge,
+            new SidecarStatusCalculator(config.heartbeatStatusRefresh()),
+            warmUp,
+            metrics,
+            clock);
+    op.register(pods, this::namespaces);
+    op.register(new PipelineReconciler(bridge, warmUp, metrics, clock), this::namespaces);
+    op.start();
+
+    int swept = pods.sweepOrphans(client);
+    if (swept > 0) {
+      log.info("removed {} ConveyorSidecar objects whose pods are gone", swept);
+    }
+
+    synchronized (servingLock) {
+      if (!leading) {
+        log.info("leadership ended while the term was starting; not serving");
+        return;
+      }
+      server = RouterServer.start(serverBuilder.get(), routerCore, metrics.registry());
+      warmUp.servingFrom(clock.instant());
+    }
+    log.info("leading: router serves SidecarCoordinator on port {}", server.port());
+  }
+
+  private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void namespaces(
+      ControllerConfigurationOverrider<R> overrider) {
+    if (config.watchesAllNamespaces()) {
+      overrider.watchingAllNamespaces();
+    } else {
+      overrider.settingNamespaces(config.namespaces());
+    }
+  }
+
+  /** Stops serving at once; idempotent. Safe to call while {@link #start()} runs. */
+  void stopServing() {
+    RouterServer stopping;
+    synchronized (servingLock) {
+      leading = false;
+      stopping = server;
+      server = null;
+    }
+    if (stopping != null) {
+      stopping.close();
+      for (String gauge : ROUTER_GAUGES) {
+        metrics.registry().find(gauge).meters().forEach(this::removeMeter);
+      }
+      log.info("stopped serving SidecarCoordinator");
+    }
+  }
+
+  private void removeMeter(Meter meter) {
+    metrics.registry().remove(meter);
+  }
+
+  /** Stops serving, then stops the reconcilers. */
+  void close() {
+    stopServing();
+    Operator op = operator;
+    if (op != null) {
+      try {
+        op.stop();
+      } catch (RuntimeException e) {
+        log.warn("stopping the reconcilers failed", e);
+      }
+    }
+    metrics.sidecarPhases().clear();
+    metrics.pipelinePhases().clear();
+  }
+
+  boolean serving() {
+    synchronized (servingLock) {
+      return server != null;
+    }
+  }
+
+  Optional<Integer> routerPort() {
+    synchronized (servingLock) {
+      return server == null ? Optional.empty() : Optional.of(server.port());
+    }
+  }
+
+  Optional<RouterCore> core() {
+    return Optional.ofNullable(core);
+  }
+}
