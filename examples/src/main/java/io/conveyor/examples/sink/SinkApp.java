@@ -25,6 +25,7 @@ public final class SinkApp {
     ExampleProcess process =
         ExampleProcess.start(
             config.sink().name(),
+            out,
             config.server(),
             meters,
             Map.of("/stats", stats, "/stats/reset", stats.resetHandler()),

@@ -196,7 +196,8 @@ public final class RecordPusher implements AutoCloseable {
             closed = true;
             PushStream stream = current;
             current = null;
-            if (stream != null && !finished) {
+            if (stream != null) {
+              // Also after finishing: the half-closed call must not outlive the pusher.
               stream.requests.cancel("record pusher closed", null);
             }
             done.countDown();

@@ -41,6 +41,7 @@ public final class SourceApp {
       process =
           ExampleProcess.start(
               name,
+              out,
               config.server(),
               meters,
               Map.of(

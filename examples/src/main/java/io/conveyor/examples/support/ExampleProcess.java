@@ -5,6 +5,7 @@ import io.conveyor.common.http.AdminHttpServer;
 import io.grpc.BindableService;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -28,6 +29,7 @@ public final class ExampleProcess implements RunningApp {
   private static final Duration GRACE = Duration.ofSeconds(5);
 
   private final String name;
+  private final PrintStream out;
   private final ServiceHost host;
   private final AdminHttpServer admin;
   private final Deque<AutoCloseable> resources = new ConcurrentLinkedDeque<>();
@@ -35,15 +37,20 @@ public final class ExampleProcess implements RunningApp {
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile int exitCode;
 
-  private ExampleProcess(String name, ServiceHost host, AdminHttpServer admin) {
+  private ExampleProcess(String name, PrintStream out, ServiceHost host, AdminHttpServer admin) {
     this.name = name;
+    this.out = out;
     this.host = host;
     this.admin = admin;
   }
 
-  /** Starts the gRPC server (and the admin server with {@code routes}). */
+  /**
+   * Starts the gRPC server (and the admin server with {@code routes}); {@code out} gets the
+   * {@code <name>: stopped} line.
+   */
   public static ExampleProcess start(
       String name,
+      PrintStream out,
       ServerSettings server,
       PrometheusMeterRegistry meters,
       Map<String, HttpHandler> routes,
@@ -65,7 +72,7 @@ public final class ExampleProcess implements RunningApp {
       host.close(Duration.ZERO);
       throw e;
     }
-    return new ExampleProcess(name, host, admin);
+    return new ExampleProcess(name, out, host, admin);
   }
 
   public int grpcPort() {
@@ -119,6 +126,9 @@ public final class ExampleProcess implements RunningApp {
     }
     host.close(GRACE);
     admin.close();
+    // Printed, not logged: on SIGTERM logback's own shutdown hook may already have stopped logging.
+    out.println(name + ": stopped");
+    out.flush();
     stopped.countDown();
   }
 }

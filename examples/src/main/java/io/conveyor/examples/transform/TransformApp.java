@@ -20,7 +20,7 @@ public final class TransformApp {
     FunctionCounter.builder("demo_transform_filtered_total", transform, DemoTransform::filtered).register(meters);
     FunctionCounter.builder("demo_transform_batches_total", transform, DemoTransform::batches).register(meters);
     ExampleProcess process =
-        ExampleProcess.start(config.transform().name(), config.server(), meters, Map.of(), List.of(transform));
+        ExampleProcess.start(config.transform().name(), out, config.server(), meters, Map.of(), List.of(transform));
     out.println(process.servingLine());
     out.flush();
     return process;
