@@ -30,7 +30,15 @@ public final class EndpointHealth {
   private static final class State {
     final AtomicInteger inFlight = new AtomicInteger();
     volatile int consecutiveFailures;
+    /**
+     * Ejected while {@code ejectedUntil - now > 0}. "Not ejected" is a time already reached, never
+     * 0: nanoTime's origin is arbitrary and its values may be negative.
+     */
     volatile long ejectedUntil;
+
+    State(long now) {
+      this.ejectedUntil = now;
+    }
   }
 
   public void started(String endpoint) {
@@ -41,7 +49,7 @@ public final class EndpointHealth {
     State state = state(endpoint);
     state.inFlight.decrementAndGet();
     state.consecutiveFailures = 0;
-    state.ejectedUntil = 0;
+    state.ejectedUntil = nanoTime.getAsLong();
   }
 
   /** Records a failed call and ejects the endpoint; returns how long it is ejected for. */
@@ -83,6 +91,6 @@ public final class EndpointHealth {
     if (states.size() >= MAX_ENTRIES) {
       states.values().removeIf(s -> s.inFlight.get() == 0 && s.consecutiveFailures == 0);
     }
-    return states.computeIfAbsent(endpoint, e -> new State());
+    return states.computeIfAbsent(endpoint, e -> new State(nanoTime.getAsLong()));
   }
 }

@@ -55,7 +55,7 @@ public final class RoutingTable {
             Optional.ofNullable(local.get(key(stage.getName(), serviceType(stage.getRole()))));
         stages.add(new StageRoute(stage.getIndex(), stage.getName(), stage.getRole(), service, remotes));
       }
-      if (stages.size() < 2 || !indicesInOrder(stages)) {
+      if (assignment.getPipeline().isEmpty() || !wellFormed(stages)) {
         continue; // not a usable pipeline; the router never sends one, but never trust the wire
       }
       routes.put(
@@ -88,13 +88,33 @@ public final class RoutingTable {
         .toList();
   }
 
-  private static boolean indicesInOrder(List<StageRoute> stages) {
-    for (int i = 0; i < stages.size(); i++) {
-      if (stages.get(i).index() != i) {
+  /**
+   * Stages indexed 0..n-1 in order, with the roles a pipeline has: a source, transforms, one sink,
+   * and optionally the dead-letter sink last. Anything else could end a batch early — e.g. a
+   * pipeline without a sink would acknowledge records that no sink ever wrote.
+   */
+  private static boolean wellFormed(List<StageRoute> stages) {
+    int n = stages.size();
+    if (n < 2) {
+      return false;
+    }
+    int sink = stages.get(n - 1).role() == StageRole.STAGE_ROLE_DEAD_LETTER ? n - 2 : n - 1;
+    if (sink < 1) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      StageRoute stage = stages.get(i);
+      StageRole expected =
+          i == 0
+              ? StageRole.STAGE_ROLE_SOURCE
+              : i < sink
+                  ? StageRole.STAGE_ROLE_TRANSFORM
+                  : i == sink ? StageRole.STAGE_ROLE_SINK : StageRole.STAGE_ROLE_DEAD_LETTER;
+      if (stage.index() != i || stage.role() != expected || stage.name().isEmpty()) {
         return false;
       }
     }
-    return stages.get(0).role() == StageRole.STAGE_ROLE_SOURCE;
+    return true;
   }
 
   static ServiceType serviceType(StageRole role) {

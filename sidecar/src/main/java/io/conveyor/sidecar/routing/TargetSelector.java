@@ -26,13 +26,15 @@ public final class TargetSelector {
     if (n == 0) {
       return Optional.empty();
     }
-    int offset = Math.floorMod(roundRobin.getAndIncrement(), n);
-    RemoteTarget best = null;
+    // First pass: the lowest load among the usable targets and how many share it. Rotating the
+    // start of the list instead would skew ties: with one of three replicas ejected, the one after
+    // it in the list would get two batches for every one the other gets.
+    RemoteTarget firstBest = null;
     int bestLoad = Integer.MAX_VALUE;
+    int ties = 0;
     RemoteTarget soonestBack = null;
     long soonestRemaining = Long.MAX_VALUE;
-    for (int i = 0; i < n; i++) {
-      RemoteTarget candidate = candidates.get((offset + i) % n);
+    for (RemoteTarget candidate : candidates) {
       if (exclude.contains(candidate.endpoint())) {
         continue;
       }
@@ -47,10 +49,32 @@ public final class TargetSelector {
       int load = health.inFlight(candidate.endpoint());
       if (load < bestLoad) {
         bestLoad = load;
-        best = candidate;
+        ties = 1;
+        firstBest = candidate;
+      } else if (load == bestLoad) {
+        ties++;
       }
     }
-    return Optional.ofNullable(best != null ? best : soonestBack);
+    if (firstBest == null) {
+      return Optional.ofNullable(soonestBack);
+    }
+    if (ties == 1) {
+      return Optional.of(firstBest);
+    }
+    // Second pass: the tied targets in turn. Loads may have moved meanwhile; then the first best
+    // found is as good an answer as any.
+    int turn = Math.floorMod(roundRobin.getAndIncrement(), ties);
+    for (RemoteTarget candidate : candidates) {
+      if (exclude.contains(candidate.endpoint())
+          || health.ejectionRemaining(candidate.endpoint()) > 0
+          || health.inFlight(candidate.endpoint()) != bestLoad) {
+        continue;
+      }
+      if (turn-- == 0) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.of(firstBest);
   }
 
   public EndpointHealth health() {

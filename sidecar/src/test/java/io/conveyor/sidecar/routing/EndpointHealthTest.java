@@ -1,0 +1,145 @@
+package io.conveyor.sidecar.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Outlier ejection of remote sidecars, on a clock the test moves. */
+class EndpointHealthTest {
+
+  private static final String B = "sc-b.pods:9091";
+  private static final String C = "sc-c.pods:9091";
+
+  private final FakeNanoClock clock = new FakeNanoClock(1_000_000_000L);
+  private final EndpointHealth health = new EndpointHealth(clock, Duration.ofSeconds(1), Duration.ofSeconds(30));
+
+  @Test
+  void anEndpointNeverHeardOfIsHealthyAndIdle() {
+    assertThat(health.isEjected(B)).isFalse();
+    assertThat(health.inFlight(B)).isZero();
+    assertThat(health.ejectionRemaining(B)).isZero();
+  }
+
+  @Test
+  void aFailureEjectsForTheBaseTimeThenTheEndpointIsBack() {
+    health.started(B);
+
+    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(health.isEjected(B)).isTrue();
+    assertThat(health.isEjected(C)).isFalse();
+
+    clock.advance(Duration.ofMillis(999));
+    assertThat(health.isEjected(B)).isTrue();
+    assertThat(health.ejectionRemaining(B)).isEqualTo(Duration.ofMillis(1).toNanos());
+    clock.advance(Duration.ofMillis(1));
+    assertThat(health.isEjected(B)).isFalse();
+  }
+
+  @Test
+  void consecutiveFailuresDoubleTheEjectionUpToTheCap() {
+    long[] seconds = new long[8];
+    for (int i = 0; i < seconds.length; i++) {
+      health.started(B);
+      seconds[i] = health.failed(B).toSeconds();
+    }
+
+    assertThat(seconds).containsExactly(1, 2, 4, 8, 16, 30, 30, 30);
+    assertThat(health.ejectionRemaining(B)).isEqualTo(Duration.ofSeconds(30).toNanos());
+  }
+
+  @Test
+  void theCapHoldsHoweverLongAnEndpointKeepsFailing() {
+    for (int i = 0; i < 100; i++) {
+      health.started(B);
+      health.failed(B);
+    }
+
+    health.started(B);
+    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aSuccessForgivesAtOnceAndTheNextFailureStartsFromTheBaseAgain() {
+    for (int i = 0; i < 4; i++) {
+      health.started(B);
+      health.failed(B);
+    }
+    assertThat(health.isEjected(B)).isTrue();
+
+    // A call that was already in flight when B was ejected comes back fine.
+    health.started(B);
+    health.succeeded(B);
+
+    assertThat(health.isEjected(B)).isFalse();
+    health.started(B);
+    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void aCallEndingWithoutAVerdictNeitherEjectsNorForgives() {
+    health.started(B);
+    health.failed(B);
+    health.started(B);
+    health.finished(B); // e.g. cancelled by the caller
+
+    assertThat(health.isEjected(B)).isTrue();
+    health.started(B);
+    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void callsInFlightAreCountedPerEndpoint() {
+    health.started(B);
+    health.started(B);
+    health.started(B);
+    health.started(C);
+
+    assertThat(health.inFlight(B)).isEqualTo(3);
+    assertThat(health.inFlight(C)).isEqualTo(1);
+
+    health.succeeded(B);
+    health.failed(B);
+    health.finished(B);
+    assertThat(health.inFlight(B)).isZero();
+    assertThat(health.inFlight(C)).isEqualTo(1);
+  }
+
+  /** System.nanoTime's origin is arbitrary: its values may be negative, and may cross zero. */
+  @ParameterizedTest
+  @ValueSource(longs = {Long.MIN_VALUE / 2, -5_000_000_000L, -1L, 0L, Long.MAX_VALUE - 500_000_000L})
+  void ejectionWorksWhereverTheNanoClockStarts(long origin) {
+    FakeNanoClock anywhere = new FakeNanoClock(origin);
+    EndpointHealth h = new EndpointHealth(anywhere, Duration.ofSeconds(1), Duration.ofSeconds(30));
+
+    h.started(B);
+    h.succeeded(B);
+    h.started(C);
+    assertThat(h.isEjected(B)).as("a healthy endpoint").isFalse();
+    assertThat(h.isEjected(C)).as("an endpoint with a call in flight").isFalse();
+    assertThat(h.ejectionRemaining(B)).isZero();
+
+    h.started(B);
+    h.failed(B);
+    assertThat(h.isEjected(B)).isTrue();
+    anywhere.advance(Duration.ofSeconds(1));
+    assertThat(h.isEjected(B)).isFalse();
+  }
+
+  @Test
+  void manyIdleHealthyEndpointsDoNotPushOutAnEjectedOne() {
+    health.started(B);
+    health.failed(B);
+    for (int i = 0; i < 5_000; i++) {
+      String endpoint = "10.0." + (i / 250) + "." + (i % 250) + ":9091";
+      health.started(endpoint);
+      health.succeeded(endpoint);
+    }
+
+    assertThat(health.isEjected(B)).isTrue();
+    health.started(B);
+    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(2));
+  }
+}
