@@ -17,6 +17,7 @@ import io.conveyor.etl.v1.WriteBatchResponse;
 import io.conveyor.examples.support.DeliveryBook;
 import io.conveyor.examples.support.DeliveryBook.Outstanding;
 import io.conveyor.examples.support.DeliveryStats;
+import io.conveyor.examples.support.LoopExecutors;
 import io.conveyor.examples.support.Pacer;
 import io.conveyor.examples.support.RecordGenerator;
 import io.grpc.Channel;
@@ -29,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -98,13 +98,7 @@ public final class DirectPipelineDriver implements AutoCloseable {
     this.book = new DeliveryBook(generator, workload, stats, random);
     this.pacer = new Pacer(workload.rate());
     this.batchIdPrefix = workload.sourceId() + "-direct-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
-    this.loop =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "direct-driver-" + workload.sourceId());
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.loop = LoopExecutors.newLoop("direct-driver-" + workload.sourceId());
   }
 
   /** Starts sending; returns at once. */

@@ -10,6 +10,7 @@ import io.conveyor.etl.v1.SidecarDataPlaneGrpc;
 import io.conveyor.examples.support.DeliveryBook;
 import io.conveyor.examples.support.DeliveryBook.Outstanding;
 import io.conveyor.examples.support.DeliveryStats;
+import io.conveyor.examples.support.LoopExecutors;
 import io.conveyor.examples.support.Pacer;
 import io.conveyor.examples.support.RecordGenerator;
 import io.grpc.Channel;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -121,13 +121,7 @@ public final class RecordPusher implements AutoCloseable {
     this.random = random;
     this.batchSize = workload.batchSize();
     this.batchIdPrefix = workload.sourceId() + "-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
-    this.loop =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "record-pusher-" + workload.sourceId());
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.loop = LoopExecutors.newLoop("record-pusher-" + workload.sourceId());
   }
 
   /** Opens the stream and starts pushing; returns at once. */
@@ -286,11 +280,11 @@ public final class RecordPusher implements AutoCloseable {
       batchSize = ready.getMaxBatchSize();
     }
     log.info(
-        "pushing into pipeline {}: {} credits, batches of {} records{}",
+        "pushing into pipeline {}: {} credits, batches of {} records, {} records waiting to be re-sent",
         ready.getPipeline(),
         ready.getCredits(),
         batchSize,
-        inFlight.isEmpty() && book.waitingForResend() == 0 ? "" : ", " + book.waitingForResend() + " records to re-send");
+        book.waitingForResend());
     pump();
   }
 

@@ -1,0 +1,83 @@
+package io.conveyor.examples.local;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Builds the command line of a component: {@code java [options] -jar <jar>} from the built jars
+ * (the demo and the benchmark), or {@code java [options] -cp <classpath> <main>} (end-to-end tests
+ * that run before the jars are packaged).
+ */
+public final class Launcher {
+
+  private final Path repoRoot;
+  private final Optional<String> classpath;
+  private final String java;
+
+  private Launcher(Path repoRoot, Optional<String> classpath) {
+    this.repoRoot = repoRoot.toAbsolutePath().normalize();
+    this.classpath = classpath;
+    this.java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** Runs the packaged jars under {@code repoRoot}. */
+  public static Launcher jars(Path repoRoot) {
+    return new Launcher(repoRoot, Optional.empty());
+  }
+
+  /** Runs main classes from {@code classpath} (e.g. the test JVM's own). */
+  public static Launcher classpath(Path repoRoot, String classpath) {
+    return new Launcher(repoRoot, Optional.of(classpath));
+  }
+
+  /** The repository root: the nearest ancestor of the working directory holding the launcher script. */
+  public static Path findRepoRoot() {
+    Path dir = Path.of("").toAbsolutePath();
+    for (Path p = dir; p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve("conveyor")) && Files.isRegularFile(p.resolve("pom.xml"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("cannot find the repository root (a folder with ./conveyor) above " + dir);
+  }
+
+  public Path repoRoot() {
+    return repoRoot;
+  }
+
+  /** Checks that what this launcher runs exists; returns the problems. */
+  public List<String> missing() {
+    List<String> missing = new ArrayList<>();
+    if (classpath.isEmpty()) {
+      for (Component component : Component.values()) {
+        if (!Files.isRegularFile(repoRoot.resolve(component.jar()))) {
+          missing.add(component.jar());
+        }
+      }
+    }
+    return missing;
+  }
+
+  public List<String> command(Component component, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    component
+        .jvmOptionsFile()
+        .map(repoRoot::resolve)
+        .filter(Files::isRegularFile)
+        .ifPresent(file -> command.add("@" + file));
+    if (classpath.isPresent()) {
+      command.add("-cp");
+      command.add(classpath.get());
+      command.add(component.mainClass());
+    } else {
+      command.add("-jar");
+      command.add(repoRoot.resolve(component.jar()).toString());
+    }
+    command.addAll(args);
+    return command;
+  }
+}

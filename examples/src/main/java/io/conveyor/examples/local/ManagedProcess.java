@@ -1,0 +1,134 @@
+package io.conveyor.examples.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A component running as a child process, with its output in a log file. Stopping sends SIGTERM
+ * and waits (the orderly path: sidecars drain and exit 0); killing sends SIGKILL (a crash).
+ */
+public final class ManagedProcess implements AutoCloseable {
+
+  private final String name;
+  private final List<String> command;
+  private final Map<String, String> env;
+  private final Path log;
+  private volatile Process process;
+
+  private ManagedProcess(String name, List<String> command, Map<String, String> env, Path log) {
+    this.name = name;
+    this.command = List.copyOf(command);
+    this.env = Map.copyOf(env);
+    this.log = log;
+  }
+
+  public static ManagedProcess start(String name, List<String> command, Map<String, String> env, Path log) {
+    ManagedProcess process = new ManagedProcess(name, command, env, log);
+    process.launch();
+    return process;
+  }
+
+  private void launch() {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().putAll(env);
+    try {
+      Files.createDirectories(log.getParent());
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);
+    }
+  }
+
+  /** Starts the same command again (after a kill or stop), appending to the same log. */
+  public synchronized void restart() {
+    if (process.isAlive()) {
+      throw new IllegalStateException(name + " is still running");
+    }
+    launch();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  /** SIGKILL, and wait for the process to be gone. */
+  public void kill() {
+    process.destroyForcibly();
+    waitFor(Duration.ofSeconds(10));
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within {@code grace}; returns the exit code. */
+  public int stop(Duration grace) {
+    if (!process.isAlive()) {
+      return process.exitValue();
+    }
+    process.destroy();
+    if (!waitFor(grace)) {
+      process.destroyForcibly();
+      waitFor(Duration.ofSeconds(5));
+    }
+    return process.isAlive() ? -1 : process.exitValue();
+  }
+
+  /** Waits for the process to exit; returns false on timeout. */
+  public boolean waitFor(Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  public int exitCode() {
+    return process.exitValue();
+  }
+
+  /** Resident set size from /proc, in bytes; 0 when unknown or exited. */
+  public long rssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return 0;
+  }
+
+  /** The last {@code lines} lines of the log, for error messages. */
+  public String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    stop(Duration.ofSeconds(10));
+  }
+}
