@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,12 +31,16 @@ public final class DiscoveryLoop implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final Consumer<List<DiscoveredService>> onChange;
   private final SidecarMetrics metrics;
-  private final AtomicBoolean scanQueued = new AtomicBoolean();
 
   private volatile List<DiscoveredService> current = List.of();
   private final CompletableFuture<Void> firstScan = new CompletableFuture<>();
   private Duration emptyDelay = FIRST_RETRY;
+  // Guarded by this. Only the scan holding the latest ticket schedules a successor: a scan that
+  // was already running (or about to) when a newer one was scheduled — cancel() cannot stop it —
+  // must not start a second periodic chain next to the newer scan's.
   private ScheduledFuture<?> next;
+  private long ticket;
+  private boolean scanQueued;
   private boolean closed;
 
   public DiscoveryLoop(
@@ -68,22 +71,30 @@ public final class DiscoveryLoop implements AutoCloseable {
   }
 
   /** Scans as soon as possible, unless a scan is already queued. */
-  public void requestScan() {
-    if (scanQueued.compareAndSet(false, true)) {
-      synchronized (this) {
-        if (closed) {
-          return;
-        }
-        if (next != null) {
-          next.cancel(false);
-        }
-        next = scheduler.schedule(this::scanOnce, 0, TimeUnit.MILLISECONDS);
-      }
+  public synchronized void requestScan() {
+    if (closed || scanQueued) {
+      return;
     }
+    scanQueued = true;
+    schedule(0);
   }
 
-  private void scanOnce() {
-    scanQueued.set(false);
+  /** Replaces the scheduled scan with one in {@code delayMillis}. Caller holds the lock. */
+  private void schedule(long delayMillis) {
+    if (next != null) {
+      next.cancel(false);
+    }
+    long mine = ++ticket;
+    next = scheduler.schedule(() -> scanOnce(mine), delayMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private void scanOnce(long mine) {
+    synchronized (this) {
+      if (closed || mine != ticket) {
+        return; // superseded by a newer scan
+      }
+      scanQueued = false;
+    }
     long started = System.nanoTime();
     Duration delay = interval;
     try {
@@ -120,8 +131,8 @@ public final class DiscoveryLoop implements AutoCloseable {
       firstScan.complete(null);
     }
     synchronized (this) {
-      if (!closed && !scanQueued.get()) {
-        next = scheduler.schedule(this::scanOnce, delay.toMillis(), TimeUnit.MILLISECONDS);
+      if (!closed && mine == ticket) {
+        schedule(delay.toMillis());
       }
     }
   }

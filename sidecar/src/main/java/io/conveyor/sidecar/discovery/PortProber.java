@@ -156,16 +156,32 @@ public final class PortProber {
 
   private static ServiceHealth health(ManagedChannel channel, String grpcService, Deadline deadline) {
     try {
-      HealthCheckResponse response =
-          HealthGrpc.newBlockingStub(channel)
-              .withDeadline(deadline)
-              .check(HealthCheckRequest.newBuilder().setService(grpcService).build());
-      return response.getStatus() == HealthCheckResponse.ServingStatus.NOT_SERVING
-          ? ServiceHealth.SERVICE_HEALTH_NOT_SERVING
-          : ServiceHealth.SERVICE_HEALTH_SERVING;
+      return toHealth(check(channel, grpcService, deadline));
     } catch (StatusRuntimeException e) {
-      // No health service, or no status registered for this service: Describe answered, so it serves.
+      if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+        // No health service at all: Describe answered, so it serves.
+        return ServiceHealth.SERVICE_HEALTH_SERVING;
+      }
+    }
+    try {
+      // A health service without a status for this service: the server's overall status ("")
+      // speaks for it, e.g. a server that is still starting up says NOT_SERVING there.
+      return toHealth(check(channel, "", deadline));
+    } catch (StatusRuntimeException e) {
       return ServiceHealth.SERVICE_HEALTH_SERVING;
     }
+  }
+
+  private static HealthCheckResponse.ServingStatus check(ManagedChannel channel, String service, Deadline deadline) {
+    return HealthGrpc.newBlockingStub(channel)
+        .withDeadline(deadline)
+        .check(HealthCheckRequest.newBuilder().setService(service).build())
+        .getStatus();
+  }
+
+  private static ServiceHealth toHealth(HealthCheckResponse.ServingStatus status) {
+    return status == HealthCheckResponse.ServingStatus.NOT_SERVING
+        ? ServiceHealth.SERVICE_HEALTH_NOT_SERVING
+        : ServiceHealth.SERVICE_HEALTH_SERVING;
   }
 }
