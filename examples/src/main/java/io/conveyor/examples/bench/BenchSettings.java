@@ -1,0 +1,44 @@
+package io.conveyor.examples.bench;
+
+import io.conveyor.common.config.EnvReader;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Settings of {@code ./conveyor bench}, from the environment.
+ *
+ * @param rounds throughput rounds per path, alternating ({@code BENCH_ROUNDS}, 5)
+ * @param records records per throughput run ({@code BENCH_RECORDS}, 200000)
+ * @param batchSize records per batch ({@code BENCH_BATCH_SIZE}, 500)
+ * @param recordBytes payload bytes per record ({@code BENCH_RECORD_BYTES}, 100)
+ * @param window batches in flight, for both paths ({@code BENCH_WINDOW}, 8 = the sidecar's credits)
+ * @param latencyRate batches per second in the latency runs ({@code BENCH_LATENCY_RATE}, 200)
+ * @param latencyBatchSize records per batch in the latency runs ({@code BENCH_LATENCY_BATCH}, 50)
+ * @param latencyDuration length of one latency run ({@code BENCH_LATENCY_SECS}, 10)
+ */
+public record BenchSettings(
+    int rounds,
+    long records,
+    int batchSize,
+    int recordBytes,
+    int window,
+    int latencyRate,
+    int latencyBatchSize,
+    Duration latencyDuration) {
+
+  public static BenchSettings fromEnv(Map<String, String> env) {
+    EnvReader r = new EnvReader(env);
+    BenchSettings settings =
+        new BenchSettings(
+            r.integer("BENCH_ROUNDS", 5, 1, 100),
+            r.longValue("BENCH_RECORDS", 200_000, 1_000, 1_000_000_000),
+            r.integer("BENCH_BATCH_SIZE", 500, 1, 10_000),
+            r.integer("BENCH_RECORD_BYTES", 100, 0, 1 << 20),
+            r.integer("BENCH_WINDOW", 8, 1, 1024),
+            r.integer("BENCH_LATENCY_RATE", 200, 1, 100_000),
+            r.integer("BENCH_LATENCY_BATCH", 50, 1, 10_000),
+            r.seconds("BENCH_LATENCY_SECS", Duration.ofSeconds(10), 1, 3600));
+    r.validate();
+    return settings;
+  }
+}
