@@ -5,10 +5,13 @@ import io.conveyor.common.http.AdminHttpServer;
 import io.conveyor.common.http.AdminHttpServer.Check;
 import io.conveyor.webhook.admission.AdmissionHttpHandler;
 import io.conveyor.webhook.admission.AdmissionMetrics;
+import io.conveyor.webhook.admission.AdmissionWarmup;
 import io.conveyor.webhook.admission.AdmissionReviewCodec;
 import io.conveyor.webhook.admission.PodAdmissionHandler;
 import io.conveyor.webhook.config.WebhookConfig;
 import io.conveyor.webhook.mutation.PodMutator;
+import io.conveyor.webhook.server.HttpServerLimits;
+import io.conveyor.webhook.server.TlsWarmup;
 import io.conveyor.webhook.server.WebhookHttpsServer;
 import io.conveyor.webhook.tls.CaBundleFile;
 import io.conveyor.webhook.tls.CaBundlePublisher;
@@ -27,6 +30,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +53,9 @@ public final class WebhookApp implements AutoCloseable {
   private final AdminHttpServer admin;
   private final PrometheusMeterRegistry registry;
   private volatile boolean draining;
+  private volatile boolean warmedUp;
+
+  static final Duration WARMUP_BUDGET = Duration.ofSeconds(5);
 
   private WebhookApp(
       WebhookConfig config,
@@ -74,6 +81,7 @@ public final class WebhookApp implements AutoCloseable {
       Optional<KubernetesClient> client,
       Clock clock,
       PrometheusMeterRegistry registry) {
+    HttpServerLimits.apply(config.server().requestTimeout());
     TlsSettings tls = config.tls();
     CertificateStore store;
     CaBundlePublisher publisher;
@@ -99,7 +107,8 @@ public final class WebhookApp implements AutoCloseable {
         client.map(KubernetesClient::getKubernetesSerialization).orElseGet(KubernetesSerialization::new);
     AdmissionReviewCodec codec = new AdmissionReviewCodec(serialization);
     AdmissionMetrics metrics = new AdmissionMetrics(registry);
-    PodAdmissionHandler pods = new PodAdmissionHandler(codec, new PodMutator(config.sidecar()), metrics);
+    PodMutator mutator = new PodMutator(config.sidecar());
+    PodAdmissionHandler pods = new PodAdmissionHandler(codec, mutator, metrics);
     AdmissionHttpHandler admission =
         new AdmissionHttpHandler(codec, pods, metrics, config.server().maxRequestBytes());
 
@@ -136,6 +145,9 @@ public final class WebhookApp implements AutoCloseable {
     WebhookApp app = new WebhookApp(config, certificates, keyManager, https, admin, registry);
     self[0] = app;
     certificates.start();
+    Thread warmup = new Thread(() -> app.warmUp(codec, mutator), "warmup");
+    warmup.setDaemon(true);
+    warmup.start();
     log.info(
         "webhook listening on HTTPS port {} (admin port {}), TLS store {}, injecting {} in {} mode",
         https.port(),
@@ -146,10 +158,43 @@ public final class WebhookApp implements AutoCloseable {
     return app;
   }
 
-  /** Ready once TLS is served and published, until draining starts. */
+  /**
+   * Compiles the admission path and the TLS handshake before the webhook reports ready: a cold JVM
+   * answers its first reviews slowly, and the API server's first burst would queue behind them.
+   * Bounded in time; a failure only ends it early.
+   */
+  private void warmUp(AdmissionReviewCodec codec, PodMutator mutator) {
+    try {
+      long start = System.nanoTime();
+      int reviews = AdmissionWarmup.run(codec, mutator, config.server().warmupReviews(), WARMUP_BUDGET);
+      certificates.whenReady().join();
+      int handshakes =
+          TlsWarmup.run(
+              https.port(),
+              certificates.served().orElseThrow().trustBundle(),
+              config.server().warmupHandshakes(),
+              WARMUP_BUDGET);
+      log.info(
+          "warmed up with {} reviews and {} TLS handshakes in {} ms",
+          reviews,
+          handshakes,
+          (System.nanoTime() - start) / 1_000_000);
+    } catch (RuntimeException e) {
+      if (!draining) {
+        log.warn("warm-up ended early: {}", e.toString());
+      }
+    } finally {
+      warmedUp = true;
+    }
+  }
+
+  /** Ready once TLS is served and published and the warm-up is done, until draining starts. */
   public Check readiness() {
     if (draining) {
       return Check.failing("shutting down");
+    }
+    if (!warmedUp) {
+      return Check.failing("warming up");
     }
     return certificates.ready()
         ? Check.ok("ready")

@@ -3,7 +3,6 @@ package io.conveyor.webhook;
 import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.metrics.MetricsRegistries;
 import io.conveyor.webhook.config.WebhookConfig;
-import io.conveyor.webhook.server.HttpServerLimits;
 import io.conveyor.webhook.tls.TlsSettings;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -26,7 +25,6 @@ public final class WebhookMain {
       System.exit(2);
       return;
     }
-    HttpServerLimits.apply(config.server().requestTimeout());
     Logger log = LoggerFactory.getLogger(WebhookMain.class);
 
     Optional<KubernetesClient> client =

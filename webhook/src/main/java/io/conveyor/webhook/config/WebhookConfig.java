@@ -56,10 +56,12 @@ public record WebhookConfig(
             r.integer("HTTPS_PORT", 8443, 0, 65_535),
             r.integer("METRICS_PORT", 9090, 0, 65_535),
             r.integer("HTTP_THREADS", 8, 1, 256),
-            r.integer("HTTP_QUEUE", 64, 1, 10_000),
+            r.integer("HTTP_QUEUE", 512, 1, 10_000),
             r.bytes("MAX_REQUEST_BYTES", 3L << 20, 64L << 10, 64L << 20),
             r.seconds("HTTP_REQUEST_TIMEOUT_SECS", Duration.ofSeconds(10), 1, 300),
-            r.seconds("SHUTDOWN_DELAY_SECS", Duration.ofSeconds(5), 0, 120));
+            r.seconds("SHUTDOWN_DELAY_SECS", Duration.ofSeconds(5), 0, 120),
+            r.integer("WARMUP_REVIEWS", 2_000, 0, 100_000),
+            r.integer("WARMUP_HANDSHAKES", 200, 0, 10_000));
 
     TlsSettings.Store store = r.enumValue("TLS_STORE", TlsSettings.Store.KUBERNETES, TlsSettings.Store.class);
     List<String> dnsNames = new ArrayList<>(TlsSettings.serviceDnsNames(service, namespace, clusterDomain));

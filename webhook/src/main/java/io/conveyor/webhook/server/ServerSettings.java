@@ -12,6 +12,8 @@ import java.time.Duration;
  * @param maxRequestBytes the largest AdmissionReview accepted (413 beyond)
  * @param requestTimeout how long a connection may take to send a request or receive a response
  * @param shutdownDelay how long to keep serving after SIGTERM while endpoints are updated
+ * @param warmupReviews synthetic reviews run in-process before reporting ready
+ * @param warmupHandshakes TLS handshakes made with the server itself before reporting ready
  */
 public record ServerSettings(
     int httpsPort,
@@ -20,7 +22,9 @@ public record ServerSettings(
     int queue,
     long maxRequestBytes,
     Duration requestTimeout,
-    Duration shutdownDelay) {
+    Duration shutdownDelay,
+    int warmupReviews,
+    int warmupHandshakes) {
 
   public ServerSettings {
     if (threads < 1 || queue < 1 || maxRequestBytes < 1) {

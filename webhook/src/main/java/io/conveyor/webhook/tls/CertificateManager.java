@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -48,6 +49,7 @@ public final class CertificateManager implements AutoCloseable {
   private final Counter bundlePublications;
   private final Counter failures;
   private volatile boolean ready;
+  private final CompletableFuture<Void> firstReady = new CompletableFuture<>();
   private int failedAttempts;
 
   public CertificateManager(
@@ -108,6 +110,11 @@ public final class CertificateManager implements AutoCloseable {
     return ready;
   }
 
+  /** Completes after the first successful pass. */
+  public CompletableFuture<Void> whenReady() {
+    return firstReady;
+  }
+
   /** The material served now, if any. */
   public Optional<TlsMaterial> served() {
     return Optional.ofNullable(served.get());
@@ -135,6 +142,7 @@ public final class CertificateManager implements AutoCloseable {
           material.certificate().getNotAfter().toInstant());
     }
     ready = true;
+    firstReady.complete(null);
   }
 
   private TlsMaterial ensureStored(Instant now) {
@@ -236,5 +244,6 @@ public final class CertificateManager implements AutoCloseable {
   @Override
   public void close() {
     scheduler.shutdownNow();
+    firstReady.cancel(false);
   }
 }

@@ -28,6 +28,8 @@ public final class Fixtures {
   public static WebhookConfig config(Map<String, String> overrides) {
     Map<String, String> env = new HashMap<>();
     env.put("INJECTOR_VERSION", "0.1.0");
+    env.put("WARMUP_REVIEWS", "20");
+    env.put("WARMUP_HANDSHAKES", "2");
     env.putAll(overrides);
     return WebhookConfig.fromEnv(env);
   }
