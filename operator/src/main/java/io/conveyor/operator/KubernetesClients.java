@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 
 /** The operator's Kubernetes client. */
 public final class KubernetesClients {
@@ -19,6 +20,11 @@ public final class KubernetesClients {
    */
   public static KubernetesClient create(Config base) {
     Config config = new ConfigBuilder(base).withUserAgent(USER_AGENT).build();
-    return new KubernetesClientBuilder().withConfig(config).build();
+    // Explicitly the JDK client (the one the operator framework ships with): with more than one
+    // HTTP client factory on the classpath fabric8 would otherwise pick one at random.
+    return new KubernetesClientBuilder()
+        .withConfig(config)
+        .withHttpClientFactory(new JdkHttpClientFactory())
+        .build();
   }
 }

@@ -1,0 +1,199 @@
+package io.conveyor.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.conveyor.operator.ConveyorOperator;
+import io.conveyor.operator.crd.ConveyorSidecar;
+import io.conveyor.operator.crd.Pipeline;
+import io.conveyor.operator.crd.PipelinePhase;
+import io.conveyor.operator.crd.SidecarPhase;
+import io.conveyor.operator.testing.FakeSidecar;
+import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.Pods;
+import io.conveyor.operator.testing.RbacAudit;
+import io.conveyor.operator.testing.Services;
+import io.conveyor.operator.testing.TestOperators;
+import io.conveyor.router.pipeline.PipelineSpec;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two operator replicas against one API server: exactly one leads and serves the coordinator;
+ * when it stops, the other takes over, sidecars register again with it, and the statuses of the
+ * objects do not flap while they do.
+ */
+class LeadershipTest {
+
+  private static final String NS = "fleet";
+
+  private static MockCluster cluster;
+  private static KubernetesClient client;
+  private static ConveyorOperator first;
+  private static ConveyorOperator second;
+
+  @BeforeAll
+  static void startReplicas() {
+    cluster = new MockCluster();
+    client = cluster.client();
+    Duration warmUp = Duration.ofSeconds(10);
+    first = TestOperators.start(cluster, TestOperators.config("replica-a", warmUp), Clock.systemUTC());
+    second = TestOperators.start(cluster, TestOperators.config("replica-b", warmUp), Clock.systemUTC());
+  }
+
+  @AfterAll
+  static void stopReplicas() {
+    Stream.of(first, second).forEach(op -> op.close(Duration.ofSeconds(10)));
+    try {
+      RbacAudit.check(cluster.drainRequests());
+    } finally {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void exactlyOneReplicaServesAndTheOtherTakesOverWhenItStops() {
+    await().atMost(Duration.ofSeconds(20)).until(() -> first.serving() || second.serving());
+    ConveyorOperator leader = first.serving() ? first : second;
+    ConveyorOperator standby = leader == first ? second : first;
+    int leaderPort = leader.routerPort().orElseThrow();
+
+    // Exactly one serves, and stays the only one.
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> leader.serving() && !standby.serving() && standby.routerPort().isEmpty());
+    assertThat(holder()).isEqualTo(leader.identity());
+    assertThat(accepts(leaderPort)).isTrue();
+
+    client.resource(pipeline("telemetry", "probe", "archive")).create();
+    Pod pod = client.resource(Pods.injected(NS, "probe-0")).create();
+    pod.setStatus(Pods.running("10.3.0.1", true));
+    pod = client.resource(pod).updateStatus();
+    List<SidecarPhase> phases = new CopyOnWriteArrayList<>();
+    try (FakeSidecar sidecar =
+            new FakeSidecar("sc-probe-0", pod, leaderPort, Services.source("probe"), Services.sink("archive"));
+        Watch watch = recordPhases("probe-0", phases)) {
+      sidecar.register();
+      awaitSidecarPhase("probe-0", SidecarPhase.Ready);
+      awaitPipelinePhase("telemetry", PipelinePhase.Running);
+      phases.clear();
+
+      // The leader stops: it releases the Lease, so the standby need not wait for it to expire.
+      leader.close(Duration.ofSeconds(10));
+      assertThat(leader.serving()).isFalse();
+      assertThat(accepts(leaderPort)).as("the old leader's port is closed").isFalse();
+
+      await().atMost(Duration.ofSeconds(20)).until(standby::serving);
+      assertThat(holder()).isEqualTo(standby.identity());
+      int newPort = standby.routerPort().orElseThrow();
+
+      // Like the Service, the sidecar's channel now reaches the new leader, which does not know
+      // it: its heartbeat is refused with NOT_FOUND and it registers again.
+      sidecar.connectTo(newPort);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                sidecar.heartbeatOrRegister();
+                assertThat(standby.routerCore().orElseThrow().sidecar("sc-probe-0")).isPresent();
+              });
+      assertThat(sidecar.registrations()).isEqualTo(2);
+
+      awaitSidecarPhase("probe-0", SidecarPhase.Ready);
+      awaitPipelinePhase("telemetry", PipelinePhase.Running);
+      assertThat(get("probe-0").getStatus().getPipelines()).containsExactly("telemetry");
+      // During the take-over the status was held, never flipped to Lost or Pending.
+      assertThat(phases).allMatch(p -> p == SidecarPhase.Ready, "phases seen: " + phases);
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static String holder() {
+    Lease lease =
+        client.leases()
+            .inNamespace(TestOperators.LEASE_NAMESPACE)
+            .withName(TestOperators.LEASE_NAME)
+            .get();
+    return lease.getSpec().getHolderIdentity();
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static Watch recordPhases(String name, List<SidecarPhase> phases) {
+    return client
+        .resources(ConveyorSidecar.class)
+        .inNamespace(NS)
+        .withName(name)
+        .watch(
+            new Watcher<>() {
+              @Override
+              public void eventReceived(Action action, ConveyorSidecar resource) {
+                if (resource.getStatus() != null) {
+                  phases.add(resource.getStatus().getPhase());
+                }
+              }
+
+              @Override
+              public void onClose(WatcherException cause) {}
+            });
+  }
+
+  private static Pipeline pipeline(String name, String source, String sink) {
+    Pipeline pipeline = new Pipeline();
+    pipeline.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name).build());
+    pipeline.setSpec(new PipelineSpec(source, List.of(), sink, null));
+    return pipeline;
+  }
+
+  private static ConveyorSidecar get(String name) {
+    return client.resources(ConveyorSidecar.class).inNamespace(NS).withName(name).get();
+  }
+
+  private static void awaitSidecarPhase(String name, SidecarPhase phase) {
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () -> {
+              ConveyorSidecar cs = get(name);
+              assertThat(cs).isNotNull();
+              assertThat(cs.getStatus()).isNotNull();
+              assertThat(cs.getStatus().getPhase()).isEqualTo(phase);
+            });
+  }
+
+  private static void awaitPipelinePhase(String name, PipelinePhase phase) {
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () -> {
+              Pipeline p = client.resources(Pipeline.class).inNamespace(NS).withName(name).get();
+              assertThat(p.getStatus()).isNotNull();
+              assertThat(p.getStatus().getPhase()).isEqualTo(phase);
+            });
+  }
+}

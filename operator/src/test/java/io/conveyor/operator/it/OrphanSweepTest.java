@@ -1,0 +1,95 @@
+package io.conveyor.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.conveyor.operator.ConveyorOperator;
+import io.conveyor.operator.crd.ConveyorSidecar;
+import io.conveyor.operator.crd.SidecarPhase;
+import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.MutableClock;
+import io.conveyor.operator.testing.Pods;
+import io.conveyor.operator.testing.RbacAudit;
+import io.conveyor.operator.testing.TestOperators;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pods deleted while no replica was leading leave their ConveyorSidecar behind (there is no
+ * garbage collector on the mock server, and a real one may lag): the next leader removes them.
+ */
+class OrphanSweepTest {
+
+  private static final String NS = "legacy";
+
+  private final MockCluster cluster = new MockCluster();
+  private final KubernetesClient client = cluster.client();
+  private ConveyorOperator operator;
+
+  @AfterEach
+  void stop() {
+    if (operator != null) {
+      operator.close(Duration.ofSeconds(10));
+    }
+    try {
+      RbacAudit.check(cluster.drainRequests());
+    } finally {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void objectsLeftByPodsDeletedWhileNoReplicaLedAreRemovedByTheNextLeader() {
+    Pod kept = client.resource(Pods.injected(NS, "kept")).create();
+    leftBehind("kept", kept.getMetadata().getUid());
+    leftBehind("gone", "uid-of-a-deleted-pod");
+    Pod replaced = client.resource(Pods.injected(NS, "reused-name")).create();
+    leftBehind("reused-name", "uid-of-the-previous-pod-of-that-name");
+
+    operator =
+        TestOperators.start(
+            cluster, TestOperators.config("op-sweep", Duration.ZERO), new MutableClock());
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              assertThat(get("gone")).isNull();
+              ConveyorSidecar reused = get("reused-name");
+              assertThat(reused).isNotNull();
+              assertThat(reused.getMetadata().getOwnerReferences().get(0).getUid())
+                  .isEqualTo(replaced.getMetadata().getUid());
+              ConveyorSidecar stillThere = get("kept");
+              assertThat(stillThere.getStatus()).isNotNull();
+              assertThat(stillThere.getStatus().getPhase()).isEqualTo(SidecarPhase.Pending);
+            });
+  }
+
+  private void leftBehind(String name, String podUid) {
+    ConveyorSidecar cs = new ConveyorSidecar();
+    cs.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(NS)
+            .withName(name)
+            .addToLabels("app.kubernetes.io/managed-by", "conveyor-operator")
+            .withOwnerReferences(
+                new OwnerReferenceBuilder()
+                    .withApiVersion("v1")
+                    .withKind("Pod")
+                    .withName(name)
+                    .withUid(podUid)
+                    .withController(true)
+                    .build())
+            .build());
+    client.resource(cs).create();
+  }
+
+  private ConveyorSidecar get(String name) {
+    return client.resources(ConveyorSidecar.class).inNamespace(NS).withName(name).get();
+  }
+}

@@ -1,0 +1,54 @@
+package io.conveyor.operator.testing;
+
+import io.conveyor.operator.ConveyorOperator;
+import io.conveyor.operator.config.OperatorConfig;
+import io.conveyor.router.core.RouterSettings;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+
+/** Operators for tests: production wiring, short lease timings, the router on an ephemeral port. */
+public final class TestOperators {
+
+  public static final String LEASE_NAMESPACE = "conveyor-system";
+  public static final String LEASE_NAME = "conveyor-operator-leader";
+
+  private TestOperators() {}
+
+  public static OperatorConfig config(String identity, Duration routerWarmUp) {
+    return new OperatorConfig(
+        identity,
+        LEASE_NAMESPACE,
+        LEASE_NAME,
+        Duration.ofSeconds(3),
+        Duration.ofSeconds(2),
+        Duration.ofMillis(300),
+        "127.0.0.1",
+        0,
+        0,
+        Set.of(),
+        8,
+        routerWarmUp,
+        Duration.ofMinutes(5),
+        RouterSettings.defaults());
+  }
+
+  public static ConveyorOperator start(MockCluster cluster, OperatorConfig config, Clock clock) {
+    return start(cluster, config, clock, new SimpleMeterRegistry());
+  }
+
+  public static ConveyorOperator start(
+      MockCluster cluster, OperatorConfig config, Clock clock, MeterRegistry meters) {
+    return new ConveyorOperator(
+            config,
+            cluster.newOperatorClient(),
+            meters,
+            clock,
+            () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)))
+        .start();
+  }
+}
