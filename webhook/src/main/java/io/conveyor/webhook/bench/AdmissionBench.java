@@ -158,7 +158,7 @@ public final class AdmissionBench {
       System.out.printf(
           Locale.ROOT,
           "webhook-bench: details: measured=%ds warmup=%ds sent=%d answered=%d errors=%d %s p99.9_ms=%.2f max_ms=%.2f"
-              + " server_rejected_connections=%d server_handler_mean_ms=%.2f server_handler_max_recent_ms=%.2f rss_end_mib=%d server_pid=%d server_jvm_opts=\"%s\" (server is a separate process;"
+              + " server_rejected_connections=%d server_handler_mean_ms=%.2f server_handler_max_recent_ms=%.2f rss_end_mib=%d loadavg=\"%s\" server_pid=%d server_jvm_opts=\"%s\" (server is a separate process;"
               + " rss is its VmRSS, the largest seen while measuring)%n",
           durationSeconds,
           warmupSeconds,
