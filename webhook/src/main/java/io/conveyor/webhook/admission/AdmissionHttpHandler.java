@@ -87,7 +87,6 @@ public final class AdmissionHttpHandler implements HttpHandler {
       }
       dryRun = request.dryRun();
       MDC.put("admission", request.uid());
-      MDC.put("resource", request.namespace() + "/" + (request.name().isEmpty() ? "?" : request.name()));
       PodAdmissionHandler.Result result;
       try {
         result = handler.handle(request, namespaceOptedIn);

@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Translates an AdmissionRequest into a call of the pure {@link PodMutator} and its outcome into
@@ -52,6 +53,7 @@ public final class PodAdmissionHandler {
             : pod.getMetadata() != null && pod.getMetadata().getNamespace() != null
                 ? pod.getMetadata().getNamespace()
                 : "default";
+    MDC.put("resource", namespace + "/" + displayName(pod, request));
     MutationOutcome outcome = mutator.mutate(pod, new AdmissionTarget(namespace, namespaceOptedIn));
     if (outcome instanceof MutationOutcome.Injected injected) {
       JsonNode patch = JsonPatches.diff(codec.toTree(pod), codec.toTree(injected.pod()));
@@ -89,6 +91,20 @@ public final class PodAdmissionHandler {
                     .build())
             .build(),
         "denied");
+  }
+
+  /** The pod's name, or its generateName with a {@code *} when the name is not chosen yet. */
+  private static String displayName(Pod pod, ParsedRequest request) {
+    if (!request.name().isEmpty()) {
+      return request.name();
+    }
+    if (pod.getMetadata() != null && pod.getMetadata().getName() != null) {
+      return pod.getMetadata().getName();
+    }
+    if (pod.getMetadata() != null && pod.getMetadata().getGenerateName() != null) {
+      return pod.getMetadata().getGenerateName() + "*";
+    }
+    return "?";
   }
 
   private static boolean warns(SkipReason reason) {

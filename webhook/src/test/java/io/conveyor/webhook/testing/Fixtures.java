@@ -46,7 +46,7 @@ public final class Fixtures {
   public static ObjectNode rawPod(String fixture, Map<String, String> extraAnnotations) {
     ObjectNode pod = rawPod(fixture);
     if (!extraAnnotations.isEmpty()) {
-      ObjectNode annotations = ((ObjectNode) pod.get("metadata")).with("annotations");
+      ObjectNode annotations = ((ObjectNode) pod.get("metadata")).withObjectProperty("annotations");
       extraAnnotations.forEach(annotations::put);
     }
     return pod;
