@@ -20,6 +20,7 @@ import io.conveyor.sidecar.metrics.SidecarMetrics;
 import io.conveyor.sidecar.routing.Routes;
 import io.grpc.Channel;
 import io.grpc.Context;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -61,6 +62,7 @@ public final class ClusterClient implements AutoCloseable {
   }
 
   private final SidecarConfig config;
+  private final Channel routerChannel;
   private final SidecarCoordinatorGrpc.SidecarCoordinatorStub stub;
   private final SidecarCoordinatorGrpc.SidecarCoordinatorBlockingStub blockingStub;
   private final Routes routes;
@@ -75,6 +77,7 @@ public final class ClusterClient implements AutoCloseable {
   private int session;
   private boolean registered;
   private boolean everRegistered;
+  private boolean registerInFlight;
   private long appliedVersion;
   private int registerAttempts;
   private int watchAttempts;
@@ -97,6 +100,7 @@ public final class ClusterClient implements AutoCloseable {
       Listener listener,
       RandomGenerator random) {
     this.config = config;
+    this.routerChannel = routerChannel;
     this.stub = SidecarCoordinatorGrpc.newStub(routerChannel);
     this.blockingStub = SidecarCoordinatorGrpc.newBlockingStub(routerChannel);
     this.routes = routes;
@@ -137,10 +141,13 @@ public final class ClusterClient implements AutoCloseable {
 
   private void register(int mySession) {
     RegisterSidecarRequest request;
+    boolean retry;
     synchronized (this) {
       if (closed || mySession != session) {
         return;
       }
+      retry = registerAttempts > 0;
+      registerInFlight = true;
       request =
           RegisterSidecarRequest.newBuilder()
               .setIdentity(identity())
@@ -150,6 +157,9 @@ public final class ClusterClient implements AutoCloseable {
               .setState(lifecycle.state())
               .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())
               .build();
+    }
+    if (retry) {
+      reconnectNow();
     }
     stub.withDeadlineAfter(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .registerSidecar(
@@ -169,11 +179,13 @@ public final class ClusterClient implements AutoCloseable {
 
   private void onRegistered(int mySession, RegisterSidecarResponse response) {
     synchronized (this) {
+      registerInFlight = false;
       if (closed || mySession != session) {
         return;
       }
       registered = true;
       registerAttempts = 0;
+      watchAttempts = 0;
       heartbeatFailing = false;
       // A fresh registration resets the version sequence: take the set whatever its version.
       appliedVersion = 0;
@@ -198,6 +210,7 @@ public final class ClusterClient implements AutoCloseable {
   }
 
   private synchronized void onRegisterFailed(int mySession, Status status) {
+    registerInFlight = false;
     if (closed || mySession != session) {
       return;
     }
@@ -257,10 +270,12 @@ public final class ClusterClient implements AutoCloseable {
 
   private void heartbeat(int mySession) {
     HeartbeatRequest request;
+    boolean failing;
     synchronized (this) {
       if (closed || mySession != session || !registered) {
         return;
       }
+      failing = heartbeatFailing;
       request =
           HeartbeatRequest.newBuilder()
               .setSidecarId(config.sidecarId())
@@ -269,6 +284,9 @@ public final class ClusterClient implements AutoCloseable {
               .addAllServices(services.get())
               .setLoad(load.get())
               .build();
+    }
+    if (failing) {
+      reconnectNow();
     }
     long timeout = Math.min(CALL_TIMEOUT.toMillis(), Math.max(500, heartbeatInterval.toMillis()));
     stub.withDeadlineAfter(timeout, TimeUnit.MILLISECONDS)
@@ -372,6 +390,7 @@ public final class ClusterClient implements AutoCloseable {
         log.debug("watch stream ended ({}); reopening in {} ms", describe(status), delay.toMillis());
         scheduler.schedule(
             () -> {
+              reconnectNow();
               synchronized (ClusterClient.this) {
                 if (!closed && mySession == session && registered && watch == context) {
                   openWatch(mySession);
@@ -384,6 +403,18 @@ public final class ClusterClient implements AutoCloseable {
       }
     }
     reRegister("the router ended the watch stream: " + describe(status));
+  }
+
+  /**
+   * Lets the next call connect at once instead of waiting out the channel's own reconnect backoff,
+   * which grows to two minutes while the router is away: this client's retries (capped at 10 s)
+   * and heartbeats set the pace, so the router is found again soon after it comes back. Called
+   * without holding this client's lock: the channel may run call callbacks inline.
+   */
+  private void reconnectNow() {
+    if (routerChannel instanceof ManagedChannel managed) {
+      managed.resetConnectBackoff();
+    }
   }
 
   private void cancelWatch() {
@@ -442,12 +473,20 @@ public final class ClusterClient implements AutoCloseable {
 
   // ------------------------------------------------------------------ shutdown
 
-  /** Tells the router this sidecar is leaving; waits at most {@code timeout}. */
+  /**
+   * Tells the router this sidecar is leaving; waits at most {@code timeout}. Stops the client first:
+   * no heartbeat, watch or registration may follow, or the router would learn of the sidecar again
+   * (its own closing of our watch stream would otherwise look like "unknown sidecar, register").
+   */
   public void deregister(String reason, Duration timeout) {
+    boolean known;
     synchronized (this) {
-      if (!everRegistered) {
-        return;
-      }
+      known = everRegistered || registerInFlight;
+      close();
+      registered = false;
+    }
+    if (!known) {
+      return;
     }
     try {
       blockingStub
