@@ -40,10 +40,12 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -67,7 +69,6 @@ public final class Sidecar implements AutoCloseable {
   private final SidecarConfig config;
   private final PrometheusMeterRegistry meters;
   private final Transport transport;
-  private final ExecutorService serverExecutor;
   private final ScheduledExecutorService scheduler;
   private final ScheduledExecutorService discoveryScheduler;
   private final ExecutorService probePool;
@@ -90,13 +91,15 @@ public final class Sidecar implements AutoCloseable {
     this.meters = MetricsRegistries.prometheus("conveyor-sidecar");
     SidecarMetrics metrics = new SidecarMetrics(meters);
     this.transport = new Transport(2);
-    this.serverExecutor =
-        Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("sidecar-grpc"));
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("sidecar-timer"));
     timer.setRemoveOnCancelPolicy(true);
     this.scheduler = timer;
     this.discoveryScheduler = Executors.newSingleThreadScheduledExecutor(daemon("sidecar-discovery"));
-    this.probePool = Executors.newFixedThreadPool(8, daemon("sidecar-probe"));
+    // Probe threads exist only while a scan runs: between scans they would only hold memory.
+    ThreadPoolExecutor probes =
+        new ThreadPoolExecutor(8, 8, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon("sidecar-probe"));
+    probes.allowCoreThreadTimeOut(true);
+    this.probePool = probes;
 
     this.lifecycle = new Lifecycle();
     this.inFlight = new InFlight(config.maxInFlightBytes());
@@ -146,7 +149,9 @@ public final class Sidecar implements AutoCloseable {
     NettyServerBuilder builder =
         transport
             .server(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
-            .executor(serverExecutor)
+            // Every handler of the sidecar is non-blocking (it starts asynchronous calls and
+            // returns), so calls run on the I/O threads: no hand-off per message.
+            .directExecutor()
             .maxInboundMessageSize(DataPlane.transportMessageLimit(config.maxMessageBytes()))
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
@@ -308,7 +313,6 @@ public final class Sidecar implements AutoCloseable {
     scheduler.shutdownNow();
     discoveryScheduler.shutdownNow();
     probePool.shutdownNow();
-    serverExecutor.shutdownNow();
     transport.close();
     meters.close();
     stopped.countDown();

@@ -6,6 +6,7 @@ import io.conveyor.examples.direct.DirectPipelineDriver;
 import io.conveyor.examples.direct.DirectSettings;
 import io.conveyor.examples.local.Launcher;
 import io.conveyor.examples.local.LocalCluster;
+import io.conveyor.examples.local.ManagedProcess;
 import io.conveyor.examples.local.Pod;
 import io.conveyor.examples.source.DemoSource;
 import io.conveyor.examples.source.PusherSettings;
@@ -82,6 +83,8 @@ public final class SidecarBench {
     private final AtomicLong maxRss = new AtomicLong();
     private Pod podA;
     private Pod podB;
+    private ManagedProcess transform;
+    private ManagedProcess sink;
     private ManagedChannel sidecarChannel;
     private ManagedChannel transformChannel;
     private ManagedChannel sinkChannel;
@@ -96,15 +99,15 @@ public final class SidecarBench {
     void run() throws Exception {
       cluster.startRouter(pipelines);
       podB = cluster.pod("pod-b");
-      podB.startApp("sink", 0, 1, Map.of());
-      podB.startSidecar(Map.of("PUSH_CREDITS", Integer.toString(settings.window())));
+      sink = podB.startApp("sink", 0, 1, Map.of());
+      podB.startSidecar(sidecarEnv("pod-b"));
       podA = cluster.pod("pod-a");
-      podA.startApp("transform", 1, 2, Map.of());
+      transform = podA.startApp("transform", 1, 2, Map.of());
       ServiceHost source =
           ServiceHost.start(
               NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", podA.appPort(0))),
               new DemoSource(DemoSource.DEFAULT_NAME, settings.batchSize()));
-      podA.startSidecar(Map.of("PUSH_CREDITS", Integer.toString(settings.window())));
+      podA.startSidecar(sidecarEnv("pod-a"));
       sidecarChannel = channel(podA.sidecarPort());
       transformChannel = channel(podA.appPort(1));
       sinkChannel = channel(podB.appPort(0));
@@ -122,8 +125,9 @@ public final class SidecarBench {
           for (Route path : directFirst ? List.of(Route.DIRECT, Route.SIDECAR) : List.of(Route.SIDECAR, Route.DIRECT)) {
             DeliveryStats.Snapshot s = throughput(path, settings.records());
             (path == Route.DIRECT ? direct : sidecar).add((double) s.recordsPerSecond());
-            say(String.format(Locale.ROOT, "round %d %-7s %8d records/s  batch p50 %.2f ms p99 %.2f ms",
-                round + 1, path.label, s.recordsPerSecond(), s.latencyP50Millis(), s.latencyP99Millis()));
+            say(String.format(Locale.ROOT, "round %d %-7s %8d records/s  batch p50 %.2f ms p99 %.2f ms  %s",
+                round + 1, path.label, s.recordsPerSecond(), s.latencyP50Millis(), s.latencyP99Millis(),
+                cpuLine(settings.records())));
           }
         }
 
@@ -167,6 +171,20 @@ public final class SidecarBench {
       }
     }
 
+    /** The sidecar's settings; with BENCH_JFR_DIR set, each sidecar also records a JFR profile. */
+    private Map<String, String> sidecarEnv(String pod) {
+      Map<String, String> env = new java.util.HashMap<>();
+      env.put("PUSH_CREDITS", Integer.toString(settings.window()));
+      String jfrDir = System.getenv("BENCH_JFR_DIR");
+      if (jfrDir != null && !jfrDir.isBlank()) {
+        env.put(
+            "JDK_JAVA_OPTIONS",
+            "-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+                + java.nio.file.Path.of(jfrDir, pod + ".jfr").toAbsolutePath());
+      }
+      return env;
+    }
+
     private enum Route {
       DIRECT("direct"),
       SIDECAR("sidecar");
@@ -198,7 +216,39 @@ public final class SidecarBench {
       return drive(path, workload);
     }
 
+    /** CPU milliseconds of each process during the last run, by name. */
+    private final Map<String, Long> lastCpu = new java.util.LinkedHashMap<>();
+
+    private Map<String, Long> cpuNow() {
+      Map<String, Long> cpu = new java.util.LinkedHashMap<>();
+      cpu.put("source", ManagedProcess.cpuMillis(ProcessHandle.current().pid()));
+      cpu.put("transform", transform.cpuMillis());
+      cpu.put("sink", sink.cpuMillis());
+      cpu.put("sidecar-a", podA.sidecar().cpuMillis());
+      cpu.put("sidecar-b", podB.sidecar().cpuMillis());
+      cpu.put("router", cluster.router().cpuMillis());
+      return cpu;
+    }
+
     private DeliveryStats.Snapshot drive(Route path, WorkloadSettings workload) throws InterruptedException {
+      Map<String, Long> before = cpuNow();
+      try {
+        return driveOnce(path, workload);
+      } finally {
+        Map<String, Long> after = cpuNow();
+        lastCpu.clear();
+        after.forEach((name, ms) -> lastCpu.put(name, ms - before.get(name)));
+      }
+    }
+
+    /** CPU ms per 100k records of the last run, per process. */
+    private String cpuLine(long records) {
+      StringBuilder line = new StringBuilder("cpu ms/100k records:");
+      lastCpu.forEach((name, ms) -> line.append(' ').append(name).append('=').append(ms * 100_000 / Math.max(1, records)));
+      return line.toString();
+    }
+
+    private DeliveryStats.Snapshot driveOnce(Route path, WorkloadSettings workload) throws InterruptedException {
       Duration timeout = Duration.ofMinutes(10);
       if (path == Route.DIRECT) {
         try (DirectPipelineDriver driver =

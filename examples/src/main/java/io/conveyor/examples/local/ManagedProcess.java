@@ -117,6 +117,27 @@ public final class ManagedProcess implements AutoCloseable {
     return 0;
   }
 
+  /** CPU time (user + system) the process has used so far, in milliseconds; 0 when unknown. */
+  public long cpuMillis() {
+    return cpuMillis(process.pid());
+  }
+
+  /** CPU time of any process from /proc/<pid>/stat, in milliseconds; 0 when unknown. */
+  public static long cpuMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // Fields after the command name (which may hold spaces) start after the last ')'.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+      return ticks * 1000 / CLOCK_TICKS_PER_SECOND;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /** USER_HZ: 100 on every Linux the JVM runs on. */
+  private static final long CLOCK_TICKS_PER_SECOND = 100;
+
   /** The last {@code lines} lines of the log, for error messages. */
   public String logTail(int lines) {
     try {

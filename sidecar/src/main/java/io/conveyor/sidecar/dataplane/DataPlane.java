@@ -85,6 +85,15 @@ public final class DataPlane {
           Status.UNAVAILABLE.withDescription("sidecar " + config.sidecarId() + " is draining").asRuntimeException());
       return;
     }
+    if (lifecycle.isStarting()) {
+      // Restarted and not registered yet: a transient state, unlike a stage that is not here.
+      metrics.rejected("starting");
+      responses.onError(
+          Status.UNAVAILABLE
+              .withDescription("sidecar " + config.sidecarId() + " is starting and not registered yet")
+              .asRuntimeException());
+      return;
+    }
     Optional<PipelineRoute> route = routes.table().pipeline(request.getPipeline());
     Optional<String> problem = checkStage(route, request);
     if (problem.isPresent()) {

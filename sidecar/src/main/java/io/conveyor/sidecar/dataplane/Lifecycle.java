@@ -21,6 +21,10 @@ public final class Lifecycle {
     state = SidecarState.SIDECAR_STATE_DRAINING;
   }
 
+  public boolean isStarting() {
+    return state == SidecarState.SIDECAR_STATE_STARTING;
+  }
+
   public boolean isDraining() {
     return state == SidecarState.SIDECAR_STATE_DRAINING;
   }

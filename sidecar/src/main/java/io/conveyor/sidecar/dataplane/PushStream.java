@@ -79,8 +79,11 @@ final class PushStream implements StreamObserver<PushRequestView> {
   }
 
   private void init(PushInit init) {
-    if (plane.lifecycle().isDraining()) {
-      fail(Status.UNAVAILABLE.withDescription("sidecar " + plane.sidecarId() + " is draining"));
+    if (plane.lifecycle().isDraining() || plane.lifecycle().isStarting()) {
+      fail(
+          Status.UNAVAILABLE.withDescription(
+              "sidecar " + plane.sidecarId() + " is "
+                  + (plane.lifecycle().isDraining() ? "draining" : "starting and not registered yet")));
       return;
     }
     RoutingTable table = plane.routes().table();

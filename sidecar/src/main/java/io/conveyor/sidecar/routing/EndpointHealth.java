@@ -52,14 +52,24 @@ public final class EndpointHealth {
     state.ejectedUntil = nanoTime.getAsLong();
   }
 
-  /** Records a failed call and ejects the endpoint; returns how long it is ejected for. */
+  /**
+   * Records a failed call and ejects the endpoint; returns how long it stays ejected. The ejection
+   * grows per ejection, not per failed call: the many calls that were in flight when a replica
+   * died all fail together, and that is one incident.
+   */
   public Duration failed(String endpoint) {
     State state = state(endpoint);
     state.inFlight.decrementAndGet();
-    int failures = ++state.consecutiveFailures;
-    long ejection = Math.min(maxEjectionNanos, baseEjectionNanos << Math.min(20, failures - 1));
-    state.ejectedUntil = nanoTime.getAsLong() + ejection;
-    return Duration.ofNanos(ejection);
+    long now = nanoTime.getAsLong();
+    synchronized (state) {
+      if (state.ejectedUntil - now > 0) {
+        return Duration.ofNanos(state.ejectedUntil - now);
+      }
+      int failures = ++state.consecutiveFailures;
+      long ejection = Math.min(maxEjectionNanos, baseEjectionNanos << Math.min(20, failures - 1));
+      state.ejectedUntil = now + ejection;
+      return Duration.ofNanos(ejection);
+    }
   }
 
   /** Records a call that ended without saying anything about the endpoint's health. */

@@ -27,7 +27,7 @@ public final class WireMethods {
   public static final MethodDescriptor<PushRequestView, PushResponse> PUSH_RECORDS =
       SidecarDataPlaneGrpc.getPushRecordsMethod()
           .toBuilder(
-              ProtoUtils.marshaller(PushRequestView.getDefaultInstance()),
+              new AliasingMarshaller<>(PushRequestView.getDefaultInstance()),
               ProtoUtils.marshaller(PushResponse.getDefaultInstance()))
           .build();
 
@@ -35,7 +35,7 @@ public final class WireMethods {
       FORWARD_BATCH =
           SidecarDataPlaneGrpc.getForwardBatchMethod()
               .toBuilder(
-                  ProtoUtils.marshaller(ForwardBatchRequestView.getDefaultInstance()),
+                  new AliasingMarshaller<>(ForwardBatchRequestView.getDefaultInstance()),
                   ProtoUtils.marshaller(ForwardBatchResponse.getDefaultInstance()))
               .build();
 
@@ -44,7 +44,7 @@ public final class WireMethods {
           TransformServiceGrpc.getProcessBatchMethod()
               .toBuilder(
                   ProtoUtils.marshaller(ProcessBatchRequestView.getDefaultInstance()),
-                  ProtoUtils.marshaller(ProcessBatchResponseView.getDefaultInstance()))
+                  new AliasingMarshaller<>(ProcessBatchResponseView.getDefaultInstance()))
               .build();
 
   public static final MethodDescriptor<WriteBatchRequestView, WriteBatchResponse> WRITE_BATCH =

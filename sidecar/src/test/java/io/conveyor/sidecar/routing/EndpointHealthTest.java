@@ -38,12 +38,18 @@ class EndpointHealthTest {
     assertThat(health.isEjected(B)).isFalse();
   }
 
+  /** B fails again each time it is let back in, without a success in between. */
+  private Duration failAfterEjection() {
+    clock.advance(Duration.ofNanos(health.ejectionRemaining(B)));
+    health.started(B);
+    return health.failed(B);
+  }
+
   @Test
-  void consecutiveFailuresDoubleTheEjectionUpToTheCap() {
+  void eachEjectionThatEndsInAnotherFailureDoublesUpToTheCap() {
     long[] seconds = new long[8];
     for (int i = 0; i < seconds.length; i++) {
-      health.started(B);
-      seconds[i] = health.failed(B).toSeconds();
+      seconds[i] = failAfterEjection().toSeconds();
     }
 
     assertThat(seconds).containsExactly(1, 2, 4, 8, 16, 30, 30, 30);
@@ -51,21 +57,33 @@ class EndpointHealthTest {
   }
 
   @Test
+  void callsFailingTogetherWhileEjectedAreOneIncident() {
+    for (int i = 0; i < 10; i++) {
+      health.started(B);
+    }
+    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(1));
+    clock.advance(Duration.ofMillis(300));
+    for (int i = 0; i < 9; i++) {
+      // The other calls that were in flight when B died come back failed: no longer ejection.
+      assertThat(health.failed(B)).isEqualTo(Duration.ofMillis(700));
+    }
+    assertThat(health.inFlight(B)).isZero();
+    assertThat(failAfterEjection()).isEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
   void theCapHoldsHoweverLongAnEndpointKeepsFailing() {
     for (int i = 0; i < 100; i++) {
-      health.started(B);
-      health.failed(B);
+      failAfterEjection();
     }
 
-    health.started(B);
-    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(failAfterEjection()).isEqualTo(Duration.ofSeconds(30));
   }
 
   @Test
   void aSuccessForgivesAtOnceAndTheNextFailureStartsFromTheBaseAgain() {
     for (int i = 0; i < 4; i++) {
-      health.started(B);
-      health.failed(B);
+      failAfterEjection();
     }
     assertThat(health.isEjected(B)).isTrue();
 
@@ -86,8 +104,7 @@ class EndpointHealthTest {
     health.finished(B); // e.g. cancelled by the caller
 
     assertThat(health.isEjected(B)).isTrue();
-    health.started(B);
-    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(failAfterEjection()).isEqualTo(Duration.ofSeconds(2));
   }
 
   @Test
@@ -139,7 +156,6 @@ class EndpointHealthTest {
     }
 
     assertThat(health.isEjected(B)).isTrue();
-    health.started(B);
-    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(failAfterEjection()).isEqualTo(Duration.ofSeconds(2));
   }
 }

@@ -82,9 +82,9 @@ class TargetSelectorTest {
 
   @Test
   void whenEveryReplicaIsEjectedTheOneBackSoonestIsTried() {
-    fail(A, 2); // back in 2 s
+    fail(C, 3); // ejected 1 s, 2 s, then 4 s: after 3 s, back in 4 s
+    fail(A, 2); // ejected 1 s, then 2 s: after 1 s more, back in 2 s (C: 3 s)
     fail(B, 1); // back in 1 s
-    fail(C, 3); // back in 4 s
 
     assertThat(pick()).contains(B);
     assertThat(selector.pick(REPLICAS, Set.of(B.endpoint()))).contains(A);
@@ -130,8 +130,15 @@ class TargetSelectorTest {
     }
   }
 
+  /**
+   * {@code times} ejections in a row: the target fails, is ejected, is let back in when the
+   * ejection ends and fails again (moving the clock).
+   */
   private void fail(RemoteTarget target, int times) {
     for (int i = 0; i < times; i++) {
+      if (i > 0) {
+        clock.advance(Duration.ofNanos(health.ejectionRemaining(target.endpoint())));
+      }
       health.started(target.endpoint());
       health.failed(target.endpoint());
     }

@@ -1,0 +1,140 @@
+package io.conveyor.examples.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.conveyor.examples.source.RecordPusher;
+import io.conveyor.examples.support.DeliveryStats;
+import io.conveyor.examples.support.SendRate;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The whole system as processes on real ports: router, two sidecars, the demo transform and sink,
+ * and a source. One topology for the class; the tests run in order and each uses its own source
+ * id, so the sink's counts of one never mix with another's.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineEndToEndTest {
+
+  private Topology topology;
+  private long discoveryStarted;
+
+  @BeforeAll
+  void start() throws Exception {
+    topology = new Topology("pipeline");
+    topology.startRouter();
+    discoveryStarted = System.nanoTime();
+    topology.startPods();
+  }
+
+  @AfterAll
+  void stop() {
+    topology.close();
+  }
+
+  @Test
+  @Order(1)
+  void sidecarsDiscoverOnlyTheRealServicesDespiteHostileListenersAndRegister() throws Exception {
+    // Hostile listeners appear in pod A's range after start; re-discovery must shrug them off.
+    Path dir = topology.cluster.workDir();
+    topology.closeLater(FakeListeners.http1(topology.podA.appPort(4)));
+    topology.closeLater(FakeListeners.tls(topology.podA.appPort(5), dir));
+    topology.closeLater(FakeListeners.silent(topology.podA.appPort(6)));
+    topology.closeLater(FakeListeners.resetting(topology.podA.appPort(7)));
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());
+    // Pod A runs demo-source (this JVM) and demo-transform; pod B demo-sink. The admin ports and
+    // the fake listeners are skipped.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services") == 2.0);
+    assertThat(Topology.metric(topology.podB.sidecarMetrics(), "conveyor_sidecar_discovered_services")).isEqualTo(1.0);
+    // Scans keep running every 2 s with the hostile listeners in range, and stay quick.
+    long runsBefore = (long) Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total");
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total") >= runsBefore + 2);
+    assertThat(Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services")).isEqualTo(2.0);
+    assertThat(topology.routerMetric("conveyor_router_sidecars")).isEqualTo(2.0);
+    assertThat(Duration.ofNanos(System.nanoTime() - discoveryStarted)).isLessThan(Duration.ofSeconds(120));
+  }
+
+  @Test
+  @Order(2)
+  void tenThousandRecordsAllArriveAtTheSinkOnTheOtherPod() throws Exception {
+    try (RecordPusher pusher = topology.pusher("e2e-10k", 10_000, SendRate.unlimited())) {
+      pusher.start();
+      assertThat(pusher.awaitCompletion(Duration.ofSeconds(60))).isTrue();
+      DeliveryStats.Snapshot stats = pusher.snapshot();
+      assertThat(stats.failed()).isZero();
+      assertThat(stats.delivered() + stats.filtered()).isEqualTo(10_000);
+      assertThat(stats.filtered()).isEqualTo(1_000); // the demo transform filters every tenth
+    }
+    Topology.SinkCount count = topology.sinkCount("e2e-10k", 10_000);
+    assertThat(count.delivered()).as(count.json()).isEqualTo(9_000);
+    assertThat(count.lost()).as(count.json()).isZero();
+    assertThat(count.duplicates()).as(count.json()).isZero();
+  }
+
+  @Test
+  @Order(3)
+  void killingTheRemoteSidecarMidStreamLosesNothing() throws Exception {
+    long records = 60_000;
+    try (RecordPusher pusher = topology.pusher("e2e-kill", records, SendRate.recordsPerSecond(10_000))) {
+      pusher.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> topology.sinkCount("e2e-kill", records).delivered() > 10_000);
+
+      topology.podB.sidecar().kill(); // SIGKILL: a crash, nothing drained
+      await().atMost(Duration.ofSeconds(10)).until(() -> pusher.snapshot().resent() > 0 || pusher.snapshot().reconnects() > 0);
+      topology.podB.sidecar().restart();
+
+      assertThat(pusher.awaitCompletion(Duration.ofSeconds(120))).as(pusher.snapshot().line()).isTrue();
+      DeliveryStats.Snapshot stats = pusher.snapshot();
+      assertThat(stats.failed()).as(stats.line()).isZero();
+      assertThat(stats.resent()).as("records re-sent after the crash").isPositive();
+    }
+    // Records the sink wrote just before the crash may have been sent again: they show in the
+    // sink's duplicates count (in the message), never as loss.
+    Topology.SinkCount count = topology.sinkCount("e2e-kill", records);
+    assertThat(count.lost()).as(count.json()).isZero();
+    assertThat(count.delivered()).as(count.json()).isEqualTo(records * 9 / 10);
+  }
+
+  @Test
+  @Order(4)
+  void afterARouterRestartSidecarsRegisterAgainAndTrafficFlows() throws Exception {
+    double registrationsBefore =
+        Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total");
+    topology.cluster.router().kill();
+    topology.cluster.router().restart();
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> topology.routerMetric("conveyor_router_sidecars") == 2.0);
+    assertThat(Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total"))
+        .isGreaterThan(registrationsBefore);
+    try (RecordPusher pusher = topology.pusher("e2e-router-restart", 5_000, SendRate.unlimited())) {
+      pusher.start();
+      assertThat(pusher.awaitCompletion(Duration.ofSeconds(60))).isTrue();
+      assertThat(pusher.snapshot().failed()).isZero();
+    }
+    assertThat(topology.sinkCount("e2e-router-restart", 5_000).lost()).isZero();
+  }
+
+  @Test
+  @Order(5)
+  void sigtermDrainsTheSidecarWhichDeregistersAndExitsZero() {
+    assertThat(topology.podB.sidecar().stop(Duration.ofSeconds(30))).isZero();
+    await().atMost(Duration.ofSeconds(10)).until(() -> topology.routerMetric("conveyor_router_sidecars") == 1.0);
+    assertThat(topology.podB.sidecar().logTail(20)).contains("deregistered");
+  }
+}

@@ -1,0 +1,132 @@
+package io.conveyor.examples.e2e;
+
+import io.conveyor.common.grpc.GrpcServers;
+import io.conveyor.examples.local.JsonFields;
+import io.conveyor.examples.local.Launcher;
+import io.conveyor.examples.local.LocalCluster;
+import io.conveyor.examples.local.ManagedProcess;
+import io.conveyor.examples.local.Pod;
+import io.conveyor.examples.source.DemoSource;
+import io.conveyor.examples.source.PusherSettings;
+import io.conveyor.examples.source.RecordPusher;
+import io.conveyor.examples.support.SendRate;
+import io.conveyor.examples.support.ServiceHost;
+import io.conveyor.examples.support.WorkloadSettings;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The demo topology as real processes started from the test classpath: a router, pod A (demo
+ * transform + sidecar, and the source — this JVM, serving SourceService on pod A's first port)
+ * and pod B (demo sink + sidecar).
+ */
+final class Topology implements AutoCloseable {
+
+  final LocalCluster cluster;
+  final Path pipelines;
+  Pod podA;
+  Pod podB;
+  ManagedProcess transform;
+  ManagedProcess sink;
+  private ServiceHost source;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  Topology(String name) {
+    Path root = Launcher.findRepoRoot();
+    this.cluster =
+        new LocalCluster(
+            Launcher.classpath(root, System.getProperty("java.class.path")),
+            root.resolve("examples/target/e2e/" + name));
+    this.pipelines = root.resolve("examples/pipelines");
+  }
+
+  void startRouter() {
+    cluster.startRouter(pipelines);
+  }
+
+  /** Starts both pods' applications and sidecars (the router may or may not be up). */
+  void startPods() {
+    podB = cluster.pod("pod-b");
+    sink = podB.startApp("sink", 0, 1, Map.of());
+    podB.startSidecar(Map.of());
+    podA = cluster.pod("pod-a");
+    transform = podA.startApp("transform", 1, 2, Map.of());
+    source =
+        ServiceHost.start(
+            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", podA.appPort(0))),
+            new DemoSource(DemoSource.DEFAULT_NAME, 500));
+    podA.startSidecar(Map.of());
+  }
+
+  /** Keeps something open (a fake listener) until the topology closes. */
+  void closeLater(AutoCloseable closeable) {
+    closeables.add(closeable);
+  }
+
+  /** A pusher of {@code records} numbered records from source id {@code sourceId} into pod A's sidecar. */
+  RecordPusher pusher(String sourceId, long records, SendRate rate) {
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", podA.sidecarPort()).usePlaintext().build();
+    channels.add(channel);
+    WorkloadSettings workload =
+        WorkloadSettings.defaults(sourceId).withRecords(records).withBatchSize(200).withRecordBytes(100).withRate(rate);
+    return new RecordPusher(
+        channel,
+        PusherSettings.defaults(DemoSource.DEFAULT_NAME, workload)
+            .withPipeline("demo")
+            .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(20)));
+  }
+
+  /** What the sink counted for a source: delivered, lost (given how many were sent), duplicates. */
+  SinkCount sinkCount(String sourceId, long sent) {
+    String json = cluster.get(podB.appPort(1), "/stats?sent=" + sent + "&source=" + sourceId).body();
+    return new SinkCount(
+        JsonFields.numberOr(json, "delivered", -1),
+        JsonFields.numberOr(json, "lost", -1),
+        JsonFields.numberOr(json, "duplicates", -1),
+        json);
+  }
+
+  record SinkCount(long delivered, long lost, long duplicates, String json) {}
+
+  /** A gauge or counter from a Prometheus text page, summed over its series; -1 when absent. */
+  static double metric(String page, String name) {
+    double sum = 0;
+    boolean found = false;
+    for (String line : page.split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        found = true;
+      }
+    }
+    return found ? sum : -1;
+  }
+
+  double routerMetric(String name) {
+    return metric(cluster.get(cluster.routerMetricsPort(), "/metrics").body(), name);
+  }
+
+  @Override
+  public void close() {
+    channels.forEach(c -> GrpcServers.shutdown(c, Duration.ofSeconds(1)));
+    if (source != null) {
+      source.close(Duration.ZERO);
+    }
+    for (AutoCloseable c : closeables) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // best effort: a fake listener
+      }
+    }
+    cluster.close();
+  }
+}
