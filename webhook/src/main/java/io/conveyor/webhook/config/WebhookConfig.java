@@ -55,7 +55,7 @@ public record WebhookConfig(
         new ServerSettings(
             r.integer("HTTPS_PORT", 8443, 0, 65_535),
             r.integer("METRICS_PORT", 9090, 0, 65_535),
-            r.integer("HTTP_THREADS", 8, 1, 256),
+            r.integer("HTTP_THREADS", 16, 1, 256),
             r.integer("HTTP_QUEUE", 512, 1, 10_000),
             r.bytes("MAX_REQUEST_BYTES", 3L << 20, 64L << 10, 64L << 20),
             r.seconds("HTTP_REQUEST_TIMEOUT_SECS", Duration.ofSeconds(10), 1, 300),
