@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -73,7 +74,7 @@ public final class AdmissionBench {
       Recorder recorder = new Recorder(3);
       AtomicLong sent = new AtomicLong();
       AtomicLong errors = new AtomicLong();
-      Map<String, Long> errorKinds = new java.util.concurrent.ConcurrentHashMap<>();
+      Map<String, Long> errorKinds = new ConcurrentHashMap<>();
       long intervalNanos = TimeUnit.SECONDS.toNanos(1) / rate;
       long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
       long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSeconds);

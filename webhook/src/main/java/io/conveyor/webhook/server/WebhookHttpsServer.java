@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RejectedExecutionHandler;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +60,7 @@ public final class WebhookHttpsServer implements AutoCloseable {
     RejectedExecutionHandler reject =
         (runnable, pool) -> {
           onRejected.run();
-          throw new java.util.concurrent.RejectedExecutionException("all workers busy");
+          throw new RejectedExecutionException("all workers busy");
         };
     ThreadPoolExecutor executor =
         new ThreadPoolExecutor(

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -156,7 +157,7 @@ public final class CertificateIssuer {
           general.add(
               new GeneralName(
                   GeneralName.iPAddress,
-                  new org.bouncycastle.asn1.DEROctetString(InetAddress.getByName(name).getAddress())));
+                  new DEROctetString(InetAddress.getByName(name).getAddress())));
         } catch (UnknownHostException e) {
           throw new IllegalArgumentException("'" + name + "' is not an IP address", e);
         }

@@ -1,5 +1,6 @@
 package io.conveyor.webhook.tls;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
@@ -101,7 +102,7 @@ public record RenewalPolicy(Duration certValidity, Duration renewBefore) {
     }
     String algorithm = publicKey.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
     try {
-      byte[] challenge = "conveyor-webhook key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] challenge = "conveyor-webhook key check".getBytes(StandardCharsets.US_ASCII);
       Signature signer = Signature.getInstance(algorithm);
       signer.initSign(privateKey);
       signer.update(challenge);

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -109,7 +110,7 @@ public final class SecretCertificateStore implements CertificateStore {
       throw new IllegalArgumentException("the Secret has no data");
     }
     var caCertificate = PemCodec.parseCertificate(text(data, CA_CRT));
-    List<java.security.cert.X509Certificate> bundle =
+    List<X509Certificate> bundle =
         data.containsKey(CA_BUNDLE)
             ? PemCodec.parseCertificates(text(data, CA_BUNDLE))
             : new ArrayList<>(List.of(caCertificate));
