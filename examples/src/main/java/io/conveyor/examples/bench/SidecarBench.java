@@ -171,16 +171,22 @@ public final class SidecarBench {
       }
     }
 
-    /** The sidecar's settings; with BENCH_JFR_DIR set, each sidecar also records a JFR profile. */
+    /**
+     * The sidecar's settings. BENCH_SIDECAR_JAVA_OPTIONS adds JVM options to both sidecars (e.g.
+     * native memory tracking); with BENCH_JFR_DIR set, each also records a JFR profile there.
+     */
     private Map<String, String> sidecarEnv(String pod) {
       Map<String, String> env = new java.util.HashMap<>();
       env.put("PUSH_CREDITS", Integer.toString(settings.window()));
+      StringBuilder options = new StringBuilder(System.getenv().getOrDefault("BENCH_SIDECAR_JAVA_OPTIONS", ""));
       String jfrDir = System.getenv("BENCH_JFR_DIR");
       if (jfrDir != null && !jfrDir.isBlank()) {
-        env.put(
-            "JDK_JAVA_OPTIONS",
-            "-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
-                + java.nio.file.Path.of(jfrDir, pod + ".jfr").toAbsolutePath());
+        options
+            .append(" -XX:StartFlightRecording=settings=profile,dumponexit=true,filename=")
+            .append(java.nio.file.Path.of(jfrDir, pod + ".jfr").toAbsolutePath());
+      }
+      if (!options.toString().isBlank()) {
+        env.put("JDK_JAVA_OPTIONS", options.toString().trim());
       }
       return env;
     }

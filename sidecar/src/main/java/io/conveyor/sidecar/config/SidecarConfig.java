@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * @param discoveryHost {@code DISCOVERY_HOST}: the pod's loopback; {@code 127.0.0.1}
  * @param discoveryInterval {@code DISCOVERY_INTERVAL_SECS}: re-discovery period; {@code 10}
  * @param probeTimeout {@code DISCOVERY_PROBE_TIMEOUT_MS}: deadline per port; {@code 1000}
- * @param maxInFlightBytes {@code MAX_INFLIGHT_BYTES}: bound on batch bytes held; {@code 16Mi}
+ * @param maxInFlightBytes {@code MAX_INFLIGHT_BYTES}: bound on batch bytes held; {@code 8Mi}
  * @param pushCredits {@code PUSH_CREDITS}: batches a source may have unacknowledged; {@code 8}
  * @param maxMessageBytes {@code MAX_MESSAGE_BYTES}: largest gRPC message accepted; {@code 4Mi}
  * @param shutdownGrace {@code SHUTDOWN_GRACE_SECS}: time to finish in-flight batches; {@code 20}
@@ -126,7 +126,7 @@ public record SidecarConfig(
         r.seconds("DISCOVERY_INTERVAL_SECS", Duration.ofSeconds(10), 1, 3600);
     Duration probeTimeout =
         r.millis("DISCOVERY_PROBE_TIMEOUT_MS", Duration.ofMillis(1000), 50, 60_000);
-    long maxInFlight = r.bytes("MAX_INFLIGHT_BYTES", 16L << 20, 64L << 10, 1L << 34);
+    long maxInFlight = r.bytes("MAX_INFLIGHT_BYTES", 8L << 20, 64L << 10, 1L << 34);
     int credits = r.integer("PUSH_CREDITS", 8, 1, 1024);
     int maxMessage = (int) r.bytes("MAX_MESSAGE_BYTES", 4L << 20, 1L << 10, 1L << 30);
     Duration grace = r.seconds("SHUTDOWN_GRACE_SECS", Duration.ofSeconds(20), 0, 3600);

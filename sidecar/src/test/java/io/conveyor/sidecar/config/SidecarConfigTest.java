@@ -53,7 +53,7 @@ class SidecarConfigTest {
       assertThat(config.discoveryHost()).isEqualTo("127.0.0.1");
       assertThat(config.discoveryInterval()).isEqualTo(Duration.ofSeconds(10));
       assertThat(config.probeTimeout()).isEqualTo(Duration.ofMillis(1000));
-      assertThat(config.maxInFlightBytes()).isEqualTo(16L << 20);
+      assertThat(config.maxInFlightBytes()).isEqualTo(8L << 20);
       assertThat(config.pushCredits()).isEqualTo(8);
       assertThat(config.maxMessageBytes()).isEqualTo(4 << 20);
       assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(20));
