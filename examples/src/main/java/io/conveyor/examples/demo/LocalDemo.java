@@ -13,6 +13,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -88,26 +91,12 @@ public final class LocalDemo {
         + settings.recordBytes() + " bytes in batches of " + settings.batchSize() + " to its sidecar");
 
     long deadline = System.nanoTime() + settings.timeout().toNanos();
-    String sourceStats = "";
     while (source.isAlive() && System.nanoTime() < deadline) {
       source.waitFor(Duration.ofSeconds(1));
-      String stats = cluster.get(podA.appPort(3), "/stats").body();
-      if (stats.startsWith("{")) {
-        sourceStats = stats;
+      LocalCluster.HttpResult stats = cluster.get(podA.appPort(3), "/stats");
+      if (stats.ok()) { // gone once the source finished and exited
+        progress(settings, stats.body(), cluster.get(podB.appPort(1), "/stats").body());
       }
-      String sink = cluster.get(podB.appPort(1), "/stats").body();
-      long produced = JsonFields.numberOr(sourceStats, "produced", 0);
-      long finished =
-          JsonFields.numberOr(sourceStats, "delivered", 0) + JsonFields.numberOr(sourceStats, "filtered", 0)
-              + JsonFields.numberOr(sourceStats, "dead_lettered", 0) + JsonFields.numberOr(sourceStats, "failed", 0);
-      say(String.format(
-          Locale.ROOT,
-          "progress: %3d%%  produced=%d acknowledged=%d at-sink=%d resent=%d",
-          settings.records() == 0 ? 100 : finished * 100 / settings.records(),
-          produced,
-          finished,
-          JsonFields.numberOr(sink, "delivered", 0),
-          JsonFields.numberOr(sourceStats, "resent", 0)));
     }
     if (source.isAlive()) {
       System.out.println("demo: timed out after " + settings.timeout().toSeconds() + " s; see " + source.log());
@@ -117,37 +106,47 @@ public final class LocalDemo {
       System.out.println("demo: the source failed (exit " + source.exitCode() + "):\n" + source.logTail(20));
       return 1;
     }
-    // The source's final line holds its own elapsed time; read its counters from the log's last
-    // /stats snapshot is not possible once it exited, so use the last one polled.
+    // Delivered, lost and duplicates as the sink counted them from sequence numbers; the
+    // elapsed time is the source's own, from its first send to its last acknowledgement.
     String sink = cluster.get(podB.appPort(1), "/stats?sent=" + settings.records()).body();
     long delivered = JsonFields.numberOr(sink, "delivered", -1);
     long lost = JsonFields.numberOr(sink, "lost", -1);
     long duplicates = JsonFields.numberOr(sink, "duplicates", -1);
-    long elapsed = elapsedFromLog(source.log()).orElse(JsonFields.numberOr(sourceStats, "elapsed_ms", 0));
+    long filtered = settings.records() - JsonFields.numberOr(sink, "expected", settings.records());
+    long elapsed = elapsedFromLog(source.log()).orElse(0);
     long rate = elapsed > 0 ? settings.records() * 1000 / elapsed : 0;
     System.out.println(String.format(
         Locale.ROOT,
         "demo: sent=%d delivered=%d lost=%d duplicates=%d elapsed_ms=%d records_per_sec=%d filtered=%d",
-        settings.records(), delivered, lost, duplicates, elapsed, rate,
-        JsonFields.numberOr(sink, "expected", settings.records()) >= 0
-            ? settings.records() - JsonFields.numberOr(sink, "expected", settings.records())
-            : 0));
+        settings.records(), delivered, lost, duplicates, elapsed, rate, filtered));
     return lost == 0 ? 0 : 1;
   }
 
-  /** {@code elapsed_ms=<n>} from the source's final line. */
-  private static java.util.OptionalLong elapsedFromLog(Path log) {
+  private static void progress(DemoSettings settings, String source, String sink) {
+    long finished =
+        JsonFields.numberOr(source, "delivered", 0) + JsonFields.numberOr(source, "filtered", 0)
+            + JsonFields.numberOr(source, "dead_lettered", 0) + JsonFields.numberOr(source, "failed", 0);
+    say(String.format(
+        Locale.ROOT,
+        "progress: %3d%%  produced=%d acknowledged=%d at-sink=%d resent=%d",
+        finished * 100 / settings.records(),
+        JsonFields.numberOr(source, "produced", 0),
+        finished,
+        JsonFields.numberOr(sink, "delivered", 0),
+        JsonFields.numberOr(source, "resent", 0)));
+  }
+
+  /** {@code elapsed_ms=<n>} from the source's final {@code done} line. */
+  private static OptionalLong elapsedFromLog(Path log) {
+    Pattern elapsed = Pattern.compile(": done .*elapsed_ms=(\\d+)");
     try (Stream<String> lines = Files.lines(log)) {
       return lines
-          .filter(line -> line.contains(": done"))
-          .map(line -> JsonFields.number(line.replace("elapsed_ms=", "\"elapsed_ms\":"), "elapsed_ms"))
-          .filter(java.util.OptionalLong::isPresent)
-          .map(java.util.OptionalLong::getAsLong)
-          .reduce((a, b) -> b)
-          .map(java.util.OptionalLong::of)
-          .orElse(java.util.OptionalLong.empty());
+          .map(elapsed::matcher)
+          .filter(Matcher::find)
+          .mapToLong(m -> Long.parseLong(m.group(1)))
+          .reduce((first, last) -> last);
     } catch (IOException e) {
-      return java.util.OptionalLong.empty();
+      return OptionalLong.empty();
     }
   }
 
