@@ -174,170 +174,176 @@ public final class PipelineExecutor {
         });
   }
 
-  // ------------------------------------------------------------------ sink
+  // ------------------------------------------------------------------ local stages
+
+  /**
+   * One call of a local service on some records of a batch, and how to read its answer. The
+   * retry loop around it is the same for transforms and sinks.
+   */
+  private interface LocalCall<R> {
+    CompletableFuture<R> call(int[] pending);
+
+    int resultCount(R response);
+
+    /**
+     * Records the answer for {@code pending}: final outcomes into {@code outcome}, records to try
+     * again into {@code retry}. Returns the last retryable error, for the give-up message.
+     */
+    String apply(R response, int[] pending, BatchOutcome outcome, List<Integer> retry);
+  }
+
+  /** Calls a local service for every record, retrying what failed retryably; never fails. */
+  private <R> CompletableFuture<BatchOutcome> runLocal(
+      PipelineRoute route, StageRoute stage, int size, Deadline deadline, StageMeters meters, LocalCall<R> call) {
+    BatchOutcome outcome = new BatchOutcome(size);
+    CompletableFuture<BatchOutcome> done = new CompletableFuture<>();
+    attemptLocal(route, stage, allIndices(size), 0, outcome, deadline, meters, done, call);
+    return done;
+  }
+
+  private <R> void attemptLocal(
+      PipelineRoute route,
+      StageRoute stage,
+      int[] pending,
+      int attempt,
+      BatchOutcome outcome,
+      Deadline deadline,
+      StageMeters meters,
+      CompletableFuture<BatchOutcome> done,
+      LocalCall<R> call) {
+    call.call(pending)
+        .whenComplete(
+            (response, error) -> {
+              List<Integer> retry = new ArrayList<>();
+              String lastError;
+              if (error != null) {
+                lastError = callFailed(stage, error, pending, outcome, retry, meters);
+              } else if (call.resultCount(response) != pending.length) {
+                lastError =
+                    stage.name() + " answered " + call.resultCount(response) + " results for "
+                        + pending.length + " records";
+                for (int i : pending) {
+                  retry.add(i);
+                }
+              } else {
+                lastError = call.apply(response, pending, outcome, retry);
+              }
+              retryOrFinish(
+                  route, stage, retry, attempt, lastError, outcome, deadline, meters, done,
+                  next -> attemptLocal(route, stage, next, attempt + 1, outcome, deadline, meters, done, call));
+            });
+  }
 
   private CompletableFuture<BatchOutcome> runSink(
       PipelineRoute route, StageRoute stage, List<ByteString> records, Deadline deadline, StageMeters meters) {
-    BatchOutcome outcome = new BatchOutcome(records.size());
-    CompletableFuture<BatchOutcome> done = new CompletableFuture<>();
-    attemptSink(route, stage, records, allIndices(records.size()), 0, outcome, deadline, meters, done);
-    return done.thenCompose(o -> countAndDeadLetter(route, stage, records, o, deadline, meters));
-  }
+    String endpoint = stage.local().orElseThrow().endpoint();
+    LocalCall<WriteBatchResponse> write =
+        new LocalCall<>() {
+          @Override
+          public CompletableFuture<WriteBatchResponse> call(int[] pending) {
+            return client.write(
+                endpoint,
+                WriteBatchRequestView.newBuilder()
+                    .setBatch(batchOf(records, pending))
+                    .setPipeline(route.pipeline())
+                    .setStage(stage.name())
+                    .build(),
+                deadline);
+          }
 
-  private void attemptSink(
-      PipelineRoute route,
-      StageRoute stage,
-      List<ByteString> records,
-      int[] pending,
-      int attempt,
-      BatchOutcome outcome,
-      Deadline deadline,
-      StageMeters meters,
-      CompletableFuture<BatchOutcome> done) {
-    LocalService service = stage.local().orElseThrow();
-    WriteBatchRequestView request =
-        WriteBatchRequestView.newBuilder()
-            .setBatch(batchOf(records, pending))
-            .setPipeline(route.pipeline())
-            .setStage(stage.name())
-            .build();
-    client
-        .write(service.endpoint(), request, deadline)
-        .whenComplete(
-            (response, error) -> {
-              List<Integer> retry = new ArrayList<>();
-              String lastError;
-              if (error != null) {
-                lastError = callFailed(stage, error, pending, outcome, retry, meters);
-              } else if (response.getResultsCount() != pending.length) {
-                lastError = stage.name() + " answered " + response.getResultsCount() + " results for " + pending.length + " records";
-                for (int i : pending) {
-                  retry.add(i);
-                }
+          @Override
+          public int resultCount(WriteBatchResponse response) {
+            return response.getResultsCount();
+          }
+
+          @Override
+          public String apply(WriteBatchResponse response, int[] pending, BatchOutcome outcome, List<Integer> retry) {
+            String lastError = null;
+            for (int j = 0; j < pending.length; j++) {
+              SinkResult result = response.getResults(j);
+              int i = pending[j];
+              if (result.getStatus() == SinkResult.Status.STATUS_OK) {
+                outcome.deliver(i);
+              } else if (result.getRetryable()) {
+                retry.add(i);
+                lastError = result.getError();
               } else {
-                lastError = applySinkResults(stage, response, pending, outcome, retry);
+                outcome.fail(i, FailureKind.FAILURE_KIND_REJECTED, stage.name(), result.getError());
               }
-              retryOrFinish(
-                  route, stage, retry, attempt, lastError, outcome, deadline, meters, done,
-                  next -> attemptSink(route, stage, records, next, attempt + 1, outcome, deadline, meters, done));
-            });
+            }
+            return lastError;
+          }
+        };
+    return runLocal(route, stage, records.size(), deadline, meters, write)
+        .thenCompose(o -> countAndDeadLetter(route, stage, records, o, deadline, meters));
   }
-
-  private static String applySinkResults(
-      StageRoute stage, WriteBatchResponse response, int[] pending, BatchOutcome outcome, List<Integer> retry) {
-    String lastError = null;
-    for (int j = 0; j < pending.length; j++) {
-      SinkResult result = response.getResults(j);
-      int i = pending[j];
-      if (result.getStatus() == SinkResult.Status.STATUS_OK) {
-        outcome.deliver(i);
-      } else if (result.getRetryable()) {
-        retry.add(i);
-        lastError = result.getError();
-      } else {
-        outcome.fail(i, FailureKind.FAILURE_KIND_REJECTED, stage.name(), result.getError());
-      }
-    }
-    return lastError;
-  }
-
-  // ------------------------------------------------------------------ transform
 
   private CompletableFuture<BatchOutcome> runTransform(
       PipelineRoute route, StageRoute stage, List<ByteString> records, Deadline deadline, StageMeters meters) {
-    BatchOutcome outcome = new BatchOutcome(records.size());
+    String endpoint = stage.local().orElseThrow().endpoint();
     TransformResultView[] results = new TransformResultView[records.size()];
-    CompletableFuture<BatchOutcome> done = new CompletableFuture<>();
-    attemptTransform(route, stage, records, allIndices(records.size()), 0, outcome, results, deadline, meters, done);
-    return done.thenCompose(
-        o -> {
-          TransformFanout fanout = TransformFanout.collect(results, o);
-          OptionalInt next = route.next(stage.index());
-          if (fanout.outputs().isEmpty() || next.isEmpty()) {
-            if (next.isEmpty() && !fanout.outputs().isEmpty()) {
-              // Cannot happen with a well-formed route (a sink always follows); fail, do not drop.
-              for (int i = 0; i < o.size(); i++) {
-                if (!o.isFailed(i)) {
-                  o.fail(i, FailureKind.FAILURE_KIND_REJECTED, stage.name(), "no stage after " + stage.name());
-                }
+    LocalCall<ProcessBatchResponseView> process =
+        new LocalCall<>() {
+          @Override
+          public CompletableFuture<ProcessBatchResponseView> call(int[] pending) {
+            return client.process(
+                endpoint,
+                ProcessBatchRequestView.newBuilder()
+                    .setBatch(batchOf(records, pending))
+                    .setPipeline(route.pipeline())
+                    .setStage(stage.name())
+                    .build(),
+                deadline);
+          }
+
+          @Override
+          public int resultCount(ProcessBatchResponseView response) {
+            return response.getResultsCount();
+          }
+
+          @Override
+          public String apply(
+              ProcessBatchResponseView response, int[] pending, BatchOutcome outcome, List<Integer> retry) {
+            String lastError = null;
+            for (int j = 0; j < pending.length; j++) {
+              TransformResultView result = response.getResults(j);
+              int i = pending[j];
+              if (result.getStatus() != TransformResult.Status.STATUS_FAILED) {
+                results[i] = result;
+              } else if (result.getRetryable()) {
+                retry.add(i);
+                lastError = result.getError();
+              } else {
+                outcome.fail(i, FailureKind.FAILURE_KIND_REJECTED, stage.name(), result.getError());
               }
             }
-            return countAndDeadLetter(route, stage, records, o, deadline, meters);
+            return lastError;
           }
-          return deliver(route, next.getAsInt(), fanout.outputs(), deadline)
-              .thenCompose(
-                  downstream -> {
-                    fanout.resolve(o, downstream);
-                    return countAndDeadLetter(route, stage, records, o, deadline, meters);
-                  });
-        });
-  }
-
-  private void attemptTransform(
-      PipelineRoute route,
-      StageRoute stage,
-      List<ByteString> records,
-      int[] pending,
-      int attempt,
-      BatchOutcome outcome,
-      TransformResultView[] results,
-      Deadline deadline,
-      StageMeters meters,
-      CompletableFuture<BatchOutcome> done) {
-    LocalService service = stage.local().orElseThrow();
-    ProcessBatchRequestView request =
-        ProcessBatchRequestView.newBuilder()
-            .setBatch(batchOf(records, pending))
-            .setPipeline(route.pipeline())
-            .setStage(stage.name())
-            .build();
-    client
-        .process(service.endpoint(), request, deadline)
-        .whenComplete(
-            (response, error) -> {
-              List<Integer> retry = new ArrayList<>();
-              String lastError;
-              if (error != null) {
-                lastError = callFailed(stage, error, pending, outcome, retry, meters);
-              } else if (response.getResultsCount() != pending.length) {
-                lastError = stage.name() + " answered " + response.getResultsCount() + " results for " + pending.length + " records";
-                for (int i : pending) {
-                  retry.add(i);
-                }
-              } else {
-                lastError = applyTransformResults(stage, response, pending, outcome, results, retry);
+        };
+    return runLocal(route, stage, records.size(), deadline, meters, process)
+        .thenCompose(
+            o -> {
+              TransformFanout fanout = TransformFanout.collect(results, o);
+              OptionalInt next = route.next(stage.index());
+              if (fanout.outputs().isEmpty()) {
+                return countAndDeadLetter(route, stage, records, o, deadline, meters);
               }
-              retryOrFinish(
-                  route, stage, retry, attempt, lastError, outcome, deadline, meters, done,
-                  next ->
-                      attemptTransform(
-                          route, stage, records, next, attempt + 1, outcome, results, deadline, meters, done));
+              if (next.isEmpty()) {
+                // Cannot happen with a well-formed route (a sink always follows); fail, do not drop.
+                for (int i = 0; i < o.size(); i++) {
+                  if (!o.isFailed(i)) {
+                    o.fail(i, FailureKind.FAILURE_KIND_REJECTED, stage.name(), "no stage after " + stage.name());
+                  }
+                }
+                return countAndDeadLetter(route, stage, records, o, deadline, meters);
+              }
+              return deliver(route, next.getAsInt(), fanout.outputs(), deadline)
+                  .thenCompose(
+                      downstream -> {
+                        fanout.resolve(o, downstream);
+                        return countAndDeadLetter(route, stage, records, o, deadline, meters);
+                      });
             });
-  }
-
-  private static String applyTransformResults(
-      StageRoute stage,
-      ProcessBatchResponseView response,
-      int[] pending,
-      BatchOutcome outcome,
-      TransformResultView[] results,
-      List<Integer> retry) {
-    String lastError = null;
-    for (int j = 0; j < pending.length; j++) {
-      TransformResultView result = response.getResults(j);
-      int i = pending[j];
-      if (result.getStatus() == TransformResult.Status.STATUS_FAILED) {
-        if (result.getRetryable()) {
-          retry.add(i);
-          lastError = result.getError();
-        } else {
-          outcome.fail(i, FailureKind.FAILURE_KIND_REJECTED, stage.name(), result.getError());
-        }
-      } else {
-        results[i] = result;
-      }
-    }
-    return lastError;
   }
 
   // ------------------------------------------------------------------ shared stage-call logic
