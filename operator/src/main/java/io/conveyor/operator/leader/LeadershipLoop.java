@@ -212,7 +212,9 @@ public final class LeadershipLoop implements AutoCloseable {
     log.info("lost or released the leader Lease; stopped serving");
     termThread.execute(
         () -> {
+          long start = System.nanoTime();
           ending.close();
+          log.info("leader term closed in {} ms", (System.nanoTime() - start) / 1_000_000);
           synchronized (lock) {
             if (term == ending) {
               term = null;
@@ -236,17 +238,15 @@ public final class LeadershipLoop implements AutoCloseable {
   // ------------------------------------------------------------------ shutdown
 
   /**
-   * Releases the lease (so another replica takes over at once instead of after the lease expires),
-   * stops the router and the reconcilers, and waits up to {@code timeout} for it all.
+   * Stops the router and the reconcilers, then releases the lease, so that the replica taking over
+   * never overlaps with this one's reconciles and does not wait for the lease to expire. Waits up
+   * to {@code timeout} for the term to close.
    */
   public void close(Duration timeout) {
     CompletableFuture<?> current;
     synchronized (lock) {
       closed = true;
       current = campaign;
-    }
-    if (current != null) {
-      current.cancel(true);
     }
     onStopLeading();
     termThread.shutdown();
@@ -258,6 +258,9 @@ public final class LeadershipLoop implements AutoCloseable {
     } catch (InterruptedException e) {
       termThread.shutdownNow();
       Thread.currentThread().interrupt();
+    }
+    if (current != null) {
+      current.cancel(true); // releases the lease (releaseOnCancel) before returning
     }
     electionThreads.shutdownNow();
   }

@@ -4,6 +4,7 @@ import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.SidecarPhase;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,7 +31,9 @@ public final class OperatorMetrics implements Metrics {
     this.pipelinePhases =
         new PhaseTally<>(
             registry, "conveyor.operator.pipelines", "Pipeline objects by phase", PipelinePhase.class);
-    registry.gauge("conveyor.operator.leader", leader);
+    Gauge.builder("conveyor.operator.leader", leader, AtomicInteger::get)
+        .description("1 while this replica holds the leader Lease")
+        .register(registry);
     this.terms =
         Counter.builder("conveyor.operator.leader.terms")
             .description("Times this replica became leader")

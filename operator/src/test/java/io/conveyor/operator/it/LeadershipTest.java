@@ -81,6 +81,11 @@ class LeadershipTest {
         .until(() -> leader.serving() && !standby.serving() && standby.routerPort().isEmpty());
     assertThat(holder()).isEqualTo(leader.identity());
     assertThat(accepts(leaderPort)).isTrue();
+    // Readiness follows leadership: Service conveyor-router has the leader as its only endpoint.
+    assertThat(leader.readiness().ok()).isTrue();
+    assertThat(standby.readiness().ok()).isFalse();
+    assertThat(standby.readiness().detail()).contains("standby").contains(leader.identity());
+    assertThat(standby.liveness().ok()).isTrue();
 
     client.resource(pipeline("telemetry", "probe", "archive")).create();
     Pod pod = client.resource(Pods.injected(NS, "probe-0")).create();
@@ -102,6 +107,7 @@ class LeadershipTest {
 
       await().atMost(Duration.ofSeconds(20)).until(standby::serving);
       assertThat(holder()).isEqualTo(standby.identity());
+      assertThat(standby.readiness().ok()).isTrue();
       int newPort = standby.routerPort().orElseThrow();
 
       // Like the Service, the sidecar's channel now reaches the new leader, which does not know

@@ -113,7 +113,10 @@ class SidecarLifecycleTest {
         clock.advance(Duration.ofSeconds(1));
         sidecar.heartbeat();
       }
-      assertThat(get("orders-1").getMetadata().getResourceVersion()).isEqualTo(version);
+      await()
+          .during(Duration.ofMillis(1500))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> get("orders-1").getMetadata().getResourceVersion().equals(version));
     }
 
     // The heartbeats stop: three missed periods later the router expires the sidecar.

@@ -9,6 +9,7 @@ import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
 import io.conveyor.etl.v1.SidecarIdentity;
 import io.conveyor.etl.v1.SidecarState;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -26,11 +27,13 @@ public final class FakeSidecar implements AutoCloseable {
   private final String sidecarId;
   private final Pod pod;
   private volatile List<DiscoveredService> services;
-  private ManagedChannel channel;
+  private volatile int heartbeatIntervalSeconds = 1;
+  private ManagedChannel ownedChannel;
   private SidecarCoordinatorGrpc.SidecarCoordinatorBlockingStub stub;
   private long appliedVersion;
   private int registrations;
 
+  /** A sidecar with a channel of its own to the router on {@code routerPort}. */
   public FakeSidecar(String sidecarId, Pod pod, int routerPort, DiscoveredService... services) {
     this.sidecarId = sidecarId;
     this.pod = pod;
@@ -38,13 +41,21 @@ public final class FakeSidecar implements AutoCloseable {
     connectTo(routerPort);
   }
 
+  /** A sidecar that talks over a channel it does not own (many sidecars, one channel). */
+  public FakeSidecar(String sidecarId, Pod pod, Channel channel, DiscoveredService... services) {
+    this.sidecarId = sidecarId;
+    this.pod = pod;
+    this.services = List.of(services);
+    this.stub = SidecarCoordinatorGrpc.newBlockingStub(channel);
+  }
+
   /** Points the sidecar at another router, as the Service does after a fail-over. */
   public synchronized void connectTo(int routerPort) {
-    if (channel != null) {
-      channel.shutdownNow();
+    if (ownedChannel != null) {
+      ownedChannel.shutdownNow();
     }
-    channel = ManagedChannelBuilder.forAddress("127.0.0.1", routerPort).usePlaintext().build();
-    stub = SidecarCoordinatorGrpc.newBlockingStub(channel);
+    ownedChannel = ManagedChannelBuilder.forAddress("127.0.0.1", routerPort).usePlaintext().build();
+    stub = SidecarCoordinatorGrpc.newBlockingStub(ownedChannel);
   }
 
   public synchronized RegisterSidecarResponse register() {
@@ -63,7 +74,7 @@ public final class FakeSidecar implements AutoCloseable {
                     .addAllServices(services)
                     .setSidecarVersion("0.1.0-test")
                     .setState(SidecarState.SIDECAR_STATE_SERVING)
-                    .setHeartbeatIntervalSeconds(1)
+                    .setHeartbeatIntervalSeconds(heartbeatIntervalSeconds)
                     .build());
     appliedVersion = response.getAssignments().getVersion();
     registrations++;
@@ -98,6 +109,12 @@ public final class FakeSidecar implements AutoCloseable {
     }
   }
 
+  /** The heartbeat period announced at the next registration (1 s unless set). */
+  public FakeSidecar withHeartbeatInterval(int seconds) {
+    this.heartbeatIntervalSeconds = seconds;
+    return this;
+  }
+
   public synchronized int registrations() {
     return registrations;
   }
@@ -114,6 +131,8 @@ public final class FakeSidecar implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    channel.shutdownNow();
+    if (ownedChannel != null) {
+      ownedChannel.shutdownNow();
+    }
   }
 }
