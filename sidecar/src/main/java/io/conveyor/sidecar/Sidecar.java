@@ -202,7 +202,7 @@ public final class Sidecar implements AutoCloseable {
             .metrics(meters)
             .readiness(
                 () ->
-                    cluster.isRegistered() && !lifecycle.isDraining()
+                    cluster.hasRegistered() && !lifecycle.isDraining()
                         ? AdminHttpServer.Check.ok("registered; assignment version " + cluster.appliedVersion())
                         : AdminHttpServer.Check.failing(
                             lifecycle.isDraining() ? "draining" : "not registered with " + config.clusterEndpoint()))

@@ -118,6 +118,15 @@ public final class ClusterClient implements AutoCloseable {
     scheduleRegister(Duration.ZERO);
   }
 
+  /**
+   * True once the sidecar has registered at least once. Readiness follows this, not {@link
+   * #isRegistered()}: a sidecar re-registering after a router restart keeps routing with the
+   * assignments it has, and should not drop out of its pod's readiness meanwhile.
+   */
+  public synchronized boolean hasRegistered() {
+    return everRegistered;
+  }
+
   public synchronized boolean isRegistered() {
     return registered;
   }
@@ -253,7 +262,8 @@ public final class ClusterClient implements AutoCloseable {
     int mySession = session;
     long period = heartbeatInterval.toMillis();
     heartbeats =
-        scheduler.scheduleAtFixedRate(() -> heartbeat(mySession), period, period, TimeUnit.MILLISECONDS);
+        // Fixed delay, not rate: after a stall the sidecar sends one heartbeat, not a burst.
+        scheduler.scheduleWithFixedDelay(() -> heartbeat(mySession), period, period, TimeUnit.MILLISECONDS);
   }
 
   /** Sends a heartbeat now, e.g. because discovery found a change the router should know of. */

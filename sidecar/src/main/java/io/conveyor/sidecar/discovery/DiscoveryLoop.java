@@ -112,8 +112,14 @@ public final class DiscoveryLoop implements AutoCloseable {
             scan.skipped().isEmpty()
                 ? ""
                 : "; skipped " + scan.skipped().stream().map(r -> r.port() + " (" + r.skippedBecause() + ")").toList());
-        current = found;
-        onChange.accept(found);
+        List<DiscoveredService> previous = current;
+        current = found; // before the listener: it may ask for current() (the next heartbeat)
+        try {
+          onChange.accept(found);
+        } catch (RuntimeException e) {
+          current = previous; // so the next scan reports the change again
+          throw e;
+        }
       }
       if (found.isEmpty()) {
         delay = emptyDelay.compareTo(interval) < 0 ? emptyDelay : interval;
@@ -125,6 +131,11 @@ public final class DiscoveryLoop implements AutoCloseable {
       Thread.currentThread().interrupt();
       return;
     } catch (RuntimeException e) {
+      synchronized (this) {
+        if (closed) {
+          return; // the probe pool was shut down under a running scan: nothing to report
+        }
+      }
       metrics.discoveryRuns("error").increment();
       log.error("discovery scan failed; next scan in {}", interval, e);
     } finally {
