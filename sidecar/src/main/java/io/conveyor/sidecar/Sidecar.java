@@ -81,6 +81,7 @@ public final class Sidecar implements AutoCloseable {
   private final ClusterClient cluster;
   private final DataPlane dataPlane;
   private final InFlight inFlight;
+  private final PipelineExecutor executor;
   private final Lifecycle lifecycle;
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -107,7 +108,7 @@ public final class Sidecar implements AutoCloseable {
     int maxResponse = (int) Math.min(Integer.MAX_VALUE, 4L * config.maxMessageBytes());
     this.channels = new ChannelPool(endpoint -> transport.channel(endpoint, maxResponse), 256);
     EndpointHealth endpointHealth = new EndpointHealth(System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(30));
-    PipelineExecutor executor =
+    this.executor =
         new PipelineExecutor(
             config.sidecarId(),
             new GrpcStageClient(channels),
@@ -324,6 +325,7 @@ public final class Sidecar implements AutoCloseable {
         .setInFlightBatches(inFlight.batches())
         .setInFlightBytes(inFlight.bytes())
         .setInFlightBytesLimit(inFlight.limitBytes())
+        .setQueueDepth(executor.waitingRetries())
         .setHeapUsedBytes(runtime.totalMemory() - runtime.freeMemory())
         .setHeapMaxBytes(runtime.maxMemory())
         .setRssBytes(ProcessMemory.rssBytes())
@@ -334,6 +336,7 @@ public final class Sidecar implements AutoCloseable {
   private void registerGauges() {
     Gauge.builder("conveyor_sidecar_inflight_bytes", inFlight, InFlight::bytes).register(meters);
     Gauge.builder("conveyor_sidecar_inflight_batches", inFlight, InFlight::batches).register(meters);
+    Gauge.builder("conveyor_sidecar_waiting_retries", executor, PipelineExecutor::waitingRetries).register(meters);
     Gauge.builder("conveyor_sidecar_push_streams", dataPlane, DataPlane::pushStreamCount).register(meters);
     Gauge.builder("conveyor_sidecar_discovered_services", discovery, d -> d.current().size()).register(meters);
     Gauge.builder("conveyor_sidecar_registered", cluster, c -> c.isRegistered() ? 1 : 0).register(meters);

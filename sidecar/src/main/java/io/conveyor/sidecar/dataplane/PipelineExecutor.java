@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +80,7 @@ public final class PipelineExecutor {
   private final ScheduledExecutorService timer;
   private final SidecarMetrics metrics;
   private final int maxChunkBytes;
+  private final AtomicInteger waitingRetries = new AtomicInteger();
 
   public PipelineExecutor(
       String selfId,
@@ -394,7 +396,7 @@ public final class PipelineExecutor {
     if (attempt < route.delivery().maxRetries() && timeLeft) {
       meters.retried(retry.size());
       int[] next = retry.stream().mapToInt(Integer::intValue).toArray();
-      timer.schedule(() -> nextAttempt.run(next), delay.toNanos(), TimeUnit.NANOSECONDS);
+      later(() -> nextAttempt.run(next), delay);
       return;
     }
     String reason =
@@ -407,6 +409,23 @@ public final class PipelineExecutor {
   }
 
   /** Doubling from the pipeline's retry backoff, capped at 64 times it or 10 s. */
+  /** Runs a retry after its backoff; counted meanwhile as waiting (the queue depth reported). */
+  private void later(Runnable retry, Duration delay) {
+    waitingRetries.incrementAndGet();
+    timer.schedule(
+        () -> {
+          waitingRetries.decrementAndGet();
+          retry.run();
+        },
+        delay.toNanos(),
+        TimeUnit.NANOSECONDS);
+  }
+
+  /** Stage calls waiting for their retry backoff to pass. */
+  public int waitingRetries() {
+    return waitingRetries.get();
+  }
+
   private static Backoff backoff(PipelineRoute route) {
     Duration initial = route.delivery().retryBackoff();
     Duration cap = initial.multipliedBy(64);
@@ -492,7 +511,7 @@ public final class PipelineExecutor {
                 if (otherReplica && verdict == CallErrors.Verdict.RETRY_EJECT) {
                   again.run();
                 } else {
-                  timer.schedule(again, delay.toNanos(), TimeUnit.NANOSECONDS);
+                  later(again, delay);
                 }
               } else {
                 done.complete(

@@ -8,6 +8,7 @@ import io.conveyor.etl.v1.FailureKind;
 import io.conveyor.etl.v1.PushInit;
 import io.conveyor.etl.v1.PushReady;
 import io.conveyor.etl.v1.PushResponse;
+import io.conveyor.etl.v1.RecordOutcome;
 import io.conveyor.sidecar.routing.PipelineRoute;
 import io.conveyor.sidecar.routing.RoutingTable;
 import io.conveyor.sidecar.wire.v1.PushRequestView;
@@ -204,7 +205,19 @@ final class PushStream implements StreamObserver<PushRequestView> {
             (outcome, error) -> {
               BatchOutcome result =
                   error == null ? outcome : allFailed(records.size(), "internal error: " + error);
-              plane.pushLatency(pipeline).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+              long nanos = System.nanoTime() - started;
+              plane.pushLatency(pipeline).record(nanos, TimeUnit.NANOSECONDS);
+              if (log.isDebugEnabled()) {
+                try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", pipeline)) {
+                  log.debug(
+                      "batch {} of {} records answered in {} us: delivered={} filtered={} failed={} dead_lettered={}",
+                      batchId, records.size(), nanos / 1000,
+                      result.count(RecordOutcome.RECORD_OUTCOME_DELIVERED),
+                      result.count(RecordOutcome.RECORD_OUTCOME_FILTERED),
+                      result.count(RecordOutcome.RECORD_OUTCOME_FAILED),
+                      result.count(RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED));
+                }
+              }
               ack(batchId, result, bytes, 1);
             });
   }
