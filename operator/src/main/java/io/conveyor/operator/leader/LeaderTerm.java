@@ -14,10 +14,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.ServerBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
-import io.micrometer.core.instrument.Meter;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -38,10 +36,6 @@ import org.slf4j.LoggerFactory;
 final class LeaderTerm {
 
   private static final Logger log = LoggerFactory.getLogger(LeaderTerm.class);
-
-  /** Meters {@link RouterServer} binds to its core; removed at the end of a term. */
-  private static final List<String> ROUTER_GAUGES =
-      List.of("conveyor_router_sidecars", "conveyor_router_pipelines");
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -93,6 +87,10 @@ final class LeaderTerm {
                     // The fabric8 mock server has no server-side apply; production runs the same
                     // plain patches the tests exercise.
                     .withUseSSAToPatchPrimaryResource(false)
+                    // Lets the cache of just-written objects keep our newer version when the
+                    // informer delivers an older one (else a reconcile in between recomputes from
+                    // the stale object and writes again). Non-numeric versions fall back safely.
+                    .withParseResourceVersions(true)
                     .withConcurrentReconciliationThreads(config.reconcileThreads())
                     .withMetrics(metrics)
                     .withCacheSyncTimeout(Duration.ofMinutes(2))
@@ -149,16 +147,11 @@ final class LeaderTerm {
       server = null;
     }
     if (stopping != null) {
+      // Cancels open calls and watch streams (sidecars fail over at once) and unregisters the
+      // router's gauges, so the next term's server reports its own core.
       stopping.close();
-      for (String gauge : ROUTER_GAUGES) {
-        metrics.registry().find(gauge).meters().forEach(this::removeMeter);
-      }
       log.info("stopped serving SidecarCoordinator");
     }
-  }
-
-  private void removeMeter(Meter meter) {
-    metrics.registry().remove(meter);
   }
 
   /** Stops serving, then stops the reconcilers. */
