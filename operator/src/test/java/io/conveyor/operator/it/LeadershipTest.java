@@ -93,7 +93,9 @@ class LeadershipTest {
     pod = client.resource(pod).updateStatus();
     List<SidecarPhase> phases = new CopyOnWriteArrayList<>();
     try (FakeSidecar sidecar =
-            new FakeSidecar("sc-probe-0", pod, leaderPort, Services.source("probe"), Services.sink("archive"));
+            new FakeSidecar("sc-probe-0", pod, leaderPort, Services.source("probe"), Services.sink("archive"))
+                // Long enough that no heartbeat is needed for the test to be about fail-over only.
+                .withHeartbeatInterval(60);
         Watch watch = recordPhases("probe-0", phases)) {
       sidecar.register();
       awaitSidecarPhase("probe-0", SidecarPhase.Ready);
