@@ -42,8 +42,10 @@ public final class ConveyorOperator implements AutoCloseable {
     return this;
   }
 
-  /** Ready while this replica's router serves, i.e. while it leads: Service conveyor-router then
-   * sends sidecars to the leader only. */
+  /**
+   * Ready while this replica's router serves, i.e. while it leads: Service conveyor-router then
+   * sends sidecars to the leader only.
+   */
   public AdminHttpServer.Check readiness() {
     if (leadership.serving()) {
       return AdminHttpServer.Check.ok("leader " + config.identity() + ": serving the router");

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code java -jar conveyor-operator.jar}: reads its settings from the environment, serves /metrics
- * /healthz /readyz on ADMIN_PORT at once, and campaigns for the leader Lease. On SIGTERM it releases
- * the lease so that the standby takes over without waiting for it to expire.
+ * /healthz /readyz on ADMIN_PORT at once, and campaigns for the leader Lease. On SIGTERM it
+ * releases the lease so that the standby takes over without waiting for it to expire.
  */
 public final class OperatorMain {
 

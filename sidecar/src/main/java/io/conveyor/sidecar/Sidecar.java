@@ -40,8 +40,8 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -57,12 +57,13 @@ import org.slf4j.LoggerFactory;
  * its orderly shutdown.
  *
  * <p>Start: serve the data plane and health at once (overall health NOT_SERVING, {@code liveness}
- * SERVING), discover the pod's services, then register and route. Stop: refuse new batches,
- * finish or fail in-flight ones within the grace period, deregister, stop.
+ * SERVING), discover the pod's services, then register and route. Stop: refuse new batches, finish
+ * or fail in-flight ones within the grace period, deregister, stop.
  */
 public final class Sidecar implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+
   /** Health service name that answers SERVING as soon as the process is up (startup/liveness). */
   public static final String LIVENESS = "liveness";
 
@@ -95,10 +96,12 @@ public final class Sidecar implements AutoCloseable {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("sidecar-timer"));
     timer.setRemoveOnCancelPolicy(true);
     this.scheduler = timer;
-    this.discoveryScheduler = Executors.newSingleThreadScheduledExecutor(daemon("sidecar-discovery"));
+    this.discoveryScheduler =
+        Executors.newSingleThreadScheduledExecutor(daemon("sidecar-discovery"));
     // Probe threads exist only while a scan runs: between scans they would only hold memory.
     ThreadPoolExecutor probes =
-        new ThreadPoolExecutor(8, 8, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon("sidecar-probe"));
+        new ThreadPoolExecutor(
+            8, 8, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon("sidecar-probe"));
     probes.allowCoreThreadTimeOut(true);
     this.probePool = probes;
 
@@ -107,7 +110,8 @@ public final class Sidecar implements AutoCloseable {
     Routes routes = new Routes(config.sidecarId());
     int maxResponse = (int) Math.min(Integer.MAX_VALUE, 4L * config.maxMessageBytes());
     this.channels = new ChannelPool(endpoint -> transport.channel(endpoint, maxResponse), 256);
-    EndpointHealth endpointHealth = new EndpointHealth(System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(30));
+    EndpointHealth endpointHealth =
+        new EndpointHealth(System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(30));
     this.executor =
         new PipelineExecutor(
             config.sidecarId(),
@@ -144,7 +148,8 @@ public final class Sidecar implements AutoCloseable {
             },
             metrics);
     this.dataPlane =
-        new DataPlane(config, routes, executor, inFlight, lifecycle, metrics, discovery::requestScan);
+        new DataPlane(
+            config, routes, executor, inFlight, lifecycle, metrics, discovery::requestScan);
 
     this.health = new HealthStatusManager();
     NettyServerBuilder builder =
@@ -166,7 +171,12 @@ public final class Sidecar implements AutoCloseable {
       this.server = builder.build().start();
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "cannot serve the data plane on " + config.bindAddress() + ":" + config.grpcPort() + " (GRPC_PORT)", e);
+          "cannot serve the data plane on "
+              + config.bindAddress()
+              + ":"
+              + config.grpcPort()
+              + " (GRPC_PORT)",
+          e);
     }
 
     this.routerChannel = transport.channel(config.clusterEndpoint().toString(), 4 << 20);
@@ -204,9 +214,12 @@ public final class Sidecar implements AutoCloseable {
             .readiness(
                 () ->
                     cluster.hasRegistered() && !lifecycle.isDraining()
-                        ? AdminHttpServer.Check.ok("registered; assignment version " + cluster.appliedVersion())
+                        ? AdminHttpServer.Check.ok(
+                            "registered; assignment version " + cluster.appliedVersion())
                         : AdminHttpServer.Check.failing(
-                            lifecycle.isDraining() ? "draining" : "not registered with " + config.clusterEndpoint()))
+                            lifecycle.isDraining()
+                                ? "draining"
+                                : "not registered with " + config.clusterEndpoint()))
             .start();
     registerGauges();
   }
@@ -215,7 +228,8 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(SidecarConfig config) {
     Sidecar sidecar = new Sidecar(config);
     sidecar.discovery.start();
-    sidecar.discovery
+    sidecar
+        .discovery
         .firstScan()
         .orTimeout(config.probeTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS)
         .whenComplete((ignored, error) -> sidecar.cluster.start());
@@ -335,11 +349,16 @@ public final class Sidecar implements AutoCloseable {
 
   private void registerGauges() {
     Gauge.builder("conveyor_sidecar_inflight_bytes", inFlight, InFlight::bytes).register(meters);
-    Gauge.builder("conveyor_sidecar_inflight_batches", inFlight, InFlight::batches).register(meters);
-    Gauge.builder("conveyor_sidecar_waiting_retries", executor, PipelineExecutor::waitingRetries).register(meters);
-    Gauge.builder("conveyor_sidecar_push_streams", dataPlane, DataPlane::pushStreamCount).register(meters);
-    Gauge.builder("conveyor_sidecar_discovered_services", discovery, d -> d.current().size()).register(meters);
-    Gauge.builder("conveyor_sidecar_registered", cluster, c -> c.isRegistered() ? 1 : 0).register(meters);
+    Gauge.builder("conveyor_sidecar_inflight_batches", inFlight, InFlight::batches)
+        .register(meters);
+    Gauge.builder("conveyor_sidecar_waiting_retries", executor, PipelineExecutor::waitingRetries)
+        .register(meters);
+    Gauge.builder("conveyor_sidecar_push_streams", dataPlane, DataPlane::pushStreamCount)
+        .register(meters);
+    Gauge.builder("conveyor_sidecar_discovered_services", discovery, d -> d.current().size())
+        .register(meters);
+    Gauge.builder("conveyor_sidecar_registered", cluster, c -> c.isRegistered() ? 1 : 0)
+        .register(meters);
     Gauge.builder("conveyor_sidecar_channels", channels, ChannelPool::size).register(meters);
   }
 

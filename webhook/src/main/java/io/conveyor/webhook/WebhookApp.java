@@ -5,8 +5,8 @@ import io.conveyor.common.http.AdminHttpServer;
 import io.conveyor.common.http.AdminHttpServer.Check;
 import io.conveyor.webhook.admission.AdmissionHttpHandler;
 import io.conveyor.webhook.admission.AdmissionMetrics;
-import io.conveyor.webhook.admission.AdmissionWarmup;
 import io.conveyor.webhook.admission.AdmissionReviewCodec;
+import io.conveyor.webhook.admission.AdmissionWarmup;
 import io.conveyor.webhook.admission.PodAdmissionHandler;
 import io.conveyor.webhook.config.WebhookConfig;
 import io.conveyor.webhook.mutation.PodMutator;
@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running webhook: the HTTPS admission server, the admin server (metrics, health, readiness)
- * and the certificate manager, wired from a {@link WebhookConfig}. Tests and the benchmark start
- * it in-process; {@link WebhookMain} starts it for real.
+ * and the certificate manager, wired from a {@link WebhookConfig}. Tests and the benchmark start it
+ * in-process; {@link WebhookMain} starts it for real.
  */
 public final class WebhookApp implements AutoCloseable {
 
@@ -87,9 +87,11 @@ public final class WebhookApp implements AutoCloseable {
     CaBundlePublisher publisher;
     if (tls.store() == TlsSettings.Store.KUBERNETES) {
       KubernetesClient kubernetes =
-          client.orElseThrow(() -> new IllegalArgumentException("TLS_STORE=kubernetes needs a Kubernetes client"));
+          client.orElseThrow(
+              () -> new IllegalArgumentException("TLS_STORE=kubernetes needs a Kubernetes client"));
       store = new SecretCertificateStore(kubernetes, tls.namespace(), tls.secretName());
-      publisher = new WebhookConfigurationCaBundlePublisher(kubernetes, tls.webhookConfigurationName());
+      publisher =
+          new WebhookConfigurationCaBundlePublisher(kubernetes, tls.webhookConfigurationName());
     } else {
       store = new InMemoryCertificateStore();
       publisher = CaBundlePublisher.none();
@@ -101,10 +103,18 @@ public final class WebhookApp implements AutoCloseable {
     ReloadableKeyManager keyManager = new ReloadableKeyManager();
     CertificateManager certificates =
         new CertificateManager(
-            tls, store, publisher, new CertificateIssuer(new SecureRandom()), keyManager, clock, registry);
+            tls,
+            store,
+            publisher,
+            new CertificateIssuer(new SecureRandom()),
+            keyManager,
+            clock,
+            registry);
 
     KubernetesSerialization serialization =
-        client.map(KubernetesClient::getKubernetesSerialization).orElseGet(KubernetesSerialization::new);
+        client
+            .map(KubernetesClient::getKubernetesSerialization)
+            .orElseGet(KubernetesSerialization::new);
     AdmissionReviewCodec codec = new AdmissionReviewCodec(serialization);
     AdmissionMetrics metrics = new AdmissionMetrics(registry);
     PodMutator mutator = new PodMutator(config.sidecar());
@@ -115,12 +125,14 @@ public final class WebhookApp implements AutoCloseable {
     WebhookApp[] self = new WebhookApp[1];
     Map<String, HttpHandler> routes = new LinkedHashMap<>();
     routes.put(AdmissionHttpHandler.PATH, admission);
-    routes.put("/healthz", exchange -> AdminHttpServer.respond(exchange, 200, "text/plain", "alive\n"));
+    routes.put(
+        "/healthz", exchange -> AdminHttpServer.respond(exchange, 200, "text/plain", "alive\n"));
     routes.put(
         "/readyz",
         exchange -> {
           Check check = self[0] == null ? Check.failing("starting") : self[0].readiness();
-          AdminHttpServer.respond(exchange, check.ok() ? 200 : 503, "text/plain", check.detail() + "\n");
+          AdminHttpServer.respond(
+              exchange, check.ok() ? 200 : 503, "text/plain", check.detail() + "\n");
         });
 
     WebhookHttpsServer https =
@@ -166,7 +178,8 @@ public final class WebhookApp implements AutoCloseable {
   private void warmUp(AdmissionReviewCodec codec, PodMutator mutator) {
     try {
       long start = System.nanoTime();
-      int reviews = AdmissionWarmup.run(codec, mutator, config.server().warmupReviews(), WARMUP_BUDGET);
+      int reviews =
+          AdmissionWarmup.run(codec, mutator, config.server().warmupReviews(), WARMUP_BUDGET);
       certificates.whenReady().join();
       int handshakes =
           TlsWarmup.run(

@@ -11,7 +11,10 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@code java -jar conveyor-webhook.jar}: configuration from the environment, then run until SIGTERM. */
+/**
+ * {@code java -jar conveyor-webhook.jar}: configuration from the environment, then run until
+ * SIGTERM.
+ */
 public final class WebhookMain {
 
   private WebhookMain() {}
@@ -32,7 +35,8 @@ public final class WebhookMain {
             ? Optional.of(new KubernetesClientBuilder().build())
             : Optional.empty();
     WebhookApp app =
-        WebhookApp.start(config, client, Clock.systemUTC(), MetricsRegistries.prometheus("webhook"));
+        WebhookApp.start(
+            config, client, Clock.systemUTC(), MetricsRegistries.prometheus("webhook"));
 
     Runtime.getRuntime()
         .addShutdownHook(

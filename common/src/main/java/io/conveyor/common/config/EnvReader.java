@@ -35,9 +35,7 @@ public final class EnvReader {
   /** The raw value, or empty when the variable is absent or blank. */
   public Optional<String> raw(String name) {
     String value = env.get(name);
-    return value == null || value.isBlank()
-        ? Optional.empty()
-        : Optional.of(value.strip());
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.strip());
   }
 
   public String string(String name, String defaultValue) {
@@ -92,8 +90,7 @@ public final class EnvReader {
 
   /** A whole number of seconds, as a Duration. */
   public Duration seconds(String name, Duration defaultValue, long minSeconds, long maxSeconds) {
-    return Duration.ofSeconds(
-        longValue(name, defaultValue.toSeconds(), minSeconds, maxSeconds));
+    return Duration.ofSeconds(longValue(name, defaultValue.toSeconds(), minSeconds, maxSeconds));
   }
 
   /** A whole number of milliseconds, as a Duration. */
@@ -103,7 +100,8 @@ public final class EnvReader {
 
   /** A size in bytes: {@code 1048576}, {@code 64Mi}, {@code 64MiB}, {@code 1G} (powers of 1024). */
   public long bytes(String name, long defaultValue, long min, long max) {
-    String accepted = "a size from " + min + " to " + max + " bytes, e.g. 1048576, 512Ki, 64Mi, 1Gi";
+    String accepted =
+        "a size from " + min + " to " + max + " bytes, e.g. 1048576, 512Ki, 64Mi, 1Gi";
     return parse(
         name,
         defaultValue,

@@ -13,8 +13,8 @@ public record HostPort(String host, int port) {
   }
 
   /**
-   * Parses {@code host:port}, {@code [v6addr]:port}, optionally prefixed with {@code dns:///}
-   * (the gRPC target form).
+   * Parses {@code host:port}, {@code [v6addr]:port}, optionally prefixed with {@code dns:///} (the
+   * gRPC target form).
    *
    * @throws IllegalArgumentException naming what is wrong
    */
@@ -31,7 +31,8 @@ public record HostPort(String host, int port) {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     } else if (host.contains(":")) {
-      throw new IllegalArgumentException("'" + text + "' is not host:port (write IPv6 as [addr]:port)");
+      throw new IllegalArgumentException(
+          "'" + text + "' is not host:port (write IPv6 as [addr]:port)");
     }
     int port;
     try {

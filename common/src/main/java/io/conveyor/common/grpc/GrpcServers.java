@@ -14,9 +14,9 @@ public final class GrpcServers {
   private GrpcServers() {}
 
   /**
-   * Adds {@code grpc.health.v1.Health} and server reflection (v1 and the older v1alpha, which
-   * many tools still ask for) to a server being built. The health status starts as whatever the
-   * caller sets on the returned manager; an unset service answers NOT_FOUND.
+   * Adds {@code grpc.health.v1.Health} and server reflection (v1 and the older v1alpha, which many
+   * tools still ask for) to a server being built. The health status starts as whatever the caller
+   * sets on the returned manager; an unset service answers NOT_FOUND.
    */
   @SuppressWarnings("deprecation") // v1alpha reflection: still what grpcurl < 1.9 asks for
   public static HealthStatusManager addStandardServices(ServerBuilder<?> builder) {

@@ -74,7 +74,8 @@ public final class AdminHttpServer implements AutoCloseable {
       routes.put(
           "/metrics",
           exchange ->
-              respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+              respond(
+                  exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
       return this;
     }
 
@@ -129,7 +130,8 @@ public final class AdminHttpServer implements AutoCloseable {
         } catch (RuntimeException e) {
           result = Check.failing("check failed: " + e);
         }
-        respond(exchange, result.ok() ? 200 : 503, "text/plain; charset=utf-8", result.detail() + "\n");
+        respond(
+            exchange, result.ok() ? 200 : 503, "text/plain; charset=utf-8", result.detail() + "\n");
       };
     }
   }

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.random.RandomGenerator;
 
 /**
- * Exponential backoff with jitter: attempt {@code n} (0-based) waits a random time in {@code
- * [base * (1 - jitter), base]} where {@code base = min(max, initial * multiplier^n)}.
+ * Exponential backoff with jitter: attempt {@code n} (0-based) waits a random time in {@code [base
+ * * (1 - jitter), base]} where {@code base = min(max, initial * multiplier^n)}.
  *
  * <p>The random source is passed in so that tests can fix the seed; jitter spreads the retries of
  * many sidecars that lost the same router at the same moment.

@@ -83,6 +83,7 @@ class EnvReaderTest {
     assertThat(EnvReader.parseBytes("1048576")).isEqualTo(1 << 20);
     assertThat(EnvReader.parseBytes("512Ki")).isEqualTo(512 << 10);
     assertThat(EnvReader.parseBytes("2GiB")).isEqualTo(2L << 30);
-    assertThatThrownBy(() -> EnvReader.parseBytes("-1")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EnvReader.parseBytes("-1"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

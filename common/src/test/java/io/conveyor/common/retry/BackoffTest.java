@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 class BackoffTest {
 
-  private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 2.0, 0.5);
+  private final Backoff backoff =
+      new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 2.0, 0.5);
 
   @Test
   void growsExponentiallyWithinTheJitterBandAndStopsAtMax() {

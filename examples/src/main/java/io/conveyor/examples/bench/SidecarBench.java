@@ -42,10 +42,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>Throughput: {@code rounds} runs of each path, alternating which goes first; medians.
- *   <li>Latency: each path at a fixed, moderate batch rate; per-batch source→ack latency. A
- *       sidecar batch makes two more legs than a direct one (source→A and A→B in place of
- *       source→transform and source→sink, plus A→transform and B→sink), one per sidecar, so the
- *       added latency per sidecar hop is half the difference.
+ *   <li>Latency: each path at a fixed, moderate batch rate; per-batch source→ack latency. A sidecar
+ *       batch makes two more legs than a direct one (source→A and A→B in place of source→transform
+ *       and source→sink, plus A→transform and B→sink), one per sidecar, so the added latency per
+ *       sidecar hop is half the difference.
  *   <li>Memory: the resident set of both sidecar processes, sampled every 100 ms under load; the
  *       larger maximum.
  * </ul>
@@ -122,12 +122,22 @@ public final class SidecarBench {
         List<Double> sidecar = new ArrayList<>();
         for (int round = 0; round < settings.rounds(); round++) {
           boolean directFirst = round % 2 == 0;
-          for (Route path : directFirst ? List.of(Route.DIRECT, Route.SIDECAR) : List.of(Route.SIDECAR, Route.DIRECT)) {
+          for (Route path :
+              directFirst
+                  ? List.of(Route.DIRECT, Route.SIDECAR)
+                  : List.of(Route.SIDECAR, Route.DIRECT)) {
             DeliveryStats.Snapshot s = throughput(path, settings.records());
             (path == Route.DIRECT ? direct : sidecar).add((double) s.recordsPerSecond());
-            say(String.format(Locale.ROOT, "round %d %-7s %8d records/s  batch p50 %.2f ms p99 %.2f ms  %s",
-                round + 1, path.label, s.recordsPerSecond(), s.latencyP50Millis(), s.latencyP99Millis(),
-                cpuLine(settings.records())));
+            say(
+                String.format(
+                    Locale.ROOT,
+                    "round %d %-7s %8d records/s  batch p50 %.2f ms p99 %.2f ms  %s",
+                    round + 1,
+                    path.label,
+                    s.recordsPerSecond(),
+                    s.latencyP50Millis(),
+                    s.latencyP99Millis(),
+                    cpuLine(settings.records())));
           }
         }
 
@@ -140,28 +150,36 @@ public final class SidecarBench {
             DeliveryStats.Snapshot s = latency(path);
             (path == Route.DIRECT ? directP50 : sidecarP50).add(s.latencyP50Millis());
             (path == Route.DIRECT ? directP99 : sidecarP99).add(s.latencyP99Millis());
-            say(String.format(Locale.ROOT, "latency %-7s at %d batches/s of %d: p50 %.3f ms p99 %.3f ms",
-                path.label, settings.latencyRate(), settings.latencyBatchSize(), s.latencyP50Millis(), s.latencyP99Millis()));
+            say(
+                String.format(
+                    Locale.ROOT,
+                    "latency %-7s at %d batches/s of %d: p50 %.3f ms p99 %.3f ms",
+                    path.label,
+                    settings.latencyRate(),
+                    settings.latencyBatchSize(),
+                    s.latencyP50Millis(),
+                    s.latencyP99Millis()));
           }
         }
         sampler.shutdownNow();
         double directRps = median(direct);
         double sidecarRps = median(sidecar);
-        System.out.println(String.format(
-            Locale.ROOT,
-            "bench: direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
-                + " records=%d batch=%d record_bytes=%d window=%d rounds=%d",
-            directRps,
-            sidecarRps,
-            sidecarRps / directRps,
-            (median(sidecarP50) - median(directP50)) / 2,
-            (median(sidecarP99) - median(directP99)) / 2,
-            maxRss.get() >> 20,
-            settings.records(),
-            settings.batchSize(),
-            settings.recordBytes(),
-            settings.window(),
-            settings.rounds()));
+        System.out.println(
+            String.format(
+                Locale.ROOT,
+                "bench: direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
+                    + " records=%d batch=%d record_bytes=%d window=%d rounds=%d",
+                directRps,
+                sidecarRps,
+                sidecarRps / directRps,
+                (median(sidecarP50) - median(directP50)) / 2,
+                (median(sidecarP99) - median(directP99)) / 2,
+                maxRss.get() >> 20,
+                settings.records(),
+                settings.batchSize(),
+                settings.recordBytes(),
+                settings.window(),
+                settings.rounds()));
       } finally {
         sampler.shutdownNow();
         source.close(Duration.ZERO);
@@ -178,7 +196,8 @@ public final class SidecarBench {
     private Map<String, String> sidecarEnv(String pod) {
       Map<String, String> env = new java.util.HashMap<>();
       env.put("PUSH_CREDITS", Integer.toString(settings.window()));
-      StringBuilder options = new StringBuilder(System.getenv().getOrDefault("BENCH_SIDECAR_JAVA_OPTIONS", ""));
+      StringBuilder options =
+          new StringBuilder(System.getenv().getOrDefault("BENCH_SIDECAR_JAVA_OPTIONS", ""));
       String jfrDir = System.getenv("BENCH_JFR_DIR");
       if (jfrDir != null && !jfrDir.isBlank()) {
         options
@@ -202,7 +221,8 @@ public final class SidecarBench {
       }
     }
 
-    private DeliveryStats.Snapshot throughput(Route path, long records) throws InterruptedException {
+    private DeliveryStats.Snapshot throughput(Route path, long records)
+        throws InterruptedException {
       WorkloadSettings workload =
           WorkloadSettings.defaults("bench-" + (++runNumber))
               .withRecords(records)
@@ -212,7 +232,10 @@ public final class SidecarBench {
     }
 
     private DeliveryStats.Snapshot latency(Route path) throws InterruptedException {
-      long records = (long) settings.latencyRate() * settings.latencyBatchSize() * settings.latencyDuration().toSeconds();
+      long records =
+          (long) settings.latencyRate()
+              * settings.latencyBatchSize()
+              * settings.latencyDuration().toSeconds();
       WorkloadSettings workload =
           WorkloadSettings.defaults("bench-" + (++runNumber))
               .withRecords(records)
@@ -236,7 +259,8 @@ public final class SidecarBench {
       return cpu;
     }
 
-    private DeliveryStats.Snapshot drive(Route path, WorkloadSettings workload) throws InterruptedException {
+    private DeliveryStats.Snapshot drive(Route path, WorkloadSettings workload)
+        throws InterruptedException {
       Map<String, Long> before = cpuNow();
       try {
         return driveOnce(path, workload);
@@ -250,16 +274,24 @@ public final class SidecarBench {
     /** CPU ms per 100k records of the last run, per process. */
     private String cpuLine(long records) {
       StringBuilder line = new StringBuilder("cpu ms/100k records:");
-      lastCpu.forEach((name, ms) -> line.append(' ').append(name).append('=').append(ms * 100_000 / Math.max(1, records)));
+      lastCpu.forEach(
+          (name, ms) ->
+              line.append(' ')
+                  .append(name)
+                  .append('=')
+                  .append(ms * 100_000 / Math.max(1, records)));
       return line.toString();
     }
 
-    private DeliveryStats.Snapshot driveOnce(Route path, WorkloadSettings workload) throws InterruptedException {
+    private DeliveryStats.Snapshot driveOnce(Route path, WorkloadSettings workload)
+        throws InterruptedException {
       Duration timeout = Duration.ofMinutes(10);
       if (path == Route.DIRECT) {
         try (DirectPipelineDriver driver =
             new DirectPipelineDriver(
-                transformChannel, sinkChannel, DirectSettings.defaults(workload).withWindow(settings.window()))) {
+                transformChannel,
+                sinkChannel,
+                DirectSettings.defaults(workload).withWindow(settings.window()))) {
           driver.start();
           check(driver.awaitCompletion(timeout), path, driver.snapshot());
           return driver.snapshot();
@@ -278,7 +310,8 @@ public final class SidecarBench {
 
     private static void check(boolean complete, Route path, DeliveryStats.Snapshot snapshot) {
       if (!complete || snapshot.failed() > 0) {
-        throw new IllegalStateException(path.label + " run did not deliver everything: " + snapshot.line());
+        throw new IllegalStateException(
+            path.label + " run did not deliver everything: " + snapshot.line());
       }
     }
 
@@ -288,7 +321,10 @@ public final class SidecarBench {
     }
 
     private static ManagedChannel channel(int port) {
-      return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
+      return NettyChannelBuilder.forAddress("127.0.0.1", port)
+          .usePlaintext()
+          .maxInboundMessageSize(64 << 20)
+          .build();
     }
 
     private static double median(List<Double> values) {

@@ -19,11 +19,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * {@code ./conveyor demo}: the example pipeline {@code demo-source → demo-transform → demo-sink}
- * on this machine. A standalone router reads {@code examples/pipelines/}; pod A runs the source,
- * the transform and a sidecar; pod B runs the sink and a sidecar. Nobody wires an address: the
- * sidecars discover their pod's services, register, get assignments, and the records flow through
- * the transform on A and across to the sink on B.
+ * {@code ./conveyor demo}: the example pipeline {@code demo-source → demo-transform → demo-sink} on
+ * this machine. A standalone router reads {@code examples/pipelines/}; pod A runs the source, the
+ * transform and a sidecar; pod B runs the sink and a sidecar. Nobody wires an address: the sidecars
+ * discover their pod's services, register, get assignments, and the records flow through the
+ * transform on A and across to the sink on B.
  *
  * <p>Ends with {@code demo: sent=<n> delivered=<n> lost=<n> duplicates=<n> elapsed_ms=<n>
  * records_per_sec=<n>}, where delivered, lost and duplicates are counted by the sink from the
@@ -59,21 +59,41 @@ public final class LocalDemo {
     System.exit(code);
   }
 
-  static int run(LocalCluster cluster, Path pipelines, DemoSettings settings) throws InterruptedException {
-    say("router: standalone, pipelines from " + pipelines + " (logs in " + cluster.workDir().resolve("logs") + ")");
+  static int run(LocalCluster cluster, Path pipelines, DemoSettings settings)
+      throws InterruptedException {
+    say(
+        "router: standalone, pipelines from "
+            + pipelines
+            + " (logs in "
+            + cluster.workDir().resolve("logs")
+            + ")");
     cluster.startRouter(pipelines);
 
     Pod podB = cluster.pod("pod-b");
     podB.startApp("sink", 0, 1, Map.of());
     podB.startSidecar(Map.of());
-    say("pod-b: demo-sink on :" + podB.appPort(0) + ", sidecar on :" + podB.sidecarPort()
-        + " scanning " + podB.appPort(0) + "-" + podB.appPort(LocalCluster.APP_PORTS - 1));
+    say(
+        "pod-b: demo-sink on :"
+            + podB.appPort(0)
+            + ", sidecar on :"
+            + podB.sidecarPort()
+            + " scanning "
+            + podB.appPort(0)
+            + "-"
+            + podB.appPort(LocalCluster.APP_PORTS - 1));
 
     Pod podA = cluster.pod("pod-a");
     podA.startApp("transform", 1, 2, Map.of());
     podA.startSidecar(Map.of());
-    say("pod-a: demo-transform on :" + podA.appPort(1) + ", sidecar on :" + podA.sidecarPort()
-        + " scanning " + podA.appPort(0) + "-" + podA.appPort(LocalCluster.APP_PORTS - 1));
+    say(
+        "pod-a: demo-transform on :"
+            + podA.appPort(1)
+            + ", sidecar on :"
+            + podA.sidecarPort()
+            + " scanning "
+            + podA.appPort(0)
+            + "-"
+            + podA.appPort(LocalCluster.APP_PORTS - 1));
 
     ManagedProcess source =
         podA.startApp(
@@ -81,14 +101,28 @@ public final class LocalDemo {
             0,
             3,
             Map.of(
-                "PIPELINE", "demo",
-                "RECORDS", Long.toString(settings.records()),
-                "BATCH_SIZE", Integer.toString(settings.batchSize()),
-                "RECORD_BYTES", Integer.toString(settings.recordBytes()),
-                "EXIT_WHEN_DONE", "true",
-                "PROGRESS_INTERVAL_MS", "60000"));
-    say("pod-a: demo-source on :" + podA.appPort(0) + " pushing " + settings.records() + " records of "
-        + settings.recordBytes() + " bytes in batches of " + settings.batchSize() + " to its sidecar");
+                "PIPELINE",
+                "demo",
+                "RECORDS",
+                Long.toString(settings.records()),
+                "BATCH_SIZE",
+                Integer.toString(settings.batchSize()),
+                "RECORD_BYTES",
+                Integer.toString(settings.recordBytes()),
+                "EXIT_WHEN_DONE",
+                "true",
+                "PROGRESS_INTERVAL_MS",
+                "60000"));
+    say(
+        "pod-a: demo-source on :"
+            + podA.appPort(0)
+            + " pushing "
+            + settings.records()
+            + " records of "
+            + settings.recordBytes()
+            + " bytes in batches of "
+            + settings.batchSize()
+            + " to its sidecar");
 
     long deadline = System.nanoTime() + settings.timeout().toNanos();
     while (source.isAlive() && System.nanoTime() < deadline) {
@@ -99,11 +133,13 @@ public final class LocalDemo {
       }
     }
     if (source.isAlive()) {
-      System.out.println("demo: timed out after " + settings.timeout().toSeconds() + " s; see " + source.log());
+      System.out.println(
+          "demo: timed out after " + settings.timeout().toSeconds() + " s; see " + source.log());
       return 1;
     }
     if (source.exitCode() != 0) {
-      System.out.println("demo: the source failed (exit " + source.exitCode() + "):\n" + source.logTail(20));
+      System.out.println(
+          "demo: the source failed (exit " + source.exitCode() + "):\n" + source.logTail(20));
       return 1;
     }
     // Delivered, lost and duplicates as the sink counted them from sequence numbers; the
@@ -115,25 +151,35 @@ public final class LocalDemo {
     long filtered = settings.records() - JsonFields.numberOr(sink, "expected", settings.records());
     long elapsed = elapsedFromLog(source.log()).orElse(0);
     long rate = elapsed > 0 ? settings.records() * 1000 / elapsed : 0;
-    System.out.println(String.format(
-        Locale.ROOT,
-        "demo: sent=%d delivered=%d lost=%d duplicates=%d elapsed_ms=%d records_per_sec=%d filtered=%d",
-        settings.records(), delivered, lost, duplicates, elapsed, rate, filtered));
+    System.out.println(
+        String.format(
+            Locale.ROOT,
+            "demo: sent=%d delivered=%d lost=%d duplicates=%d elapsed_ms=%d records_per_sec=%d filtered=%d",
+            settings.records(),
+            delivered,
+            lost,
+            duplicates,
+            elapsed,
+            rate,
+            filtered));
     return lost == 0 ? 0 : 1;
   }
 
   private static void progress(DemoSettings settings, String source, String sink) {
     long finished =
-        JsonFields.numberOr(source, "delivered", 0) + JsonFields.numberOr(source, "filtered", 0)
-            + JsonFields.numberOr(source, "dead_lettered", 0) + JsonFields.numberOr(source, "failed", 0);
-    say(String.format(
-        Locale.ROOT,
-        "progress: %3d%%  produced=%d acknowledged=%d at-sink=%d resent=%d",
-        finished * 100 / settings.records(),
-        JsonFields.numberOr(source, "produced", 0),
-        finished,
-        JsonFields.numberOr(sink, "delivered", 0),
-        JsonFields.numberOr(source, "resent", 0)));
+        JsonFields.numberOr(source, "delivered", 0)
+            + JsonFields.numberOr(source, "filtered", 0)
+            + JsonFields.numberOr(source, "dead_lettered", 0)
+            + JsonFields.numberOr(source, "failed", 0);
+    say(
+        String.format(
+            Locale.ROOT,
+            "progress: %3d%%  produced=%d acknowledged=%d at-sink=%d resent=%d",
+            finished * 100 / settings.records(),
+            JsonFields.numberOr(source, "produced", 0),
+            finished,
+            JsonFields.numberOr(sink, "delivered", 0),
+            JsonFields.numberOr(source, "resent", 0)));
   }
 
   /** {@code elapsed_ms=<n>} from the source's final {@code done} line. */

@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The direct baseline runnable ({@code conveyor-examples.jar direct}): drives RECORDS records
- * through TRANSFORM_ENDPOINT and SINK_ENDPOINT with a {@link DirectPipelineDriver}, prints
- * progress and a final {@code direct: done ...} line, and exits (0 when every record has an
- * outcome, 1 otherwise).
+ * through TRANSFORM_ENDPOINT and SINK_ENDPOINT with a {@link DirectPipelineDriver}, prints progress
+ * and a final {@code direct: done ...} line, and exits (0 when every record has an outcome, 1
+ * otherwise).
  */
 public final class DirectApp implements RunningApp {
 
@@ -32,7 +32,9 @@ public final class DirectApp implements RunningApp {
     this.out = out;
     this.transformChannel = channel(config.transform().toString());
     this.sinkChannel =
-        config.sink().equals(config.transform()) ? transformChannel : channel(config.sink().toString());
+        config.sink().equals(config.transform())
+            ? transformChannel
+            : channel(config.sink().toString());
     this.driver = new DirectPipelineDriver(transformChannel, sinkChannel, config.driver());
     this.progress =
         Executors.newSingleThreadScheduledExecutor(
@@ -46,8 +48,14 @@ public final class DirectApp implements RunningApp {
   public static DirectApp start(DirectConfig config, PrintStream out) {
     DirectApp app = new DirectApp(config, out);
     out.println(
-        "direct: driving " + config.driver().workload().records() + " records through "
-            + config.transform() + " and " + config.sink() + ", window " + config.driver().window());
+        "direct: driving "
+            + config.driver().workload().records()
+            + " records through "
+            + config.transform()
+            + " and "
+            + config.sink()
+            + ", window "
+            + config.driver().window());
     out.flush();
     app.driver.start();
     long period = config.progressInterval().toMillis();
@@ -101,6 +109,9 @@ public final class DirectApp implements RunningApp {
   }
 
   private static ManagedChannel channel(String target) {
-    return NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(64 << 20).build();
+    return NettyChannelBuilder.forTarget(target)
+        .usePlaintext()
+        .maxInboundMessageSize(64 << 20)
+        .build();
   }
 }

@@ -20,7 +20,11 @@ import java.util.Map;
  * @param runTimeout RUN_TIMEOUT_SECS (600): the run is reported incomplete (exit 1) after this
  */
 public record DirectConfig(
-    HostPort transform, HostPort sink, DirectSettings driver, Duration progressInterval, Duration runTimeout) {
+    HostPort transform,
+    HostPort sink,
+    DirectSettings driver,
+    Duration progressInterval,
+    Duration runTimeout) {
 
   public static DirectConfig fromEnv(Map<String, String> env) {
     EnvReader reader = new EnvReader(env);
@@ -31,10 +35,12 @@ public record DirectConfig(
     String pipeline = reader.string("PIPELINE", "demo");
     String transformStage =
         reader.matching("TRANSFORM_STAGE", "demo-transform", Describes.NAME, "a DNS-1123 label");
-    String sinkStage = reader.matching("SINK_STAGE", "demo-sink", Describes.NAME, "a DNS-1123 label");
+    String sinkStage =
+        reader.matching("SINK_STAGE", "demo-sink", Describes.NAME, "a DNS-1123 label");
     Duration callTimeout = reader.millis("CALL_TIMEOUT_MS", Duration.ofSeconds(30), 1, 3_600_000);
     Duration progress = reader.millis("PROGRESS_INTERVAL_MS", Duration.ofSeconds(1), 10, 3_600_000);
-    Duration runTimeout = reader.seconds("RUN_TIMEOUT_SECS", Duration.ofMinutes(10), 1, 7 * 24 * 3600);
+    Duration runTimeout =
+        reader.seconds("RUN_TIMEOUT_SECS", Duration.ofMinutes(10), 1, 7 * 24 * 3600);
     reader.validate();
     return new DirectConfig(
         transform,

@@ -34,8 +34,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,11 +47,11 @@ import org.slf4j.LoggerFactory;
  * <p>It is built to be compared fairly with {@link io.conveyor.examples.source.RecordPusher}: the
  * same {@link RecordGenerator} records, the same batch size, an in-flight window of {@code window}
  * batches (the pusher's is the sidecar's credits), the same {@link DeliveryBook} outcome policy and
- * retry backoff, the same single loop thread design and the same send-to-final-answer batch
- * latency histogram. Per batch it does what a sidecar must do: call the transform, keep the
- * outputs of OK records (FILTERED ones never reach the sink), call the sink with them, and fold
- * both answers into one outcome per input record. A call that fails as a whole fails its records
- * retryably. Every call has a deadline.
+ * retry backoff, the same single loop thread design and the same send-to-final-answer batch latency
+ * histogram. Per batch it does what a sidecar must do: call the transform, keep the outputs of OK
+ * records (FILTERED ones never reach the sink), call the sink with them, and fold both answers into
+ * one outcome per input record. A call that fails as a whole fails its records retryably. Every
+ * call has a deadline.
  *
  * <p>The channels are the caller's: the driver never shuts them down.
  */
@@ -82,22 +82,32 @@ public final class DirectPipelineDriver implements AutoCloseable {
   private volatile boolean finished;
   private volatile Throwable failure;
 
-  public DirectPipelineDriver(Channel transformChannel, Channel sinkChannel, DirectSettings settings) {
+  public DirectPipelineDriver(
+      Channel transformChannel, Channel sinkChannel, DirectSettings settings) {
     this(transformChannel, sinkChannel, settings, Clock.systemUTC(), new SplittableRandom());
   }
 
   public DirectPipelineDriver(
-      Channel transformChannel, Channel sinkChannel, DirectSettings settings, Clock clock, RandomGenerator random) {
+      Channel transformChannel,
+      Channel sinkChannel,
+      DirectSettings settings,
+      Clock clock,
+      RandomGenerator random) {
     this.transform = TransformServiceGrpc.newStub(transformChannel);
     this.sink = SinkServiceGrpc.newStub(sinkChannel);
     this.settings = settings;
     var workload = settings.workload();
     RecordGenerator generator =
         new RecordGenerator(
-            workload.sourceId(), workload.partition(), workload.recordBytes(), workload.seed(), clock);
+            workload.sourceId(),
+            workload.partition(),
+            workload.recordBytes(),
+            workload.seed(),
+            clock);
     this.book = new DeliveryBook(generator, workload, stats, random);
     this.pacer = new Pacer(workload.rate());
-    this.batchIdPrefix = workload.sourceId() + "-direct-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
+    this.batchIdPrefix =
+        workload.sourceId() + "-direct-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
     this.loop = LoopExecutors.newLoop("direct-driver-" + workload.sourceId());
   }
 
@@ -110,7 +120,10 @@ public final class DirectPipelineDriver implements AutoCloseable {
           }
           started = true;
           stats.started(System.nanoTime());
-          schedule(() -> loop.scheduleWithFixedDelay(() -> run(this::pump), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
+          schedule(
+              () ->
+                  loop.scheduleWithFixedDelay(
+                      () -> run(this::pump), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
           pump();
         });
     return this;
@@ -150,7 +163,8 @@ public final class DirectPipelineDriver implements AutoCloseable {
       loop.execute(
           () -> {
             closed = true;
-            calls.cancel(Status.CANCELLED.withDescription("direct driver closed").asRuntimeException());
+            calls.cancel(
+                Status.CANCELLED.withDescription("direct driver closed").asRuntimeException());
             done.countDown();
           });
     } catch (RejectedExecutionException alreadyClosed) {
@@ -218,17 +232,32 @@ public final class DirectPipelineDriver implements AutoCloseable {
         () ->
             transform
                 .withDeadlineAfter(settings.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .processBatch(request, new Answer<>(response -> onTransformed(batch, response), status -> {
-                  log.debug("transform call for batch {} failed: {}", batch.id, status);
-                  finish(batch, allFailed(batch.records.size(), settings.transformStage(), status));
-                })));
+                .processBatch(
+                    request,
+                    new Answer<>(
+                        response -> onTransformed(batch, response),
+                        status -> {
+                          log.debug("transform call for batch {} failed: {}", batch.id, status);
+                          finish(
+                              batch,
+                              allFailed(batch.records.size(), settings.transformStage(), status));
+                        })));
   }
 
   private void onTransformed(Batch batch, ProcessBatchResponse response) {
     int n = batch.records.size();
     if (response.getResultsCount() != n) {
-      finish(batch, allFailed(n, settings.transformStage(), Status.INTERNAL.withDescription(
-          "transform answered " + response.getResultsCount() + " results for " + n + " records")));
+      finish(
+          batch,
+          allFailed(
+              n,
+              settings.transformStage(),
+              Status.INTERNAL.withDescription(
+                  "transform answered "
+                      + response.getResultsCount()
+                      + " results for "
+                      + n
+                      + " records")));
       return;
     }
     List<Record> outputs = new ArrayList<>(n);
@@ -247,7 +276,8 @@ public final class DirectPipelineDriver implements AutoCloseable {
           }
         }
         case STATUS_FILTERED -> batch.outcome(i, RecordOutcome.RECORD_OUTCOME_FILTERED);
-        case STATUS_FAILED -> batch.failed(i, result.getRetryable(), settings.transformStage(), result.getError());
+        case STATUS_FAILED ->
+            batch.failed(i, result.getRetryable(), settings.transformStage(), result.getError());
         default -> batch.failed(i, true, settings.transformStage(), "no status");
       }
     }
@@ -264,15 +294,17 @@ public final class DirectPipelineDriver implements AutoCloseable {
     calls.run(
         () ->
             sink.withDeadlineAfter(settings.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .writeBatch(request, new Answer<>(
-                    written -> onWritten(batch, owners, written),
-                    status -> {
-                      log.debug("sink call for batch {} failed: {}", batch.id, status);
-                      for (int owner : owners) {
-                        batch.failed(owner, true, settings.sinkStage(), status.toString());
-                      }
-                      finish(batch, batch.result());
-                    })));
+                .writeBatch(
+                    request,
+                    new Answer<>(
+                        written -> onWritten(batch, owners, written),
+                        status -> {
+                          log.debug("sink call for batch {} failed: {}", batch.id, status);
+                          for (int owner : owners) {
+                            batch.failed(owner, true, settings.sinkStage(), status.toString());
+                          }
+                          finish(batch, batch.result());
+                        })));
   }
 
   private void onWritten(Batch batch, List<Integer> owners, WriteBatchResponse response) {
@@ -287,8 +319,11 @@ public final class DirectPipelineDriver implements AutoCloseable {
       if (result.getStatus() == SinkResult.Status.STATUS_OK) {
         batch.deliveredOutput(owner);
       } else {
-        batch.failed(owner, result.getStatus() != SinkResult.Status.STATUS_FAILED || result.getRetryable(),
-            settings.sinkStage(), result.getError());
+        batch.failed(
+            owner,
+            result.getStatus() != SinkResult.Status.STATUS_FAILED || result.getRetryable(),
+            settings.sinkStage(),
+            result.getError());
       }
     }
     finish(batch, batch.result());
@@ -324,7 +359,10 @@ public final class DirectPipelineDriver implements AutoCloseable {
       wake.cancel(false);
     }
     wakeAt = at;
-    wake = schedule(() -> loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
+    wake =
+        schedule(
+            () ->
+                loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
   }
 
   private void run(Runnable task) {
@@ -422,8 +460,10 @@ public final class DirectPipelineDriver implements AutoCloseable {
 
     /** A failure wins over delivered outputs; a rejection wins over a retryable failure. */
     void failed(int i, boolean retryable, String stage, String message) {
-      FailureKind kind = retryable ? FailureKind.FAILURE_KIND_RETRYABLE : FailureKind.FAILURE_KIND_REJECTED;
-      if (outcomes[i] == RecordOutcome.RECORD_OUTCOME_FAILED && kinds[i] == FailureKind.FAILURE_KIND_REJECTED) {
+      FailureKind kind =
+          retryable ? FailureKind.FAILURE_KIND_RETRYABLE : FailureKind.FAILURE_KIND_REJECTED;
+      if (outcomes[i] == RecordOutcome.RECORD_OUTCOME_FAILED
+          && kinds[i] == FailureKind.FAILURE_KIND_REJECTED) {
         return;
       }
       outcomes[i] = RecordOutcome.RECORD_OUTCOME_FAILED;
@@ -435,7 +475,8 @@ public final class DirectPipelineDriver implements AutoCloseable {
     BatchResult result() {
       BatchResult.Builder result = BatchResult.newBuilder();
       for (int i = 0; i < outcomes.length; i++) {
-        RecordOutcome outcome = outcomes[i] == null ? RecordOutcome.RECORD_OUTCOME_UNSPECIFIED : outcomes[i];
+        RecordOutcome outcome =
+            outcomes[i] == null ? RecordOutcome.RECORD_OUTCOME_UNSPECIFIED : outcomes[i];
         result.addOutcomes(outcome);
         if (outcome == RecordOutcome.RECORD_OUTCOME_FAILED) {
           result.addErrors(

@@ -33,7 +33,8 @@ public record DirectSettings(
 
   /** The demo pipeline's names, a window of 16 batches, 30 s per call. */
   public static DirectSettings defaults(WorkloadSettings workload) {
-    return new DirectSettings(workload, 16, "demo", "demo-transform", "demo-sink", Duration.ofSeconds(30));
+    return new DirectSettings(
+        workload, 16, "demo", "demo-transform", "demo-sink", Duration.ofSeconds(30));
   }
 
   public DirectSettings withWindow(int value) {

@@ -4,9 +4,16 @@ import java.util.Optional;
 
 /** The Conveyor binaries a local cluster runs, with their jar, main class and JVM options file. */
 public enum Component {
-  ROUTER("router/target/conveyor-router.jar", "io.conveyor.router.standalone.StandaloneRouterMain", null),
-  SIDECAR("sidecar/target/conveyor-sidecar.jar", "io.conveyor.sidecar.SidecarMain", "sidecar/jvm.options"),
-  EXAMPLES("examples/target/conveyor-examples.jar", "io.conveyor.examples.support.ExamplesMain", null);
+  ROUTER(
+      "router/target/conveyor-router.jar",
+      "io.conveyor.router.standalone.StandaloneRouterMain",
+      null),
+  SIDECAR(
+      "sidecar/target/conveyor-sidecar.jar",
+      "io.conveyor.sidecar.SidecarMain",
+      "sidecar/jvm.options"),
+  EXAMPLES(
+      "examples/target/conveyor-examples.jar", "io.conveyor.examples.support.ExamplesMain", null);
 
   private final String jar;
   private final String mainClass;

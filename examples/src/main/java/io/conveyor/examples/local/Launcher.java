@@ -33,7 +33,9 @@ public final class Launcher {
     return new Launcher(repoRoot, Optional.of(classpath));
   }
 
-  /** The repository root: the nearest ancestor of the working directory holding the launcher script. */
+  /**
+   * The repository root: the nearest ancestor of the working directory holding the launcher script.
+   */
   public static Path findRepoRoot() {
     Path dir = Path.of("").toAbsolutePath();
     for (Path p = dir; p != null; p = p.getParent()) {
@@ -41,7 +43,8 @@ public final class Launcher {
         return p;
       }
     }
-    throw new IllegalStateException("cannot find the repository root (a folder with ./conveyor) above " + dir);
+    throw new IllegalStateException(
+        "cannot find the repository root (a folder with ./conveyor) above " + dir);
   }
 
   public Path repoRoot() {

@@ -27,13 +27,18 @@ import java.util.Map;
  */
 public final class LocalCluster implements AutoCloseable {
 
-  /** Ports per pod: 10 for the pod's applications (the discovery range), sidecar gRPC, sidecar admin. */
+  /**
+   * Ports per pod: 10 for the pod's applications (the discovery range), sidecar gRPC, sidecar
+   * admin.
+   */
   static final int POD_PORTS = 12;
+
   public static final int APP_PORTS = 10;
 
   private final Launcher launcher;
   private final Path workDir;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final List<ManagedProcess> processes = Collections.synchronizedList(new ArrayList<>());
   private final Map<String, Pod> pods = new HashMap<>();
   private final int routerPort;
@@ -76,7 +81,8 @@ public final class LocalCluster implements AutoCloseable {
     env.put("METRICS_PORT", Integer.toString(routerMetricsPort));
     env.put("BIND_ADDRESS", "127.0.0.1");
     env.put("PIPELINES_RESCAN_SECS", "1");
-    router = start("router", Component.ROUTER, List.of(pipelinesDir.toAbsolutePath().toString()), env);
+    router =
+        start("router", Component.ROUTER, List.of(pipelinesDir.toAbsolutePath().toString()), env);
     awaitPort(router, routerPort, Duration.ofSeconds(30));
     return router;
   }
@@ -92,11 +98,13 @@ public final class LocalCluster implements AutoCloseable {
     return pod;
   }
 
-  ManagedProcess start(String name, Component component, List<String> args, Map<String, String> env) {
+  ManagedProcess start(
+      String name, Component component, List<String> args, Map<String, String> env) {
     Path log = workDir.resolve("logs").resolve(name + ".log");
     Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("LOG_LEVEL", "INFO");
-    ManagedProcess process = ManagedProcess.start(name, launcher.command(component, args), all, log);
+    ManagedProcess process =
+        ManagedProcess.start(name, launcher.command(component, args), all, log);
     processes.add(process);
     return process;
   }
@@ -117,7 +125,13 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
     throw new IllegalStateException(
-        process.name() + " did not listen on " + port + " within " + timeout + ":\n" + process.logTail(30));
+        process.name()
+            + " did not listen on "
+            + port
+            + " within "
+            + timeout
+            + ":\n"
+            + process.logTail(30));
   }
 
   /** GET on a local admin endpoint; the status code and body, or -1 when nothing answered. */
@@ -125,7 +139,9 @@ public final class LocalCluster implements AutoCloseable {
     try {
       HttpResponse<String> response =
           http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
               HttpResponse.BodyHandlers.ofString());
       return new HttpResult(response.statusCode(), response.body());
     } catch (IOException e) {

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A component running as a child process, with its output in a log file. Stopping sends SIGTERM
- * and waits (the orderly path: sidecars drain and exit 0); killing sends SIGKILL (a crash).
+ * A component running as a child process, with its output in a log file. Stopping sends SIGTERM and
+ * waits (the orderly path: sidecars drain and exit 0); killing sends SIGKILL (a crash).
  */
 public final class ManagedProcess implements AutoCloseable {
 
@@ -28,7 +28,8 @@ public final class ManagedProcess implements AutoCloseable {
     this.log = log;
   }
 
-  public static ManagedProcess start(String name, List<String> command, Map<String, String> env, Path log) {
+  public static ManagedProcess start(
+      String name, List<String> command, Map<String, String> env, Path log) {
     ManagedProcess process = new ManagedProcess(name, command, env, log);
     process.launch();
     return process;
@@ -106,7 +107,8 @@ public final class ManagedProcess implements AutoCloseable {
   /** Resident set size from /proc, in bytes; 0 when unknown or exited. */
   public long rssBytes() {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
         }

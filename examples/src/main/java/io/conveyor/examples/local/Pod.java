@@ -75,14 +75,16 @@ public final class Pod {
    * Starts an example application ({@code source}, {@code transform}, {@code sink}) serving on
    * application port {@code portIndex}, its admin port on {@code adminIndex}.
    */
-  public ManagedProcess startApp(String command, int portIndex, int adminIndex, Map<String, String> extraEnv) {
+  public ManagedProcess startApp(
+      String command, int portIndex, int adminIndex, Map<String, String> extraEnv) {
     Map<String, String> env = new HashMap<>();
     env.put("PORT", Integer.toString(appPort(portIndex)));
     env.put("ADMIN_PORT", Integer.toString(appPort(adminIndex)));
     env.put("BIND_ADDRESS", "127.0.0.1");
     env.put("SIDECAR_ENDPOINT", sidecarEndpoint());
     env.putAll(extraEnv);
-    ManagedProcess app = cluster.start(name + "-" + command, Component.EXAMPLES, List.of(command), env);
+    ManagedProcess app =
+        cluster.start(name + "-" + command, Component.EXAMPLES, List.of(command), env);
     LocalCluster.awaitPort(app, appPort(portIndex), Duration.ofSeconds(30));
     return app;
   }

@@ -26,7 +26,8 @@ public record PortBlock(int first, int count) {
         return new PortBlock(first, count);
       }
     }
-    throw new IllegalStateException("no block of " + count + " free ports found in " + LOW + "-" + HIGH);
+    throw new IllegalStateException(
+        "no block of " + count + " free ports found in " + LOW + "-" + HIGH);
   }
 
   public int port(int index) {

@@ -45,23 +45,28 @@ public final class DemoSink extends SinkServiceGrpc.SinkServiceImplBase {
 
   public DemoSink(SinkSettings settings) {
     this.settings = settings;
-    this.descriptor = Describes.descriptor(settings.name(), ServiceType.SERVICE_TYPE_SINK, settings.maxBatchSize());
+    this.descriptor =
+        Describes.descriptor(
+            settings.name(), ServiceType.SERVICE_TYPE_SINK, settings.maxBatchSize());
     this.faults = new FaultInjector(settings.faults(), FAULT_SALT);
   }
 
   @Override
-  public void describe(DescribeRequest request, StreamObserver<ServiceDescriptor> responseObserver) {
+  public void describe(
+      DescribeRequest request, StreamObserver<ServiceDescriptor> responseObserver) {
     responseObserver.onNext(descriptor);
     responseObserver.onCompleted();
   }
 
   @Override
-  public void writeBatch(WriteBatchRequest request, StreamObserver<WriteBatchResponse> responseObserver) {
+  public void writeBatch(
+      WriteBatchRequest request, StreamObserver<WriteBatchResponse> responseObserver) {
     int size = request.getBatch().getRecordsCount();
     if (size > settings.maxBatchSize()) {
       responseObserver.onError(
           Status.INVALID_ARGUMENT
-              .withDescription("batch of " + size + " records exceeds max_batch_size " + settings.maxBatchSize())
+              .withDescription(
+                  "batch of " + size + " records exceeds max_batch_size " + settings.maxBatchSize())
               .asRuntimeException());
       return;
     }
@@ -92,12 +97,16 @@ public final class DemoSink extends SinkServiceGrpc.SinkServiceImplBase {
       RecordId id = record.getId();
       switch (faults.judge(id)) {
         case FAIL_RETRYABLE -> {
-          result.setStatus(SinkResult.Status.STATUS_FAILED).setRetryable(true)
+          result
+              .setStatus(SinkResult.Status.STATUS_FAILED)
+              .setRetryable(true)
               .setError(settings.name() + ": injected transient failure");
           continue;
         }
         case REJECT -> {
-          result.setStatus(SinkResult.Status.STATUS_FAILED).setRetryable(false)
+          result
+              .setStatus(SinkResult.Status.STATUS_FAILED)
+              .setRetryable(false)
               .setError(settings.name() + ": injected rejection");
           continue;
         }
@@ -120,7 +129,8 @@ public final class DemoSink extends SinkServiceGrpc.SinkServiceImplBase {
     return response.build();
   }
 
-  private static void answer(StreamObserver<WriteBatchResponse> observer, WriteBatchResponse response) {
+  private static void answer(
+      StreamObserver<WriteBatchResponse> observer, WriteBatchResponse response) {
     if (observer instanceof ServerCallStreamObserver<?> call && call.isCancelled()) {
       return;
     }

@@ -14,10 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Which sequence numbers a sink has received, per (source id, partition): distinct and duplicate
  * counts, and the accounting against what a source sent ({@link #report}).
  *
- * <p>Each partition keeps a bitmap in pages of 65,536 sequences (8 KiB each), created on first
- * use: 10 million consecutive sequences cost 1.25 MiB, and a sparse or offset range costs only the
- * pages it touches. Partitions are locked independently; one add is a hash lookup (skipped while
- * the page does not change) and a bit test.
+ * <p>Each partition keeps a bitmap in pages of 65,536 sequences (8 KiB each), created on first use:
+ * 10 million consecutive sequences cost 1.25 MiB, and a sparse or offset range costs only the pages
+ * it touches. Partitions are locked independently; one add is a hash lookup (skipped while the page
+ * does not change) and a bit test.
  */
 public final class SequenceLedger {
 
@@ -30,7 +30,13 @@ public final class SequenceLedger {
 
   /** Counts of one partition. Sequences span [minSequence, maxSequence]; both -1 when empty. */
   public record PartitionCounts(
-      String sourceId, int partition, long distinct, long duplicates, long negative, long minSequence, long maxSequence) {}
+      String sourceId,
+      int partition,
+      long distinct,
+      long duplicates,
+      long negative,
+      long minSequence,
+      long maxSequence) {}
 
   /**
    * The sink's accounting for a selection of partitions against {@code sent} records per partition
@@ -79,16 +85,19 @@ public final class SequenceLedger {
     for (Partition p : partitions.values()) {
       all.add(p.counts());
     }
-    all.sort(Comparator.comparing(PartitionCounts::sourceId).thenComparingInt(PartitionCounts::partition));
+    all.sort(
+        Comparator.comparing(PartitionCounts::sourceId)
+            .thenComparingInt(PartitionCounts::partition));
     return all;
   }
 
   /**
-   * Accounting of the partitions matching {@code sourceId} and {@code partition} (all when
-   * empty) against {@code sent} records per partition. When no partition matches, one empty
-   * partition is assumed: everything expected is lost.
+   * Accounting of the partitions matching {@code sourceId} and {@code partition} (all when empty)
+   * against {@code sent} records per partition. When no partition matches, one empty partition is
+   * assumed: everything expected is lost.
    */
-  public Report report(long sent, int filterPeriod, Optional<String> sourceId, OptionalInt partition) {
+  public Report report(
+      long sent, int filterPeriod, Optional<String> sourceId, OptionalInt partition) {
     if (sent < 0 || filterPeriod < 0) {
       throw new IllegalArgumentException("sent and filterPeriod must not be negative");
     }
@@ -188,7 +197,13 @@ public final class SequenceLedger {
 
     public synchronized PartitionCounts counts() {
       return new PartitionCounts(
-          key.sourceId(), key.partition(), distinct, duplicates, negative, distinct == 0 ? -1 : min, max);
+          key.sourceId(),
+          key.partition(),
+          distinct,
+          duplicates,
+          negative,
+          distinct == 0 ? -1 : min,
+          max);
     }
 
     record Coverage(long distinct, long duplicates, long inRange, long filteredInRange) {}
@@ -217,7 +232,9 @@ public final class SequenceLedger {
         }
         if (filterPeriod > 0) {
           // First filtered sequence at or after `base`: base + ((period - 1 - base) mod period).
-          for (long b = Math.floorMod(filterPeriod - 1 - base, (long) filterPeriod); b < limit; b += filterPeriod) {
+          for (long b = Math.floorMod(filterPeriod - 1 - base, (long) filterPeriod);
+              b < limit;
+              b += filterPeriod) {
             int bit = (int) b;
             if ((page[bit >>> 6] & (1L << bit)) != 0) {
               filteredInRange++;

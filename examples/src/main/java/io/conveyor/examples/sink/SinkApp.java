@@ -19,7 +19,8 @@ public final class SinkApp {
   public static ExampleProcess start(SinkConfig config, PrintStream out) {
     DemoSink sink = new DemoSink(config.sink());
     PrometheusMeterRegistry meters = MetricsRegistries.prometheus(config.sink().name());
-    FunctionCounter.builder("demo_sink_records_written_total", sink, DemoSink::writes).register(meters);
+    FunctionCounter.builder("demo_sink_records_written_total", sink, DemoSink::writes)
+        .register(meters);
     FunctionCounter.builder("demo_sink_batches_total", sink, DemoSink::batches).register(meters);
     SinkStatsHandler stats = new SinkStatsHandler(sink);
     ExampleProcess process =
@@ -30,7 +31,11 @@ public final class SinkApp {
             meters,
             Map.of("/stats", stats, "/stats/reset", stats.resetHandler()),
             List.of(sink));
-    out.println(process.servingLine() + "; counts on http://localhost:" + process.adminPort() + "/stats?sent=N");
+    out.println(
+        process.servingLine()
+            + "; counts on http://localhost:"
+            + process.adminPort()
+            + "/stats?sent=N");
     out.flush();
     return process;
   }

@@ -18,12 +18,14 @@ public record SinkSettings(String name, int maxBatchSize, int filterPeriod, Faul
 
   public SinkSettings {
     if (maxBatchSize < 1 || filterPeriod < 0) {
-      throw new IllegalArgumentException("maxBatchSize must be positive and filterPeriod not negative");
+      throw new IllegalArgumentException(
+          "maxBatchSize must be positive and filterPeriod not negative");
     }
   }
 
   public static SinkSettings defaults() {
-    return new SinkSettings(DemoSink.DEFAULT_NAME, 1000, DemoTransform.DEFAULT_FILTER_PERIOD, FaultSettings.NONE);
+    return new SinkSettings(
+        DemoSink.DEFAULT_NAME, 1000, DemoTransform.DEFAULT_FILTER_PERIOD, FaultSettings.NONE);
   }
 
   public static SinkSettings read(EnvReader reader) {

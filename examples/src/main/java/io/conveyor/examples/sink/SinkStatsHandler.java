@@ -45,7 +45,10 @@ public final class SinkStatsHandler implements HttpHandler {
     OptionalInt partition;
     int filterPeriod;
     try {
-      sent = query.containsKey("sent") ? OptionalLong.of(nonNegative(query, "sent")) : OptionalLong.empty();
+      sent =
+          query.containsKey("sent")
+              ? OptionalLong.of(nonNegative(query, "sent"))
+              : OptionalLong.empty();
       partition =
           query.containsKey("partition")
               ? OptionalInt.of((int) Math.min(Integer.MAX_VALUE, nonNegative(query, "partition")))
@@ -64,28 +67,46 @@ public final class SinkStatsHandler implements HttpHandler {
   }
 
   /** The stats document; public so that tests and launchers in the same JVM can skip HTTP. */
-  public String json(OptionalLong sent, Optional<String> source, OptionalInt partition, int filterPeriod) {
+  public String json(
+      OptionalLong sent, Optional<String> source, OptionalInt partition, int filterPeriod) {
     SequenceLedger.Report report =
         sink.ledger().report(sent.orElse(0), filterPeriod, source, partition);
     StringBuilder out = new StringBuilder(512);
-    out.append("{\"sink\":").append(Json.string(sink.settings().name()))
-        .append(",\"batches\":").append(sink.batches())
-        .append(",\"writes\":").append(sink.writes())
-        .append(",\"delivered\":").append(report.delivered())
-        .append(",\"duplicates\":").append(report.duplicates())
-        .append(",\"unidentified\":").append(sink.unidentified())
-        .append(",\"injected_failures\":").append(sink.faults().injectedFailures())
-        .append(",\"injected_rejects\":").append(sink.faults().injectedRejects())
-        .append(",\"first_write_ms\":").append(sink.firstWriteMillis())
-        .append(",\"last_write_ms\":").append(sink.lastWriteMillis())
-        .append(",\"filter_period\":").append(filterPeriod);
+    out.append("{\"sink\":")
+        .append(Json.string(sink.settings().name()))
+        .append(",\"batches\":")
+        .append(sink.batches())
+        .append(",\"writes\":")
+        .append(sink.writes())
+        .append(",\"delivered\":")
+        .append(report.delivered())
+        .append(",\"duplicates\":")
+        .append(report.duplicates())
+        .append(",\"unidentified\":")
+        .append(sink.unidentified())
+        .append(",\"injected_failures\":")
+        .append(sink.faults().injectedFailures())
+        .append(",\"injected_rejects\":")
+        .append(sink.faults().injectedRejects())
+        .append(",\"first_write_ms\":")
+        .append(sink.firstWriteMillis())
+        .append(",\"last_write_ms\":")
+        .append(sink.lastWriteMillis())
+        .append(",\"filter_period\":")
+        .append(filterPeriod);
     if (sent.isPresent()) {
-      out.append(",\"sent\":").append(report.sent())
-          .append(",\"expected\":").append(report.expected())
-          .append(",\"delivered_expected\":").append(report.deliveredExpected())
-          .append(",\"lost\":").append(report.lost())
-          .append(",\"filtered_received\":").append(report.filteredReceived())
-          .append(",\"beyond_sent\":").append(report.beyondSent());
+      out.append(",\"sent\":")
+          .append(report.sent())
+          .append(",\"expected\":")
+          .append(report.expected())
+          .append(",\"delivered_expected\":")
+          .append(report.deliveredExpected())
+          .append(",\"lost\":")
+          .append(report.lost())
+          .append(",\"filtered_received\":")
+          .append(report.filteredReceived())
+          .append(",\"beyond_sent\":")
+          .append(report.beyondSent());
     }
     out.append(",\"partitions\":[");
     boolean first = true;
@@ -98,13 +119,20 @@ public final class SinkStatsHandler implements HttpHandler {
         out.append(',');
       }
       first = false;
-      out.append("{\"source_id\":").append(Json.string(p.sourceId()))
-          .append(",\"partition\":").append(p.partition())
-          .append(",\"delivered\":").append(p.distinct())
-          .append(",\"duplicates\":").append(p.duplicates())
-          .append(",\"negative\":").append(p.negative())
-          .append(",\"min_sequence\":").append(p.minSequence())
-          .append(",\"max_sequence\":").append(p.maxSequence())
+      out.append("{\"source_id\":")
+          .append(Json.string(p.sourceId()))
+          .append(",\"partition\":")
+          .append(p.partition())
+          .append(",\"delivered\":")
+          .append(p.distinct())
+          .append(",\"duplicates\":")
+          .append(p.duplicates())
+          .append(",\"negative\":")
+          .append(p.negative())
+          .append(",\"min_sequence\":")
+          .append(p.minSequence())
+          .append(",\"max_sequence\":")
+          .append(p.maxSequence())
           .append('}');
     }
     return out.append("]}").toString();
@@ -146,7 +174,8 @@ public final class SinkStatsHandler implements HttpHandler {
       }
       int eq = pair.indexOf('=');
       String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      String value =
+          eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
       params.put(key, value);
     }
     return params;

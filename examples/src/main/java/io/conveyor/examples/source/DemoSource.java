@@ -10,8 +10,8 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * The demo source's {@code conveyor.etl.v1.SourceService}: it only says who it is, so that the
- * sidecar's discovery knows this pod runs source {@code demo-source}. The records themselves go
- * out through {@link RecordPusher}; {@link SourceApp} runs both.
+ * sidecar's discovery knows this pod runs source {@code demo-source}. The records themselves go out
+ * through {@link RecordPusher}; {@link SourceApp} runs both.
  */
 public final class DemoSource extends SourceServiceGrpc.SourceServiceImplBase {
 
@@ -24,12 +24,16 @@ public final class DemoSource extends SourceServiceGrpc.SourceServiceImplBase {
   }
 
   @Override
-  public void describe(DescribeRequest request, StreamObserver<ServiceDescriptor> responseObserver) {
+  public void describe(
+      DescribeRequest request, StreamObserver<ServiceDescriptor> responseObserver) {
     responseObserver.onNext(descriptor);
     responseObserver.onCompleted();
   }
 
-  /** Runs the demo source: {@code java -cp conveyor-examples.jar io.conveyor.examples.source.DemoSource}. */
+  /**
+   * Runs the demo source: {@code java -cp conveyor-examples.jar
+   * io.conveyor.examples.source.DemoSource}.
+   */
   public static void main(String[] args) {
     ExamplesMain.main(new String[] {"source"});
   }

@@ -13,7 +13,9 @@ public final class PushFailedException extends RuntimeException {
   private final transient Status status;
 
   public PushFailedException(Status status) {
-    super("pushing records failed: " + status.getCode() + ": " + status.getDescription(), status.getCause());
+    super(
+        "pushing records failed: " + status.getCode() + ": " + status.getDescription(),
+        status.getCause());
     this.status = status;
   }
 

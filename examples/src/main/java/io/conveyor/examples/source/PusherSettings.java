@@ -38,7 +38,10 @@ public record PusherSettings(
     if (maxInFlightBatches < 1) {
       throw new IllegalArgumentException("maxInFlightBatches must be positive");
     }
-    if (initTimeout.isNegative() || initTimeout.isZero() || ackTimeout.isNegative() || ackTimeout.isZero()) {
+    if (initTimeout.isNegative()
+        || initTimeout.isZero()
+        || ackTimeout.isNegative()
+        || ackTimeout.isZero()) {
       throw new IllegalArgumentException("timeouts must be positive");
     }
   }
@@ -64,26 +67,61 @@ public record PusherSettings(
 
   public PusherSettings withPipeline(String value) {
     return new PusherSettings(
-        workload, value, sourceName, sourceInstance, maxInFlightBatches, initTimeout, ackTimeout, reconnectBackoff);
+        workload,
+        value,
+        sourceName,
+        sourceInstance,
+        maxInFlightBatches,
+        initTimeout,
+        ackTimeout,
+        reconnectBackoff);
   }
 
   public PusherSettings withTimeouts(Duration init, Duration ack) {
     return new PusherSettings(
-        workload, pipeline, sourceName, sourceInstance, maxInFlightBatches, init, ack, reconnectBackoff);
+        workload,
+        pipeline,
+        sourceName,
+        sourceInstance,
+        maxInFlightBatches,
+        init,
+        ack,
+        reconnectBackoff);
   }
 
   public PusherSettings withReconnectBackoff(Backoff value) {
     return new PusherSettings(
-        workload, pipeline, sourceName, sourceInstance, maxInFlightBatches, initTimeout, ackTimeout, value);
+        workload,
+        pipeline,
+        sourceName,
+        sourceInstance,
+        maxInFlightBatches,
+        initTimeout,
+        ackTimeout,
+        value);
   }
 
   public PusherSettings withMaxInFlightBatches(int value) {
     return new PusherSettings(
-        workload, pipeline, sourceName, sourceInstance, value, initTimeout, ackTimeout, reconnectBackoff);
+        workload,
+        pipeline,
+        sourceName,
+        sourceInstance,
+        value,
+        initTimeout,
+        ackTimeout,
+        reconnectBackoff);
   }
 
   public PusherSettings withWorkload(WorkloadSettings value) {
     return new PusherSettings(
-        value, pipeline, sourceName, sourceInstance, maxInFlightBatches, initTimeout, ackTimeout, reconnectBackoff);
+        value,
+        pipeline,
+        sourceName,
+        sourceInstance,
+        maxInFlightBatches,
+        initTimeout,
+        ackTimeout,
+        reconnectBackoff);
   }
 }

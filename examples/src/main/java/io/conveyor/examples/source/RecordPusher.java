@@ -46,10 +46,10 @@ import org.slf4j.LoggerFactory;
  * failed, FAILED + RETRYABLE is re-sent in a later batch after a backoff. When the stream ends for
  * any reason (UNAVAILABLE, FAILED_PRECONDITION because the sidecar has no assignment yet,
  * CANCELLED, an ack not received within {@code ackTimeout}, no PushReady within {@code
- * initTimeout}), every batch in flight is re-queued whole and re-sent on a new stream, opened
- * after a backoff with jitter. Errors re-connecting cannot fix (see {@link PushFailedException})
- * stop the pusher. A record whose ack never comes back may therefore reach the sink twice; that is
- * the at-least-once contract.
+ * initTimeout}), every batch in flight is re-queued whole and re-sent on a new stream, opened after
+ * a backoff with jitter. Errors re-connecting cannot fix (see {@link PushFailedException}) stop the
+ * pusher. A record whose ack never comes back may therefore reach the sink twice; that is the
+ * at-least-once contract.
  *
  * <p><b>Threads.</b> All state is confined to one loop thread owned by the pusher; gRPC callbacks
  * and timers only post tasks to it. This keeps the protocol logic sequential and means a server
@@ -109,18 +109,24 @@ public final class RecordPusher implements AutoCloseable {
    * @param clock stamps the records' event time
    * @param random jitter of the backoffs
    */
-  public RecordPusher(Channel channel, PusherSettings settings, Clock clock, RandomGenerator random) {
+  public RecordPusher(
+      Channel channel, PusherSettings settings, Clock clock, RandomGenerator random) {
     this.stub = SidecarDataPlaneGrpc.newStub(channel);
     this.settings = settings;
     var workload = settings.workload();
     RecordGenerator generator =
         new RecordGenerator(
-            workload.sourceId(), workload.partition(), workload.recordBytes(), workload.seed(), clock);
+            workload.sourceId(),
+            workload.partition(),
+            workload.recordBytes(),
+            workload.seed(),
+            clock);
     this.book = new DeliveryBook(generator, workload, stats, random);
     this.pacer = new Pacer(workload.rate());
     this.random = random;
     this.batchSize = workload.batchSize();
-    this.batchIdPrefix = workload.sourceId() + "-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
+    this.batchIdPrefix =
+        workload.sourceId() + "-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
     this.loop = LoopExecutors.newLoop("record-pusher-" + workload.sourceId());
   }
 
@@ -137,7 +143,10 @@ public final class RecordPusher implements AutoCloseable {
             finish();
             return;
           }
-          schedule(() -> loop.scheduleWithFixedDelay(() -> run(this::tick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
+          schedule(
+              () ->
+                  loop.scheduleWithFixedDelay(
+                      () -> run(this::tick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
           connect();
         });
     return this;
@@ -239,7 +248,8 @@ public final class RecordPusher implements AutoCloseable {
       case READY -> onReady(stream, response.getReady(), now);
       case ACK -> {
         if (!stream.ready) {
-          abandon(stream, Status.INTERNAL.withDescription("the sidecar sent an ack before PushReady"));
+          abandon(
+              stream, Status.INTERNAL.withDescription("the sidecar sent an ack before PushReady"));
           return;
         }
         onAck(stream, response.getAck(), now);
@@ -367,7 +377,11 @@ public final class RecordPusher implements AutoCloseable {
         abandon(
             stream,
             Status.DEADLINE_EXCEEDED.withDescription(
-                "batch " + first.getKey() + " not acknowledged within " + settings.ackTimeout().toMillis() + " ms"));
+                "batch "
+                    + first.getKey()
+                    + " not acknowledged within "
+                    + settings.ackTimeout().toMillis()
+                    + " ms"));
         return;
       }
     } else if (stream.credits <= 0 && now - stream.lastProgressNanos > ackTimeout) {
@@ -409,7 +423,10 @@ public final class RecordPusher implements AutoCloseable {
       return;
     }
     if (FATAL.contains(status.getCode())) {
-      log.error("the sidecar refused the push stream ({}: {}); giving up", status.getCode(), status.getDescription());
+      log.error(
+          "the sidecar refused the push stream ({}: {}); giving up",
+          status.getCode(),
+          status.getDescription());
       fatal = status;
       done.countDown();
       return;
@@ -456,7 +473,10 @@ public final class RecordPusher implements AutoCloseable {
       wake.cancel(false);
     }
     wakeAt = at;
-    wake = schedule(() -> loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
+    wake =
+        schedule(
+            () ->
+                loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
   }
 
   /** Runs a loop task; an unexpected exception stops the pusher instead of vanishing. */
@@ -532,7 +552,8 @@ public final class RecordPusher implements AutoCloseable {
 
     @Override
     public void onCompleted() {
-      post(() -> onBroken(this, Status.UNAVAILABLE.withDescription("the sidecar ended the stream")));
+      post(
+          () -> onBroken(this, Status.UNAVAILABLE.withDescription("the sidecar ended the stream")));
     }
   }
 }

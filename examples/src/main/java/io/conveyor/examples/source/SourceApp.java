@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The demo source runnable ({@code conveyor-examples.jar source}): serves SourceService on PORT
- * so the sidecar discovers it, pushes RECORDS numbered records into SIDECAR_ENDPOINT, prints a
+ * The demo source runnable ({@code conveyor-examples.jar source}): serves SourceService on PORT so
+ * the sidecar discovers it, pushes RECORDS numbered records into SIDECAR_ENDPOINT, prints a
  * progress line every PROGRESS_INTERVAL_MS and a final {@code <name>: done ...} line. Its admin
  * port serves the pusher's counters as JSON on {@code /stats}.
  */
@@ -78,7 +78,9 @@ public final class SourceApp {
             + records
             + " records to "
             + config.sidecar()
-            + (config.pusher().pipeline().isEmpty() ? "" : " pipeline " + config.pusher().pipeline()));
+            + (config.pusher().pipeline().isEmpty()
+                ? ""
+                : " pipeline " + config.pusher().pipeline()));
     out.flush();
     if (records == 0) {
       return process;
@@ -97,32 +99,36 @@ public final class SourceApp {
         TimeUnit.MILLISECONDS);
     Thread waiter =
         new Thread(
-        () -> {
-          int code;
-          try {
-            if (pusher.awaitCompletion(config.pushTimeout())) {
-              out.println(name + ": done " + pusher.snapshot().line());
-              code = 0;
-            } else if (stopping.get()) {
-              return;
-            } else {
-              out.println(
-                  name + ": incomplete after " + config.pushTimeout().toSeconds() + " s " + pusher.snapshot().line());
-              code = 1;
-            }
-          } catch (PushFailedException e) {
-            out.println(name + ": " + e.getMessage());
-            code = 1;
-          } catch (InterruptedException e) {
-            return;
-          }
-          out.flush();
-          if (config.exitWhenDone()) {
-            int exit = code;
-            process.stop(exit);
-          }
-        },
-        "source-completion");
+            () -> {
+              int code;
+              try {
+                if (pusher.awaitCompletion(config.pushTimeout())) {
+                  out.println(name + ": done " + pusher.snapshot().line());
+                  code = 0;
+                } else if (stopping.get()) {
+                  return;
+                } else {
+                  out.println(
+                      name
+                          + ": incomplete after "
+                          + config.pushTimeout().toSeconds()
+                          + " s "
+                          + pusher.snapshot().line());
+                  code = 1;
+                }
+              } catch (PushFailedException e) {
+                out.println(name + ": " + e.getMessage());
+                code = 1;
+              } catch (InterruptedException e) {
+                return;
+              }
+              out.flush();
+              if (config.exitWhenDone()) {
+                int exit = code;
+                process.stop(exit);
+              }
+            },
+            "source-completion");
     waiter.setDaemon(true);
     waiter.start();
     return process;

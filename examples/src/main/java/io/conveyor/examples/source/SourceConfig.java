@@ -41,15 +41,22 @@ public record SourceConfig(
     int maxInFlight = reader.integer("MAX_IN_FLIGHT", 256, 1, 100_000);
     Duration initTimeout = reader.millis("INIT_TIMEOUT_MS", Duration.ofSeconds(10), 1, 600_000);
     Duration ackTimeout = reader.millis("ACK_TIMEOUT_MS", Duration.ofSeconds(45), 1, 3_600_000);
-    Duration reconnectFirst = reader.millis("RECONNECT_BACKOFF_MS", Duration.ofMillis(200), 1, 600_000);
-    Duration reconnectMax = reader.millis("MAX_RECONNECT_BACKOFF_MS", Duration.ofSeconds(5), 1, 3_600_000);
+    Duration reconnectFirst =
+        reader.millis("RECONNECT_BACKOFF_MS", Duration.ofMillis(200), 1, 600_000);
+    Duration reconnectMax =
+        reader.millis("MAX_RECONNECT_BACKOFF_MS", Duration.ofSeconds(5), 1, 3_600_000);
     if (reconnectMax.compareTo(reconnectFirst) < 0) {
-      reader.problem("MAX_RECONNECT_BACKOFF_MS (" + reconnectMax.toMillis()
-          + ") must not be below RECONNECT_BACKOFF_MS (" + reconnectFirst.toMillis() + ")");
+      reader.problem(
+          "MAX_RECONNECT_BACKOFF_MS ("
+              + reconnectMax.toMillis()
+              + ") must not be below RECONNECT_BACKOFF_MS ("
+              + reconnectFirst.toMillis()
+              + ")");
       reconnectMax = reconnectFirst;
     }
     Duration progress = reader.millis("PROGRESS_INTERVAL_MS", Duration.ofSeconds(1), 10, 3_600_000);
-    Duration pushTimeout = reader.seconds("PUSH_TIMEOUT_SECS", Duration.ofMinutes(10), 1, 7 * 24 * 3600);
+    Duration pushTimeout =
+        reader.seconds("PUSH_TIMEOUT_SECS", Duration.ofMinutes(10), 1, 7 * 24 * 3600);
     boolean exitWhenDone = reader.bool("EXIT_WHEN_DONE", false);
     reader.validate();
     PusherSettings pusher =

@@ -67,7 +67,10 @@ public final class DeliveryBook {
   private long queueOrder;
 
   public DeliveryBook(
-      RecordGenerator generator, WorkloadSettings workload, DeliveryStats stats, RandomGenerator random) {
+      RecordGenerator generator,
+      WorkloadSettings workload,
+      DeliveryStats stats,
+      RandomGenerator random) {
     this.generator = generator;
     this.total = workload.records();
     this.maxAttempts = workload.maxAttempts();
@@ -144,7 +147,10 @@ public final class DeliveryBook {
     }
   }
 
-  /** Records of a batch that got no answer: they are due again at once (the caller paces reconnects). */
+  /**
+   * Records of a batch that got no answer: they are due again at once (the caller paces
+   * reconnects).
+   */
   public void onLost(List<Outstanding> batch, long now) {
     for (Outstanding o : batch) {
       if (o.sends >= maxAttempts) {
@@ -155,7 +161,9 @@ public final class DeliveryBook {
     }
   }
 
-  /** Records of a call that failed as a whole with a retryable error: due again after the backoff. */
+  /**
+   * Records of a call that failed as a whole with a retryable error: due again after the backoff.
+   */
   public void onCallFailed(List<Outstanding> batch, long now) {
     for (Outstanding o : batch) {
       retry(o, now);

@@ -17,9 +17,8 @@ import org.HdrHistogram.SynchronizedHistogram;
  *
  * <p>Record counters: {@code produced} (distinct records created), {@code sent} (record sends,
  * re-sends included), {@code resent} (sends after the first), and the final outcomes {@code
- * delivered}, {@code filtered}, {@code deadLettered}, {@code failed} (rejected, or out of
- * attempts; {@code exhausted} counts the latter). Every produced record ends in exactly one final
- * outcome.
+ * delivered}, {@code filtered}, {@code deadLettered}, {@code failed} (rejected, or out of attempts;
+ * {@code exhausted} counts the latter). Every produced record ends in exactly one final outcome.
  */
 public final class DeliveryStats {
 
@@ -115,19 +114,24 @@ public final class DeliveryStats {
     batch(registry, prefix, "sent", batchesSent);
     batch(registry, prefix, "answered", batchesAcked);
     batch(registry, prefix, "lost", batchesLost);
-    FunctionCounter.builder(prefix + "_reconnects_total", reconnects, LongAdder::sum).register(registry);
-    FunctionCounter.builder(prefix + "_backpressure_events_total", backpressureEvents, LongAdder::sum)
+    FunctionCounter.builder(prefix + "_reconnects_total", reconnects, LongAdder::sum)
         .register(registry);
-    Gauge.builder(prefix + "_in_flight_batches", inFlightBatches, AtomicInteger::get).register(registry);
+    FunctionCounter.builder(
+            prefix + "_backpressure_events_total", backpressureEvents, LongAdder::sum)
+        .register(registry);
+    Gauge.builder(prefix + "_in_flight_batches", inFlightBatches, AtomicInteger::get)
+        .register(registry);
   }
 
-  private static void record(MeterRegistry registry, String prefix, String outcome, LongAdder counter) {
+  private static void record(
+      MeterRegistry registry, String prefix, String outcome, LongAdder counter) {
     FunctionCounter.builder(prefix + "_records_total", counter, LongAdder::sum)
         .tag("outcome", outcome)
         .register(registry);
   }
 
-  private static void batch(MeterRegistry registry, String prefix, String event, LongAdder counter) {
+  private static void batch(
+      MeterRegistry registry, String prefix, String event, LongAdder counter) {
     FunctionCounter.builder(prefix + "_batches_total", counter, LongAdder::sum)
         .tag("event", event)
         .register(registry);
@@ -214,8 +218,19 @@ public final class DeliveryStats {
           "produced=%d sent=%d resent=%d delivered=%d filtered=%d dead_lettered=%d failed=%d"
               + " in_flight=%d reconnects=%d elapsed_ms=%d records_per_sec=%d"
               + " batch_p50_ms=%.3f batch_p99_ms=%.3f",
-          produced, sent, resent, delivered, filtered, deadLettered, failed, inFlightBatches,
-          reconnects, elapsedMillis, recordsPerSecond(), latencyP50Millis, latencyP99Millis);
+          produced,
+          sent,
+          resent,
+          delivered,
+          filtered,
+          deadLettered,
+          failed,
+          inFlightBatches,
+          reconnects,
+          elapsedMillis,
+          recordsPerSecond(),
+          latencyP50Millis,
+          latencyP99Millis);
     }
 
     public String toJson() {
@@ -229,10 +244,31 @@ public final class DeliveryStats {
               + "\"in_flight_batches\":%d,\"max_in_flight_batches\":%d,\"elapsed_ms\":%d,"
               + "\"records_per_sec\":%d,\"batch_p50_ms\":%.3f,\"batch_p99_ms\":%.3f,"
               + "\"batch_max_ms\":%.3f}",
-          complete, produced, sent, resent, delivered, filtered, deadLettered, failed, exhausted,
-          unknownOutcomes, batchesSent, batchesAcked, batchesLost, reconnects, ackTimeouts,
-          backpressureEvents, creditGrants, unknownAcks, inFlightBatches, maxInFlightBatches,
-          elapsedMillis, recordsPerSecond(), latencyP50Millis, latencyP99Millis, latencyMaxMillis);
+          complete,
+          produced,
+          sent,
+          resent,
+          delivered,
+          filtered,
+          deadLettered,
+          failed,
+          exhausted,
+          unknownOutcomes,
+          batchesSent,
+          batchesAcked,
+          batchesLost,
+          reconnects,
+          ackTimeouts,
+          backpressureEvents,
+          creditGrants,
+          unknownAcks,
+          inFlightBatches,
+          maxInFlightBatches,
+          elapsedMillis,
+          recordsPerSecond(),
+          latencyP50Millis,
+          latencyP99Millis,
+          latencyMaxMillis);
     }
   }
 }

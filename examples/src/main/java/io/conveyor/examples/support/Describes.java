@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 public final class Describes {
 
   public static final String VERSION = "0.1.0";
+
   /** A DNS-1123 label, like every logical service name in a Pipeline. */
   public static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 

@@ -8,10 +8,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The edges of an example runnable: a Netty gRPC server with the services, health and reflection
- * ({@link ServiceHost}), the admin HTTP server (/metrics, /healthz, /readyz and extra routes),
- * and an orderly stop that closes everything in reverse order of start.
+ * ({@link ServiceHost}), the admin HTTP server (/metrics, /healthz, /readyz and extra routes), and
+ * an orderly stop that closes everything in reverse order of start.
  */
 public final class ExampleProcess implements RunningApp {
 
@@ -45,8 +45,8 @@ public final class ExampleProcess implements RunningApp {
   }
 
   /**
-   * Starts the gRPC server (and the admin server with {@code routes}); {@code out} gets the
-   * {@code <name>: stopped} line.
+   * Starts the gRPC server (and the admin server with {@code routes}); {@code out} gets the {@code
+   * <name>: stopped} line.
    */
   public static ExampleProcess start(
       String name,
@@ -57,7 +57,8 @@ public final class ExampleProcess implements RunningApp {
       List<BindableService> services) {
     ServiceHost host =
         ServiceHost.start(
-            NettyServerBuilder.forAddress(new InetSocketAddress(server.bindAddress(), server.port()))
+            NettyServerBuilder.forAddress(
+                    new InetSocketAddress(server.bindAddress(), server.port()))
                 .maxInboundMessageSize(64 << 20)
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true),
@@ -65,7 +66,8 @@ public final class ExampleProcess implements RunningApp {
     AdminHttpServer admin;
     try {
       AdminHttpServer.Builder builder =
-          AdminHttpServer.builder(new InetSocketAddress(server.bindAddress(), server.adminPort())).metrics(meters);
+          AdminHttpServer.builder(new InetSocketAddress(server.bindAddress(), server.adminPort()))
+              .metrics(meters);
       routes.forEach(builder::route);
       admin = builder.start();
     } catch (RuntimeException e) {

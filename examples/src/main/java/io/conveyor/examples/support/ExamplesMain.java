@@ -61,8 +61,12 @@ public final class ExamplesMain {
       err.println(USAGE);
       return 2;
     } catch (UncheckedIOException e) {
-      err.println("conveyor-examples " + command + ": cannot start: " + e.getMessage()
-          + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
+      err.println(
+          "conveyor-examples "
+              + command
+              + ": cannot start: "
+              + e.getMessage()
+              + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
       return 1;
     }
     Thread hook = new Thread(app::close, "shutdown");

@@ -34,8 +34,8 @@ public final class FaultInjector {
   private final LongAdder injectedRejects = new LongAdder();
 
   /**
-   * @param salt makes the selections of different services independent (the transform and the
-   *     sink of one pipeline should not pick the same records)
+   * @param salt makes the selections of different services independent (the transform and the sink
+   *     of one pipeline should not pick the same records)
    */
   public FaultInjector(FaultSettings settings, long salt) {
     this.settings = settings;
@@ -48,7 +48,8 @@ public final class FaultInjector {
 
   public Verdict judge(RecordId id) {
     if (settings.rejectFraction() > 0
-        && selected(id.getPartition(), id.getSequence(), salt ^ 0x5DEECE66DL, settings.rejectFraction())) {
+        && selected(
+            id.getPartition(), id.getSequence(), salt ^ 0x5DEECE66DL, settings.rejectFraction())) {
       injectedRejects.increment();
       return Verdict.REJECT;
     }
@@ -70,8 +71,8 @@ public final class FaultInjector {
   }
 
   /**
-   * Whether the record at (partition, sequence) belongs to the selected {@code fraction}: a hash
-   * of the three inputs, read as a number in [0, 1), is below {@code fraction}.
+   * Whether the record at (partition, sequence) belongs to the selected {@code fraction}: a hash of
+   * the three inputs, read as a number in [0, 1), is below {@code fraction}.
    */
   public static boolean selected(int partition, long sequence, long salt, double fraction) {
     long h = mix(sequence * 0x9E3779B97F4A7C15L + partition + salt);

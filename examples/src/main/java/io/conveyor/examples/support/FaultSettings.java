@@ -4,8 +4,8 @@ import io.conveyor.common.config.EnvReader;
 import java.time.Duration;
 
 /**
- * Fault injection of a demo transform or sink, for tests of retries and backpressure. All
- * decisions are deterministic functions of the record id (see {@link FaultInjector}).
+ * Fault injection of a demo transform or sink, for tests of retries and backpressure. All decisions
+ * are deterministic functions of the record id (see {@link FaultInjector}).
  *
  * @param failFraction fraction of records that fail retryably ({@code FAIL_FRACTION})
  * @param failAttempts how many times such a record fails before it succeeds ({@code FAIL_ATTEMPTS})
@@ -13,7 +13,8 @@ import java.time.Duration;
  *     REJECT_FRACTION})
  * @param delay added to every batch call before it is answered ({@code DELAY_MS})
  */
-public record FaultSettings(double failFraction, int failAttempts, double rejectFraction, Duration delay) {
+public record FaultSettings(
+    double failFraction, int failAttempts, double rejectFraction, Duration delay) {
 
   public static final FaultSettings NONE = new FaultSettings(0.0, 1, 0.0, Duration.ZERO);
 

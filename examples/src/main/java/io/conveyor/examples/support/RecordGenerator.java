@@ -56,7 +56,8 @@ public final class RecordGenerator {
                 .setSequence(sequence))
         .setRecordType(RECORD_TYPE)
         .setPayload(payload(sequence))
-        .setEventTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+        .setEventTime(
+            Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
         .build();
   }
 

@@ -5,9 +5,9 @@ import io.conveyor.common.retry.Backoff;
 import java.time.Duration;
 
 /**
- * What a driver sends and how it retries: shared by {@code RecordPusher} (through the sidecar)
- * and {@code DirectPipelineDriver} (straight to the services), so that both send the same records
- * the same way.
+ * What a driver sends and how it retries: shared by {@code RecordPusher} (through the sidecar) and
+ * {@code DirectPipelineDriver} (straight to the services), so that both send the same records the
+ * same way.
  *
  * @param sourceId {@code RecordId.source_id} of every record ({@code SOURCE_ID})
  * @param partition {@code RecordId.partition} of every record ({@code PARTITION})
@@ -51,7 +51,16 @@ public record WorkloadSettings(
   /** 10,000 records of 100 bytes in batches of 500 from {@code sourceId}, partition 0. */
   public static WorkloadSettings defaults(String sourceId) {
     return new WorkloadSettings(
-        sourceId, 0, 10_000, 500, 100, 42L, SendRate.unlimited(), 100, DEFAULT_RETRY_BACKOFF, 100_000);
+        sourceId,
+        0,
+        10_000,
+        500,
+        100,
+        42L,
+        SendRate.unlimited(),
+        100,
+        DEFAULT_RETRY_BACKOFF,
+        100_000);
   }
 
   public static WorkloadSettings read(EnvReader reader, String defaultSourceId) {
@@ -61,7 +70,8 @@ public record WorkloadSettings(
     int batchSize = reader.integer("BATCH_SIZE", 500, 1, 100_000);
     int recordBytes = (int) reader.bytes("RECORD_BYTES", 100, 0, 4L << 20);
     long seed = reader.longValue("SEED", 42, Long.MIN_VALUE, Long.MAX_VALUE);
-    double recordRate = EnvNumbers.decimal(reader, "RATE", 0, 0, 1e9, "records per second, 0 for unlimited");
+    double recordRate =
+        EnvNumbers.decimal(reader, "RATE", 0, 0, 1e9, "records per second, 0 for unlimited");
     double batchRate =
         EnvNumbers.decimal(reader, "BATCH_RATE", 0, 0, 1e7, "batches per second, 0 for unlimited");
     SendRate rate = SendRate.unlimited();
@@ -76,8 +86,12 @@ public record WorkloadSettings(
     Duration firstBackoff = reader.millis("RETRY_BACKOFF_MS", Duration.ofMillis(100), 1, 600_000);
     Duration maxBackoff = reader.millis("MAX_BACKOFF_MS", Duration.ofSeconds(5), 1, 3_600_000);
     if (maxBackoff.compareTo(firstBackoff) < 0) {
-      reader.problem("MAX_BACKOFF_MS (" + maxBackoff.toMillis() + ") must not be below RETRY_BACKOFF_MS ("
-          + firstBackoff.toMillis() + ")");
+      reader.problem(
+          "MAX_BACKOFF_MS ("
+              + maxBackoff.toMillis()
+              + ") must not be below RETRY_BACKOFF_MS ("
+              + firstBackoff.toMillis()
+              + ")");
       maxBackoff = firstBackoff;
     }
     int retryQueueLimit = reader.integer("RETRY_QUEUE_LIMIT", 100_000, 1, 100_000_000);
@@ -96,36 +110,99 @@ public record WorkloadSettings(
 
   public WorkloadSettings withRecords(long value) {
     return new WorkloadSettings(
-        sourceId, partition, value, batchSize, recordBytes, seed, rate, maxAttempts, retryBackoff, retryQueueLimit);
+        sourceId,
+        partition,
+        value,
+        batchSize,
+        recordBytes,
+        seed,
+        rate,
+        maxAttempts,
+        retryBackoff,
+        retryQueueLimit);
   }
 
   public WorkloadSettings withBatchSize(int value) {
     return new WorkloadSettings(
-        sourceId, partition, records, value, recordBytes, seed, rate, maxAttempts, retryBackoff, retryQueueLimit);
+        sourceId,
+        partition,
+        records,
+        value,
+        recordBytes,
+        seed,
+        rate,
+        maxAttempts,
+        retryBackoff,
+        retryQueueLimit);
   }
 
   public WorkloadSettings withRecordBytes(int value) {
     return new WorkloadSettings(
-        sourceId, partition, records, batchSize, value, seed, rate, maxAttempts, retryBackoff, retryQueueLimit);
+        sourceId,
+        partition,
+        records,
+        batchSize,
+        value,
+        seed,
+        rate,
+        maxAttempts,
+        retryBackoff,
+        retryQueueLimit);
   }
 
   public WorkloadSettings withRate(SendRate value) {
     return new WorkloadSettings(
-        sourceId, partition, records, batchSize, recordBytes, seed, value, maxAttempts, retryBackoff, retryQueueLimit);
+        sourceId,
+        partition,
+        records,
+        batchSize,
+        recordBytes,
+        seed,
+        value,
+        maxAttempts,
+        retryBackoff,
+        retryQueueLimit);
   }
 
   public WorkloadSettings withRetries(int attempts, Backoff backoff) {
     return new WorkloadSettings(
-        sourceId, partition, records, batchSize, recordBytes, seed, rate, attempts, backoff, retryQueueLimit);
+        sourceId,
+        partition,
+        records,
+        batchSize,
+        recordBytes,
+        seed,
+        rate,
+        attempts,
+        backoff,
+        retryQueueLimit);
   }
 
   public WorkloadSettings withRetryQueueLimit(int value) {
     return new WorkloadSettings(
-        sourceId, partition, records, batchSize, recordBytes, seed, rate, maxAttempts, retryBackoff, value);
+        sourceId,
+        partition,
+        records,
+        batchSize,
+        recordBytes,
+        seed,
+        rate,
+        maxAttempts,
+        retryBackoff,
+        value);
   }
 
   public WorkloadSettings withSource(String id, int partitionNumber) {
     return new WorkloadSettings(
-        id, partitionNumber, records, batchSize, recordBytes, seed, rate, maxAttempts, retryBackoff, retryQueueLimit);
+        id,
+        partitionNumber,
+        records,
+        batchSize,
+        recordBytes,
+        seed,
+        rate,
+        maxAttempts,
+        retryBackoff,
+        retryQueueLimit);
   }
 }

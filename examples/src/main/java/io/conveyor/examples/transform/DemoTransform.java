@@ -26,14 +26,16 @@ import java.util.concurrent.atomic.LongAdder;
  * selected by {@link #isFiltered(long, int)} are FILTERED. One result per input, always.
  *
  * <p>Fault injection (see {@link io.conveyor.examples.support.FaultSettings}): a deterministic
- * fraction of records fails retryably for its first attempts, another is rejected, and every
- * answer can be delayed (without holding a thread).
+ * fraction of records fails retryably for its first attempts, another is rejected, and every answer
+ * can be delayed (without holding a thread).
  */
 public final class DemoTransform extends TransformServiceGrpc.TransformServiceImplBase {
 
   public static final String DEFAULT_NAME = "demo-transform";
+
   /** One record in ten is filtered by default: sequences 9, 19, 29, ... */
   public static final int DEFAULT_FILTER_PERIOD = 10;
+
   /** Salt of the fault selection, so the transform and the sink fail different records. */
   private static final long FAULT_SALT = 0x7472616E73666F72L;
 
@@ -47,7 +49,8 @@ public final class DemoTransform extends TransformServiceGrpc.TransformServiceIm
   public DemoTransform(TransformSettings settings) {
     this.settings = settings;
     this.descriptor =
-        Describes.descriptor(settings.name(), ServiceType.SERVICE_TYPE_TRANSFORM, settings.maxBatchSize());
+        Describes.descriptor(
+            settings.name(), ServiceType.SERVICE_TYPE_TRANSFORM, settings.maxBatchSize());
     this.faults = new FaultInjector(settings.faults(), FAULT_SALT);
   }
 
@@ -79,7 +82,8 @@ public final class DemoTransform extends TransformServiceGrpc.TransformServiceIm
   }
 
   @Override
-  public void describe(DescribeRequest request, StreamObserver<ServiceDescriptor> responseObserver) {
+  public void describe(
+      DescribeRequest request, StreamObserver<ServiceDescriptor> responseObserver) {
     responseObserver.onNext(descriptor);
     responseObserver.onCompleted();
   }
@@ -144,7 +148,8 @@ public final class DemoTransform extends TransformServiceGrpc.TransformServiceIm
     return response.build();
   }
 
-  private static void answer(StreamObserver<ProcessBatchResponse> observer, ProcessBatchResponse response) {
+  private static void answer(
+      StreamObserver<ProcessBatchResponse> observer, ProcessBatchResponse response) {
     if (observer instanceof ServerCallStreamObserver<?> call && call.isCancelled()) {
       return;
     }

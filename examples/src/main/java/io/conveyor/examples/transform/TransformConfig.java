@@ -5,8 +5,8 @@ import io.conveyor.examples.support.ServerSettings;
 import java.util.Map;
 
 /**
- * Settings of the demo transform runnable, read once from the environment: PORT (50053),
- * ADMIN_PORT (9102), BIND_ADDRESS, and the {@link TransformSettings}.
+ * Settings of the demo transform runnable, read once from the environment: PORT (50053), ADMIN_PORT
+ * (9102), BIND_ADDRESS, and the {@link TransformSettings}.
  */
 public record TransformConfig(ServerSettings server, TransformSettings transform) {
 

@@ -13,11 +13,13 @@ import io.conveyor.examples.support.FaultSettings;
  *     FILTERED; 0 filters nothing ({@code FILTER_PERIOD}, 10)
  * @param faults injected failures and delay
  */
-public record TransformSettings(String name, int maxBatchSize, int filterPeriod, FaultSettings faults) {
+public record TransformSettings(
+    String name, int maxBatchSize, int filterPeriod, FaultSettings faults) {
 
   public TransformSettings {
     if (maxBatchSize < 1 || filterPeriod < 0) {
-      throw new IllegalArgumentException("maxBatchSize must be positive and filterPeriod not negative");
+      throw new IllegalArgumentException(
+          "maxBatchSize must be positive and filterPeriod not negative");
     }
   }
 

@@ -45,15 +45,20 @@ class DirectPipelineDriverTest {
             .withBatchSize(batchSize)
             .withRecordBytes(100)
             .withRetries(20, new Backoff(Duration.ofMillis(5), Duration.ofMillis(20), 2.0, 0.5));
-    return DirectSettings.defaults(workload).withWindow(window).withCallTimeout(Duration.ofSeconds(5));
+    return DirectSettings.defaults(workload)
+        .withWindow(window)
+        .withCallTimeout(Duration.ofSeconds(5));
   }
 
   private DirectPipelineDriver run(InProcess transform, InProcess sink, DirectSettings settings)
       throws InterruptedException {
-    DirectPipelineDriver driver = new DirectPipelineDriver(transform.channel(), sink.channel(), settings);
+    DirectPipelineDriver driver =
+        new DirectPipelineDriver(transform.channel(), sink.channel(), settings);
     resources.add(driver);
     driver.start();
-    assertThat(driver.awaitCompletion(Duration.ofSeconds(20))).as("complete: %s", driver.snapshot().line()).isTrue();
+    assertThat(driver.awaitCompletion(Duration.ofSeconds(20)))
+        .as("complete: %s", driver.snapshot().line())
+        .isTrue();
     return driver;
   }
 
@@ -64,10 +69,14 @@ class DirectPipelineDriverTest {
   }
 
   @Test
-  void deliversEveryUnfilteredRecordAndNeverSendsFilteredOnesToTheSink() throws InterruptedException {
+  void deliversEveryUnfilteredRecordAndNeverSendsFilteredOnesToTheSink()
+      throws InterruptedException {
     DemoSink sink = new DemoSink(SinkSettings.defaults());
     DirectPipelineDriver driver =
-        run(serve(new DemoTransform(TransformSettings.defaults())), serve(sink), settings(10_000, 500, 8));
+        run(
+            serve(new DemoTransform(TransformSettings.defaults())),
+            serve(sink),
+            settings(10_000, 500, 8));
 
     DeliveryStats.Snapshot s = driver.snapshot();
     assertThat(s.produced()).isEqualTo(10_000);
@@ -79,7 +88,8 @@ class DirectPipelineDriverTest {
     assertThat(s.maxInFlightBatches()).isLessThanOrEqualTo(8);
     assertThat(driver.stats().latencyMicros().getTotalCount()).isEqualTo(20);
 
-    SequenceLedger.Report report = sink.ledger().report(10_000, 10, Optional.empty(), OptionalInt.empty());
+    SequenceLedger.Report report =
+        sink.ledger().report(10_000, 10, Optional.empty(), OptionalInt.empty());
     assertThat(report.lost()).isZero();
     assertThat(report.delivered()).isEqualTo(9_000);
     assertThat(report.duplicates()).isZero();
@@ -88,18 +98,23 @@ class DirectPipelineDriverTest {
   }
 
   @Test
-  void retriesInjectedTransformAndSinkFailuresUntilEverythingIsDelivered() throws InterruptedException {
+  void retriesInjectedTransformAndSinkFailuresUntilEverythingIsDelivered()
+      throws InterruptedException {
     DemoTransform transform =
-        new DemoTransform(TransformSettings.defaults().withFaults(FaultSettings.NONE.withFailures(0.05, 2)));
-    DemoSink sink = new DemoSink(SinkSettings.defaults().withFaults(FaultSettings.NONE.withFailures(0.05, 1)));
+        new DemoTransform(
+            TransformSettings.defaults().withFaults(FaultSettings.NONE.withFailures(0.05, 2)));
+    DemoSink sink =
+        new DemoSink(SinkSettings.defaults().withFaults(FaultSettings.NONE.withFailures(0.05, 1)));
     DirectPipelineDriver driver = run(serve(transform), serve(sink), settings(5_000, 250, 4));
 
     DeliveryStats.Snapshot s = driver.snapshot();
     assertThat(s.delivered()).isEqualTo(4_500);
     assertThat(s.filtered()).isEqualTo(500);
-    assertThat(s.resent()).isEqualTo(transform.faults().injectedFailures() + sink.faults().injectedFailures());
+    assertThat(s.resent())
+        .isEqualTo(transform.faults().injectedFailures() + sink.faults().injectedFailures());
     assertThat(s.resent()).isPositive();
-    SequenceLedger.Report report = sink.ledger().report(5_000, 10, Optional.empty(), OptionalInt.empty());
+    SequenceLedger.Report report =
+        sink.ledger().report(5_000, 10, Optional.empty(), OptionalInt.empty());
     assertThat(report.lost()).isZero();
     assertThat(report.duplicates()).isZero();
     assertThat(report.filteredReceived()).isZero();
@@ -108,7 +123,8 @@ class DirectPipelineDriverTest {
   @Test
   void rejectedRecordsAreCountedFailedAndNotRetried() throws InterruptedException {
     DemoTransform transform =
-        new DemoTransform(TransformSettings.defaults().withFaults(FaultSettings.NONE.withRejects(0.1)));
+        new DemoTransform(
+            TransformSettings.defaults().withFaults(FaultSettings.NONE.withRejects(0.1)));
     DemoSink sink = new DemoSink(SinkSettings.defaults());
     DirectPipelineDriver driver = run(serve(transform), serve(sink), settings(2_000, 100, 4));
     DeliveryStats.Snapshot s = driver.snapshot();
@@ -124,14 +140,20 @@ class DirectPipelineDriverTest {
     SinkServiceGrpc.SinkServiceImplBase flaky =
         new SinkServiceGrpc.SinkServiceImplBase() {
           @Override
-          public void writeBatch(WriteBatchRequest request, StreamObserver<WriteBatchResponse> out) {
+          public void writeBatch(
+              WriteBatchRequest request, StreamObserver<WriteBatchResponse> out) {
             if (calls.incrementAndGet() % 3 == 1) {
-              out.onError(io.grpc.Status.UNAVAILABLE.withDescription("sink restarting").asRuntimeException());
+              out.onError(
+                  io.grpc.Status.UNAVAILABLE
+                      .withDescription("sink restarting")
+                      .asRuntimeException());
               return;
             }
             WriteBatchResponse.Builder response = WriteBatchResponse.newBuilder();
             for (Record ignored : request.getBatch().getRecordsList()) {
-              response.addResultsBuilder().setStatus(io.conveyor.etl.v1.SinkResult.Status.STATUS_OK);
+              response
+                  .addResultsBuilder()
+                  .setStatus(io.conveyor.etl.v1.SinkResult.Status.STATUS_OK);
               written.incrementAndGet();
             }
             out.onNext(response.build());
@@ -139,7 +161,10 @@ class DirectPipelineDriverTest {
           }
         };
     DirectPipelineDriver driver =
-        run(serve(new DemoTransform(TransformSettings.defaults())), serve(flaky), settings(1_000, 100, 2));
+        run(
+            serve(new DemoTransform(TransformSettings.defaults())),
+            serve(flaky),
+            settings(1_000, 100, 2));
     DeliveryStats.Snapshot s = driver.snapshot();
     assertThat(s.delivered()).isEqualTo(900);
     assertThat(s.resent()).isPositive();
@@ -149,10 +174,13 @@ class DirectPipelineDriverTest {
   @Test
   void stopsWaitingWhenClosed() throws InterruptedException {
     DemoTransform slow =
-        new DemoTransform(TransformSettings.defaults().withFaults(FaultSettings.NONE.withDelay(Duration.ofSeconds(5))));
+        new DemoTransform(
+            TransformSettings.defaults()
+                .withFaults(FaultSettings.NONE.withDelay(Duration.ofSeconds(5))));
     InProcess transform = serve(slow);
     InProcess sink = serve(new DemoSink(SinkSettings.defaults()));
-    DirectPipelineDriver driver = new DirectPipelineDriver(transform.channel(), sink.channel(), settings(100, 10, 2));
+    DirectPipelineDriver driver =
+        new DirectPipelineDriver(transform.channel(), sink.channel(), settings(100, 10, 2));
     driver.start();
     driver.close();
     assertThat(driver.awaitCompletion(Duration.ofSeconds(1))).isFalse();

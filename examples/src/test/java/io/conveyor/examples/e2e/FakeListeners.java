@@ -18,9 +18,11 @@ final class FakeListeners {
 
   /** Accepts connections and never says a word. */
   static AutoCloseable silent(int port) throws IOException {
-    return serve(port, socket -> {
-      // hold the connection open and silent until closed
-    });
+    return serve(
+        port,
+        socket -> {
+          // hold the connection open and silent until closed
+        });
   }
 
   /** Accepts connections and resets them at once (RST, via SO_LINGER 0). */
@@ -41,15 +43,17 @@ final class FakeListeners {
           InputStream in = socket.getInputStream();
           in.read(new byte[4096]);
           OutputStream out = socket.getOutputStream();
-          out.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          out.write(
+              "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
           out.flush();
           socket.close();
         });
   }
 
   /**
-   * A real TLS server (a key pair made with the JDK's keytool), completing handshakes with
-   * whoever speaks TLS to it.
+   * A real TLS server (a key pair made with the JDK's keytool), completing handshakes with whoever
+   * speaks TLS to it.
    */
   static AutoCloseable tls(int port, java.nio.file.Path dir) throws Exception {
     java.nio.file.Path keystore = dir.resolve("tls-" + port + ".p12");
@@ -58,20 +62,36 @@ final class FakeListeners {
     Process keytool =
         new ProcessBuilder(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", "server",
-                "-dname", "CN=localhost", "-validity", "1", "-storetype", "PKCS12",
-                "-keystore", keystore.toString(), "-storepass", "changeit")
+                "-genkeypair",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-alias",
+                "server",
+                "-dname",
+                "CN=localhost",
+                "-validity",
+                "1",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                "changeit")
             .redirectErrorStream(true)
             .start();
     if (keytool.waitFor() != 0) {
-      throw new IllegalStateException("keytool failed: " + new String(keytool.getInputStream().readAllBytes()));
+      throw new IllegalStateException(
+          "keytool failed: " + new String(keytool.getInputStream().readAllBytes()));
     }
     java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
     try (InputStream in = java.nio.file.Files.newInputStream(keystore)) {
       store.load(in, "changeit".toCharArray());
     }
     javax.net.ssl.KeyManagerFactory keys =
-        javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        javax.net.ssl.KeyManagerFactory.getInstance(
+            javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
     keys.init(store, "changeit".toCharArray());
     javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
     context.init(keys.getKeyManagers(), null, null);
@@ -96,7 +116,8 @@ final class FakeListeners {
     return serve(new ServerSocket(), port, handler);
   }
 
-  private static AutoCloseable serve(ServerSocket server, int port, Handler handler) throws IOException {
+  private static AutoCloseable serve(ServerSocket server, int port, Handler handler)
+      throws IOException {
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     List<Socket> accepted = new ArrayList<>();

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The whole system as processes on real ports: router, two sidecars, the demo transform and sink,
- * and a source. One topology for the class; the tests run in order and each uses its own source
- * id, so the sink's counts of one never mix with another's.
+ * and a source. One topology for the class; the tests run in order and each uses its own source id,
+ * so the sink's counts of one never mix with another's.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -51,21 +51,39 @@ class PipelineEndToEndTest {
     topology.closeLater(FakeListeners.silent(topology.podA.appPort(6)));
     topology.closeLater(FakeListeners.resetting(topology.podA.appPort(7)));
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());
     // Pod A runs demo-source (this JVM) and demo-transform; pod B demo-sink. The admin ports and
     // the fake listeners are skipped.
     await()
         .atMost(Duration.ofSeconds(30))
-        .until(() -> Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services") == 2.0);
-    assertThat(Topology.metric(topology.podB.sidecarMetrics(), "conveyor_sidecar_discovered_services")).isEqualTo(1.0);
+        .until(
+            () ->
+                Topology.metric(
+                        topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services")
+                    == 2.0);
+    assertThat(
+            Topology.metric(topology.podB.sidecarMetrics(), "conveyor_sidecar_discovered_services"))
+        .isEqualTo(1.0);
     // Scans keep running every 2 s with the hostile listeners in range, and stay quick.
-    long runsBefore = (long) Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total");
+    long runsBefore =
+        (long)
+            Topology.metric(
+                topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total");
     await()
         .atMost(Duration.ofSeconds(15))
-        .until(() -> Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total") >= runsBefore + 2);
-    assertThat(Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services")).isEqualTo(2.0);
+        .until(
+            () ->
+                Topology.metric(
+                        topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total")
+                    >= runsBefore + 2);
+    assertThat(
+            Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services"))
+        .isEqualTo(2.0);
     assertThat(topology.routerMetric("conveyor_router_sidecars")).isEqualTo(2.0);
-    assertThat(Duration.ofNanos(System.nanoTime() - discoveryStarted)).isLessThan(Duration.ofSeconds(120));
+    assertThat(Duration.ofNanos(System.nanoTime() - discoveryStarted))
+        .isLessThan(Duration.ofSeconds(120));
   }
 
   @Test
@@ -89,15 +107,22 @@ class PipelineEndToEndTest {
   @Order(3)
   void killingTheRemoteSidecarMidStreamLosesNothing() throws Exception {
     long records = 60_000;
-    try (RecordPusher pusher = topology.pusher("e2e-kill", records, SendRate.recordsPerSecond(10_000))) {
+    try (RecordPusher pusher =
+        topology.pusher("e2e-kill", records, SendRate.recordsPerSecond(10_000))) {
       pusher.start();
-      await().atMost(Duration.ofSeconds(30)).until(() -> topology.sinkCount("e2e-kill", records).delivered() > 10_000);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> topology.sinkCount("e2e-kill", records).delivered() > 10_000);
 
       topology.podB.sidecar().kill(); // SIGKILL: a crash, nothing drained
-      await().atMost(Duration.ofSeconds(10)).until(() -> pusher.snapshot().resent() > 0 || pusher.snapshot().reconnects() > 0);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> pusher.snapshot().resent() > 0 || pusher.snapshot().reconnects() > 0);
       topology.podB.sidecar().restart();
 
-      assertThat(pusher.awaitCompletion(Duration.ofSeconds(120))).as(pusher.snapshot().line()).isTrue();
+      assertThat(pusher.awaitCompletion(Duration.ofSeconds(120)))
+          .as(pusher.snapshot().line())
+          .isTrue();
       DeliveryStats.Snapshot stats = pusher.snapshot();
       assertThat(stats.failed()).as(stats.line()).isZero();
       assertThat(stats.resent()).as("records re-sent after the crash").isPositive();
@@ -120,7 +145,8 @@ class PipelineEndToEndTest {
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> topology.routerMetric("conveyor_router_sidecars") == 2.0);
-    assertThat(Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total"))
+    assertThat(
+            Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total"))
         .isGreaterThan(registrationsBefore);
     try (RecordPusher pusher = topology.pusher("e2e-router-restart", 5_000, SendRate.unlimited())) {
       pusher.start();
@@ -134,7 +160,9 @@ class PipelineEndToEndTest {
   @Order(5)
   void sigtermDrainsTheSidecarWhichDeregistersAndExitsZero() {
     assertThat(topology.podB.sidecar().stop(Duration.ofSeconds(30))).isZero();
-    await().atMost(Duration.ofSeconds(10)).until(() -> topology.routerMetric("conveyor_router_sidecars") == 1.0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> topology.routerMetric("conveyor_router_sidecars") == 1.0);
     assertThat(topology.podB.sidecar().logTail(20)).contains("deregistered");
   }
 }

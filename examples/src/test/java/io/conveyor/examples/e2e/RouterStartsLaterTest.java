@@ -29,16 +29,21 @@ class RouterStartsLaterTest {
     assertThat(topology.podA.sidecar().isAlive()).isTrue();
     assertThat(topology.podB.sidecar().isAlive()).isTrue();
     assertThat(topology.podA.sidecarReady()).isFalse();
-    LocalCluster.HttpResult readiness = topology.cluster.get(topology.podA.sidecarMetricsPort(), "/readyz");
+    LocalCluster.HttpResult readiness =
+        topology.cluster.get(topology.podA.sidecarMetricsPort(), "/readyz");
     assertThat(readiness.status()).isEqualTo(503);
     assertThat(readiness.body()).contains("not registered");
 
     topology.startRouter();
-    await().atMost(Duration.ofSeconds(60)).until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());
 
     try (RecordPusher pusher = topology.pusher("late-router", 5_000, SendRate.unlimited())) {
       pusher.start();
-      assertThat(pusher.awaitCompletion(Duration.ofSeconds(60))).as(pusher.snapshot().line()).isTrue();
+      assertThat(pusher.awaitCompletion(Duration.ofSeconds(60)))
+          .as(pusher.snapshot().line())
+          .isTrue();
       assertThat(pusher.snapshot().failed()).isZero();
     }
     assertThat(topology.sinkCount("late-router", 5_000).lost()).isZero();

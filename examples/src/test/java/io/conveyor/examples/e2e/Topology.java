@@ -24,8 +24,8 @@ import java.util.Map;
 
 /**
  * The demo topology as real processes started from the test classpath: a router, pod A (demo
- * transform + sidecar, and the source — this JVM, serving SourceService on pod A's first port)
- * and pod B (demo sink + sidecar).
+ * transform + sidecar, and the source — this JVM, serving SourceService on pod A's first port) and
+ * pod B (demo sink + sidecar).
  */
 final class Topology implements AutoCloseable {
 
@@ -71,13 +71,20 @@ final class Topology implements AutoCloseable {
     closeables.add(closeable);
   }
 
-  /** A pusher of {@code records} numbered records from source id {@code sourceId} into pod A's sidecar. */
+  /**
+   * A pusher of {@code records} numbered records from source id {@code sourceId} into pod A's
+   * sidecar.
+   */
   RecordPusher pusher(String sourceId, long records, SendRate rate) {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", podA.sidecarPort()).usePlaintext().build();
     channels.add(channel);
     WorkloadSettings workload =
-        WorkloadSettings.defaults(sourceId).withRecords(records).withBatchSize(200).withRecordBytes(100).withRate(rate);
+        WorkloadSettings.defaults(sourceId)
+            .withRecords(records)
+            .withBatchSize(200)
+            .withRecordBytes(100)
+            .withRate(rate);
     return new RecordPusher(
         channel,
         PusherSettings.defaults(DemoSource.DEFAULT_NAME, workload)
@@ -87,7 +94,8 @@ final class Topology implements AutoCloseable {
 
   /** What the sink counted for a source: delivered, lost (given how many were sent), duplicates. */
   SinkCount sinkCount(String sourceId, long sent) {
-    String json = cluster.get(podB.appPort(1), "/stats?sent=" + sent + "&source=" + sourceId).body();
+    String json =
+        cluster.get(podB.appPort(1), "/stats?sent=" + sent + "&source=" + sourceId).body();
     return new SinkCount(
         JsonFields.numberOr(json, "delivered", -1),
         JsonFields.numberOr(json, "lost", -1),

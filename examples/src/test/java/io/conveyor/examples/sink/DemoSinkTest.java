@@ -43,7 +43,8 @@ class DemoSinkTest {
   private SinkServiceGrpc.SinkServiceBlockingStub serve(DemoSink sink) {
     InProcess server = InProcess.serve(sink);
     resources.add(server);
-    return SinkServiceGrpc.newBlockingStub(server.channel()).withDeadlineAfter(Duration.ofSeconds(5));
+    return SinkServiceGrpc.newBlockingStub(server.channel())
+        .withDeadlineAfter(Duration.ofSeconds(5));
   }
 
   private static WriteBatchRequest batch(String source, int partition, LongStream sequences) {
@@ -52,8 +53,16 @@ class DemoSinkTest {
         s ->
             batch.addRecords(
                 Record.newBuilder()
-                    .setId(RecordId.newBuilder().setSourceId(source).setPartition(partition).setSequence(s))));
-    return WriteBatchRequest.newBuilder().setBatch(batch).setPipeline("demo").setStage("demo-sink").build();
+                    .setId(
+                        RecordId.newBuilder()
+                            .setSourceId(source)
+                            .setPartition(partition)
+                            .setSequence(s))));
+    return WriteBatchRequest.newBuilder()
+        .setBatch(batch)
+        .setPipeline("demo")
+        .setStage("demo-sink")
+        .build();
   }
 
   /** What the transform lets through, of [from, to). */
@@ -65,10 +74,13 @@ class DemoSinkTest {
   void writesAnswerOkPerRecordAndAreCountedDistinctAndDuplicate() {
     DemoSink sink = new DemoSink(SinkSettings.defaults());
     var stub = serve(sink);
-    assertThat(stub.describe(DescribeRequest.getDefaultInstance()).getType()).isEqualTo(ServiceType.SERVICE_TYPE_SINK);
+    assertThat(stub.describe(DescribeRequest.getDefaultInstance()).getType())
+        .isEqualTo(ServiceType.SERVICE_TYPE_SINK);
 
     WriteBatchResponse first = stub.writeBatch(batch("src", 0, unfiltered(0, 500)));
-    assertThat(first.getResultsList()).hasSize(450).allMatch(r -> r.getStatus() == SinkResult.Status.STATUS_OK);
+    assertThat(first.getResultsList())
+        .hasSize(450)
+        .allMatch(r -> r.getStatus() == SinkResult.Status.STATUS_OK);
     // A re-delivered batch (its ack was lost), then the rest.
     stub.writeBatch(batch("src", 0, unfiltered(400, 500)));
     stub.writeBatch(batch("src", 0, unfiltered(500, 1000)));
@@ -76,11 +88,13 @@ class DemoSinkTest {
     stub.writeBatch(batch("src", 1, unfiltered(0, 1000).filter(s -> s != 42)));
     assertThat(stub.writeBatch(batch("src", 0, LongStream.empty())).getResultsCount()).isZero();
 
-    SequenceLedger.Report p0 = sink.ledger().report(1000, 10, java.util.Optional.of("src"), java.util.OptionalInt.of(0));
+    SequenceLedger.Report p0 =
+        sink.ledger().report(1000, 10, java.util.Optional.of("src"), java.util.OptionalInt.of(0));
     assertThat(p0.delivered()).isEqualTo(900);
     assertThat(p0.duplicates()).isEqualTo(90);
     assertThat(p0.lost()).isZero();
-    SequenceLedger.Report all = sink.ledger().report(1000, 10, java.util.Optional.empty(), java.util.OptionalInt.empty());
+    SequenceLedger.Report all =
+        sink.ledger().report(1000, 10, java.util.Optional.empty(), java.util.OptionalInt.empty());
     assertThat(all.delivered()).isEqualTo(1799);
     assertThat(all.lost()).isEqualTo(1);
     assertThat(sink.writes()).isEqualTo(450 + 90 + 450 + 899);
@@ -88,11 +102,15 @@ class DemoSinkTest {
 
   @Test
   void injectedFailuresAreNotCountedAsReceived() {
-    DemoSink sink = new DemoSink(SinkSettings.defaults().withFaults(FaultSettings.NONE.withFailures(0.3, 1)));
+    DemoSink sink =
+        new DemoSink(SinkSettings.defaults().withFaults(FaultSettings.NONE.withFailures(0.3, 1)));
     var stub = serve(sink);
     WriteBatchRequest request = batch("src", 0, LongStream.range(0, 200));
     WriteBatchResponse first = stub.writeBatch(request);
-    long failed = first.getResultsList().stream().filter(r -> r.getStatus() == SinkResult.Status.STATUS_FAILED).count();
+    long failed =
+        first.getResultsList().stream()
+            .filter(r -> r.getStatus() == SinkResult.Status.STATUS_FAILED)
+            .count();
     assertThat(failed).isBetween(30L, 90L);
     assertThat(first.getResultsList())
         .filteredOn(r -> r.getStatus() == SinkResult.Status.STATUS_FAILED)
@@ -122,7 +140,8 @@ class DemoSinkTest {
     String base = "http://127.0.0.1:" + admin.port();
 
     HttpResponse<String> response =
-        http.send(HttpRequest.newBuilder(URI.create(base + "/stats?sent=100")).GET().build(),
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/stats?sent=100")).GET().build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
@@ -135,14 +154,16 @@ class DemoSinkTest {
     assertThat(json).contains("\"source_id\":\"demo-source\"");
 
     String other =
-        http.send(HttpRequest.newBuilder(URI.create(base + "/stats?sent=100&source=nobody")).build(),
+        http.send(
+                HttpRequest.newBuilder(URI.create(base + "/stats?sent=100&source=nobody")).build(),
                 HttpResponse.BodyHandlers.ofString())
             .body();
     assertThat(number(other, "lost")).isEqualTo(90);
     assertThat(number(other, "delivered")).isZero();
 
     assertThat(
-            http.send(HttpRequest.newBuilder(URI.create(base + "/stats?sent=abc")).build(),
+            http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/stats?sent=abc")).build(),
                     HttpResponse.BodyHandlers.ofString())
                 .statusCode())
         .isEqualTo(400);
@@ -156,7 +177,9 @@ class DemoSinkTest {
                 .statusCode())
         .isEqualTo(204);
     String afterReset =
-        http.send(HttpRequest.newBuilder(URI.create(base + "/stats")).build(), HttpResponse.BodyHandlers.ofString())
+        http.send(
+                HttpRequest.newBuilder(URI.create(base + "/stats")).build(),
+                HttpResponse.BodyHandlers.ofString())
             .body();
     assertThat(number(afterReset, "delivered")).isZero();
     assertThat(afterReset).doesNotContain("\"lost\"");

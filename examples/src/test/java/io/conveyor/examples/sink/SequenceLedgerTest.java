@@ -116,7 +116,8 @@ class SequenceLedgerTest {
     assertThat(r.expected()).isZero();
     assertThat(r.filteredReceived()).isEqualTo(2);
     assertThat(r.beyondSent()).isEqualTo(1);
-    assertThat(ledger.report(1L << 40, 7, Optional.empty(), OptionalInt.empty()).delivered()).isEqualTo(3);
+    assertThat(ledger.report(1L << 40, 7, Optional.empty(), OptionalInt.empty()).delivered())
+        .isEqualTo(3);
   }
 
   @Test

@@ -33,11 +33,12 @@ import java.util.function.LongPredicate;
 
 /**
  * A scripted SidecarDataPlane for pusher tests. It answers init with PushReady (or errors), acks
- * batches (at once or after a delay) with DemoTransform's filter rule and scripted failures,
- * and can withhold credits under backpressure, drop a stream or swallow a batch. It checks the
- * pusher's credit discipline and records what arrived how often.
+ * batches (at once or after a delay) with DemoTransform's filter rule and scripted failures, and
+ * can withhold credits under backpressure, drop a stream or swallow a batch. It checks the pusher's
+ * credit discipline and records what arrived how often.
  */
-final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase implements AutoCloseable {
+final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase
+    implements AutoCloseable {
 
   // Script (set before the pusher starts).
   volatile int credits = 4;
@@ -47,12 +48,19 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
   volatile LongPredicate failOnce = s -> false;
   volatile LongPredicate reject = s -> false;
   volatile LongPredicate deadLetter = s -> false;
-  /** The stream is dropped (UNAVAILABLE) when this batch (1-based, over all streams) arrives; it is written first. */
+
+  /**
+   * The stream is dropped (UNAVAILABLE) when this batch (1-based, over all streams) arrives; it is
+   * written first.
+   */
   volatile int dropOnBatch = -1;
+
   /** This batch is never acknowledged. */
   volatile int swallowBatch = -1;
+
   /** From this batch on, the stream's acks return no credits until the backpressure ends. */
   volatile int backpressureOnBatch = -1;
+
   volatile long backpressureMillis = 100;
 
   // Observations.
@@ -65,8 +73,10 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
   final Set<Long> failedOnce = ConcurrentHashMap.newKeySet();
   final Set<Long> written = ConcurrentHashMap.newKeySet();
   final AtomicLong duplicatesWritten = new AtomicLong();
+
   /** Sequences of batches that were in flight (unacknowledged) when a stream ended. */
   final Set<Long> unackedAtStreamEnd = ConcurrentHashMap.newKeySet();
+
   final AtomicInteger backpressureEpisodes = new AtomicInteger();
 
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
@@ -84,11 +94,12 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
   /** Sequences that arrived more than once. */
   Set<Long> resentSequences() {
     Set<Long> resent = ConcurrentHashMap.newKeySet();
-    arrivals.forEach((s, n) -> {
-      if (n > 1) {
-        resent.add(s);
-      }
-    });
+    arrivals.forEach(
+        (s, n) -> {
+          if (n > 1) {
+            resent.add(s);
+          }
+        });
     return resent;
   }
 
@@ -136,7 +147,11 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
         available = credits;
         out.onNext(
             PushResponse.newBuilder()
-                .setReady(PushReady.newBuilder().setPipeline("demo").setCredits(credits).setMaxBatchSize(10_000))
+                .setReady(
+                    PushReady.newBuilder()
+                        .setPipeline("demo")
+                        .setCredits(credits)
+                        .setMaxBatchSize(10_000))
                 .build());
         return;
       }
@@ -168,7 +183,11 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
         backpressureEpisodes.incrementAndGet();
         out.onNext(
             PushResponse.newBuilder()
-                .setBackpressure(Backpressure.newBuilder().setActive(true).setInFlightBytes(100).setLimitBytes(100))
+                .setBackpressure(
+                    Backpressure.newBuilder()
+                        .setActive(true)
+                        .setInFlightBytes(100)
+                        .setLimitBytes(100))
                 .build());
         scheduler.schedule(this::endBackpressure, backpressureMillis, TimeUnit.MILLISECONDS);
       }
@@ -191,11 +210,15 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
           result.addOutcomes(RecordOutcome.RECORD_OUTCOME_FILTERED);
         } else if (reject.test(s)) {
           result.addOutcomes(RecordOutcome.RECORD_OUTCOME_FAILED);
-          result.addErrors(RecordError.newBuilder().setIndex(i).setKind(FailureKind.FAILURE_KIND_REJECTED));
+          result.addErrors(
+              RecordError.newBuilder().setIndex(i).setKind(FailureKind.FAILURE_KIND_REJECTED));
         } else if (failOnce.test(s) && failedOnce.add(s)) {
           result.addOutcomes(RecordOutcome.RECORD_OUTCOME_FAILED);
           result.addErrors(
-              RecordError.newBuilder().setIndex(i).setKind(FailureKind.FAILURE_KIND_RETRYABLE).setStage("fake"));
+              RecordError.newBuilder()
+                  .setIndex(i)
+                  .setKind(FailureKind.FAILURE_KIND_RETRYABLE)
+                  .setStage("fake"));
         } else if (deadLetter.test(s)) {
           result.addOutcomes(RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED);
         } else {
@@ -210,7 +233,11 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
       available += returned;
       out.onNext(
           PushResponse.newBuilder()
-              .setAck(BatchAck.newBuilder().setBatchId(batch.getBatchId()).setResult(result).setCredits(returned))
+              .setAck(
+                  BatchAck.newBuilder()
+                      .setBatchId(batch.getBatchId())
+                      .setResult(result)
+                      .setCredits(returned))
               .build());
     }
 
@@ -219,8 +246,14 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase im
         return;
       }
       backpressure = false;
-      out.onNext(PushResponse.newBuilder().setBackpressure(Backpressure.newBuilder().setActive(false)).build());
-      out.onNext(PushResponse.newBuilder().setCredit(CreditGrant.newBuilder().setCredits(withheld)).build());
+      out.onNext(
+          PushResponse.newBuilder()
+              .setBackpressure(Backpressure.newBuilder().setActive(false))
+              .build());
+      out.onNext(
+          PushResponse.newBuilder()
+              .setCredit(CreditGrant.newBuilder().setCredits(withheld))
+              .build());
       available += withheld;
       withheld = 0;
     }

@@ -78,7 +78,10 @@ class RecordPusherTest {
   /** Every sequence in [0, n) that the filter rule keeps was written by the fake sink. */
   private void assertEverythingDelivered(long n) {
     Set<Long> expected =
-        LongStream.range(0, n).filter(s -> !DemoTransform.isFiltered(s)).boxed().collect(Collectors.toSet());
+        LongStream.range(0, n)
+            .filter(s -> !DemoTransform.isFiltered(s))
+            .boxed()
+            .collect(Collectors.toSet());
     assertThat(fake.written).containsAll(expected);
   }
 
@@ -144,7 +147,8 @@ class RecordPusherTest {
     long start = System.nanoTime();
     RecordPusher pusher = runToCompletion(settings(2_000, 100));
 
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(140));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(140));
     assertThat(fake.backpressureEpisodes).hasValue(1);
     DeliveryStats.Snapshot s = pusher.snapshot();
     assertThat(s.backpressureEvents()).isEqualTo(1);
@@ -188,7 +192,8 @@ class RecordPusherTest {
   void aBatchNotAckedInTimeIsResentOnANewStream() throws InterruptedException {
     fake.swallowBatch = 3;
     RecordPusher pusher =
-        runToCompletion(settings(1_000, 100).withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(300)));
+        runToCompletion(
+            settings(1_000, 100).withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(300)));
 
     DeliveryStats.Snapshot s = pusher.snapshot();
     assertThat(s.ackTimeouts()).isEqualTo(1);
@@ -212,8 +217,10 @@ class RecordPusherTest {
   }
 
   @Test
-  void keepsReconnectingWhileTheSidecarIsUnreachableAndStopsWhenClosed() throws InterruptedException {
-    ManagedChannel nowhere = InProcessChannelBuilder.forName("no-such-sidecar").directExecutor().build();
+  void keepsReconnectingWhileTheSidecarIsUnreachableAndStopsWhenClosed()
+      throws InterruptedException {
+    ManagedChannel nowhere =
+        InProcessChannelBuilder.forName("no-such-sidecar").directExecutor().build();
     try {
       RecordPusher pusher = new RecordPusher(nowhere, settings(100, 10));
       pusher.start();
@@ -229,11 +236,13 @@ class RecordPusherTest {
   @Test
   void aFixedRateSpacesTheBatches() throws InterruptedException {
     PusherSettings settings = settings(1_000, 100);
-    settings = settings.withWorkload(settings.workload().withRate(SendRate.recordsPerSecond(2_000)));
+    settings =
+        settings.withWorkload(settings.workload().withRate(SendRate.recordsPerSecond(2_000)));
     long start = System.nanoTime();
     runToCompletion(settings);
     // 10 batches of 100 at 2,000 records/s: the first goes at once, the last after 450 ms.
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(430));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(430));
   }
 
   @Test

@@ -27,7 +27,9 @@ class SourceAppTest {
   void pushesItsRecordsPrintsProgressAndExitsWhenDone() throws Exception {
     FakeSidecar fake = new FakeSidecar();
     fake.failPreconditionInits = 1;
-    ServiceHost sidecar = ServiceHost.start(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), fake);
+    ServiceHost sidecar =
+        ServiceHost.start(
+            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), fake);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     try {
@@ -57,7 +59,8 @@ class SourceAppTest {
       String printed = bytes.toString(StandardCharsets.UTF_8);
       assertThat(printed)
           .contains("demo-source: serving conveyor.etl.v1.SourceService")
-          .contains("demo-source: done produced=5000 sent=5000 resent=0 delivered=4500 filtered=500")
+          .contains(
+              "demo-source: done produced=5000 sent=5000 resent=0 delivered=4500 filtered=500")
           .contains("demo-source: stopped");
       assertThat(fake.inits).hasValue(2);
       assertThat(fake.written).hasSize(4500);
@@ -81,7 +84,9 @@ class SourceAppTest {
       String admin = line.replaceAll("(?s).*admin http on port (\\d+).*", "$1");
       String stats =
           HttpClient.newHttpClient()
-              .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/stats")).build(),
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/stats"))
+                      .build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
       assertThat(stats).contains("\"produced\":0").contains("\"complete\":false");

@@ -20,7 +20,8 @@ class DeliveryBookTest {
 
   private static final long MS = 1_000_000L;
   private final DeliveryStats stats = new DeliveryStats();
-  private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), 2.0, 0.0);
+  private final Backoff backoff =
+      new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), 2.0, 0.0);
 
   private DeliveryBook book(long records, int maxAttempts, int retryQueueLimit) {
     WorkloadSettings workload =
@@ -49,10 +50,18 @@ class DeliveryBookTest {
     assertThat(sequences(first)).containsExactly(0L, 1L, 2L);
     assertThat(sequences(second)).containsExactly(3L, 4L);
     assertThat(book.nextBatch(0, 3)).isEmpty();
-    book.onResult(first, result(RecordOutcome.RECORD_OUTCOME_DELIVERED, RecordOutcome.RECORD_OUTCOME_FILTERED,
-        RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED), 0);
+    book.onResult(
+        first,
+        result(
+            RecordOutcome.RECORD_OUTCOME_DELIVERED,
+            RecordOutcome.RECORD_OUTCOME_FILTERED,
+            RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED),
+        0);
     assertThat(book.complete()).isFalse();
-    book.onResult(second, result(RecordOutcome.RECORD_OUTCOME_DELIVERED, RecordOutcome.RECORD_OUTCOME_DELIVERED), 0);
+    book.onResult(
+        second,
+        result(RecordOutcome.RECORD_OUTCOME_DELIVERED, RecordOutcome.RECORD_OUTCOME_DELIVERED),
+        0);
     assertThat(book.complete()).isTrue();
     DeliveryStats.Snapshot s = stats.snapshot(0);
     assertThat(s.produced()).isEqualTo(5);
@@ -71,8 +80,10 @@ class DeliveryBookTest {
             .addOutcomes(RecordOutcome.RECORD_OUTCOME_FAILED)
             .addOutcomes(RecordOutcome.RECORD_OUTCOME_FAILED)
             .addOutcomes(RecordOutcome.RECORD_OUTCOME_DELIVERED)
-            .addErrors(RecordError.newBuilder().setIndex(0).setKind(FailureKind.FAILURE_KIND_RETRYABLE))
-            .addErrors(RecordError.newBuilder().setIndex(1).setKind(FailureKind.FAILURE_KIND_REJECTED))
+            .addErrors(
+                RecordError.newBuilder().setIndex(0).setKind(FailureKind.FAILURE_KIND_RETRYABLE))
+            .addErrors(
+                RecordError.newBuilder().setIndex(1).setKind(FailureKind.FAILURE_KIND_REJECTED))
             .build();
     book.onResult(batch, result, 0);
 
@@ -95,7 +106,10 @@ class DeliveryBookTest {
   void failedWithoutErrorEntryUnspecifiedOutcomesAndSizeMismatchesAreRetried() {
     DeliveryBook book = book(3, 10, 100);
     List<Outstanding> batch = book.nextBatch(0, 2);
-    book.onResult(batch, result(RecordOutcome.RECORD_OUTCOME_FAILED, RecordOutcome.RECORD_OUTCOME_UNSPECIFIED), 0);
+    book.onResult(
+        batch,
+        result(RecordOutcome.RECORD_OUTCOME_FAILED, RecordOutcome.RECORD_OUTCOME_UNSPECIFIED),
+        0);
     List<Outstanding> next = book.nextBatch(0, 1);
     book.onResult(next, result(), 0); // no outcomes for a batch of one
     assertThat(book.waitingForResend()).isEqualTo(3);

@@ -70,8 +70,10 @@ class ExamplesMainTest {
 
     TransformConfig transform = TransformConfig.fromEnv(Map.of());
     assertThat(transform.server().port()).isEqualTo(50053);
-    assertThat(transform.transform()).isEqualTo(
-        new io.conveyor.examples.transform.TransformSettings("demo-transform", 1000, 10, FaultSettings.NONE));
+    assertThat(transform.transform())
+        .isEqualTo(
+            new io.conveyor.examples.transform.TransformSettings(
+                "demo-transform", 1000, 10, FaultSettings.NONE));
 
     SinkConfig sink = SinkConfig.fromEnv(Map.of());
     assertThat(sink.server()).isEqualTo(new ServerSettings("0.0.0.0", 50054, 9103));
@@ -109,8 +111,18 @@ class ExamplesMainTest {
     assertThat(source.exitWhenDone()).isTrue();
 
     TransformConfig transform =
-        TransformConfig.fromEnv(Map.of("FAIL_FRACTION", "0.1", "FAIL_ATTEMPTS", "3", "DELAY_MS", "20", "FILTER_PERIOD", "0"));
-    assertThat(transform.transform().faults()).isEqualTo(new FaultSettings(0.1, 3, 0.0, Duration.ofMillis(20)));
+        TransformConfig.fromEnv(
+            Map.of(
+                "FAIL_FRACTION",
+                "0.1",
+                "FAIL_ATTEMPTS",
+                "3",
+                "DELAY_MS",
+                "20",
+                "FILTER_PERIOD",
+                "0"));
+    assertThat(transform.transform().faults())
+        .isEqualTo(new FaultSettings(0.1, 3, 0.0, Duration.ofMillis(20)));
     assertThat(transform.transform().filterPeriod()).isZero();
   }
 
@@ -139,10 +151,14 @@ class ExamplesMainTest {
               ExamplesMain.start(
                   "direct",
                   Map.of(
-                      "TRANSFORM_ENDPOINT", "127.0.0.1:" + transform.grpcPort(),
-                      "SINK_ENDPOINT", "127.0.0.1:" + sink.grpcPort(),
-                      "RECORDS", "3000",
-                      "BATCH_SIZE", "100"),
+                      "TRANSFORM_ENDPOINT",
+                      "127.0.0.1:" + transform.grpcPort(),
+                      "SINK_ENDPOINT",
+                      "127.0.0.1:" + sink.grpcPort(),
+                      "RECORDS",
+                      "3000",
+                      "BATCH_SIZE",
+                      "100"),
                   out);
       assertThat(direct.awaitTermination()).isZero();
       assertThat(outBytes.toString(StandardCharsets.UTF_8)).contains("direct: done produced=3000");
@@ -150,14 +166,20 @@ class ExamplesMainTest {
       HttpClient http = HttpClient.newHttpClient();
       String stats =
           http.send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sink.adminPort() + "/stats?sent=3000"))
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + sink.adminPort() + "/stats?sent=3000"))
                       .build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
-      assertThat(stats).contains("\"delivered\":2700").contains("\"lost\":0").contains("\"duplicates\":0");
+      assertThat(stats)
+          .contains("\"delivered\":2700")
+          .contains("\"lost\":0")
+          .contains("\"duplicates\":0");
       String metrics =
           http.send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sink.adminPort() + "/metrics")).build(),
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + sink.adminPort() + "/metrics"))
+                      .build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
       assertThat(metrics).contains("demo_sink_records_written_total");

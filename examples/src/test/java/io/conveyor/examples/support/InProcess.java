@@ -20,7 +20,8 @@ public final class InProcess implements AutoCloseable {
 
   public static InProcess serve(BindableService... services) {
     String name = InProcessServerBuilder.generateName();
-    ServiceHost host = ServiceHost.start(InProcessServerBuilder.forName(name).directExecutor(), services);
+    ServiceHost host =
+        ServiceHost.start(InProcessServerBuilder.forName(name).directExecutor(), services);
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     return new InProcess(host, channel);
   }

@@ -63,9 +63,15 @@ class ServiceHostTest {
               "grpc.reflection.v1.ServerReflection");
 
       var health = HealthGrpc.newBlockingStub(server.channel());
-      assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus()).isEqualTo(ServingStatus.SERVING);
-      assertThat(health.check(HealthCheckRequest.newBuilder().setService("conveyor.etl.v1.SinkService").build())
-              .getStatus())
+      assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
+          .isEqualTo(ServingStatus.SERVING);
+      assertThat(
+              health
+                  .check(
+                      HealthCheckRequest.newBuilder()
+                          .setService("conveyor.etl.v1.SinkService")
+                          .build())
+                  .getStatus())
           .isEqualTo(ServingStatus.SERVING);
     }
   }

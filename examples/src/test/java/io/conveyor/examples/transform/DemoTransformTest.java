@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
 
 class DemoTransformTest {
 
-  private final RecordGenerator generator = new RecordGenerator("demo-source", 0, 32, 42, Clock.systemUTC());
+  private final RecordGenerator generator =
+      new RecordGenerator("demo-source", 0, 32, 42, Clock.systemUTC());
   private final List<InProcess> servers = new ArrayList<>();
 
   @AfterEach
@@ -41,7 +42,8 @@ class DemoTransformTest {
   private TransformServiceGrpc.TransformServiceBlockingStub serve(TransformSettings settings) {
     InProcess server = InProcess.serve(new DemoTransform(settings));
     servers.add(server);
-    return TransformServiceGrpc.newBlockingStub(server.channel()).withDeadlineAfter(Duration.ofSeconds(5));
+    return TransformServiceGrpc.newBlockingStub(server.channel())
+        .withDeadlineAfter(Duration.ofSeconds(5));
   }
 
   private ProcessBatchRequest batch(long from, int count) {
@@ -49,7 +51,11 @@ class DemoTransformTest {
     for (long s = from; s < from + count; s++) {
       batch.addRecords(generator.record(s));
     }
-    return ProcessBatchRequest.newBuilder().setBatch(batch).setPipeline("demo").setStage("demo-transform").build();
+    return ProcessBatchRequest.newBuilder()
+        .setBatch(batch)
+        .setPipeline("demo")
+        .setStage("demo-transform")
+        .build();
   }
 
   @Test
@@ -70,13 +76,17 @@ class DemoTransformTest {
     InProcess server = InProcess.serve(new DemoTransform(TransformSettings.defaults()));
     servers.add(server);
     ServiceDescriptor descriptor =
-        TransformServiceGrpc.newBlockingStub(server.channel()).describe(DescribeRequest.getDefaultInstance());
+        TransformServiceGrpc.newBlockingStub(server.channel())
+            .describe(DescribeRequest.getDefaultInstance());
     assertThat(descriptor.getName()).isEqualTo("demo-transform");
     assertThat(descriptor.getType()).isEqualTo(ServiceType.SERVICE_TYPE_TRANSFORM);
     assertThat(descriptor.getMaxBatchSize()).isEqualTo(1000);
     assertThat(
             HealthGrpc.newBlockingStub(server.channel())
-                .check(HealthCheckRequest.newBuilder().setService("conveyor.etl.v1.TransformService").build())
+                .check(
+                    HealthCheckRequest.newBuilder()
+                        .setService("conveyor.etl.v1.TransformService")
+                        .build())
                 .getStatus())
         .isEqualTo(ServingStatus.SERVING);
   }
@@ -99,16 +109,20 @@ class DemoTransformTest {
         Record output = result.getOutputs(0);
         assertThat(output.getId()).isEqualTo(input.getId());
         assertThat(output.getEventTime()).isEqualTo(input.getEventTime());
-        assertThat(output.getPayload().toStringUtf8()).isEqualTo(input.getPayload().toStringUtf8().toUpperCase());
+        assertThat(output.getPayload().toStringUtf8())
+            .isEqualTo(input.getPayload().toStringUtf8().toUpperCase());
       }
     }
-    assertThat(response.getResultsList().stream().filter(r -> r.getStatus() == TransformResult.Status.STATUS_FILTERED))
+    assertThat(
+            response.getResultsList().stream()
+                .filter(r -> r.getStatus() == TransformResult.Status.STATUS_FILTERED))
         .hasSize(10);
   }
 
   @Test
   void transformUpperCasesOnlyAsciiLetters() {
-    assertThat(DemoTransform.transformPayload(ByteString.copyFromUtf8("ab-Z9é")).toStringUtf8()).isEqualTo("AB-Z9é");
+    assertThat(DemoTransform.transformPayload(ByteString.copyFromUtf8("ab-Z9é")).toStringUtf8())
+        .isEqualTo("AB-Z9é");
   }
 
   @Test
@@ -154,10 +168,14 @@ class DemoTransformTest {
 
   @Test
   void delayIsAddedPerBatchWithoutBlockingOtherCalls() {
-    var stub = serve(TransformSettings.defaults().withFaults(FaultSettings.NONE.withDelay(Duration.ofMillis(200))));
+    var stub =
+        serve(
+            TransformSettings.defaults()
+                .withFaults(FaultSettings.NONE.withDelay(Duration.ofMillis(200))));
     long start = System.nanoTime();
     assertThat(stub.processBatch(batch(0, 5)).getResultsCount()).isEqualTo(5);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(190));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(190));
   }
 
   @Test

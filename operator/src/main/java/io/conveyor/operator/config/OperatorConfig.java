@@ -30,8 +30,8 @@ import java.util.regex.Pattern;
  * @param reconcileThreads reconciliations running at once ({@code RECONCILE_THREADS})
  * @param routerWarmUp after taking over, how long an absent registration is not yet read as a lost
  *     sidecar ({@code ROUTER_WARMUP_SECS})
- * @param heartbeatStatusRefresh how stale {@code status.lastHeartbeat} may get before a status write
- *     refreshes it on its own ({@code HEARTBEAT_STATUS_REFRESH_SECS})
+ * @param heartbeatStatusRefresh how stale {@code status.lastHeartbeat} may get before a status
+ *     write refreshes it on its own ({@code HEARTBEAT_STATUS_REFRESH_SECS})
  * @param router limits of the embedded router ({@code ROUTER_MAX_SIDECARS}, {@code
  *     ROUTER_MAX_PIPELINES}, {@code ROUTER_MISSED_HEARTBEATS})
  */
@@ -67,13 +67,15 @@ public record OperatorConfig(
   public static OperatorConfig fromEnv(Map<String, String> env) {
     EnvReader reader = new EnvReader(env);
     String identity =
-        reader.raw("POD_NAME").or(() -> reader.raw("HOSTNAME")).orElse("conveyor-operator-" + UUID.randomUUID());
+        reader
+            .raw("POD_NAME")
+            .or(() -> reader.raw("HOSTNAME"))
+            .orElse("conveyor-operator-" + UUID.randomUUID());
     String leaseNamespace =
         reader.matching("POD_NAMESPACE", "conveyor-system", DNS_LABEL, "a namespace name");
     String leaseName =
         reader.matching("LEASE_NAME", "conveyor-operator-leader", DNS_SUBDOMAIN, "a Lease name");
-    Duration leaseDuration =
-        reader.seconds("LEASE_DURATION_SECS", Duration.ofSeconds(15), 2, 300);
+    Duration leaseDuration = reader.seconds("LEASE_DURATION_SECS", Duration.ofSeconds(15), 2, 300);
     Duration renewDeadline =
         reader.seconds("LEASE_RENEW_DEADLINE_SECS", Duration.ofSeconds(10), 1, 299);
     Duration retryPeriod =
@@ -95,7 +97,10 @@ public record OperatorConfig(
                             namespaces.add(ns);
                           } else {
                             reader.problem(
-                                "WATCH_NAMESPACES='" + list + "' is not valid: '" + ns
+                                "WATCH_NAMESPACES='"
+                                    + list
+                                    + "' is not valid: '"
+                                    + ns
                                     + "' is not a namespace name (expected a comma-separated list,"
                                     + " empty for all namespaces)");
                           }
@@ -108,20 +113,23 @@ public record OperatorConfig(
     int maxSidecars = reader.integer("ROUTER_MAX_SIDECARS", defaults.maxSidecars(), 1, 1_000_000);
     int maxPipelines =
         reader.integer("ROUTER_MAX_PIPELINES", defaults.maxPipelines(), 1, 1_000_000);
-    int missed =
-        reader.integer("ROUTER_MISSED_HEARTBEATS", defaults.missedHeartbeats(), 2, 100);
+    int missed = reader.integer("ROUTER_MISSED_HEARTBEATS", defaults.missedHeartbeats(), 2, 100);
 
     if (renewDeadline.compareTo(leaseDuration) >= 0) {
       reader.problem(
-          "LEASE_RENEW_DEADLINE_SECS (" + renewDeadline.toSeconds()
-              + ") must be shorter than LEASE_DURATION_SECS (" + leaseDuration.toSeconds()
+          "LEASE_RENEW_DEADLINE_SECS ("
+              + renewDeadline.toSeconds()
+              + ") must be shorter than LEASE_DURATION_SECS ("
+              + leaseDuration.toSeconds()
               + "): the leader must stop serving before another replica may take over");
     }
     // fabric8's elector waits up to 2.2 retry periods between renewals.
     if (retryPeriod.multipliedBy(22).dividedBy(10).compareTo(renewDeadline) >= 0) {
       reader.problem(
-          "LEASE_RETRY_PERIOD_MILLIS (" + retryPeriod.toMillis()
-              + ") is too long for LEASE_RENEW_DEADLINE_SECS (" + renewDeadline.toSeconds()
+          "LEASE_RETRY_PERIOD_MILLIS ("
+              + retryPeriod.toMillis()
+              + ") is too long for LEASE_RENEW_DEADLINE_SECS ("
+              + renewDeadline.toSeconds()
               + "): 2.2 retry periods must fit in the renew deadline");
     }
     if (routerPort == adminPort) {

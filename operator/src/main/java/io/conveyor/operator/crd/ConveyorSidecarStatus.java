@@ -18,10 +18,25 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonPropertyOrder({
-  "observedGeneration", "phase", "podUID", "podPhase", "podIP", "nodeName",
-  "sidecarContainerReady", "sidecarRestarts", "registered", "sidecarId", "sidecarState",
-  "sidecarVersion", "endpoint", "registeredAt", "lastHeartbeat", "serviceNames", "services",
-  "pipelines", "conditions"
+  "observedGeneration",
+  "phase",
+  "podUID",
+  "podPhase",
+  "podIP",
+  "nodeName",
+  "sidecarContainerReady",
+  "sidecarRestarts",
+  "registered",
+  "sidecarId",
+  "sidecarState",
+  "sidecarVersion",
+  "endpoint",
+  "registeredAt",
+  "lastHeartbeat",
+  "serviceNames",
+  "services",
+  "pipelines",
+  "conditions"
 })
 public class ConveyorSidecarStatus {
 

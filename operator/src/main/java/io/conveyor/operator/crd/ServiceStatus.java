@@ -9,7 +9,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 @JsonPropertyOrder({"name", "type", "health", "endpoint", "grpcService"})
 public class ServiceStatus {
 
-  @JsonPropertyDescription("Logical name the service returned from Describe (what pipelines refer to).")
+  @JsonPropertyDescription(
+      "Logical name the service returned from Describe (what pipelines refer to).")
   private String name;
 
   @JsonPropertyDescription("source, transform or sink.")
@@ -26,7 +27,8 @@ public class ServiceStatus {
 
   public ServiceStatus() {}
 
-  public ServiceStatus(String name, String type, String health, String endpoint, String grpcService) {
+  public ServiceStatus(
+      String name, String type, String health, String endpoint, String grpcService) {
     this.name = name;
     this.type = type;
     this.health = health;

@@ -7,7 +7,10 @@ package io.conveyor.operator.crd;
 public enum SidecarPhase {
   /** The pod or its sidecar is starting, or the sidecar has not registered with the router yet. */
   Pending,
-  /** Registered with the router, not yet serving: the pod, the sidecar or its services are not ready. */
+  /**
+   * Registered with the router, not yet serving: the pod, the sidecar or its services are not
+   * ready.
+   */
   Registered,
   /** Registered, serving, pod and sidecar ready, every discovered service healthy. */
   Ready,

@@ -18,10 +18,12 @@ public class StageStatus {
   @JsonPropertyDescription("source, transform, sink or deadLetter.")
   private String role;
 
-  @JsonPropertyDescription("Pods whose sidecar runs a healthy service for the stage and takes traffic.")
+  @JsonPropertyDescription(
+      "Pods whose sidecar runs a healthy service for the stage and takes traffic.")
   private Integer replicas;
 
-  @JsonPropertyDescription("Pods still finishing their batches for the stage but taking no new ones.")
+  @JsonPropertyDescription(
+      "Pods still finishing their batches for the stage but taking no new ones.")
   private Integer draining;
 
   public StageStatus() {}

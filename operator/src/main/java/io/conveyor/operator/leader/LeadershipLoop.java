@@ -126,7 +126,8 @@ public final class LeadershipLoop implements AutoCloseable {
       var electionConfig =
           new LeaderElectionConfigBuilder()
               .withName(config.leaseName())
-              .withLock(new LeaseLock(config.leaseNamespace(), config.leaseName(), config.identity()))
+              .withLock(
+                  new LeaseLock(config.leaseNamespace(), config.leaseName(), config.identity()))
               .withLeaseDuration(config.leaseDuration())
               .withRenewDeadline(config.renewDeadline())
               .withRetryPeriod(config.retryPeriod())
@@ -135,7 +136,10 @@ public final class LeadershipLoop implements AutoCloseable {
                   new LeaderCallbacks(this::onStartLeading, this::onStopLeading, this::onNewLeader))
               .build();
       CompletableFuture<?> future =
-          new LeaderElectorBuilder(client, electionThreads).withConfig(electionConfig).build().start();
+          new LeaderElectorBuilder(client, electionThreads)
+              .withConfig(electionConfig)
+              .build()
+              .start();
       campaign = future;
       future.whenComplete((ignored, error) -> campaignEnded(future, error));
     }
@@ -177,8 +181,7 @@ public final class LeadershipLoop implements AutoCloseable {
         return;
       }
       leading = true;
-      started =
-          new LeaderTerm(client, config, metrics, clock, serverBuilder, this::giveUp);
+      started = new LeaderTerm(client, config, metrics, clock, serverBuilder, this::giveUp);
       term = started;
     }
     metrics.leading(true);

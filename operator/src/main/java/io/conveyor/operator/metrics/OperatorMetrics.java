@@ -27,10 +27,16 @@ public final class OperatorMetrics implements Metrics {
     this.registry = registry;
     this.sidecarPhases =
         new PhaseTally<>(
-            registry, "conveyor.operator.sidecars", "ConveyorSidecar objects by phase", SidecarPhase.class);
+            registry,
+            "conveyor.operator.sidecars",
+            "ConveyorSidecar objects by phase",
+            SidecarPhase.class);
     this.pipelinePhases =
         new PhaseTally<>(
-            registry, "conveyor.operator.pipelines", "Pipeline objects by phase", PipelinePhase.class);
+            registry,
+            "conveyor.operator.pipelines",
+            "Pipeline objects by phase",
+            PipelinePhase.class);
     Gauge.builder("conveyor.operator.leader", leader, AtomicInteger::get)
         .description("1 while this replica holds the leader Lease")
         .register(registry);

@@ -36,14 +36,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps one ConveyorSidecar per injected pod: creates it with an owner reference to the pod,
- * writes its status when (and only when) the status changes, and deletes it when the pod goes
- * away.
+ * Keeps one ConveyorSidecar per injected pod: creates it with an owner reference to the pod, writes
+ * its status when (and only when) the status changes, and deletes it when the pod goes away.
  *
  * <p>Pods carry {@code metadata.generation} and their status changes do not bump it, so event
  * processing is not generation-aware. The reconciler is also called for deletions (instead of
- * holding a finalizer on users' pods); a ConveyorSidecar missed that way, e.g. while no replica
- * was leading, is removed by {@link #sweepOrphans}.
+ * holding a finalizer on users' pods); a ConveyorSidecar missed that way, e.g. while no replica was
+ * leading, is removed by {@link #sweepOrphans}.
  *
  * <p>Events come from the pods, from the ConveyorSidecar objects (someone deleted or edited one)
  * and from the router's registry through {@link RouterEventBridge}.
@@ -90,8 +89,7 @@ public final class SidecarPodReconciler implements Reconciler<Pod> {
                 .withLabelSelector(ConveyorLabels.MANAGED_SELECTOR)
                 .withNamespacesInheritedFromController()
                 .withSecondaryToPrimaryMapper(cs -> Set.of(ResourceID.fromResource(cs)))
-                .withPrimaryToSecondaryMapper(
-                    (Pod pod) -> Set.of(ResourceID.fromResource(pod)))
+                .withPrimaryToSecondaryMapper((Pod pod) -> Set.of(ResourceID.fromResource(pod)))
                 .build(),
             context);
     SimpleInboundEventSource<Pod> registry = new SimpleInboundEventSource<>("router-registry");

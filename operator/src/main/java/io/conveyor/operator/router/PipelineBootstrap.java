@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Rebuilds a new leader's pipelines from the API before its router serves, so that sidecars
- * re-registering with it get their full assignments at once instead of an empty set followed by
- * the real one. The Pipeline reconciler takes over from there.
+ * re-registering with it get their full assignments at once instead of an empty set followed by the
+ * real one. The Pipeline reconciler takes over from there.
  */
 public final class PipelineBootstrap {
 

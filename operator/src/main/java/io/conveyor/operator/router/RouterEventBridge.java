@@ -88,11 +88,13 @@ public final class RouterEventBridge implements RouterListener {
         for (StagePlan stage : pipelinePlan.stages()) {
           counts.add(stage.replicas());
           counts.add(stage.hosts().size());
-          stage.hosts().forEach(
-              host ->
-                  assigned
-                      .computeIfAbsent(host.sidecarId(), k -> new TreeSet<>())
-                      .add(definition.name()));
+          stage
+              .hosts()
+              .forEach(
+                  host ->
+                      assigned
+                          .computeIfAbsent(host.sidecarId(), k -> new TreeSet<>())
+                          .add(definition.name()));
         }
         replicas.put(definition.key(), counts);
       }
@@ -100,7 +102,8 @@ public final class RouterEventBridge implements RouterListener {
       sidecars.addAll(pipelinesBySidecar.keySet());
       for (String id : sidecars) {
         if (!Objects.equals(assigned.get(id), pipelinesBySidecar.get(id))) {
-          index.pod(id)
+          index
+              .pod(id)
               .filter(SidecarIndex.PodRef::named)
               .ifPresent(p -> pods.add(new ResourceID(p.podName(), p.namespace())));
         }
@@ -133,7 +136,11 @@ public final class RouterEventBridge implements RouterListener {
 
   /** Names of the pipelines a sidecar is assigned a stage of. */
   public List<String> pipelinesOf(String sidecarId) {
-    return core.assignments(sidecarId).map(AssignmentSet::getPipelinesList).orElse(List.of()).stream()
+    return core
+        .assignments(sidecarId)
+        .map(AssignmentSet::getPipelinesList)
+        .orElse(List.of())
+        .stream()
         .map(PipelineAssignment::getPipeline)
         .toList();
   }

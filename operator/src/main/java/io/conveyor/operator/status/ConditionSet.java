@@ -39,7 +39,9 @@ public final class ConditionSet {
   public ConditionSet set(String type, String status, String reason, String message) {
     Condition before = previous.get(type);
     String transition =
-        before != null && Objects.equals(before.getStatus(), status) && before.getLastTransitionTime() != null
+        before != null
+                && Objects.equals(before.getStatus(), status)
+                && before.getLastTransitionTime() != null
             ? before.getLastTransitionTime()
             : Timestamps.format(now);
     Condition condition = new Condition();
@@ -53,7 +55,9 @@ public final class ConditionSet {
     return this;
   }
 
-  /** Sets {@code type} exactly as it was before, when there was one (used while facts are carried). */
+  /**
+   * Sets {@code type} exactly as it was before, when there was one (used while facts are carried).
+   */
   public boolean carry(String type) {
     Condition before = previous.get(type);
     if (before == null) {

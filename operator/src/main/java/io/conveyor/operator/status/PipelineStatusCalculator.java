@@ -99,7 +99,8 @@ public final class PipelineStatusCalculator {
               drainingCount));
       String label = stage.stage().name() + " (" + roleName(stage.stage().role()) + ")";
       if (replicas == 0) {
-        (stage.stage().role() == StageRole.DEAD_LETTER ? unservedDeadLetter : unservedMain).add(label);
+        (stage.stage().role() == StageRole.DEAD_LETTER ? unservedDeadLetter : unservedMain)
+            .add(label);
       }
       if (drainingCount > 0) {
         draining.add(stage.stage().name() + ": " + drainingCount);

@@ -145,7 +145,8 @@ public final class SidecarStatusCalculator {
             .map(ServiceStatus::getName)
             .distinct()
             .collect(Collectors.toCollection(ArrayList::new)));
-    next.setPipelines(pipelines.stream().sorted().distinct().collect(Collectors.toCollection(ArrayList::new)));
+    next.setPipelines(
+        pipelines.stream().sorted().distinct().collect(Collectors.toCollection(ArrayList::new)));
   }
 
   private static void carryRouterFields(ConveyorSidecarStatus prev, ConveyorSidecarStatus next) {
@@ -214,7 +215,8 @@ public final class SidecarStatusCalculator {
       if (healthy) {
         return SidecarPhase.Ready;
       }
-      boolean wasUp = prev.getPhase() == SidecarPhase.Ready || prev.getPhase() == SidecarPhase.Degraded;
+      boolean wasUp =
+          prev.getPhase() == SidecarPhase.Ready || prev.getPhase() == SidecarPhase.Degraded;
       return !notServing(next).isEmpty() || wasUp ? SidecarPhase.Degraded : SidecarPhase.Registered;
     }
     return source == Source.LOST ? SidecarPhase.Lost : SidecarPhase.Pending;
@@ -250,8 +252,7 @@ public final class SidecarStatusCalculator {
     }
     PodFacts.SidecarContainer c = container.get();
     if (c.ready()) {
-      conditions.set(
-          SIDECAR_CONTAINER_READY, true, "ContainerReady", "conveyor-sidecar is ready");
+      conditions.set(SIDECAR_CONTAINER_READY, true, "ContainerReady", "conveyor-sidecar is ready");
     } else if (c.waitingReason() != null) {
       conditions.set(
           SIDECAR_CONTAINER_READY,
@@ -381,9 +382,7 @@ public final class SidecarStatusCalculator {
     }
     if (phase == SidecarPhase.Terminating) {
       String reason =
-          pod.deleting()
-              ? "PodDeleting"
-              : pod.finished() ? "Pod" + pod.phase() : "SidecarDraining";
+          pod.deleting() ? "PodDeleting" : pod.finished() ? "Pod" + pod.phase() : "SidecarDraining";
       String message =
           pod.deleting()
               ? "the pod is being deleted"

@@ -40,8 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
- * How the operator copes with 500 injected pods on the fabric8 CRUD mock server (one JVM, loopback).
- * Reports, does not assert:
+ * How the operator copes with 500 injected pods on the fabric8 CRUD mock server (one JVM,
+ * loopback). Reports, does not assert:
  *
  * <ol>
  *   <li>time from the first of 500 labelled pods being created (operator running) until all 500
@@ -59,8 +59,10 @@ public final class OperatorBenchmark {
 
   private static final int PODS = Integer.getInteger("bench.pods", 500);
   private static final int PIPELINES = 10;
+
   /** The sidecars' default HEARTBEAT_INTERVAL_SECS. */
   private static final int HEARTBEAT_SECONDS = 5;
+
   private static final Duration QUIET_WINDOW =
       Duration.ofSeconds(Integer.getInteger("bench.quietSeconds", 20));
   private static final String NS = "bench";
@@ -78,8 +80,12 @@ public final class OperatorBenchmark {
   }
 
   private static void run() throws Exception {
-    System.out.printf("operator benchmark: %d pods, %d pipelines, %d CPUs, Java %s%n",
-        PODS, PIPELINES, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    System.out.printf(
+        "operator benchmark: %d pods, %d pipelines, %d CPUs, Java %s%n",
+        PODS,
+        PIPELINES,
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"));
     try (MockCluster cluster = new MockCluster()) {
       liveCreation(cluster);
     }
@@ -98,23 +104,32 @@ public final class OperatorBenchmark {
     for (int p = 0; p < PIPELINES; p++) {
       client.resource(pipeline(p)).create();
     }
-    awaitTrue("pipelines have a status", Duration.ofSeconds(30), () ->
-        client.resources(Pipeline.class).inNamespace(NS).list().getItems().stream()
-            .allMatch(p -> p.getStatus() != null));
+    awaitTrue(
+        "pipelines have a status",
+        Duration.ofSeconds(30),
+        () ->
+            client.resources(Pipeline.class).inNamespace(NS).list().getItems().stream()
+                .allMatch(p -> p.getStatus() != null));
     Thread.sleep(500);
     cluster.drainRequests();
 
     long start = System.nanoTime();
     List<Pod> pods = createPods(client);
     long created = System.nanoTime();
-    awaitObjects(client, "1. 500 pods created while the operator runs", cs -> cs.getStatus() != null);
+    awaitObjects(
+        client, "1. 500 pods created while the operator runs", cs -> cs.getStatus() != null);
     long done = System.nanoTime();
     Map<String, Integer> writes = operatorWrites(cluster.drainRequests());
     System.out.printf(
         "1. pods created while leading: creating %d pods (16 client threads) took %d ms; all %d"
             + " ConveyorSidecars had a status %d ms after the first pod was created, %d ms after the"
             + " last%n   API writes by the operator: %s = %.2f per pod%n",
-        PODS, ms(created - start), PODS, ms(done - start), ms(done - created), writes,
+        PODS,
+        ms(created - start),
+        PODS,
+        ms(done - start),
+        ms(done - created),
+        writes,
         total(writes) / (double) PODS);
 
     ManagedChannel channel =
@@ -134,31 +149,48 @@ public final class OperatorBenchmark {
     ticker.scheduleWithFixedDelay(
         () -> {
           try {
-            runAll(pool, sidecars, s -> {
-              if (s.registrations() > 0) {
-                s.heartbeat();
-                heartbeats.incrementAndGet();
-              }
-            });
+            runAll(
+                pool,
+                sidecars,
+                s -> {
+                  if (s.registrations() > 0) {
+                    s.heartbeat();
+                    heartbeats.incrementAndGet();
+                  }
+                });
           } catch (Exception e) {
             e.printStackTrace(System.err);
           }
         },
-        HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
+        HEARTBEAT_SECONDS,
+        HEARTBEAT_SECONDS,
+        TimeUnit.SECONDS);
     long registerStart = System.nanoTime();
     runAll(pool, sidecars, FakeSidecar::register);
     long registered = System.nanoTime();
-    awaitObjects(client, "3. 500 sidecars registered", cs -> cs.getStatus() != null && cs.getStatus().getPhase() == SidecarPhase.Ready);
+    awaitObjects(
+        client,
+        "3. 500 sidecars registered",
+        cs -> cs.getStatus() != null && cs.getStatus().getPhase() == SidecarPhase.Ready);
     long ready = System.nanoTime();
-    awaitTrue("pipelines running", Duration.ofSeconds(60), () ->
-        client.resources(Pipeline.class).inNamespace(NS).list().getItems().stream()
-            .allMatch(p -> p.getStatus() != null && p.getStatus().getPhase() == PipelinePhase.Running));
+    awaitTrue(
+        "pipelines running",
+        Duration.ofSeconds(60),
+        () ->
+            client.resources(Pipeline.class).inNamespace(NS).list().getItems().stream()
+                .allMatch(
+                    p ->
+                        p.getStatus() != null
+                            && p.getStatus().getPhase() == PipelinePhase.Running));
     Thread.sleep(1000); // let the last plan changes settle before counting
     Map<String, Integer> registerWrites = operatorWrites(cluster.drainRequests());
     System.out.printf(
         "3. %d sidecars registering through gRPC: registrations took %d ms; all Ready after %d ms%n"
             + "   API writes by the operator: %s = %.2f per pod (ConveyorSidecar and Pipeline statuses)%n",
-        PODS, ms(registered - registerStart), ms(ready - registerStart), registerWrites,
+        PODS,
+        ms(registered - registerStart),
+        ms(ready - registerStart),
+        registerWrites,
         total(registerWrites) / (double) PODS);
 
     long reconcilesBefore = reconciles(meters);
@@ -170,8 +202,13 @@ public final class OperatorBenchmark {
     System.out.printf(
         "4. %d s of steady heartbeats (%d sidecars every %d s, %d heartbeats): API writes by the"
             + " operator %s (total %d), reconciles %d%n",
-        QUIET_WINDOW.toSeconds(), PODS, HEARTBEAT_SECONDS, heartbeatsDuring, heartbeatWrites,
-        total(heartbeatWrites), reconcilesDuring);
+        QUIET_WINDOW.toSeconds(),
+        PODS,
+        HEARTBEAT_SECONDS,
+        heartbeatsDuring,
+        heartbeatWrites,
+        total(heartbeatWrites),
+        reconcilesDuring);
 
     ticker.shutdownNow();
     pool.shutdownNow();
@@ -186,7 +223,8 @@ public final class OperatorBenchmark {
     cluster.drainRequests();
     long start = System.nanoTime();
     ConveyorOperator operator =
-        TestOperators.start(cluster, config("bench-cold"), Clock.systemUTC(), new SimpleMeterRegistry());
+        TestOperators.start(
+            cluster, config("bench-cold"), Clock.systemUTC(), new SimpleMeterRegistry());
     awaitObjects(client, "2. leader starting with 500 pods", cs -> cs.getStatus() != null);
     long done = System.nanoTime();
     Map<String, Integer> writes = operatorWrites(cluster.drainRequests());
@@ -203,9 +241,20 @@ public final class OperatorBenchmark {
   private static OperatorConfig config(String identity) {
     OperatorConfig test = TestOperators.config(identity, Duration.ZERO);
     return new OperatorConfig(
-        test.identity(), test.leaseNamespace(), test.leaseName(), Duration.ofSeconds(15),
-        Duration.ofSeconds(10), Duration.ofSeconds(2), test.bindAddress(), 0, 0, Set.of(),
-        10, Duration.ZERO, Duration.ofMinutes(5), RouterSettings.defaults());
+        test.identity(),
+        test.leaseNamespace(),
+        test.leaseName(),
+        Duration.ofSeconds(15),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(2),
+        test.bindAddress(),
+        0,
+        0,
+        Set.of(),
+        10,
+        Duration.ZERO,
+        Duration.ofMinutes(5),
+        RouterSettings.defaults());
   }
 
   private static List<Pod> createPods(KubernetesClient client) throws Exception {
@@ -217,7 +266,8 @@ public final class OperatorBenchmark {
           pool.submit(
               () -> {
                 Pod pod = Pods.injected(NS, "worker-" + index);
-                pod.setStatus(Pods.running("10.9." + (index / 250) + "." + (index % 250 + 1), true));
+                pod.setStatus(
+                    Pods.running("10.9." + (index / 250) + "." + (index % 250 + 1), true));
                 return client.resource(pod).create();
               }));
     }
@@ -240,20 +290,27 @@ public final class OperatorBenchmark {
 
   private static Pipeline pipeline(int p) {
     Pipeline pipeline = new Pipeline();
-    pipeline.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("pipeline-" + p).build());
+    pipeline.setMetadata(
+        new ObjectMetaBuilder().withNamespace(NS).withName("pipeline-" + p).build());
     pipeline.setSpec(new PipelineSpec("source-" + p, List.of("transform-" + p), "sink-" + p, null));
     return pipeline;
   }
 
-  private static void awaitObjects(KubernetesClient client, String what, Predicate<ConveyorSidecar> done)
+  private static void awaitObjects(
+      KubernetesClient client, String what, Predicate<ConveyorSidecar> done)
       throws InterruptedException {
-    awaitTrue(what, Duration.ofMinutes(3), () -> {
-      List<ConveyorSidecar> items = client.resources(ConveyorSidecar.class).inNamespace(NS).list().getItems();
-      return items.size() == PODS && items.stream().allMatch(done);
-    });
+    awaitTrue(
+        what,
+        Duration.ofMinutes(3),
+        () -> {
+          List<ConveyorSidecar> items =
+              client.resources(ConveyorSidecar.class).inNamespace(NS).list().getItems();
+          return items.size() == PODS && items.stream().allMatch(done);
+        });
   }
 
-  private static void awaitTrue(String what, Duration timeout, java.util.function.BooleanSupplier condition)
+  private static void awaitTrue(
+      String what, Duration timeout, java.util.function.BooleanSupplier condition)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
@@ -264,7 +321,10 @@ public final class OperatorBenchmark {
     }
   }
 
-  private static void runAll(ExecutorService pool, List<FakeSidecar> sidecars, java.util.function.Consumer<FakeSidecar> call)
+  private static void runAll(
+      ExecutorService pool,
+      List<FakeSidecar> sidecars,
+      java.util.function.Consumer<FakeSidecar> call)
       throws Exception {
     List<Future<?>> futures = new ArrayList<>();
     for (FakeSidecar sidecar : sidecars) {
@@ -280,7 +340,9 @@ public final class OperatorBenchmark {
     Map<String, Integer> writes = new TreeMap<>();
     for (RecordedRequest request : requests) {
       String agent = request.getHeader("User-Agent");
-      if (agent == null || !agent.startsWith(KubernetesClients.USER_AGENT) || request.getMethod().equals("GET")) {
+      if (agent == null
+          || !agent.startsWith(KubernetesClients.USER_AGENT)
+          || request.getMethod().equals("GET")) {
         continue;
       }
       ApiRequest.parse(request.getMethod(), request.getPath())
@@ -291,7 +353,9 @@ public final class OperatorBenchmark {
   }
 
   private static long reconciles(SimpleMeterRegistry meters) {
-    return meters.find("conveyor.operator.reconcile").timers().stream().mapToLong(Timer::count).sum();
+    return meters.find("conveyor.operator.reconcile").timers().stream()
+        .mapToLong(Timer::count)
+        .sum();
   }
 
   private static int total(Map<String, Integer> writes) {

@@ -66,7 +66,8 @@ class OperatorConfigTest {
                 OperatorConfig.fromEnv(
                     Map.of("LEASE_DURATION_SECS", "10", "LEASE_RENEW_DEADLINE_SECS", "10")))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("LEASE_RENEW_DEADLINE_SECS (10) must be shorter than LEASE_DURATION_SECS (10)");
+        .hasMessageContaining(
+            "LEASE_RENEW_DEADLINE_SECS (10) must be shorter than LEASE_DURATION_SECS (10)");
     assertThatThrownBy(
             () ->
                 OperatorConfig.fromEnv(

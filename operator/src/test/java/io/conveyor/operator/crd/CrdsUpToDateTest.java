@@ -12,8 +12,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * crds/ holds the CRDs the build generates from the classes of this package (into target/crds);
- * a change to the classes without refreshing crds/ fails here.
+ * crds/ holds the CRDs the build generates from the classes of this package (into target/crds); a
+ * change to the classes without refreshing crds/ fails here.
  */
 class CrdsUpToDateTest {
 

@@ -35,9 +35,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two operator replicas against one API server: exactly one leads and serves the coordinator;
- * when it stops, the other takes over, sidecars register again with it, and the statuses of the
- * objects do not flap while they do.
+ * Two operator replicas against one API server: exactly one leads and serves the coordinator; when
+ * it stops, the other takes over, sidecars register again with it, and the statuses of the objects
+ * do not flap while they do.
  */
 class LeadershipTest {
 
@@ -53,8 +53,10 @@ class LeadershipTest {
     cluster = new MockCluster();
     client = cluster.client();
     Duration warmUp = Duration.ofSeconds(10);
-    first = TestOperators.start(cluster, TestOperators.config("replica-a", warmUp), Clock.systemUTC());
-    second = TestOperators.start(cluster, TestOperators.config("replica-b", warmUp), Clock.systemUTC());
+    first =
+        TestOperators.start(cluster, TestOperators.config("replica-a", warmUp), Clock.systemUTC());
+    second =
+        TestOperators.start(cluster, TestOperators.config("replica-b", warmUp), Clock.systemUTC());
   }
 
   @AfterAll
@@ -93,7 +95,12 @@ class LeadershipTest {
     pod = client.resource(pod).updateStatus();
     List<SidecarPhase> phases = new CopyOnWriteArrayList<>();
     try (FakeSidecar sidecar =
-            new FakeSidecar("sc-probe-0", pod, leaderPort, Services.source("probe"), Services.sink("archive"))
+            new FakeSidecar(
+                    "sc-probe-0",
+                    pod,
+                    leaderPort,
+                    Services.source("probe"),
+                    Services.sink("archive"))
                 // Long enough that no heartbeat is needed for the test to be about fail-over only.
                 .withHeartbeatInterval(60);
         Watch watch = recordPhases("probe-0", phases)) {
@@ -136,7 +143,8 @@ class LeadershipTest {
 
   private static String holder() {
     Lease lease =
-        client.leases()
+        client
+            .leases()
             .inNamespace(TestOperators.LEASE_NAMESPACE)
             .withName(TestOperators.LEASE_NAME)
             .get();

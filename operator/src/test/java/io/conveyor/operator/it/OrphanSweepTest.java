@@ -20,8 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pods deleted while no replica was leading leave their ConveyorSidecar behind (there is no
- * garbage collector on the mock server, and a real one may lag): the next leader removes them.
+ * Pods deleted while no replica was leading leave their ConveyorSidecar behind (there is no garbage
+ * collector on the mock server, and a real one may lag): the next leader removes them.
  */
 class OrphanSweepTest {
 

@@ -63,7 +63,12 @@ class PipelineStatusTest {
     client.resource(pipeline("invoices", "invoice-feed", List.of("enrich"), "ledger")).create();
     Pod edge = runningPod("edge-0", "10.2.0.1");
     try (FakeSidecar edgeSidecar =
-        new FakeSidecar("sc-edge-0", edge, routerPort(), Services.source("invoice-feed"), Services.sink("ledger"))) {
+        new FakeSidecar(
+            "sc-edge-0",
+            edge,
+            routerPort(),
+            Services.source("invoice-feed"),
+            Services.sink("ledger"))) {
       edgeSidecar.register();
 
       Pipeline pending = awaitPhase("invoices", PipelinePhase.Pending);
@@ -123,8 +128,11 @@ class PipelineStatusTest {
         .untilAsserted(
             () -> {
               Pipeline seen = get("audit");
-              assertThat(seen.getStatus().getObservedGeneration()).isEqualTo(seen.getMetadata().getGeneration());
-              assertThat(seen.getStatus().getStages()).extracting(StageStatus::getName).contains("redact");
+              assertThat(seen.getStatus().getObservedGeneration())
+                  .isEqualTo(seen.getMetadata().getGeneration());
+              assertThat(seen.getStatus().getStages())
+                  .extracting(StageStatus::getName)
+                  .contains("redact");
             });
 
     client.resource(get("audit")).delete();

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The life of a ConveyorSidecar on the CRUD mock server, with sidecars registering through the
- * real gRPC coordinator: created for a labelled pod with the pod as owner, Ready once the pod is
- * ready and its sidecar registered, Lost when its heartbeats stop, gone with its pod.
+ * The life of a ConveyorSidecar on the CRUD mock server, with sidecars registering through the real
+ * gRPC coordinator: created for a labelled pod with the pod as owner, Ready once the pod is ready
+ * and its sidecar registered, Lost when its heartbeats stop, gone with its pod.
  */
 class SidecarLifecycleTest {
 
@@ -75,7 +75,8 @@ class SidecarLifecycleTest {
     assertThat(owners.get(0).getName()).isEqualTo("orders-source-0");
     assertThat(owners.get(0).getUid()).isEqualTo(pod.getMetadata().getUid());
     assertThat(owners.get(0).getController()).isTrue();
-    assertThat(cs.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "conveyor-operator");
+    assertThat(cs.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "conveyor-operator");
     assertThat(cs.getStatus().getPodUID()).isEqualTo(pod.getMetadata().getUid());
     assertThat(condition(cs, "Registered").getReason()).isEqualTo("AwaitingRegistration");
   }

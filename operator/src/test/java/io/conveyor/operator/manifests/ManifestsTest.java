@@ -106,9 +106,18 @@ class ManifestsTest {
                 && (object.getMetadata() == null || isBlank(object.getMetadata().getName()))) {
               problems.add(where + ": " + kind + " without metadata.name");
             }
-            if (!kind.equals("Kustomization") && object instanceof GenericKubernetesResource
-                && doc.path("apiVersion").asText().matches("v1|apps/v1|policy/v1|rbac.authorization.k8s.io/v1|apiextensions.k8s.io/v1")) {
-              problems.add(where + ": " + kind + " is not a known kind of " + doc.path("apiVersion").asText());
+            if (!kind.equals("Kustomization")
+                && object instanceof GenericKubernetesResource
+                && doc.path("apiVersion")
+                    .asText()
+                    .matches(
+                        "v1|apps/v1|policy/v1|rbac.authorization.k8s.io/v1|apiextensions.k8s.io/v1")) {
+              problems.add(
+                  where
+                      + ": "
+                      + kind
+                      + " is not a known kind of "
+                      + doc.path("apiVersion").asText());
             }
             objects++;
           } catch (RuntimeException e) {
@@ -126,24 +135,42 @@ class ManifestsTest {
     CustomResourceDefinition sidecars = crd("conveyorsidecars.conveyor.etl-v1.yml");
     CustomResourceDefinition pipelines = crd("pipelines.conveyor.etl-v1.yml");
 
-    assertThat(sidecars.getMetadata().getName()).isEqualTo(new ConveyorSidecar().getFullResourceName());
+    assertThat(sidecars.getMetadata().getName())
+        .isEqualTo(new ConveyorSidecar().getFullResourceName());
     assertThat(sidecars.getSpec().getGroup()).isEqualTo(ConveyorLabels.GROUP);
     assertThat(sidecars.getSpec().getNames().getKind()).isEqualTo("ConveyorSidecar");
     assertThat(sidecars.getSpec().getNames().getShortNames()).isNotEmpty();
     assertThat(sidecars.getSpec().getVersions().get(0).getSubresources().getStatus()).isNotNull();
     assertThat(sidecars.getSpec().getVersions().get(0).getAdditionalPrinterColumns())
         .extracting(c -> c.getJsonPath())
-        .contains(".status.phase", ".status.podIP", ".status.serviceNames", ".status.pipelines",
-            ".status.lastHeartbeat", ".metadata.creationTimestamp");
+        .contains(
+            ".status.phase",
+            ".status.podIP",
+            ".status.serviceNames",
+            ".status.pipelines",
+            ".status.lastHeartbeat",
+            ".metadata.creationTimestamp");
 
     assertThat(pipelines.getMetadata().getName()).isEqualTo(new Pipeline().getFullResourceName());
     assertThat(pipelines.getSpec().getNames().getShortNames()).contains("pl");
     assertThat(pipelines.getSpec().getVersions().get(0).getAdditionalPrinterColumns())
         .extracting(c -> c.getJsonPath())
-        .contains(".spec.source", ".spec.sink", ".status.phase", ".status.replicaSummary",
+        .contains(
+            ".spec.source",
+            ".spec.sink",
+            ".status.phase",
+            ".status.replicaSummary",
             ".metadata.creationTimestamp");
-    assertThat(pipelines.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema()
-            .getProperties().get("spec").getRequired())
+    assertThat(
+            pipelines
+                .getSpec()
+                .getVersions()
+                .get(0)
+                .getSchema()
+                .getOpenAPIV3Schema()
+                .getProperties()
+                .get("spec")
+                .getRequired())
         .contains("source", "sink");
   }
 
@@ -153,7 +180,8 @@ class ManifestsTest {
       for (JsonNode doc : documents(file)) {
         Pipeline pipeline = SERIALIZATION.convertValue(doc, Pipeline.class);
         PipelineValidation validation =
-            PipelineValidator.validate("default", pipeline.getMetadata().getName(), 1, pipeline.getSpec());
+            PipelineValidator.validate(
+                "default", pipeline.getMetadata().getName(), 1, pipeline.getSpec());
         assertThat(validation).as(file.toString()).isInstanceOf(PipelineValidation.Valid.class);
       }
     }
@@ -166,18 +194,23 @@ class ManifestsTest {
     OperatorConfig defaults = OperatorConfig.fromEnv(Map.of());
     Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
     Map<String, Integer> ports =
-        container.getPorts().stream().collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
+        container.getPorts().stream()
+            .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
     Map<String, String> env =
         container.getEnv().stream()
             .filter(e -> e.getValue() != null)
             .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
 
     assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
-    assertThat(ports).containsEntry("grpc", defaults.routerPort()).containsEntry("admin", defaults.adminPort());
+    assertThat(ports)
+        .containsEntry("grpc", defaults.routerPort())
+        .containsEntry("admin", defaults.adminPort());
     assertThat(env).containsEntry("ROUTER_PORT", String.valueOf(ports.get("grpc")));
     assertThat(env).containsEntry("ADMIN_PORT", String.valueOf(ports.get("admin")));
     assertThat(env).containsEntry("LEASE_NAME", defaults.leaseName());
-    assertThat(container.getEnv()).extracting(EnvVar::getName).contains("POD_NAME", "POD_NAMESPACE");
+    assertThat(container.getEnv())
+        .extracting(EnvVar::getName)
+        .contains("POD_NAME", "POD_NAMESPACE");
 
     // The Service selects the operator's pods and sends 50051 to the container port named grpc.
     Map<String, String> podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
@@ -199,12 +232,14 @@ class ManifestsTest {
     assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(container.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(container.getSecurityContext().getCapabilities().getDrop()).contains("ALL");
-    assertThat(deployment.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(deployment.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot())
+        .isTrue();
     assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
     assertThat(container.getResources().getLimits()).containsKey("memory");
 
     // The PDB selects the same pods.
-    PodDisruptionBudget pdb = object("PodDisruptionBudget/conveyor-operator", PodDisruptionBudget.class);
+    PodDisruptionBudget pdb =
+        object("PodDisruptionBudget/conveyor-operator", PodDisruptionBudget.class);
     assertThat(podLabels).containsAllEntriesOf(pdb.getSpec().getSelector().getMatchLabels());
   }
 
@@ -213,16 +248,21 @@ class ManifestsTest {
     Deployment deployment = object("Deployment/conveyor-operator", Deployment.class);
     ServiceAccount account = object("ServiceAccount/conveyor-operator", ServiceAccount.class);
     ClusterRole clusterRole = object("ClusterRole/conveyor-operator", ClusterRole.class);
-    ClusterRoleBinding clusterBinding = object("ClusterRoleBinding/conveyor-operator", ClusterRoleBinding.class);
+    ClusterRoleBinding clusterBinding =
+        object("ClusterRoleBinding/conveyor-operator", ClusterRoleBinding.class);
     Role role = object("Role/conveyor-operator-leader-election", Role.class);
-    RoleBinding roleBinding = object("RoleBinding/conveyor-operator-leader-election", RoleBinding.class);
-    String namespace = documents(ROOT.resolve("deploy/kustomization.yaml")).get(0).path("namespace").asText();
+    RoleBinding roleBinding =
+        object("RoleBinding/conveyor-operator-leader-election", RoleBinding.class);
+    String namespace =
+        documents(ROOT.resolve("deploy/kustomization.yaml")).get(0).path("namespace").asText();
 
     assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
         .isEqualTo(account.getMetadata().getName());
-    assertThat(clusterBinding.getRoleRef().getName()).isEqualTo(clusterRole.getMetadata().getName());
+    assertThat(clusterBinding.getRoleRef().getName())
+        .isEqualTo(clusterRole.getMetadata().getName());
     assertThat(roleBinding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
-    for (var subject : List.of(clusterBinding.getSubjects().get(0), roleBinding.getSubjects().get(0))) {
+    for (var subject :
+        List.of(clusterBinding.getSubjects().get(0), roleBinding.getSubjects().get(0))) {
       assertThat(subject.getName()).isEqualTo(account.getMetadata().getName());
       assertThat(subject.getNamespace()).isEqualTo(namespace);
     }
@@ -291,15 +331,29 @@ class ManifestsTest {
       }
     }
     Map<String, JsonNode> byKey = new HashMap<>();
-    docs.forEach(d -> byKey.put(d.path("kind").asText() + "/" + d.path("metadata").path("name").asText(), d));
-    for (String key : List.of("Deployment/conveyor-operator", "Service/conveyor-router", "ServiceAccount/conveyor-operator",
-        "Role/conveyor-operator-leader-election", "RoleBinding/conveyor-operator-leader-election",
-        "PodDisruptionBudget/conveyor-operator")) {
+    docs.forEach(
+        d ->
+            byKey.put(d.path("kind").asText() + "/" + d.path("metadata").path("name").asText(), d));
+    for (String key :
+        List.of(
+            "Deployment/conveyor-operator",
+            "Service/conveyor-router",
+            "ServiceAccount/conveyor-operator",
+            "Role/conveyor-operator-leader-election",
+            "RoleBinding/conveyor-operator-leader-election",
+            "PodDisruptionBudget/conveyor-operator")) {
       assertThat(byKey).containsKey(key);
-      assertThat(byKey.get(key).path("metadata").path("namespace").asText()).as(key).isEqualTo("conveyor-system");
+      assertThat(byKey.get(key).path("metadata").path("namespace").asText())
+          .as(key)
+          .isEqualTo("conveyor-system");
     }
-    assertThat(byKey).containsKeys("ClusterRole/conveyor-operator", "ClusterRoleBinding/conveyor-operator");
-    assertThat(byKey.get("Deployment/conveyor-operator").at("/spec/template/spec/containers/0/image").asText())
+    assertThat(byKey)
+        .containsKeys("ClusterRole/conveyor-operator", "ClusterRoleBinding/conveyor-operator");
+    assertThat(
+            byKey
+                .get("Deployment/conveyor-operator")
+                .at("/spec/template/spec/containers/0/image")
+                .asText())
         .startsWith("ghcr.io/conveyor-etl/conveyor-operator:");
   }
 
@@ -312,7 +366,8 @@ class ManifestsTest {
   }
 
   private static CustomResourceDefinition crd(String file) {
-    return SERIALIZATION.convertValue(documents(ROOT.resolve("crds").resolve(file)).get(0), CustomResourceDefinition.class);
+    return SERIALIZATION.convertValue(
+        documents(ROOT.resolve("crds").resolve(file)).get(0), CustomResourceDefinition.class);
   }
 
   /** deploy/webhook/kustomizeconfig.yaml and the like: kustomize transformer configuration. */
@@ -350,7 +405,8 @@ class ManifestsTest {
   private static boolean onPath(String command) {
     String path = System.getenv("PATH");
     return path != null
-        && Stream.of(path.split(java.io.File.pathSeparator)).anyMatch(d -> Files.isExecutable(Path.of(d, command)));
+        && Stream.of(path.split(java.io.File.pathSeparator))
+            .anyMatch(d -> Files.isExecutable(Path.of(d, command)));
   }
 
   private static boolean isBlank(String s) {

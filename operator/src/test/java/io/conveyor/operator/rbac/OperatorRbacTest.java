@@ -29,7 +29,8 @@ class OperatorRbacTest {
     assumeTrue(
         !observed.isEmpty(),
         "no operator ran before this test (run the whole suite, ordered by "
-            + ClassOrderer.OrderAnnotation.class.getSimpleName() + ")");
+            + ClassOrderer.OrderAnnotation.class.getSimpleName()
+            + ")");
     RbacRules rules = RbacRules.load(RbacAudit.repoRoot(), RbacAudit.SERVICE_ACCOUNT);
 
     List<String> unused = new ArrayList<>();
@@ -46,6 +47,8 @@ class OperatorRbacTest {
         }
       }
     }
-    assertThat(unused).as("permissions granted by deploy/operator/rbac.yaml that no request used").isEmpty();
+    assertThat(unused)
+        .as("permissions granted by deploy/operator/rbac.yaml that no request used")
+        .isEmpty();
   }
 }

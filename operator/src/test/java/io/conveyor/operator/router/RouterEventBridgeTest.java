@@ -82,7 +82,9 @@ class RouterEventBridgeTest {
     core.upsertPipeline(pipeline("orders", "orders", "warehouse"));
 
     assertThat(pipelineEvents).containsExactly(new ResourceID("orders", "shop"));
-    assertThat(podEvents).as("only the pod that now runs a stage").containsOnly(new ResourceID("a", "shop"));
+    assertThat(podEvents)
+        .as("only the pod that now runs a stage")
+        .containsOnly(new ResourceID("a", "shop"));
     assertThat(bridge.pipelinesOf("sc-a")).containsExactly("orders");
 
     pipelineEvents.clear();
@@ -134,7 +136,8 @@ class RouterEventBridgeTest {
   private static io.conveyor.router.pipeline.PipelineDefinition pipeline(
       String name, String source, String sink) {
     return ((PipelineValidation.Valid)
-            PipelineValidator.validate("shop", name, 1, new PipelineSpec(source, List.of(), sink, null)))
+            PipelineValidator.validate(
+                "shop", name, 1, new PipelineSpec(source, List.of(), sink, null)))
         .definition();
   }
 }

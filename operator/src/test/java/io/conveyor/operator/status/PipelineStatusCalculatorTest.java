@@ -31,11 +31,13 @@ class PipelineStatusCalculatorTest {
 
   @Test
   void anInvalidSpecIsInvalidWithTheFieldInTheMessage() {
-    PipelineSpec spec = new PipelineSpec("orders", List.of("mask-pii", "mask-pii"), "warehouse", null);
+    PipelineSpec spec =
+        new PipelineSpec("orders", List.of("mask-pii", "mask-pii"), "warehouse", null);
     PipelineValidation.Invalid invalid =
         (PipelineValidation.Invalid) PipelineValidator.validate("shop", "orders", 2, spec);
 
-    PipelineStatus status = PipelineStatusCalculator.invalid(invalid.problems(), null, 2, T0).status();
+    PipelineStatus status =
+        PipelineStatusCalculator.invalid(invalid.problems(), null, 2, T0).status();
 
     assertThat(status.getPhase()).isEqualTo(PipelinePhase.Invalid);
     assertThat(status.getObservedGeneration()).isEqualTo(2);
@@ -46,7 +48,8 @@ class PipelineStatusCalculatorTest {
 
   @Test
   void aStageWithoutReplicaKeepsThePipelinePendingAndIsNamed() {
-    PipelinePlan plan = plan(definition(null), sidecar("a", Services.source("orders"), Services.sink("warehouse")));
+    PipelinePlan plan =
+        plan(definition(null), sidecar("a", Services.source("orders"), Services.sink("warehouse")));
 
     PipelineStatus status = valid(plan, null, Optional.empty()).status();
 
@@ -59,7 +62,9 @@ class PipelineStatusCalculatorTest {
             org.assertj.core.groups.Tuple.tuple("mask-pii", "transform", 0),
             org.assertj.core.groups.Tuple.tuple("warehouse", "sink", 1));
     assertThat(condition(status, "StagesServed").getReason()).isEqualTo("StageUnserved");
-    assertThat(condition(status, "Ready").getMessage()).contains("mask-pii (transform)").contains("shop");
+    assertThat(condition(status, "Ready").getMessage())
+        .contains("mask-pii (transform)")
+        .contains("shop");
   }
 
   @Test
@@ -83,18 +88,32 @@ class PipelineStatusCalculatorTest {
     DeliverySpec delivery = new DeliverySpec();
     delivery.setDeadLetterSink("parking-lot");
     PipelinePlan noDlq =
-        plan(definition(delivery), sidecar("a", Services.source("orders"), Services.transform("mask-pii"), Services.sink("warehouse")));
+        plan(
+            definition(delivery),
+            sidecar(
+                "a",
+                Services.source("orders"),
+                Services.transform("mask-pii"),
+                Services.sink("warehouse")));
     PipelineStatus status = valid(noDlq, null, Optional.empty()).status();
     assertThat(status.getPhase()).isEqualTo(PipelinePhase.Degraded);
     assertThat(condition(status, "StagesServed").getReason()).isEqualTo("DeadLetterSinkUnserved");
 
     SidecarRecord draining =
         sidecar("d", Services.transform("mask-pii"))
-            .withHeartbeat(T0, SidecarState.SIDECAR_STATE_DRAINING, List.of(Services.transform("mask-pii")), SidecarLoad.getDefaultInstance());
+            .withHeartbeat(
+                T0,
+                SidecarState.SIDECAR_STATE_DRAINING,
+                List.of(Services.transform("mask-pii")),
+                SidecarLoad.getDefaultInstance());
     PipelinePlan withDraining =
         plan(
             definition(null),
-            sidecar("a", Services.source("orders"), Services.transform("mask-pii"), Services.sink("warehouse")),
+            sidecar(
+                "a",
+                Services.source("orders"),
+                Services.transform("mask-pii"),
+                Services.sink("warehouse")),
             draining);
     PipelineStatus drained = valid(withDraining, null, Optional.empty()).status();
     assertThat(drained.getPhase()).isEqualTo(PipelinePhase.Degraded);
@@ -104,27 +123,47 @@ class PipelineStatusCalculatorTest {
   @Test
   void duringTheRouterWarmUpFewerReplicasAreHeldBackAndMoreAreWritten() {
     PipelinePlan full =
-        plan(definition(null), sidecar("a", Services.source("orders"), Services.transform("mask-pii"), Services.sink("warehouse")));
+        plan(
+            definition(null),
+            sidecar(
+                "a",
+                Services.source("orders"),
+                Services.transform("mask-pii"),
+                Services.sink("warehouse")));
     PipelineStatus running = valid(full, null, Optional.empty()).status();
     PipelinePlan empty = plan(definition(null));
     Optional<Instant> warmUp = Optional.of(T0.plusSeconds(12));
 
-    PipelineStatusCalculator.Result held = PipelineStatusCalculator.valid(new RouterOutcome.Planned(empty), running, 1, warmUp, T0.plusSeconds(2));
+    PipelineStatusCalculator.Result held =
+        PipelineStatusCalculator.valid(
+            new RouterOutcome.Planned(empty), running, 1, warmUp, T0.plusSeconds(2));
     assertThat(held.status()).isSameAs(running);
     assertThat(held.recheckAfter()).contains(Duration.ofSeconds(10));
 
-    PipelineStatus after = PipelineStatusCalculator.valid(new RouterOutcome.Planned(empty), running, 1, warmUp, T0.plusSeconds(12)).status();
+    PipelineStatus after =
+        PipelineStatusCalculator.valid(
+                new RouterOutcome.Planned(empty), running, 1, warmUp, T0.plusSeconds(12))
+            .status();
     assertThat(after.getPhase()).isEqualTo(PipelinePhase.Pending);
 
     PipelineStatus pending = after;
-    PipelineStatus better = PipelineStatusCalculator.valid(new RouterOutcome.Planned(full), pending, 1, warmUp, T0.plusSeconds(3)).status();
+    PipelineStatus better =
+        PipelineStatusCalculator.valid(
+                new RouterOutcome.Planned(full), pending, 1, warmUp, T0.plusSeconds(3))
+            .status();
     assertThat(better.getPhase()).isEqualTo(PipelinePhase.Running);
   }
 
   @Test
   void aPipelineTheRouterRefusesIsPendingWithTheReason() {
     PipelineStatus status =
-        PipelineStatusCalculator.valid(new RouterOutcome.Refused("the router holds at most 1 pipelines"), null, 1, Optional.empty(), T0).status();
+        PipelineStatusCalculator.valid(
+                new RouterOutcome.Refused("the router holds at most 1 pipelines"),
+                null,
+                1,
+                Optional.empty(),
+                T0)
+            .status();
 
     assertThat(status.getPhase()).isEqualTo(PipelinePhase.Pending);
     assertThat(condition(status, "Ready").getReason()).isEqualTo("RouterRefused");
@@ -139,17 +178,30 @@ class PipelineStatusCalculatorTest {
 
   private static PipelineDefinition definition(DeliverySpec delivery) {
     PipelineSpec spec = new PipelineSpec("orders", List.of("mask-pii"), "warehouse", delivery);
-    return ((PipelineValidation.Valid) PipelineValidator.validate("shop", "orders", 1, spec)).definition();
+    return ((PipelineValidation.Valid) PipelineValidator.validate("shop", "orders", 1, spec))
+        .definition();
   }
 
   private static PipelinePlan plan(PipelineDefinition definition, SidecarRecord... sidecars) {
-    return AssignmentPlanner.plan(List.of(definition), List.of(sidecars)).pipeline(definition.key()).orElseThrow();
+    return AssignmentPlanner.plan(List.of(definition), List.of(sidecars))
+        .pipeline(definition.key())
+        .orElseThrow();
   }
 
   private static SidecarRecord sidecar(String id, DiscoveredService... services) {
     return new SidecarRecord(
-        id, "shop", "pod-" + id, "uid-" + id, "10.0.0.1", "10.0.0.1:9091", "0.1.0",
-        SidecarState.SIDECAR_STATE_SERVING, List.of(services), Duration.ofSeconds(5), T0, T0,
+        id,
+        "shop",
+        "pod-" + id,
+        "uid-" + id,
+        "10.0.0.1",
+        "10.0.0.1:9091",
+        "0.1.0",
+        SidecarState.SIDECAR_STATE_SERVING,
+        List.of(services),
+        Duration.ofSeconds(5),
+        T0,
+        T0,
         SidecarLoad.getDefaultInstance());
   }
 

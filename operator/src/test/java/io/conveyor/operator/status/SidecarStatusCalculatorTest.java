@@ -30,7 +30,8 @@ class SidecarStatusCalculatorTest {
   void aPodWhoseSidecarHasNotRegisteredIsPending() {
     PodFacts pod = PodFacts.of(runningPod(false));
 
-    ConveyorSidecarStatus status = compute(pod, RouterFacts.unregistered(Optional.empty()), null, T0);
+    ConveyorSidecarStatus status =
+        compute(pod, RouterFacts.unregistered(Optional.empty()), null, T0);
 
     assertThat(status.getPhase()).isEqualTo(SidecarPhase.Pending);
     assertThat(status.getRegistered()).isFalse();
@@ -42,7 +43,8 @@ class SidecarStatusCalculatorTest {
     assertThat(condition(status, "Ready").getReason()).isEqualTo("AwaitingRegistration");
     assertThat(status.getConditions())
         .extracting(Condition::getType)
-        .containsExactly("PodReady", "SidecarContainerReady", "Registered", "ServicesHealthy", "Ready");
+        .containsExactly(
+            "PodReady", "SidecarContainerReady", "Registered", "ServicesHealthy", "Ready");
   }
 
   @Test
@@ -54,14 +56,20 @@ class SidecarStatusCalculatorTest {
         compute(PodFacts.of(pod), RouterFacts.unregistered(Optional.empty()), null, T0);
 
     assertThat(status.getPhase()).isEqualTo(SidecarPhase.Pending);
-    assertThat(condition(status, "SidecarContainerReady").getReason()).isEqualTo("ContainerMissing");
+    assertThat(condition(status, "SidecarContainerReady").getReason())
+        .isEqualTo("ContainerMissing");
   }
 
   @Test
   void aRegisteredServingSidecarInAReadyPodIsReadyWithItsServicesAndPipelines() {
     PodFacts pod = PodFacts.of(runningPod(true));
     SidecarRecord record =
-        record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.transform("mask-pii"), Services.source("orders"));
+        record(
+            "sc-1",
+            SidecarState.SIDECAR_STATE_SERVING,
+            T0,
+            Services.transform("mask-pii"),
+            Services.source("orders"));
 
     ConveyorSidecarStatus status =
         compute(pod, registered(record, "orders-b", "orders-a"), null, T0.plusSeconds(1));
@@ -84,7 +92,8 @@ class SidecarStatusCalculatorTest {
   @Test
   void aRegisteredSidecarInAPodNotYetReadyIsRegistered() {
     PodFacts pod = PodFacts.of(runningPod(false));
-    SidecarRecord record = record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
+    SidecarRecord record =
+        record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
 
     ConveyorSidecarStatus status = compute(pod, registered(record), null, T0);
 
@@ -96,9 +105,18 @@ class SidecarStatusCalculatorTest {
   void aReadySidecarWhoseServiceFailsItsChecksIsDegraded() {
     PodFacts pod = PodFacts.of(runningPod(true));
     ConveyorSidecarStatus ready =
-        compute(pod, registered(record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"))), null, T0);
+        compute(
+            pod,
+            registered(
+                record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"))),
+            null,
+            T0);
     SidecarRecord failing =
-        record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.notServing(Services.sink("warehouse")));
+        record(
+            "sc-1",
+            SidecarState.SIDECAR_STATE_SERVING,
+            T0,
+            Services.notServing(Services.sink("warehouse")));
 
     ConveyorSidecarStatus status = compute(pod, registered(failing), ready, T0.plusSeconds(5));
 
@@ -111,7 +129,12 @@ class SidecarStatusCalculatorTest {
   void aRegisteredSidecarTheRouterDroppedWhileThePodRunsIsLost() {
     PodFacts pod = PodFacts.of(runningPod(true));
     ConveyorSidecarStatus ready =
-        compute(pod, registered(record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"))), null, T0);
+        compute(
+            pod,
+            registered(
+                record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"))),
+            null,
+            T0);
 
     ConveyorSidecarStatus status =
         compute(pod, RouterFacts.unregistered(Optional.empty()), ready, T0.plusSeconds(30));
@@ -123,8 +146,11 @@ class SidecarStatusCalculatorTest {
     assertThat(status.getServices()).isEmpty();
     assertThat(status.getPipelines()).isEmpty();
     assertThat(condition(status, "Registered").getReason()).isEqualTo("SidecarLost");
-    assertThat(condition(status, "Ready").getMessage()).contains("sc-1").contains("missed its heartbeats");
-    assertThat(condition(status, "Registered").getLastTransitionTime()).isEqualTo("2026-03-01T10:00:30Z");
+    assertThat(condition(status, "Ready").getMessage())
+        .contains("sc-1")
+        .contains("missed its heartbeats");
+    assertThat(condition(status, "Registered").getLastTransitionTime())
+        .isEqualTo("2026-03-01T10:00:30Z");
 
     ConveyorSidecarStatus stillLost =
         compute(pod, RouterFacts.unregistered(Optional.empty()), status, T0.plusSeconds(60));
@@ -135,11 +161,18 @@ class SidecarStatusCalculatorTest {
   void duringARouterWarmUpAnAbsentRegistrationKeepsThePreviousFacts() {
     PodFacts pod = PodFacts.of(runningPod(true));
     ConveyorSidecarStatus ready =
-        compute(pod, registered(record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse")), "orders"), null, T0);
+        compute(
+            pod,
+            registered(
+                record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse")),
+                "orders"),
+            null,
+            T0);
     Instant warmUpEnds = T0.plusSeconds(40);
 
     SidecarStatusCalculator.Result result =
-        calculator.compute(pod, RouterFacts.unregistered(Optional.of(warmUpEnds)), ready, 1, T0.plusSeconds(30));
+        calculator.compute(
+            pod, RouterFacts.unregistered(Optional.of(warmUpEnds)), ready, 1, T0.plusSeconds(30));
 
     assertThat(StatusComparison.same(result.status(), ready)).isTrue();
     assertThat(result.recheckAfter()).contains(Duration.ofSeconds(10));
@@ -148,19 +181,27 @@ class SidecarStatusCalculatorTest {
   @Test
   void heartbeatsAloneDoNotChangeTheStatusUntilTheRefreshPeriodIsOver() {
     PodFacts pod = PodFacts.of(runningPod(true));
-    SidecarRecord first = record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
+    SidecarRecord first =
+        record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
     ConveyorSidecarStatus written = compute(pod, registered(first), null, T0);
 
     for (int beat = 1; beat < 59; beat++) {
       Instant at = T0.plusSeconds(5L * beat);
-      SidecarRecord later = first.withHeartbeat(at, first.state(), first.services(), SidecarLoad.newBuilder().setQueueDepth(beat).build());
-      SidecarStatusCalculator.Result result = calculator.compute(pod, registered(later), written, 1, at);
+      SidecarRecord later =
+          first.withHeartbeat(
+              at,
+              first.state(),
+              first.services(),
+              SidecarLoad.newBuilder().setQueueDepth(beat).build());
+      SidecarStatusCalculator.Result result =
+          calculator.compute(pod, registered(later), written, 1, at);
       assertThat(StatusComparison.same(result.status(), written)).as("heartbeat %d", beat).isTrue();
       assertThat(result.recheckAfter()).contains(Duration.between(at, T0.plus(REFRESH)));
     }
 
     Instant late = T0.plus(REFRESH);
-    SidecarRecord refreshed = first.withHeartbeat(late, first.state(), first.services(), first.load());
+    SidecarRecord refreshed =
+        first.withHeartbeat(late, first.state(), first.services(), first.load());
     ConveyorSidecarStatus status = compute(pod, registered(refreshed), written, late);
     assertThat(status.getLastHeartbeat()).isEqualTo("2026-03-01T10:05:00Z");
   }
@@ -168,7 +209,8 @@ class SidecarStatusCalculatorTest {
   @Test
   void theHeartbeatTimeRidesAlongWhenSomethingElseChanges() {
     PodFacts pod = PodFacts.of(runningPod(true));
-    SidecarRecord first = record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
+    SidecarRecord first =
+        record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
     ConveyorSidecarStatus written = compute(pod, registered(first), null, T0);
     Instant at = T0.plusSeconds(20);
     SidecarRecord later = first.withHeartbeat(at, first.state(), first.services(), first.load());
@@ -183,12 +225,15 @@ class SidecarStatusCalculatorTest {
   void aDeletedPodOrADrainingSidecarIsTerminating() {
     Pod deleting = runningPod(true);
     deleting.getMetadata().setDeletionTimestamp("2026-03-01T10:00:00Z");
-    SidecarRecord serving = record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
+    SidecarRecord serving =
+        record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
     assertThat(compute(PodFacts.of(deleting), registered(serving), null, T0).getPhase())
         .isEqualTo(SidecarPhase.Terminating);
 
-    SidecarRecord draining = record("sc-1", SidecarState.SIDECAR_STATE_DRAINING, T0, Services.sink("warehouse"));
-    ConveyorSidecarStatus status = compute(PodFacts.of(runningPod(true)), registered(draining), null, T0);
+    SidecarRecord draining =
+        record("sc-1", SidecarState.SIDECAR_STATE_DRAINING, T0, Services.sink("warehouse"));
+    ConveyorSidecarStatus status =
+        compute(PodFacts.of(runningPod(true)), registered(draining), null, T0);
     assertThat(status.getPhase()).isEqualTo(SidecarPhase.Terminating);
     assertThat(condition(status, "Ready").getReason()).isEqualTo("SidecarDraining");
   }
@@ -196,12 +241,15 @@ class SidecarStatusCalculatorTest {
   @Test
   void conditionsKeepTheirTransitionTimeWhileTheirStatusHolds() {
     PodFacts pod = PodFacts.of(runningPod(true));
-    SidecarRecord record = record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
+    SidecarRecord record =
+        record("sc-1", SidecarState.SIDECAR_STATE_SERVING, T0, Services.sink("warehouse"));
     ConveyorSidecarStatus first = compute(pod, registered(record), null, T0);
 
-    ConveyorSidecarStatus second = compute(pod, registered(record, "orders"), first, T0.plusSeconds(90));
+    ConveyorSidecarStatus second =
+        compute(pod, registered(record, "orders"), first, T0.plusSeconds(90));
 
-    assertThat(condition(second, "Ready").getLastTransitionTime()).isEqualTo("2026-03-01T10:00:00Z");
+    assertThat(condition(second, "Ready").getLastTransitionTime())
+        .isEqualTo("2026-03-01T10:00:00Z");
     assertThat(condition(second, "Ready").getMessage()).contains("1 pipeline");
   }
 
@@ -245,6 +293,7 @@ class SidecarStatusCalculatorTest {
     return status.getConditions().stream()
         .filter(c -> c.getType().equals(type))
         .findFirst()
-        .orElseThrow(() -> new AssertionError("no condition " + type + " in " + status.getConditions()));
+        .orElseThrow(
+            () -> new AssertionError("no condition " + type + " in " + status.getConditions()));
   }
 }

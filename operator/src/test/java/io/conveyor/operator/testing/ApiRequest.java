@@ -27,7 +27,8 @@ public record ApiRequest(
     URI uri = URI.create(pathAndQuery);
     String[] parts =
         Arrays.stream(uri.getPath().split("/")).filter(s -> !s.isEmpty()).toArray(String[]::new);
-    boolean watch = uri.getQuery() != null && uri.getQuery().matches("(^|.*&)watch=(true|1)(&.*|$)");
+    boolean watch =
+        uri.getQuery() != null && uri.getQuery().matches("(^|.*&)watch=(true|1)(&.*|$)");
     int rest;
     String group;
     if (parts.length >= 3 && parts[0].equals("api")) {
@@ -62,7 +63,11 @@ public record ApiRequest(
 
   @Override
   public String toString() {
-    return verb + " " + (group.isEmpty() ? "core" : group) + "/" + ruleResource()
+    return verb
+        + " "
+        + (group.isEmpty() ? "core" : group)
+        + "/"
+        + ruleResource()
         + (namespace == null ? " (all namespaces)" : " in " + namespace)
         + (name == null ? "" : " name=" + name);
   }

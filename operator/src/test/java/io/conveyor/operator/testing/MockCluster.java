@@ -29,8 +29,8 @@ import java.util.stream.Stream;
 /**
  * A fabric8 CRUD mock API server with the CRDs of {@code crds/} installed. The test talks to it
  * through {@link #client()}; each operator gets its own client from {@link #newOperatorClient()},
- * which identifies itself as the operator, so that {@link RbacAudit} can tell its requests from
- * the test's.
+ * which identifies itself as the operator, so that {@link RbacAudit} can tell its requests from the
+ * test's.
  */
 public final class MockCluster implements AutoCloseable {
 
@@ -49,7 +49,11 @@ public final class MockCluster implements AutoCloseable {
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     server =
         new KubernetesMockServer(
-            new Context(), new MockWebServer(), responses, new KubernetesMixedDispatcher(responses), false);
+            new Context(),
+            new MockWebServer(),
+            responses,
+            new KubernetesMixedDispatcher(responses),
+            false);
     server.init();
     client = server.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory()));
     installCrds();

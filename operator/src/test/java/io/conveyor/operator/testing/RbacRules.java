@@ -55,7 +55,8 @@ public final class RbacRules {
         case "ClusterRoleBinding" ->
             clusterBindings.add(serialization.convertValue(doc, ClusterRoleBinding.class));
         case "RoleBinding" -> bindings.add(serialization.convertValue(doc, RoleBinding.class));
-        default -> throw new IllegalStateException("unexpected kind in rbac.yaml: " + doc.path("kind"));
+        default ->
+            throw new IllegalStateException("unexpected kind in rbac.yaml: " + doc.path("kind"));
       }
     }
     List<Grant> grants = new ArrayList<>();
@@ -63,14 +64,28 @@ public final class RbacRules {
       if (binds(binding.getSubjects(), serviceAccount, namespace)) {
         clusterRoles.stream()
             .filter(r -> r.getMetadata().getName().equals(binding.getRoleRef().getName()))
-            .forEach(r -> r.getRules().forEach(rule -> grants.add(new Grant("ClusterRole/" + r.getMetadata().getName(), rule, null))));
+            .forEach(
+                r ->
+                    r.getRules()
+                        .forEach(
+                            rule ->
+                                grants.add(
+                                    new Grant(
+                                        "ClusterRole/" + r.getMetadata().getName(), rule, null))));
       }
     }
     for (RoleBinding binding : bindings) {
       if (binds(binding.getSubjects(), serviceAccount, namespace)) {
         roles.stream()
             .filter(r -> r.getMetadata().getName().equals(binding.getRoleRef().getName()))
-            .forEach(r -> r.getRules().forEach(rule -> grants.add(new Grant("Role/" + r.getMetadata().getName(), rule, namespace))));
+            .forEach(
+                r ->
+                    r.getRules()
+                        .forEach(
+                            rule ->
+                                grants.add(
+                                    new Grant(
+                                        "Role/" + r.getMetadata().getName(), rule, namespace))));
       }
     }
     return new RbacRules(grants);

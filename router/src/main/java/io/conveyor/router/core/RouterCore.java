@@ -463,10 +463,14 @@ public final class RouterCore {
       // The state change is committed: a failing callback must neither fail the caller (another
       // sidecar's RPC) nor keep the remaining subscribers and listeners from hearing of it. A
       // sidecar that missed a push catches up from its next heartbeat's version check.
-      closes.forEach((subscriber, reason) -> isolated("closing a watch", () -> subscriber.close(reason)));
-      targets.forEach((subscriber, commands) -> isolated("pushing to a watch", () -> subscriber.send(commands)));
+      closes.forEach(
+          (subscriber, reason) -> isolated("closing a watch", () -> subscriber.close(reason)));
+      targets.forEach(
+          (subscriber, commands) ->
+              isolated("pushing to a watch", () -> subscriber.send(commands)));
       for (RouterListener listener : listeners) {
-        sidecarChanged.forEach(id -> isolated("a router listener", () -> listener.sidecarChanged(id)));
+        sidecarChanged.forEach(
+            id -> isolated("a router listener", () -> listener.sidecarChanged(id)));
         if (planChanged) {
           isolated("a router listener", () -> listener.planChanged(currentPlan));
         }

@@ -51,7 +51,8 @@ public final class RouterServer implements AutoCloseable {
    * Starts serving {@code core} on a server built by {@code builder} (a Netty builder on a port in
    * production, an in-process one in tests).
    */
-  public static RouterServer start(ServerBuilder<?> builder, RouterCore core, MeterRegistry meters) {
+  public static RouterServer start(
+      ServerBuilder<?> builder, RouterCore core, MeterRegistry meters) {
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
     builder.addService(new SidecarCoordinatorService(core, meters));
     Server server;
@@ -66,7 +67,8 @@ public final class RouterServer implements AutoCloseable {
     // lease) would otherwise find these and keep reporting the stopped core.
     List<Meter> gauges =
         List.of(
-            Gauge.builder("conveyor_router_sidecars", core, c -> c.sidecars().size()).register(meters),
+            Gauge.builder("conveyor_router_sidecars", core, c -> c.sidecars().size())
+                .register(meters),
             Gauge.builder("conveyor_router_pipelines", core, c -> c.pipelines().size())
                 .register(meters));
     ScheduledExecutorService expiry =

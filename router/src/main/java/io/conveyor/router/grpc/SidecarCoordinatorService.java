@@ -27,7 +27,8 @@ import org.slf4j.MDC;
  * RouterCore} operations and core errors to gRPC statuses (unknown sidecar → NOT_FOUND, malformed
  * request → INVALID_ARGUMENT, registry full → RESOURCE_EXHAUSTED).
  */
-public final class SidecarCoordinatorService extends SidecarCoordinatorGrpc.SidecarCoordinatorImplBase {
+public final class SidecarCoordinatorService
+    extends SidecarCoordinatorGrpc.SidecarCoordinatorImplBase {
 
   private static final Logger log = LoggerFactory.getLogger(SidecarCoordinatorService.class);
 
@@ -63,7 +64,8 @@ public final class SidecarCoordinatorService extends SidecarCoordinatorGrpc.Side
       responses.onNext(response);
       responses.onCompleted();
     } catch (IllegalArgumentException e) {
-      responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      responses.onError(
+          Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
     } catch (SidecarRegistry.RegistryFullException e) {
       responses.onError(
           Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());

@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One sidecar's WatchAssignments stream. Sends at once when the transport is ready; otherwise
- * holds the commands, coalescing assignment sets to the newest (a set replaces its predecessors
- * whole), so a stalled client costs at most one set and a few drain/revoke commands.
+ * One sidecar's WatchAssignments stream. Sends at once when the transport is ready; otherwise holds
+ * the commands, coalescing assignment sets to the newest (a set replaces its predecessors whole),
+ * so a stalled client costs at most one set and a few drain/revoke commands.
  */
 final class WatchStream implements AssignmentSubscriber {
 

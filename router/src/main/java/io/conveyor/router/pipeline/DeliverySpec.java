@@ -23,11 +23,17 @@ public class DeliverySpec {
 
   /** Names of the options this version understands, for error messages. */
   public static final Set<String> KNOWN_OPTIONS =
-      Set.of("maxBatchSize", "maxRetries", "retryBackoffMillis", "batchTimeoutSeconds", "deadLetterSink");
+      Set.of(
+          "maxBatchSize",
+          "maxRetries",
+          "retryBackoffMillis",
+          "batchTimeoutSeconds",
+          "deadLetterSink");
 
   @Min(1)
   @Max(10_000)
-  @JsonPropertyDescription("Largest batch a stage is called with; larger ones are split. Default 500.")
+  @JsonPropertyDescription(
+      "Largest batch a stage is called with; larger ones are split. Default 500.")
   private Integer maxBatchSize;
 
   @Min(0)
@@ -118,13 +124,22 @@ public class DeliverySpec {
 
   @Override
   public int hashCode() {
-    return Objects.hash(maxBatchSize, maxRetries, retryBackoffMillis, batchTimeoutSeconds, deadLetterSink);
+    return Objects.hash(
+        maxBatchSize, maxRetries, retryBackoffMillis, batchTimeoutSeconds, deadLetterSink);
   }
 
   @Override
   public String toString() {
-    return "DeliverySpec{maxBatchSize=" + maxBatchSize + ", maxRetries=" + maxRetries
-        + ", retryBackoffMillis=" + retryBackoffMillis + ", batchTimeoutSeconds="
-        + batchTimeoutSeconds + ", deadLetterSink=" + deadLetterSink + "}";
+    return "DeliverySpec{maxBatchSize="
+        + maxBatchSize
+        + ", maxRetries="
+        + maxRetries
+        + ", retryBackoffMillis="
+        + retryBackoffMillis
+        + ", batchTimeoutSeconds="
+        + batchTimeoutSeconds
+        + ", deadLetterSink="
+        + deadLetterSink
+        + "}";
   }
 }

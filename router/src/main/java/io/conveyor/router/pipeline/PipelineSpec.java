@@ -117,7 +117,14 @@ public class PipelineSpec {
 
   @Override
   public String toString() {
-    return "PipelineSpec{source=" + source + ", steps=" + steps + ", sink=" + sink
-        + ", delivery=" + delivery + "}";
+    return "PipelineSpec{source="
+        + source
+        + ", steps="
+        + steps
+        + ", sink="
+        + sink
+        + ", delivery="
+        + delivery
+        + "}";
   }
 }

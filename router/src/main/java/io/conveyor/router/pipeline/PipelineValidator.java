@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 public final class PipelineValidator {
 
   private static final Pattern NAME = Pattern.compile(PipelineSpec.NAME_PATTERN);
+
   /** metadata.name of a Kubernetes object: a DNS-1123 subdomain. */
   private static final Pattern OBJECT_NAME =
       Pattern.compile("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$");
@@ -64,7 +65,11 @@ public final class PipelineValidator {
       checkRange("spec.delivery.maxBatchSize", delivery.getMaxBatchSize(), 1, 10_000, problems);
       checkRange("spec.delivery.maxRetries", delivery.getMaxRetries(), 0, 100, problems);
       checkRange(
-          "spec.delivery.retryBackoffMillis", delivery.getRetryBackoffMillis(), 1, 60_000, problems);
+          "spec.delivery.retryBackoffMillis",
+          delivery.getRetryBackoffMillis(),
+          1,
+          60_000,
+          problems);
       checkRange(
           "spec.delivery.batchTimeoutSeconds", delivery.getBatchTimeoutSeconds(), 1, 600, problems);
       if (delivery.getDeadLetterSink() != null) {
@@ -94,13 +99,21 @@ public final class PipelineValidator {
     }
     if (!NAME.matcher(stage).matches()) {
       problems.add(
-          path + ": '" + stage + "' is not a service name (lower-case DNS-1123 label, e.g. mask-pii)");
+          path
+              + ": '"
+              + stage
+              + "' is not a service name (lower-case DNS-1123 label, e.g. mask-pii)");
       return;
     }
     String first = seen.putIfAbsent(stage, path);
     if (first != null) {
       problems.add(
-          path + ": '" + stage + "' repeats the stage at " + first + " (each stage may appear once)");
+          path
+              + ": '"
+              + stage
+              + "' repeats the stage at "
+              + first
+              + " (each stage may appear once)");
     }
   }
 

@@ -27,6 +27,7 @@ public final class PipelineYamlLoader {
 
   public static final String API_VERSION = "conveyor.etl/v1";
   public static final String KIND = "Pipeline";
+
   /** Bigger files are refused: a pipeline definition is a few hundred bytes. */
   private static final long MAX_FILE_BYTES = 1 << 20;
 

@@ -15,9 +15,9 @@ import java.util.Map;
  * same inputs give the same plan, with replicas in a stable order (by sidecar id), so that an
  * unchanged world produces unchanged assignments and no pushes.
  *
- * <p>A sidecar hosts a stage when its pod runs a healthy service whose Describe name and type
- * match the stage, and the sidecar is in the pipeline's namespace. Every host of a stage is a
- * target for it unless it is draining.
+ * <p>A sidecar hosts a stage when its pod runs a healthy service whose Describe name and type match
+ * the stage, and the sidecar is in the pipeline's namespace. Every host of a stage is a target for
+ * it unless it is draining.
  */
 public final class AssignmentPlanner {
 

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * Where one stage runs.
  *
- * @param hosts every sidecar whose pod runs a healthy service for the stage, draining ones
- *     included (they still finish what they hold)
+ * @param hosts every sidecar whose pod runs a healthy service for the stage, draining ones included
+ *     (they still finish what they hold)
  * @param targets the hosts that accept new batches: what other sidecars route to
  */
 public record StagePlan(Stage stage, List<SidecarRecord> hosts, List<SidecarRecord> targets) {

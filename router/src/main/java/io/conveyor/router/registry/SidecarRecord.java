@@ -2,9 +2,9 @@ package io.conveyor.router.registry;
 
 import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.ServiceHealth;
+import io.conveyor.etl.v1.ServiceType;
 import io.conveyor.etl.v1.SidecarLoad;
 import io.conveyor.etl.v1.SidecarState;
-import io.conveyor.etl.v1.ServiceType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -62,8 +62,19 @@ public record SidecarRecord(
   public SidecarRecord withHeartbeat(
       Instant at, SidecarState newState, List<DiscoveredService> newServices, SidecarLoad newLoad) {
     return new SidecarRecord(
-        sidecarId, namespace, podName, podUid, podIp, dataPlaneEndpoint, sidecarVersion,
-        newState, newServices, heartbeatInterval, registeredAt, at, newLoad);
+        sidecarId,
+        namespace,
+        podName,
+        podUid,
+        podIp,
+        dataPlaneEndpoint,
+        sidecarVersion,
+        newState,
+        newServices,
+        heartbeatInterval,
+        registeredAt,
+        at,
+        newLoad);
   }
 
   /**

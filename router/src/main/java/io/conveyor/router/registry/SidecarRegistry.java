@@ -39,16 +39,17 @@ public final class SidecarRegistry {
    */
   public List<String> register(SidecarRecord record) {
     List<String> replaced = new ArrayList<>();
-    byId.values().removeIf(
-        existing -> {
-          boolean samePod =
-              !existing.sidecarId().equals(record.sidecarId())
-                  && existing.podKey().equals(record.podKey());
-          if (samePod) {
-            replaced.add(existing.sidecarId());
-          }
-          return samePod;
-        });
+    byId.values()
+        .removeIf(
+            existing -> {
+              boolean samePod =
+                  !existing.sidecarId().equals(record.sidecarId())
+                      && existing.podKey().equals(record.podKey());
+              if (samePod) {
+                replaced.add(existing.sidecarId());
+              }
+              return samePod;
+            });
     if (!byId.containsKey(record.sidecarId()) && byId.size() >= maxSidecars) {
       throw new RegistryFullException(maxSidecars);
     }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Settings of the standalone router, read once from the environment (and the command line: a
- * single argument, or {@code --pipelines <dir>}, names the pipelines folder).
+ * Settings of the standalone router, read once from the environment (and the command line: a single
+ * argument, or {@code --pipelines <dir>}, names the pipelines folder).
  *
  * @param bindAddress address the gRPC and admin servers listen on
  * @param grpcPort port of SidecarCoordinator ({@code ROUTER_PORT})
@@ -39,12 +39,15 @@ public record StandaloneRouterConfig(
       dir = args.get(1);
     } else if (!args.isEmpty()) {
       reader.problem(
-          "arguments " + args + " not understood: expected none, <pipelines-dir> or --pipelines <dir>");
+          "arguments "
+              + args
+              + " not understood: expected none, <pipelines-dir> or --pipelines <dir>");
     }
     if (grpcPort == metricsPort) {
       reader.problem("ROUTER_PORT and METRICS_PORT must differ, both are " + grpcPort);
     }
     reader.validate();
-    return new StandaloneRouterConfig(bind, grpcPort, metricsPort, Path.of(dir), rescan, maxSidecars);
+    return new StandaloneRouterConfig(
+        bind, grpcPort, metricsPort, Path.of(dir), rescan, maxSidecars);
   }
 }

@@ -54,7 +54,8 @@ public final class StandaloneRouterMain {
 
     RouterServer server =
         RouterServer.start(
-            NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+            NettyServerBuilder.forAddress(
+                    new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .maxInboundMessageSize(4 << 20),
@@ -66,9 +67,11 @@ public final class StandaloneRouterMain {
             .readiness(
                 () ->
                     watcher.problems().isEmpty()
-                        ? AdminHttpServer.Check.ok("serving " + core.pipelines().size() + " pipelines")
+                        ? AdminHttpServer.Check.ok(
+                            "serving " + core.pipelines().size() + " pipelines")
                         : AdminHttpServer.Check.ok(
-                            "serving; pipeline file problems: " + String.join("; ", watcher.problems())))
+                            "serving; pipeline file problems: "
+                                + String.join("; ", watcher.problems())))
             .start();
     ScheduledExecutorService rescans =
         Executors.newSingleThreadScheduledExecutor(
@@ -82,7 +85,10 @@ public final class StandaloneRouterMain {
           try {
             watcher.poll();
           } catch (RuntimeException e) {
-            log.error("reloading pipelines from {} failed; keeping the previous ones", config.pipelinesDir(), e);
+            log.error(
+                "reloading pipelines from {} failed; keeping the previous ones",
+                config.pipelinesDir(),
+                e);
           }
         },
         config.rescanInterval().toMillis(),

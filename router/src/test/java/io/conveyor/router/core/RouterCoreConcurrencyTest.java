@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pushes are made outside the core's lock, so concurrent changes may reach a watcher out of order
- * (the sidecar drops sets older than the one it applied). What must hold regardless: the newest
- * set always reaches the watcher, and every version handed out is unique.
+ * (the sidecar drops sets older than the one it applied). What must hold regardless: the newest set
+ * always reaches the watcher, and every version handed out is unique.
  */
 class RouterCoreConcurrencyTest {
 

@@ -63,7 +63,8 @@ class RouterCoreTest {
   }
 
   private static PipelineAssignment orders(AssignmentSet set) {
-    return pipelineIn(set, "orders-etl").orElseThrow(() -> new AssertionError("no orders-etl in " + set));
+    return pipelineIn(set, "orders-etl")
+        .orElseThrow(() -> new AssertionError("no orders-etl in " + set));
   }
 
   private static RecordingListener listening(RouterCore core) {
@@ -122,8 +123,11 @@ class RouterCoreTest {
   @Test
   void registrationWithoutIdOrEndpointIsRejected() {
     RegisterSidecarRequest noId =
-        registration("sc-a").toBuilder().setIdentity(SidecarIdentity.newBuilder().setPodName("p")).build();
-    RegisterSidecarRequest noEndpoint = registration("sc-a").toBuilder().setDataPlaneEndpoint(" ").build();
+        registration("sc-a").toBuilder()
+            .setIdentity(SidecarIdentity.newBuilder().setPodName("p"))
+            .build();
+    RegisterSidecarRequest noEndpoint =
+        registration("sc-a").toBuilder().setDataPlaneEndpoint(" ").build();
 
     assertThatThrownBy(() -> core.register(noId))
         .isInstanceOf(IllegalArgumentException.class)
@@ -171,7 +175,8 @@ class RouterCoreTest {
     RouterCore small =
         new RouterCore(
             clock,
-            new RouterSettings(1, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 10));
+            new RouterSettings(
+                1, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 10));
     small.register(registration("a"));
 
     assertThatThrownBy(() -> small.register(registration("b")))
@@ -197,7 +202,8 @@ class RouterCoreTest {
     core.register(registration("sc-c", transform("mask-pii")));
 
     assertThat(a.batches()).hasSize(2);
-    assertThat(targetIds(stage(orders(a.lastAssign()), "mask-pii"))).containsExactly("sc-b", "sc-c");
+    assertThat(targetIds(stage(orders(a.lastAssign()), "mask-pii")))
+        .containsExactly("sc-b", "sc-c");
     assertThat(a.lastAssign()).isEqualTo(core.assignments("sc-a").orElseThrow());
   }
 
@@ -270,7 +276,8 @@ class RouterCoreTest {
     HeartbeatResponse upToDate = core.heartbeat(heartbeat("sc-a", current, source("orders")));
 
     assertThat(behind.getCommandsList())
-        .containsExactly(Command.newBuilder().setAssign(core.assignments("sc-a").orElseThrow()).build());
+        .containsExactly(
+            Command.newBuilder().setAssign(core.assignments("sc-a").orElseThrow()).build());
     assertThat(upToDate.getCommandsList()).isEmpty();
     assertThat(upToDate.getHeartbeatIntervalSeconds()).isEqualTo(5);
   }
@@ -290,7 +297,8 @@ class RouterCoreTest {
     RecordingSubscriber a = watchUpToDate("sc-a");
     long bVersion = versionOf("sc-b");
 
-    HeartbeatResponse response = core.heartbeat(heartbeat("sc-b", bVersion, notServing(transform("mask-pii"))));
+    HeartbeatResponse response =
+        core.heartbeat(heartbeat("sc-b", bVersion, notServing(transform("mask-pii"))));
 
     assertThat(targetIds(stage(orders(a.lastAssign()), "mask-pii"))).containsExactly("sc-c");
     assertThat(Fixtures.assigns(response.getCommandsList()))
@@ -319,9 +327,11 @@ class RouterCoreTest {
   void heartbeatWithoutStateKeepsTheKnownState() {
     core.register(registration("sc-a", source("orders")));
 
-    core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders")).toBuilder().clearState().build());
+    core.heartbeat(
+        heartbeat("sc-a", versionOf("sc-a"), source("orders")).toBuilder().clearState().build());
 
-    assertThat(core.sidecar("sc-a").orElseThrow().state()).isEqualTo(SidecarState.SIDECAR_STATE_SERVING);
+    assertThat(core.sidecar("sc-a").orElseThrow().state())
+        .isEqualTo(SidecarState.SIDECAR_STATE_SERVING);
   }
 
   // ------------------------------------------------------------------ expiry
@@ -352,8 +362,10 @@ class RouterCoreTest {
 
   @Test
   void expiryUsesEachSidecarsOwnInterval() {
-    core.register(registration("slow", source("orders")).toBuilder().setHeartbeatIntervalSeconds(60).build());
-    core.register(registration("fast", sink("warehouse")).toBuilder().setHeartbeatIntervalSeconds(2).build());
+    core.register(
+        registration("slow", source("orders")).toBuilder().setHeartbeatIntervalSeconds(60).build());
+    core.register(
+        registration("fast", sink("warehouse")).toBuilder().setHeartbeatIntervalSeconds(2).build());
 
     clock.advance(Duration.ofSeconds(7));
 
@@ -374,7 +386,8 @@ class RouterCoreTest {
     assertThat(orders(again.getAssignments())).isNotNull();
   }
 
-  // ------------------------------------------------------------------ re-registration, deregistration
+  // ------------------------------------------------------------------ re-registration,
+  // deregistration
 
   @Test
   void aNewSidecarIdInTheSamePodReplacesTheOldRecord() {
@@ -390,7 +403,9 @@ class RouterCoreTest {
             .build();
     core.register(restarted);
 
-    assertThat(core.sidecars()).extracting(SidecarRecord::sidecarId).containsExactly("sc-a", "new-b");
+    assertThat(core.sidecars())
+        .extracting(SidecarRecord::sidecarId)
+        .containsExactly("sc-a", "new-b");
     assertThat(oldB.closedReason()).contains("new-b");
     assertThat(targetIds(stage(orders(a.lastAssign()), "mask-pii"))).containsExactly("new-b");
     assertThatThrownBy(() -> core.heartbeat(heartbeat("old-b", 0)))
@@ -475,9 +490,11 @@ class RouterCoreTest {
     core.register(registration("sc-a", source("orders")));
     long generation = orders(core.assignments("sc-a").orElseThrow()).getGeneration();
 
-    core.replacePipelines(List.of(pipeline("orders-etl", "orders", List.of("enrich"), "warehouse")));
+    core.replacePipelines(
+        List.of(pipeline("orders-etl", "orders", List.of("enrich"), "warehouse")));
 
-    assertThat(orders(core.assignments("sc-a").orElseThrow()).getGeneration()).isGreaterThan(generation);
+    assertThat(orders(core.assignments("sc-a").orElseThrow()).getGeneration())
+        .isGreaterThan(generation);
   }
 
   @Test
@@ -498,7 +515,8 @@ class RouterCoreTest {
     RouterCore small =
         new RouterCore(
             clock,
-            new RouterSettings(10, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 1));
+            new RouterSettings(
+                10, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 1));
     small.upsertPipeline(ORDERS);
 
     assertThatThrownBy(
@@ -519,11 +537,16 @@ class RouterCoreTest {
 
     assertThat(core.requestDrain("sc-a", Duration.ofSeconds(30), "node maintenance")).isTrue();
 
-    assertThat(a.commands()).singleElement().satisfies(c -> {
-      assertThat(c.getDrain().getDeadlineSeconds()).isEqualTo(30);
-      assertThat(c.getDrain().getReason()).isEqualTo("node maintenance");
-    });
-    assertThat(core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders"))).getCommandsList())
+    assertThat(a.commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getDrain().getDeadlineSeconds()).isEqualTo(30);
+              assertThat(c.getDrain().getReason()).isEqualTo("node maintenance");
+            });
+    assertThat(
+            core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders")))
+                .getCommandsList())
         .as("delivered once, not repeated")
         .isEmpty();
   }
@@ -533,10 +556,14 @@ class RouterCoreTest {
     core.register(registration("sc-a", source("orders")));
 
     core.requestDrain("sc-a", Duration.ofSeconds(10), "scale down");
-    HeartbeatResponse first = core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders")));
-    HeartbeatResponse second = core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders")));
+    HeartbeatResponse first =
+        core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders")));
+    HeartbeatResponse second =
+        core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders")));
 
-    assertThat(first.getCommandsList()).singleElement().satisfies(c -> assertThat(c.hasDrain()).isTrue());
+    assertThat(first.getCommandsList())
+        .singleElement()
+        .satisfies(c -> assertThat(c.hasDrain()).isTrue());
     assertThat(second.getCommandsList()).isEmpty();
   }
 
@@ -573,7 +600,8 @@ class RouterCoreTest {
 
     assertThat(listener.sidecarChanges).containsExactly("sc-a");
     assertThat(listener.plans).hasSize(1);
-    assertThat(listener.plans.get(0).pipeline("default/orders-etl").orElseThrow().involves("sc-a")).isTrue();
+    assertThat(listener.plans.get(0).pipeline("default/orders-etl").orElseThrow().involves("sc-a"))
+        .isTrue();
   }
 
   @Test
@@ -585,7 +613,8 @@ class RouterCoreTest {
       clock.advance(Duration.ofSeconds(5));
       core.heartbeat(
           heartbeat("sc-a", versionOf("sc-a"), source("orders")).toBuilder()
-              .setLoad(SidecarLoad.newBuilder().setInFlightBatches(i).setHeapUsedBytes(i * 1_000_000L))
+              .setLoad(
+                  SidecarLoad.newBuilder().setInFlightBatches(i).setHeapUsedBytes(i * 1_000_000L))
               .build());
     }
 
@@ -617,7 +646,13 @@ class RouterCoreTest {
 
     assertThat(listener.sidecarChanges).containsExactly("sc-a", "sc-b");
     assertThat(listener.plans).isNotEmpty();
-    assertThat(listener.plans.get(listener.plans.size() - 1).pipeline("default/orders-etl").orElseThrow().unservedStages())
+    assertThat(
+            listener
+                .plans
+                .get(listener.plans.size() - 1)
+                .pipeline("default/orders-etl")
+                .orElseThrow()
+                .unservedStages())
         .hasSize(3);
   }
 
@@ -714,7 +749,11 @@ class RouterCoreTest {
     RouterCore restarted = new RouterCore(clock, RouterSettings.defaults());
     restarted.replacePipelines(List.of(ORDERS));
 
-    assertThat(restarted.register(registration("sc-a", source("orders"))).getAssignments().getVersion())
+    assertThat(
+            restarted
+                .register(registration("sc-a", source("orders")))
+                .getAssignments()
+                .getVersion())
         .isGreaterThan(lastSeen);
   }
 }

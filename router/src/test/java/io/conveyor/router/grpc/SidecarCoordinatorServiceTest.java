@@ -72,7 +72,8 @@ class SidecarCoordinatorServiceTest {
     core = new RouterCore(clock, RouterSettings.defaults());
     core.replacePipelines(List.of(ORDERS));
     String name = InProcessServerBuilder.generateName();
-    server = RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
+    server =
+        RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     blocking =
         SidecarCoordinatorGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
@@ -129,13 +130,17 @@ class SidecarCoordinatorServiceTest {
   private WatchRecorder watch(String sidecarId, long knownVersion) {
     WatchRecorder recorder = new WatchRecorder();
     async.watchAssignments(
-        WatchAssignmentsRequest.newBuilder().setSidecarId(sidecarId).setKnownVersion(knownVersion).build(),
+        WatchAssignmentsRequest.newBuilder()
+            .setSidecarId(sidecarId)
+            .setKnownVersion(knownVersion)
+            .build(),
         recorder);
     return recorder;
   }
 
   private static PipelineAssignment orders(AssignmentSet set) {
-    return pipelineIn(set, "orders-etl").orElseThrow(() -> new AssertionError("no orders-etl in " + set));
+    return pipelineIn(set, "orders-etl")
+        .orElseThrow(() -> new AssertionError("no orders-etl in " + set));
   }
 
   private static Status.Code codeOf(Runnable call) {
@@ -149,14 +154,16 @@ class SidecarCoordinatorServiceTest {
 
   @Test
   void aSidecarsWholeLifeOverTheWire() {
-    RegisterSidecarResponse registered = blocking.registerSidecar(registration("sc-a", source("orders")));
+    RegisterSidecarResponse registered =
+        blocking.registerSidecar(registration("sc-a", source("orders")));
     long version = registered.getAssignments().getVersion();
     assertThat(stage(orders(registered.getAssignments()), "orders").getLocal()).isTrue();
     assertThat(registered.getHeartbeatIntervalSeconds()).isEqualTo(5);
     assertThat(registered.getRouterInstanceId()).isEqualTo(core.instanceId());
 
     WatchRecorder watch = watch("sc-a", version);
-    assertThat(blocking.heartbeat(heartbeat("sc-a", version, source("orders"))).getCommandsList()).isEmpty();
+    assertThat(blocking.heartbeat(heartbeat("sc-a", version, source("orders"))).getCommandsList())
+        .isEmpty();
 
     blocking.registerSidecar(registration("sc-b", transform("mask-pii")));
     await().atMost(Duration.ofSeconds(1)).until(() -> watch.assigns().size() == 1);
@@ -167,12 +174,15 @@ class SidecarCoordinatorServiceTest {
         .isEqualTo(Fixtures.endpointOf("sc-b"));
 
     HeartbeatResponse missedIt = blocking.heartbeat(heartbeat("sc-a", version, source("orders")));
-    assertThat(missedIt.getCommandsList()).containsExactly(Command.newBuilder().setAssign(pushed).build());
+    assertThat(missedIt.getCommandsList())
+        .containsExactly(Command.newBuilder().setAssign(pushed).build());
 
-    blocking.deregisterSidecar(DeregisterSidecarRequest.newBuilder().setSidecarId("sc-b").setReason("SIGTERM").build());
+    blocking.deregisterSidecar(
+        DeregisterSidecarRequest.newBuilder().setSidecarId("sc-b").setReason("SIGTERM").build());
     await().atMost(Duration.ofSeconds(1)).until(() -> watch.assigns().size() == 2);
     assertThat(targetIds(stage(orders(watch.assigns().get(1)), "mask-pii"))).isEmpty();
-    assertThat(codeOf(() -> blocking.heartbeat(heartbeat("sc-b", 0)))).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(codeOf(() -> blocking.heartbeat(heartbeat("sc-b", 0))))
+        .isEqualTo(Status.Code.NOT_FOUND);
 
     blocking.deregisterSidecar(DeregisterSidecarRequest.newBuilder().setSidecarId("sc-a").build());
     await().atMost(Duration.ofSeconds(1)).until(() -> watch.error != null);
@@ -187,7 +197,9 @@ class SidecarCoordinatorServiceTest {
             StatusRuntimeException.class,
             e -> {
               assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-              assertThat(e.getStatus().getDescription()).contains("ghost").contains("register again");
+              assertThat(e.getStatus().getDescription())
+                  .contains("ghost")
+                  .contains("register again");
             });
 
     WatchRecorder watch = watch("ghost", 0);
@@ -200,8 +212,11 @@ class SidecarCoordinatorServiceTest {
   @Test
   void aRegistrationWithoutIdOrEndpointIsInvalid() {
     RegisterSidecarRequest noId =
-        registration("sc-a").toBuilder().setIdentity(SidecarIdentity.newBuilder().setPodName("p")).build();
-    RegisterSidecarRequest noEndpoint = registration("sc-a").toBuilder().clearDataPlaneEndpoint().build();
+        registration("sc-a").toBuilder()
+            .setIdentity(SidecarIdentity.newBuilder().setPodName("p"))
+            .build();
+    RegisterSidecarRequest noEndpoint =
+        registration("sc-a").toBuilder().clearDataPlaneEndpoint().build();
 
     assertThatThrownBy(() -> blocking.registerSidecar(noId))
         .isInstanceOfSatisfying(
@@ -226,9 +241,11 @@ class SidecarCoordinatorServiceTest {
     core =
         new RouterCore(
             clock,
-            new RouterSettings(1, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 10));
+            new RouterSettings(
+                1, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 10));
     String name = InProcessServerBuilder.generateName();
-    server = RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
+    server =
+        RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     blocking = SidecarCoordinatorGrpc.newBlockingStub(channel);
     blocking.registerSidecar(registration("sc-a"));
@@ -246,7 +263,8 @@ class SidecarCoordinatorServiceTest {
 
   @Test
   void aWatchBehindTheCurrentVersionStartsWithTheCurrentSet() {
-    RegisterSidecarResponse registered = blocking.registerSidecar(registration("sc-a", source("orders")));
+    RegisterSidecarResponse registered =
+        blocking.registerSidecar(registration("sc-a", source("orders")));
 
     WatchRecorder watch = watch("sc-a", 0);
 
@@ -256,7 +274,11 @@ class SidecarCoordinatorServiceTest {
 
   @Test
   void aNewerWatchOfTheSameSidecarEndsTheOlderOne() {
-    long version = blocking.registerSidecar(registration("sc-a", source("orders"))).getAssignments().getVersion();
+    long version =
+        blocking
+            .registerSidecar(registration("sc-a", source("orders")))
+            .getAssignments()
+            .getVersion();
     WatchRecorder older = watch("sc-a", version);
     WatchRecorder newer = watch("sc-a", version);
 
@@ -271,7 +293,11 @@ class SidecarCoordinatorServiceTest {
 
   @Test
   void aDrainRequestedWhileTheWatchIsOpenArrivesOnIt() {
-    long version = blocking.registerSidecar(registration("sc-a", source("orders"))).getAssignments().getVersion();
+    long version =
+        blocking
+            .registerSidecar(registration("sc-a", source("orders")))
+            .getAssignments()
+            .getVersion();
     WatchRecorder watch = watch("sc-a", version);
 
     core.requestDrain("sc-a", Duration.ofSeconds(20), "node drain");
@@ -282,7 +308,11 @@ class SidecarCoordinatorServiceTest {
 
   @Test
   void aDrainRequestedAfterTheClientCancelledItsWatchRidesTheNextHeartbeat() {
-    long version = blocking.registerSidecar(registration("sc-a", source("orders"))).getAssignments().getVersion();
+    long version =
+        blocking
+            .registerSidecar(registration("sc-a", source("orders")))
+            .getAssignments()
+            .getVersion();
     WatchRecorder watch = watch("sc-a", version);
     watch.cancel();
     await().atMost(Duration.ofSeconds(1)).until(() -> watch.error != null);
@@ -290,7 +320,9 @@ class SidecarCoordinatorServiceTest {
     core.requestDrain("sc-a", Duration.ofSeconds(20), "node drain");
 
     HeartbeatResponse response = blocking.heartbeat(heartbeat("sc-a", version, source("orders")));
-    assertThat(response.getCommandsList()).singleElement().satisfies(c -> assertThat(c.hasDrain()).isTrue());
+    assertThat(response.getCommandsList())
+        .singleElement()
+        .satisfies(c -> assertThat(c.hasDrain()).isTrue());
   }
 
   @Test
@@ -301,7 +333,10 @@ class SidecarCoordinatorServiceTest {
         .isEqualTo(ServingStatus.SERVING);
     assertThat(
             health
-                .check(HealthCheckRequest.newBuilder().setService("conveyor.etl.v1.SidecarCoordinator").build())
+                .check(
+                    HealthCheckRequest.newBuilder()
+                        .setService("conveyor.etl.v1.SidecarCoordinator")
+                        .build())
                 .getStatus())
         .isEqualTo(ServingStatus.SERVING);
   }
@@ -346,7 +381,8 @@ class SidecarCoordinatorServiceTest {
   }
 
   @Test
-  void afterARouterRestartTheSidecarIsToldToRegisterAgainAndGetsItsAssignmentsBack() throws InterruptedException {
+  void afterARouterRestartTheSidecarIsToldToRegisterAgainAndGetsItsAssignmentsBack()
+      throws InterruptedException {
     RegisterSidecarRequest request = registration("sc-a", source("orders"));
     long before = blocking.registerSidecar(request).getAssignments().getVersion();
     blocking.registerSidecar(registration("sc-gone", sink("warehouse")));
@@ -356,7 +392,8 @@ class SidecarCoordinatorServiceTest {
     core = new RouterCore(clock, RouterSettings.defaults());
     core.replacePipelines(List.of(ORDERS));
     String name = InProcessServerBuilder.generateName();
-    server = RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
+    server =
+        RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     blocking = SidecarCoordinatorGrpc.newBlockingStub(channel);
 

@@ -80,7 +80,9 @@ class WatchStreamTest {
   }
 
   private static Command revoke(String pipeline) {
-    return Command.newBuilder().setRevoke(RevokePipeline.newBuilder().setPipeline(pipeline)).build();
+    return Command.newBuilder()
+        .setRevoke(RevokePipeline.newBuilder().setPipeline(pipeline))
+        .build();
   }
 
   @Test
@@ -130,7 +132,9 @@ class WatchStreamTest {
     stream.ready = true;
     watch.flush();
 
-    assertThat(stream.sent).singleElement().satisfies(u -> assertThat(u.getCommandsCount()).isEqualTo(64));
+    assertThat(stream.sent)
+        .singleElement()
+        .satisfies(u -> assertThat(u.getCommandsCount()).isEqualTo(64));
   }
 
   @Test

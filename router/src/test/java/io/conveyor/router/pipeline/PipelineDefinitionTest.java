@@ -28,7 +28,8 @@ class PipelineDefinitionTest {
 
     assertThat(p.stages())
         .extracting(Stage::index, Stage::name, Stage::role)
-        .containsExactly(tuple(0, "orders", StageRole.SOURCE), tuple(1, "warehouse", StageRole.SINK));
+        .containsExactly(
+            tuple(0, "orders", StageRole.SOURCE), tuple(1, "warehouse", StageRole.SINK));
   }
 
   @Test

@@ -75,7 +75,8 @@ class PipelineYamlLoaderTest {
   @Test
   void namespaceDefaultsToDefaultAndGenerationToOne() {
     PipelineDefinition p =
-        loader.loadDocuments("p.yaml", pipeline("orders-etl", "orders", "warehouse"))
+        loader
+            .loadDocuments("p.yaml", pipeline("orders-etl", "orders", "warehouse"))
             .pipelines()
             .get(0);
 
@@ -87,8 +88,10 @@ class PipelineYamlLoaderTest {
   void aBlankOrNullNamespaceAlsoMeansDefault() {
     // Sidecars without a namespace are registered in "default"; a pipeline with namespace ""
     // would otherwise match no sidecar at all and never run.
-    String blank = pipeline("a", "src", "snk").replace("  name: a\n", "  name: a\n  namespace: \"\"\n");
-    String nulled = pipeline("b", "src", "snk").replace("  name: b\n", "  name: b\n  namespace: ~\n");
+    String blank =
+        pipeline("a", "src", "snk").replace("  name: a\n", "  name: a\n  namespace: \"\"\n");
+    String nulled =
+        pipeline("b", "src", "snk").replace("  name: b\n", "  name: b\n  namespace: ~\n");
 
     PipelineYamlLoader.Result result = loader.loadDocuments("p.yaml", blank + "---\n" + nulled);
 
@@ -115,7 +118,8 @@ class PipelineYamlLoaderTest {
 
   @Test
   void anEmptyFileHasNoPipelinesAndNoProblems() {
-    assertThat(loader.loadDocuments("empty.yaml", "")).isEqualTo(new PipelineYamlLoader.Result(List.of(), List.of()));
+    assertThat(loader.loadDocuments("empty.yaml", ""))
+        .isEqualTo(new PipelineYamlLoader.Result(List.of(), List.of()));
     assertThat(loader.loadDocuments("blank.yaml", "\n---\n\n---\n").problems()).isEmpty();
   }
 
@@ -196,7 +200,8 @@ class PipelineYamlLoaderTest {
         """;
 
     assertThat(loader.loadDocuments("broken.yaml", text).problems())
-        .containsExactly("broken.yaml: not valid YAML: mapping values are not allowed here (line 7)");
+        .containsExactly(
+            "broken.yaml: not valid YAML: mapping values are not allowed here (line 7)");
   }
 
   @Test
@@ -216,7 +221,8 @@ class PipelineYamlLoaderTest {
   @Test
   void aDuplicateKeyIsRejectedRatherThanSilentlyTakingTheLastValue() {
     // kubectl refuses duplicate fields; a standalone router must not quietly pick one.
-    String text = pipeline("p", "orders", "warehouse").replace("  sink:", "  source: refunds\n  sink:");
+    String text =
+        pipeline("p", "orders", "warehouse").replace("  sink:", "  source: refunds\n  sink:");
 
     PipelineYamlLoader.Result result = loader.loadDocuments("dup.yaml", text);
 
@@ -227,8 +233,7 @@ class PipelineYamlLoaderTest {
 
   @Test
   void aWronglyTypedFieldIsNamedByItsPath() {
-    String text =
-        pipeline("p", "orders", "warehouse") + "  delivery:\n    maxBatchSize: lots\n";
+    String text = pipeline("p", "orders", "warehouse") + "  delivery:\n    maxBatchSize: lots\n";
 
     PipelineYamlLoader.Result result = loader.loadDocuments("typed.yaml", text);
 
@@ -300,7 +305,10 @@ class PipelineYamlLoaderTest {
 
     PipelineYamlLoader.Result result = loader.loadFolder(folder);
 
-    assertThat(result.pipelines()).singleElement().extracting(PipelineDefinition::source).isEqualTo("orders");
+    assertThat(result.pipelines())
+        .singleElement()
+        .extracting(PipelineDefinition::source)
+        .isEqualTo("orders");
     assertThat(result.problems())
         .containsExactly(
             "b.yaml: pipeline default/orders-etl is already defined in a.yaml; ignored");
@@ -314,7 +322,8 @@ class PipelineYamlLoaderTest {
         pipeline("orders-etl", "orders", "warehouse")
             .replace("  name: orders-etl\n", "  name: orders-etl\n  namespace: team-b\n"));
 
-    assertThat(keys(loader.loadFolder(folder))).containsExactly("default/orders-etl", "team-b/orders-etl");
+    assertThat(keys(loader.loadFolder(folder)))
+        .containsExactly("default/orders-etl", "team-b/orders-etl");
   }
 
   @Test
@@ -326,7 +335,10 @@ class PipelineYamlLoaderTest {
     PipelineYamlLoader.Result result = loader.loadFolder(folder);
 
     assertThat(keys(result)).containsExactly("default/good", "default/other");
-    assertThat(result.problems()).singleElement().asString().startsWith("b-bad.yaml: not valid YAML");
+    assertThat(result.problems())
+        .singleElement()
+        .asString()
+        .startsWith("b-bad.yaml: not valid YAML");
   }
 
   @Test

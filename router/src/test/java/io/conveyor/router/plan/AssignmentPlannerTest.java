@@ -61,7 +61,8 @@ class AssignmentPlannerTest {
     PipelineAssignment a =
         only(
             AssignmentPlanner.plan(
-                List.of(ORDERS), List.of(record("sc-a", source("orders")), record("sc-b", sink("warehouse")))),
+                List.of(ORDERS),
+                List.of(record("sc-a", source("orders")), record("sc-b", sink("warehouse")))),
             "sc-a");
 
     StageTarget target = stage(a, "warehouse").getTargets(0);
@@ -74,7 +75,9 @@ class AssignmentPlannerTest {
   void thePlanDoesNotDependOnTheOrderSidecarsAreGivenIn() {
     List<SidecarRecord> sidecars = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
-      sidecars.add(record("sc-" + i, i % 3 == 0 ? source("orders") : transform("mask-pii"), sink("warehouse")));
+      sidecars.add(
+          record(
+              "sc-" + i, i % 3 == 0 ? source("orders") : transform("mask-pii"), sink("warehouse")));
     }
     RoutingPlan reference = AssignmentPlanner.plan(List.of(ORDERS), sidecars);
     Random random = new Random(42);
@@ -122,14 +125,18 @@ class AssignmentPlannerTest {
     assertThat(a.getStagesList())
         .extracting(StageAssignment::getName, StageAssignment::getLocal)
         .containsExactly(
-            tuple("orders", true), tuple("mask-pii", true), tuple("enrich", false), tuple("warehouse", false));
+            tuple("orders", true),
+            tuple("mask-pii", true),
+            tuple("enrich", false),
+            tuple("warehouse", false));
   }
 
   @Test
   void assignmentCarriesGenerationAndResolvedDeliveryOptions() {
     PipelineAssignment a =
         only(
-            AssignmentPlanner.plan(List.of(ORDERS.withGeneration(6)), List.of(record("sc-a", source("orders")))),
+            AssignmentPlanner.plan(
+                List.of(ORDERS.withGeneration(6)), List.of(record("sc-a", source("orders")))),
             "sc-a");
 
     assertThat(a.getPipeline()).isEqualTo("orders-etl");
@@ -178,7 +185,8 @@ class AssignmentPlannerTest {
             List.of(ORDERS),
             List.of(
                 record("sc-a", source("orders")),
-                record("sc-b", "default", SidecarState.SIDECAR_STATE_DRAINING, transform("mask-pii")),
+                record(
+                    "sc-b", "default", SidecarState.SIDECAR_STATE_DRAINING, transform("mask-pii")),
                 record("sc-c", transform("mask-pii"))));
 
     StageAssignment seenByB = stage(only(plan, "sc-b"), "mask-pii");
@@ -186,7 +194,9 @@ class AssignmentPlannerTest {
     assertThat(targetIds(seenByB)).containsExactly("sc-c");
     assertThat(targetIds(stage(only(plan, "sc-a"), "mask-pii"))).containsExactly("sc-c");
     StagePlan stagePlan = plan.pipeline("default/orders-etl").orElseThrow().stages().get(1);
-    assertThat(stagePlan.hosts()).extracting(SidecarRecord::sidecarId).containsExactly("sc-b", "sc-c");
+    assertThat(stagePlan.hosts())
+        .extracting(SidecarRecord::sidecarId)
+        .containsExactly("sc-b", "sc-c");
     assertThat(stagePlan.replicas()).isEqualTo(1);
   }
 
@@ -201,7 +211,12 @@ class AssignmentPlannerTest {
                 record("a-src", "team-a", SidecarState.SIDECAR_STATE_SERVING, source("orders")),
                 record("a-snk", "team-a", SidecarState.SIDECAR_STATE_SERVING, sink("warehouse")),
                 record("b-snk", "team-b", SidecarState.SIDECAR_STATE_SERVING, sink("warehouse")),
-                record("c-all", "team-c", SidecarState.SIDECAR_STATE_SERVING, source("orders"), sink("warehouse"))));
+                record(
+                    "c-all",
+                    "team-c",
+                    SidecarState.SIDECAR_STATE_SERVING,
+                    source("orders"),
+                    sink("warehouse"))));
 
     assertThat(targetIds(stage(only(plan, "a-src"), "warehouse"))).containsExactly("a-snk");
     assertThat(targetIds(stage(only(plan, "b-snk"), "orders"))).isEmpty();
@@ -216,7 +231,10 @@ class AssignmentPlannerTest {
     RoutingPlan plan =
         AssignmentPlanner.plan(
             List.of(ORDERS),
-            List.of(record("sc-a", source("orders")), record("sc-idle", transform("unrelated")), record("sc-empty")));
+            List.of(
+                record("sc-a", source("orders")),
+                record("sc-idle", transform("unrelated")),
+                record("sc-empty")));
 
     assertThat(plan.assignmentsFor("sc-idle")).isEmpty();
     assertThat(plan.assignmentsFor("sc-empty")).isEmpty();
@@ -261,7 +279,12 @@ class AssignmentPlannerTest {
         AssignmentPlanner.plan(
             List.of(ORDERS),
             List.of(
-                record("sc-a", source("orders"), transform("mask-pii"), transform("enrich"), sink("warehouse"))));
+                record(
+                    "sc-a",
+                    source("orders"),
+                    transform("mask-pii"),
+                    transform("enrich"),
+                    sink("warehouse"))));
 
     assertThat(plan.pipeline("default/orders-etl").orElseThrow().unservedStages()).isEmpty();
   }

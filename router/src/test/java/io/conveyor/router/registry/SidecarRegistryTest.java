@@ -17,8 +17,19 @@ class SidecarRegistryTest {
   private static SidecarRecord inPod(String id, String podUid, String podName) {
     SidecarRecord r = record(id, source("orders"));
     return new SidecarRecord(
-        id, r.namespace(), podName, podUid, r.podIp(), r.dataPlaneEndpoint(), r.sidecarVersion(),
-        r.state(), r.services(), r.heartbeatInterval(), r.registeredAt(), r.lastHeartbeat(), r.load());
+        id,
+        r.namespace(),
+        podName,
+        podUid,
+        r.podIp(),
+        r.dataPlaneEndpoint(),
+        r.sidecarVersion(),
+        r.state(),
+        r.services(),
+        r.heartbeatInterval(),
+        r.registeredAt(),
+        r.lastHeartbeat(),
+        r.load());
   }
 
   @Test
@@ -95,7 +106,11 @@ class SidecarRegistryTest {
     assertThat(busier.differsMeaningfullyFrom(before)).isFalse();
     assertThat(
             before
-                .withHeartbeat(before.lastHeartbeat(), SidecarState.SIDECAR_STATE_DRAINING, before.services(), before.load())
+                .withHeartbeat(
+                    before.lastHeartbeat(),
+                    SidecarState.SIDECAR_STATE_DRAINING,
+                    before.services(),
+                    before.load())
                 .differsMeaningfullyFrom(before))
         .isTrue();
     assertThat(

@@ -73,7 +73,8 @@ class PipelineFolderWatcherTest {
 
     assertThat(loaded()).containsExactly("default/orders-etl");
     assertThat(watcher.problems())
-        .containsExactly("refunds.yaml: not valid YAML: mapping values are not allowed here (line 7)");
+        .containsExactly(
+            "refunds.yaml: not valid YAML: mapping values are not allowed here (line 7)");
   }
 
   @Test
@@ -104,7 +105,9 @@ class PipelineFolderWatcherTest {
     write("refunds.yaml", pipeline("refunds", "orders", "ledger"));
     watcher.poll();
     long version =
-        core.register(registration("sc-a", source("orders"), sink("ledger"))).getAssignments().getVersion();
+        core.register(registration("sc-a", source("orders"), sink("ledger")))
+            .getAssignments()
+            .getVersion();
     RecordingSubscriber sidecar = new RecordingSubscriber();
     core.watch("sc-a", version, sidecar);
 
@@ -125,7 +128,9 @@ class PipelineFolderWatcherTest {
   void aNewFileReachesTheSidecarsThatRunItsStages() throws IOException {
     watcher.poll();
     long version =
-        core.register(registration("sc-a", source("orders"), sink("warehouse"))).getAssignments().getVersion();
+        core.register(registration("sc-a", source("orders"), sink("warehouse")))
+            .getAssignments()
+            .getVersion();
     RecordingSubscriber sidecar = new RecordingSubscriber();
     core.watch("sc-a", version, sidecar);
 
@@ -162,7 +167,14 @@ class PipelineFolderWatcherTest {
 
     watcher.poll();
 
-    assertThat(core.pipelines()).singleElement().extracting(PipelineDefinition::source).isEqualTo("orders");
-    assertThat(watcher.problems()).singleElement().asString().startsWith("b.yaml: ").contains("a.yaml");
+    assertThat(core.pipelines())
+        .singleElement()
+        .extracting(PipelineDefinition::source)
+        .isEqualTo("orders");
+    assertThat(watcher.problems())
+        .singleElement()
+        .asString()
+        .startsWith("b.yaml: ")
+        .contains("a.yaml");
   }
 }

@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class StandaloneRouterConfigTest {
 
@@ -40,26 +40,35 @@ class StandaloneRouterConfigTest {
     assertThat(config)
         .isEqualTo(
             new StandaloneRouterConfig(
-                "127.0.0.1", 6000, 6001, Path.of("/etc/conveyor/pipelines"), Duration.ofSeconds(30), 50));
+                "127.0.0.1",
+                6000,
+                6001,
+                Path.of("/etc/conveyor/pipelines"),
+                Duration.ofSeconds(30),
+                50));
   }
 
   @Test
   void blankValuesMeanTheDefault() {
-    assertThat(StandaloneRouterConfig.from(Map.of("ROUTER_PORT", "  ", "PIPELINES_DIR", ""), List.of()))
+    assertThat(
+            StandaloneRouterConfig.from(
+                Map.of("ROUTER_PORT", "  ", "PIPELINES_DIR", ""), List.of()))
         .isEqualTo(StandaloneRouterConfig.from(Map.of(), List.of()));
   }
 
   @Test
   void aSingleArgumentIsThePipelinesFolderAndWinsOverTheEnvironment() {
     assertThat(
-            StandaloneRouterConfig.from(Map.of("PIPELINES_DIR", "/from/env"), List.of("examples/pipelines"))
+            StandaloneRouterConfig.from(
+                    Map.of("PIPELINES_DIR", "/from/env"), List.of("examples/pipelines"))
                 .pipelinesDir())
         .isEqualTo(Path.of("examples/pipelines"));
   }
 
   @Test
   void pipelinesOptionNamesTheFolder() {
-    assertThat(StandaloneRouterConfig.from(Map.of(), List.of("--pipelines", "/srv/p")).pipelinesDir())
+    assertThat(
+            StandaloneRouterConfig.from(Map.of(), List.of("--pipelines", "/srv/p")).pipelinesDir())
         .isEqualTo(Path.of("/srv/p"));
   }
 
@@ -75,7 +84,8 @@ class StandaloneRouterConfigTest {
         "MAX_SIDECARS          | -1      | MAX_SIDECARS='-1' is not valid: expected an integer from 1 to 1000000",
         "MAX_SIDECARS          | lots    | MAX_SIDECARS='lots' is not valid: expected an integer from 1 to 1000000",
       })
-  void aMalformedValueFailsNamingTheVariableAndWhatIsAccepted(String variable, String value, String problem) {
+  void aMalformedValueFailsNamingTheVariableAndWhatIsAccepted(
+      String variable, String value, String problem) {
     assertThatThrownBy(() -> StandaloneRouterConfig.from(Map.of(variable, value), List.of()))
         .isInstanceOfSatisfying(
             ConfigException.class, e -> assertThat(e.problems()).containsExactly(problem));
@@ -100,8 +110,7 @@ class StandaloneRouterConfigTest {
 
   @Test
   void theSamePortForGrpcAndMetricsIsRefused() {
-    assertThatThrownBy(
-            () -> StandaloneRouterConfig.from(Map.of("ROUTER_PORT", "9095"), List.of()))
+    assertThatThrownBy(() -> StandaloneRouterConfig.from(Map.of("ROUTER_PORT", "9095"), List.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("ROUTER_PORT and METRICS_PORT must differ, both are 9095");
   }
@@ -109,7 +118,11 @@ class StandaloneRouterConfigTest {
   @Test
   void unknownArgumentsAreRefusedWithTheAcceptedForms() {
     for (List<String> args :
-        List.of(List.of("--pipelines"), List.of("--pipelines=/x"), List.of("--port", "1"), List.of("a", "b"))) {
+        List.of(
+            List.of("--pipelines"),
+            List.of("--pipelines=/x"),
+            List.of("--port", "1"),
+            List.of("a", "b"))) {
       assertThatThrownBy(() -> StandaloneRouterConfig.from(Map.of(), args))
           .as("arguments %s", args)
           .isInstanceOf(ConfigException.class)

@@ -126,13 +126,15 @@ public final class Fixtures {
 
   // ---------------------------------------------------------------- pipelines
 
-  public static PipelineDefinition pipeline(String name, String source, List<String> steps, String sink) {
+  public static PipelineDefinition pipeline(
+      String name, String source, List<String> steps, String sink) {
     return pipeline("default", name, source, steps, sink);
   }
 
   public static PipelineDefinition pipeline(
       String namespace, String name, String source, List<String> steps, String sink) {
-    return new PipelineDefinition(namespace, name, 1, source, steps, sink, DeliveryOptions.defaults());
+    return new PipelineDefinition(
+        namespace, name, 1, source, steps, sink, DeliveryOptions.defaults());
   }
 
   public static PipelineDefinition withDeadLetter(PipelineDefinition p, String deadLetterSink) {
@@ -145,14 +147,19 @@ public final class Fixtures {
         p.steps(),
         p.sink(),
         new DeliveryOptions(
-            d.maxBatchSize(), d.maxRetries(), d.retryBackoff(), d.batchTimeout(),
+            d.maxBatchSize(),
+            d.maxRetries(),
+            d.retryBackoff(),
+            d.batchTimeout(),
             Optional.of(deadLetterSink)));
   }
 
   // ---------------------------------------------------------------- reading assignments
 
   public static Optional<PipelineAssignment> pipelineIn(AssignmentSet set, String pipeline) {
-    return set.getPipelinesList().stream().filter(p -> p.getPipeline().equals(pipeline)).findFirst();
+    return set.getPipelinesList().stream()
+        .filter(p -> p.getPipeline().equals(pipeline))
+        .findFirst();
   }
 
   public static StageAssignment stage(PipelineAssignment assignment, String name) {

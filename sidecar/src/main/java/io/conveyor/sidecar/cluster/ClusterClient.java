@@ -36,11 +36,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The sidecar's side of {@code SidecarCoordinator}: registers (retrying with backoff and jitter
  * while the router is unreachable — never a crash loop), heartbeats, keeps a watch stream open for
- * immediate assignment changes, acts on commands, and registers again when the router says it
- * does not know this sidecar (it restarted, failed over, or expired us).
+ * immediate assignment changes, acts on commands, and registers again when the router says it does
+ * not know this sidecar (it restarted, failed over, or expired us).
  *
- * <p>The router being down does not stop the data plane: routes already known keep working, and
- * the sidecar stays ready. Only before the first registration is it not ready.
+ * <p>The router being down does not stop the data plane: routes already known keep working, and the
+ * sidecar stays ready. Only before the first registration is it not ready.
  *
  * <p>Every attempt belongs to a registration <em>session</em>; callbacks from an older session are
  * ignored, so a late answer can never undo a newer registration.
@@ -145,7 +145,8 @@ public final class ClusterClient implements AutoCloseable {
       pendingRegister.cancel(false);
     }
     int mySession = session;
-    pendingRegister = scheduler.schedule(() -> register(mySession), delay.toMillis(), TimeUnit.MILLISECONDS);
+    pendingRegister =
+        scheduler.schedule(() -> register(mySession), delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void register(int mySession) {
@@ -263,7 +264,8 @@ public final class ClusterClient implements AutoCloseable {
     long period = heartbeatInterval.toMillis();
     heartbeats =
         // Fixed delay, not rate: after a stall the sidecar sends one heartbeat, not a burst.
-        scheduler.scheduleWithFixedDelay(() -> heartbeat(mySession), period, period, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+            () -> heartbeat(mySession), period, period, TimeUnit.MILLISECONDS);
   }
 
   /** Sends a heartbeat now, e.g. because discovery found a change the router should know of. */
@@ -385,7 +387,10 @@ public final class ClusterClient implements AutoCloseable {
 
                   @Override
                   public void onCompleted() {
-                    onWatchEnded(mySession, context, Status.UNAVAILABLE.withDescription("router ended the watch"));
+                    onWatchEnded(
+                        mySession,
+                        context,
+                        Status.UNAVAILABLE.withDescription("router ended the watch"));
                   }
                 }));
   }
@@ -397,7 +402,8 @@ public final class ClusterClient implements AutoCloseable {
       }
       if (status.getCode() != Status.Code.NOT_FOUND) {
         Duration delay = REGISTER_BACKOFF.delay(watchAttempts++, random);
-        log.debug("watch stream ended ({}); reopening in {} ms", describe(status), delay.toMillis());
+        log.debug(
+            "watch stream ended ({}); reopening in {} ms", describe(status), delay.toMillis());
         scheduler.schedule(
             () -> {
               reconnectNow();
@@ -417,9 +423,9 @@ public final class ClusterClient implements AutoCloseable {
 
   /**
    * Lets the next call connect at once instead of waiting out the channel's own reconnect backoff,
-   * which grows to two minutes while the router is away: this client's retries (capped at 10 s)
-   * and heartbeats set the pace, so the router is found again soon after it comes back. Called
-   * without holding this client's lock: the channel may run call callbacks inline.
+   * which grows to two minutes while the router is away: this client's retries (capped at 10 s) and
+   * heartbeats set the pace, so the router is found again soon after it comes back. Called without
+   * holding this client's lock: the channel may run call callbacks inline.
    */
   private void reconnectNow() {
     if (routerChannel instanceof ManagedChannel managed) {
@@ -455,8 +461,10 @@ public final class ClusterClient implements AutoCloseable {
                 command.getRevoke().getReason());
         case DRAIN ->
             listener.drainRequested(
-                Duration.ofSeconds(command.getDrain().getDeadlineSeconds()), command.getDrain().getReason());
-        default -> log.warn("ignoring an unknown command from the router: {}", command.getCommandCase());
+                Duration.ofSeconds(command.getDrain().getDeadlineSeconds()),
+                command.getDrain().getReason());
+        default ->
+            log.warn("ignoring an unknown command from the router: {}", command.getCommandCase());
       }
     }
   }
@@ -476,7 +484,12 @@ public final class ClusterClient implements AutoCloseable {
                 p ->
                     p.getPipeline()
                         + p.getStagesList().stream()
-                            .map(s -> s.getName() + (s.getLocal() ? "(local)" : "") + "x" + s.getTargetsCount())
+                            .map(
+                                s ->
+                                    s.getName()
+                                        + (s.getLocal() ? "(local)" : "")
+                                        + "x"
+                                        + s.getTargetsCount())
                             .toList())
             .toList());
   }
@@ -484,9 +497,10 @@ public final class ClusterClient implements AutoCloseable {
   // ------------------------------------------------------------------ shutdown
 
   /**
-   * Tells the router this sidecar is leaving; waits at most {@code timeout}. Stops the client first:
-   * no heartbeat, watch or registration may follow, or the router would learn of the sidecar again
-   * (its own closing of our watch stream would otherwise look like "unknown sidecar, register").
+   * Tells the router this sidecar is leaving; waits at most {@code timeout}. Stops the client
+   * first: no heartbeat, watch or registration may follow, or the router would learn of the sidecar
+   * again (its own closing of our watch stream would otherwise look like "unknown sidecar,
+   * register").
    */
   public void deregister(String reason, Duration timeout) {
     boolean known;
@@ -502,10 +516,15 @@ public final class ClusterClient implements AutoCloseable {
       blockingStub
           .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .deregisterSidecar(
-              DeregisterSidecarRequest.newBuilder().setSidecarId(config.sidecarId()).setReason(reason).build());
+              DeregisterSidecarRequest.newBuilder()
+                  .setSidecarId(config.sidecarId())
+                  .setReason(reason)
+                  .build());
       log.info("deregistered from router {}", config.clusterEndpoint());
     } catch (RuntimeException e) {
-      log.warn("could not deregister ({}); the router will expire this sidecar", describe(Status.fromThrowable(e)));
+      log.warn(
+          "could not deregister ({}); the router will expire this sidecar",
+          describe(Status.fromThrowable(e)));
     }
   }
 
@@ -532,7 +551,9 @@ public final class ClusterClient implements AutoCloseable {
   }
 
   private static String describe(Status status) {
-    return status.getDescription() == null ? status.getCode().name() : status.getCode() + ": " + status.getDescription();
+    return status.getDescription() == null
+        ? status.getCode().name()
+        : status.getCode() + ": " + status.getDescription();
   }
 
   /** A unary observer that only cares about the value and the error. */

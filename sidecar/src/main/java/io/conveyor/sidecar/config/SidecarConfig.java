@@ -62,13 +62,18 @@ public record SidecarConfig(
   public static final int MAX_DISCOVERY_PORTS = 4096;
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
   /** Kubernetes namespace names (DNS-1123 label): what pipelines are matched on, so exact. */
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
   /** Kubernetes pod names (DNS-1123 subdomain). */
   private static final Pattern POD_NAME =
-      Pattern.compile("(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+      Pattern.compile(
+          "(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
   private static final Pattern IPV4 =
-      Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+      Pattern.compile(
+          "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
   private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
   private static final Pattern HOST_NAME =
       Pattern.compile(
@@ -84,10 +89,14 @@ public record SidecarConfig(
             ID,
             "1-128 letters, digits, '.', '_' or '-'");
     String podName =
-        r.matching("POD_NAME", "unknown", POD_NAME, "a pod name: lower-case letters, digits, '-' and '.'");
+        r.matching(
+            "POD_NAME", "unknown", POD_NAME, "a pod name: lower-case letters, digits, '-' and '.'");
     String namespace =
         r.matching(
-            "NAMESPACE", "default", NAMESPACE, "a namespace name: 1-63 lower-case letters, digits or '-'");
+            "NAMESPACE",
+            "default",
+            NAMESPACE,
+            "a namespace name: 1-63 lower-case letters, digits or '-'");
     HostPort clusterEndpoint = r.hostPort("CLUSTER_ENDPOINT", "localhost:50051");
     // Cross-field checks below only compare values the user actually gave correctly: a malformed
     // value has been replaced by its default, and comparing that would report a bogus second error.
@@ -101,7 +110,8 @@ public record SidecarConfig(
     Duration heartbeat = r.seconds("HEARTBEAT_INTERVAL_SECS", Duration.ofSeconds(5), 1, 300);
     String podUid = r.string("POD_UID", "");
     String podIp =
-        validated(r, "POD_IP", "", SidecarConfig::isIpLiteral, "an IPv4 or IPv6 address, e.g. 10.1.2.3");
+        validated(
+            r, "POD_IP", "", SidecarConfig::isIpLiteral, "an IPv4 or IPv6 address, e.g. 10.1.2.3");
     String advertise =
         validated(
             r,
@@ -111,7 +121,11 @@ public record SidecarConfig(
             "a host name or an IP address (IPv6 without brackets)");
     String bind =
         validated(
-            r, "BIND_ADDRESS", "0.0.0.0", SidecarConfig::isIpLiteral, "an IP address to listen on, e.g. 0.0.0.0");
+            r,
+            "BIND_ADDRESS",
+            "0.0.0.0",
+            SidecarConfig::isIpLiteral,
+            "an IP address to listen on, e.g. 0.0.0.0");
     before = r.problems().size();
     int metricsPort = r.port("METRICS_PORT", 9090);
     boolean metricsPortValid = r.problems().size() == before;
@@ -133,21 +147,44 @@ public record SidecarConfig(
 
     if (rangeValid && start > end) {
       r.problem(
-          "DISCOVERY_START_PORT=" + start + " is above DISCOVERY_END_PORT=" + end
+          "DISCOVERY_START_PORT="
+              + start
+              + " is above DISCOVERY_END_PORT="
+              + end
               + ": the scan range must be start <= end");
     } else if (rangeValid && end - start + 1 > MAX_DISCOVERY_PORTS) {
       r.problem(
-          "DISCOVERY_START_PORT..DISCOVERY_END_PORT spans " + (end - start + 1)
-              + " ports: at most " + MAX_DISCOVERY_PORTS + " are scanned");
+          "DISCOVERY_START_PORT..DISCOVERY_END_PORT spans "
+              + (end - start + 1)
+              + " ports: at most "
+              + MAX_DISCOVERY_PORTS
+              + " are scanned");
     }
     if (grpcPortValid && metricsPortValid && grpcPort == metricsPort) {
       r.problem("GRPC_PORT and METRICS_PORT must differ, both are " + grpcPort);
     }
     r.validate();
     return new SidecarConfig(
-        sidecarId, podName, namespace, clusterEndpoint, grpcPort, start, end, heartbeat, podUid,
-        podIp, advertise, bind, metricsPort, discoveryHost, discoveryInterval, probeTimeout,
-        maxInFlight, credits, maxMessage, grace);
+        sidecarId,
+        podName,
+        namespace,
+        clusterEndpoint,
+        grpcPort,
+        start,
+        end,
+        heartbeat,
+        podUid,
+        podIp,
+        advertise,
+        bind,
+        metricsPort,
+        discoveryHost,
+        discoveryInterval,
+        probeTimeout,
+        maxInFlight,
+        credits,
+        maxMessage,
+        grace);
   }
 
   /** A value that must satisfy {@code valid}; reported like EnvReader's own problems. */

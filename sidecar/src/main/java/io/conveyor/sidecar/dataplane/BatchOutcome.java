@@ -11,8 +11,8 @@ import java.util.Arrays;
  * and not thread-safe: each batch's outcome is written by one completion at a time.
  *
  * <p>A record starts UNSPECIFIED and ends DELIVERED, FILTERED, DEAD_LETTERED or FAILED (with an
- * error saying whether re-sending can help). {@link #toProto()} refuses to report a record that
- * has no outcome: an unaccounted record would be a silently lost one.
+ * error saying whether re-sending can help). {@link #toProto()} refuses to report a record that has
+ * no outcome: an unaccounted record would be a silently lost one.
  */
 public final class BatchOutcome {
 
@@ -35,8 +35,8 @@ public final class BatchOutcome {
   }
 
   /**
-   * Reads a downstream answer. An answer that does not account for exactly {@code size} records
-   * (a broken peer) fails them all as retryable rather than guess which is which.
+   * Reads a downstream answer. An answer that does not account for exactly {@code size} records (a
+   * broken peer) fails them all as retryable rather than guess which is which.
    */
   public static BatchOutcome fromProto(BatchResult result, int size, String stage) {
     if (result.getOutcomesCount() != size) {
@@ -44,7 +44,11 @@ public final class BatchOutcome {
           size,
           FailureKind.FAILURE_KIND_RETRYABLE,
           stage,
-          "downstream answered " + result.getOutcomesCount() + " outcomes for " + size + " records");
+          "downstream answered "
+              + result.getOutcomesCount()
+              + " outcomes for "
+              + size
+              + " records");
     }
     BatchOutcome outcome = new BatchOutcome(size);
     for (int i = 0; i < size; i++) {
@@ -114,7 +118,9 @@ public final class BatchOutcome {
     RecordError error = errors[index];
     outcomes[index] = RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED;
     errors[index] =
-        error != null ? error : RecordError.newBuilder().setIndex(index).setMessage("dead-lettered").build();
+        error != null
+            ? error
+            : RecordError.newBuilder().setIndex(index).setMessage("dead-lettered").build();
   }
 
   /** Copies the outcome of record {@code from} of {@code other} to record {@code to} of this. */
@@ -150,7 +156,8 @@ public final class BatchOutcome {
     BatchResult.Builder result = BatchResult.newBuilder();
     for (int i = 0; i < outcomes.length; i++) {
       if (outcomes[i] == RecordOutcome.RECORD_OUTCOME_UNSPECIFIED) {
-        throw new IllegalStateException("record " + i + " of " + outcomes.length + " has no outcome");
+        throw new IllegalStateException(
+            "record " + i + " of " + outcomes.length + " has no outcome");
       }
       result.addOutcomes(outcomes[i]);
       if (errors[i] != null) {

@@ -5,8 +5,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
- * The error taxonomy of stage calls, decided once: what a failed call means for its records and
- * for the target that failed it.
+ * The error taxonomy of stage calls, decided once: what a failed call means for its records and for
+ * the target that failed it.
  */
 final class CallErrors {
 

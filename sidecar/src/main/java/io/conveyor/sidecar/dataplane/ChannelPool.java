@@ -9,8 +9,8 @@ import java.util.function.Function;
 
 /**
  * Reusable channels by endpoint, for the pod's services and for other sidecars. One HTTP/2
- * connection per endpoint multiplexes every call to it. Bounded: past {@code maxChannels} the
- * least recently used channel is closed (gracefully: calls on it finish).
+ * connection per endpoint multiplexes every call to it. Bounded: past {@code maxChannels} the least
+ * recently used channel is closed (gracefully: calls on it finish).
  */
 public final class ChannelPool implements AutoCloseable {
 

@@ -72,17 +72,21 @@ public final class DataPlane {
         .addMethod(
             WireMethods.PUSH_RECORDS,
             ServerCalls.asyncBidiStreamingCall(
-                responses -> new PushStream(this, (ServerCallStreamObserver<PushResponse>) responses)))
+                responses ->
+                    new PushStream(this, (ServerCallStreamObserver<PushResponse>) responses)))
         .addMethod(WireMethods.FORWARD_BATCH, ServerCalls.asyncUnaryCall(this::forwardBatch))
         .build();
   }
 
   /** Sidecar-to-sidecar: runs stage {@code stage_index} and everything after it, then answers. */
-  void forwardBatch(ForwardBatchRequestView request, StreamObserver<ForwardBatchResponse> responses) {
+  void forwardBatch(
+      ForwardBatchRequestView request, StreamObserver<ForwardBatchResponse> responses) {
     if (lifecycle.isDraining()) {
       metrics.rejected("draining");
       responses.onError(
-          Status.UNAVAILABLE.withDescription("sidecar " + config.sidecarId() + " is draining").asRuntimeException());
+          Status.UNAVAILABLE
+              .withDescription("sidecar " + config.sidecarId() + " is draining")
+              .asRuntimeException());
       return;
     }
     if (lifecycle.isStarting()) {
@@ -90,7 +94,8 @@ public final class DataPlane {
       metrics.rejected("starting");
       responses.onError(
           Status.UNAVAILABLE
-              .withDescription("sidecar " + config.sidecarId() + " is starting and not registered yet")
+              .withDescription(
+                  "sidecar " + config.sidecarId() + " is starting and not registered yet")
               .asRuntimeException());
       return;
     }
@@ -98,7 +103,8 @@ public final class DataPlane {
     Optional<String> problem = checkStage(route, request);
     if (problem.isPresent()) {
       metrics.rejected("not_assigned");
-      responses.onError(Status.FAILED_PRECONDITION.withDescription(problem.get()).asRuntimeException());
+      responses.onError(
+          Status.FAILED_PRECONDITION.withDescription(problem.get()).asRuntimeException());
       return;
     }
     if (request.getSerializedSize() > config.maxMessageBytes()) {
@@ -106,7 +112,9 @@ public final class DataPlane {
       responses.onError(
           Status.RESOURCE_EXHAUSTED
               .withDescription(
-                  "batch of " + request.getSerializedSize() + " bytes is over this sidecar's MAX_MESSAGE_BYTES of "
+                  "batch of "
+                      + request.getSerializedSize()
+                      + " bytes is over this sidecar's MAX_MESSAGE_BYTES of "
                       + config.maxMessageBytes())
               .asRuntimeException());
       return;
@@ -126,8 +134,13 @@ public final class DataPlane {
       responses.onError(
           Status.RESOURCE_EXHAUSTED
               .withDescription(
-                  "sidecar " + config.sidecarId() + " holds " + inFlight.bytes() + " of its "
-                      + inFlight.limitBytes() + " in-flight bytes; retry later or elsewhere")
+                  "sidecar "
+                      + config.sidecarId()
+                      + " holds "
+                      + inFlight.bytes()
+                      + " of its "
+                      + inFlight.limitBytes()
+                      + " in-flight bytes; retry later or elsewhere")
               .asRuntimeException());
       return;
     }
@@ -141,32 +154,53 @@ public final class DataPlane {
                 pushStreams.relieve();
               }
               if (error != null) {
-                responses.onError(Status.INTERNAL.withDescription(String.valueOf(error)).asRuntimeException());
+                responses.onError(
+                    Status.INTERNAL.withDescription(String.valueOf(error)).asRuntimeException());
                 return;
               }
-              responses.onNext(ForwardBatchResponse.newBuilder().setResult(outcome.toProto()).build());
+              responses.onNext(
+                  ForwardBatchResponse.newBuilder().setResult(outcome.toProto()).build());
               responses.onCompleted();
             });
   }
 
-  private Optional<String> checkStage(Optional<PipelineRoute> route, ForwardBatchRequestView request) {
+  private Optional<String> checkStage(
+      Optional<PipelineRoute> route, ForwardBatchRequestView request) {
     if (route.isEmpty()) {
       return Optional.of(
-          "pipeline '" + request.getPipeline() + "' is not assigned to sidecar " + config.sidecarId());
+          "pipeline '"
+              + request.getPipeline()
+              + "' is not assigned to sidecar "
+              + config.sidecarId());
     }
     if (!route.get().hasStage(request.getStageIndex()) || request.getStageIndex() == 0) {
       return Optional.of(
-          "pipeline '" + request.getPipeline() + "' has no stage " + request.getStageIndex() + " to forward to");
+          "pipeline '"
+              + request.getPipeline()
+              + "' has no stage "
+              + request.getStageIndex()
+              + " to forward to");
     }
     StageRoute stage = route.get().stage(request.getStageIndex());
     if (!stage.name().equals(request.getStage())) {
       return Optional.of(
-          "stage " + request.getStageIndex() + " of pipeline '" + request.getPipeline() + "' is '"
-              + stage.name() + "' here, not '" + request.getStage() + "'");
+          "stage "
+              + request.getStageIndex()
+              + " of pipeline '"
+              + request.getPipeline()
+              + "' is '"
+              + stage.name()
+              + "' here, not '"
+              + request.getStage()
+              + "'");
     }
     if (!stage.isLocal()) {
       return Optional.of(
-          "stage '" + stage.name() + "' of pipeline '" + request.getPipeline() + "' does not run in the pod of sidecar "
+          "stage '"
+              + stage.name()
+              + "' of pipeline '"
+              + request.getPipeline()
+              + "' does not run in the pod of sidecar "
               + config.sidecarId());
     }
     return Optional.empty();
@@ -237,5 +271,4 @@ public final class DataPlane {
   Timer pushLatency(String pipeline) {
     return metrics.pushLatency(pipeline);
   }
-
 }

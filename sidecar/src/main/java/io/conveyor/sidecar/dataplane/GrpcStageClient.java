@@ -51,7 +51,9 @@ public final class GrpcStageClient implements StageClient {
     try {
       call =
           ClientCalls.futureUnaryCall(
-              channels.channel(endpoint).newCall(method, CallOptions.DEFAULT.withDeadline(deadline)),
+              channels
+                  .channel(endpoint)
+                  .newCall(method, CallOptions.DEFAULT.withDeadline(deadline)),
               request);
     } catch (RuntimeException e) {
       result.completeExceptionally(e);

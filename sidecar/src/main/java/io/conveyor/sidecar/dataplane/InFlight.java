@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Batches and bytes the sidecar holds, against its limit. Calls from other sidecars are refused
  * past the limit ({@link #tryAcquire}); source batches are always admitted — their number is
- * already bounded by the credits granted — and push backpressure in when the total crosses the
- * high watermark (the limit) until it falls under the low one (half of it).
+ * already bounded by the credits granted — and push backpressure in when the total crosses the high
+ * watermark (the limit) until it falls under the low one (half of it).
  */
 public final class InFlight {
 

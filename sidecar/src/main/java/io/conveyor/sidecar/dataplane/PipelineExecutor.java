@@ -2,6 +2,7 @@ package io.conveyor.sidecar.dataplane;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.conveyor.common.retry.Backoff;
 import io.conveyor.etl.v1.FailureKind;
 import io.conveyor.etl.v1.Record;
 import io.conveyor.etl.v1.RecordError;
@@ -12,7 +13,6 @@ import io.conveyor.etl.v1.TransformResult;
 import io.conveyor.etl.v1.WriteBatchResponse;
 import io.conveyor.sidecar.metrics.SidecarMetrics;
 import io.conveyor.sidecar.metrics.StageMeters;
-import io.conveyor.sidecar.routing.LocalService;
 import io.conveyor.sidecar.routing.PipelineRoute;
 import io.conveyor.sidecar.routing.RemoteTarget;
 import io.conveyor.sidecar.routing.StageRoute;
@@ -23,7 +23,6 @@ import io.conveyor.sidecar.wire.v1.ProcessBatchResponseView;
 import io.conveyor.sidecar.wire.v1.RecordBatchView;
 import io.conveyor.sidecar.wire.v1.TransformResultView;
 import io.conveyor.sidecar.wire.v1.WriteBatchRequestView;
-import io.conveyor.common.retry.Backoff;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import java.time.Duration;
@@ -34,9 +33,9 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -46,15 +45,15 @@ import org.slf4j.MDC;
  * outcome of every record once the sink(s) confirmed — or the records failed.
  *
  * <p>A stage this pod runs is executed by calling the pod's service; its outputs go on to the next
- * stage in the same way. A stage this pod does not run is handed, with everything after it, to
- * one of the sidecars that do ({@code ForwardBatch}); that sidecar answers for the records.
+ * stage in the same way. A stage this pod does not run is handed, with everything after it, to one
+ * of the sidecars that do ({@code ForwardBatch}); that sidecar answers for the records.
  *
  * <p>Failure handling, per stage call:
  *
  * <ul>
  *   <li>records a service reports as failed-retryable, and all records of a call that failed as a
- *       whole, are retried — only those — up to the pipeline's {@code maxRetries}, with
- *       exponential backoff and jitter, never past the batch deadline;
+ *       whole, are retried — only those — up to the pipeline's {@code maxRetries}, with exponential
+ *       backoff and jitter, never past the batch deadline;
  *   <li>a remote sidecar that fails a call is ejected for a while and the next attempt goes to
  *       another replica; an overloaded one (RESOURCE_EXHAUSTED) is avoided but not ejected;
  *   <li>records rejected by a stage go to the pipeline's dead-letter sink when it has one;
@@ -68,8 +67,10 @@ import org.slf4j.MDC;
 public final class PipelineExecutor {
 
   private static final Logger log = LoggerFactory.getLogger(PipelineExecutor.class);
+
   /** Dead-letter records carry these metadata keys, so the sink can tell why they are there. */
   public static final String ERROR_KEY = "conveyor.error";
+
   public static final String FAILED_STAGE_KEY = "conveyor.failed-stage";
   public static final String PIPELINE_KEY = "conveyor.pipeline";
   private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(10);
@@ -108,7 +109,8 @@ public final class PipelineExecutor {
       return CompletableFuture.completedFuture(new BatchOutcome(0));
     }
     StageRoute stage = route.stage(index);
-    List<List<ByteString>> chunks = chunks(records, stage.batchLimit(route.delivery().maxBatchSize()));
+    List<List<ByteString>> chunks =
+        chunks(records, stage.batchLimit(route.delivery().maxBatchSize()));
     if (chunks.size() == 1) {
       return deliverChunk(route, stage, records, deadline);
     }
@@ -151,15 +153,26 @@ public final class PipelineExecutor {
                     records.size(),
                     FailureKind.FAILURE_KIND_RETRYABLE,
                     stage.name(),
-                    "no sidecar runs stage '" + stage.name() + "' of pipeline " + route.pipeline()));
+                    "no sidecar runs stage '"
+                        + stage.name()
+                        + "' of pipeline "
+                        + route.pipeline()));
       }
     } catch (RuntimeException e) {
       // A bug must not lose records: fail them retryably so the source re-sends.
-      log.error("stage {} of {} threw; failing its {} records", stage.name(), route.pipeline(), records.size(), e);
+      log.error(
+          "stage {} of {} threw; failing its {} records",
+          stage.name(),
+          route.pipeline(),
+          records.size(),
+          e);
       result =
           CompletableFuture.completedFuture(
               BatchOutcome.allFailed(
-                  records.size(), FailureKind.FAILURE_KIND_RETRYABLE, stage.name(), "internal error: " + e));
+                  records.size(),
+                  FailureKind.FAILURE_KIND_RETRYABLE,
+                  stage.name(),
+                  "internal error: " + e));
     }
     return result.handle(
         (outcome, error) -> {
@@ -179,8 +192,8 @@ public final class PipelineExecutor {
   // ------------------------------------------------------------------ local stages
 
   /**
-   * One call of a local service on some records of a batch, and how to read its answer. The
-   * retry loop around it is the same for transforms and sinks.
+   * One call of a local service on some records of a batch, and how to read its answer. The retry
+   * loop around it is the same for transforms and sinks.
    */
   private interface LocalCall<R> {
     CompletableFuture<R> call(int[] pending);
@@ -196,7 +209,12 @@ public final class PipelineExecutor {
 
   /** Calls a local service for every record, retrying what failed retryably; never fails. */
   private <R> CompletableFuture<BatchOutcome> runLocal(
-      PipelineRoute route, StageRoute stage, int size, Deadline deadline, StageMeters meters, LocalCall<R> call) {
+      PipelineRoute route,
+      StageRoute stage,
+      int size,
+      Deadline deadline,
+      StageMeters meters,
+      LocalCall<R> call) {
     BatchOutcome outcome = new BatchOutcome(size);
     CompletableFuture<BatchOutcome> done = new CompletableFuture<>();
     attemptLocal(route, stage, allIndices(size), 0, outcome, deadline, meters, done, call);
@@ -222,8 +240,12 @@ public final class PipelineExecutor {
                 lastError = callFailed(stage, error, pending, outcome, retry, meters);
               } else if (call.resultCount(response) != pending.length) {
                 lastError =
-                    stage.name() + " answered " + call.resultCount(response) + " results for "
-                        + pending.length + " records";
+                    stage.name()
+                        + " answered "
+                        + call.resultCount(response)
+                        + " results for "
+                        + pending.length
+                        + " records";
                 for (int i : pending) {
                   retry.add(i);
                 }
@@ -231,13 +253,27 @@ public final class PipelineExecutor {
                 lastError = call.apply(response, pending, outcome, retry);
               }
               retryOrFinish(
-                  route, stage, retry, attempt, lastError, outcome, deadline, meters, done,
-                  next -> attemptLocal(route, stage, next, attempt + 1, outcome, deadline, meters, done, call));
+                  route,
+                  stage,
+                  retry,
+                  attempt,
+                  lastError,
+                  outcome,
+                  deadline,
+                  meters,
+                  done,
+                  next ->
+                      attemptLocal(
+                          route, stage, next, attempt + 1, outcome, deadline, meters, done, call));
             });
   }
 
   private CompletableFuture<BatchOutcome> runSink(
-      PipelineRoute route, StageRoute stage, List<ByteString> records, Deadline deadline, StageMeters meters) {
+      PipelineRoute route,
+      StageRoute stage,
+      List<ByteString> records,
+      Deadline deadline,
+      StageMeters meters) {
     String endpoint = stage.local().orElseThrow().endpoint();
     LocalCall<WriteBatchResponse> write =
         new LocalCall<>() {
@@ -259,7 +295,11 @@ public final class PipelineExecutor {
           }
 
           @Override
-          public String apply(WriteBatchResponse response, int[] pending, BatchOutcome outcome, List<Integer> retry) {
+          public String apply(
+              WriteBatchResponse response,
+              int[] pending,
+              BatchOutcome outcome,
+              List<Integer> retry) {
             String lastError = null;
             for (int j = 0; j < pending.length; j++) {
               SinkResult result = response.getResults(j);
@@ -281,7 +321,11 @@ public final class PipelineExecutor {
   }
 
   private CompletableFuture<BatchOutcome> runTransform(
-      PipelineRoute route, StageRoute stage, List<ByteString> records, Deadline deadline, StageMeters meters) {
+      PipelineRoute route,
+      StageRoute stage,
+      List<ByteString> records,
+      Deadline deadline,
+      StageMeters meters) {
     String endpoint = stage.local().orElseThrow().endpoint();
     TransformResultView[] results = new TransformResultView[records.size()];
     LocalCall<ProcessBatchResponseView> process =
@@ -305,7 +349,10 @@ public final class PipelineExecutor {
 
           @Override
           public String apply(
-              ProcessBatchResponseView response, int[] pending, BatchOutcome outcome, List<Integer> retry) {
+              ProcessBatchResponseView response,
+              int[] pending,
+              BatchOutcome outcome,
+              List<Integer> retry) {
             String lastError = null;
             for (int j = 0; j < pending.length; j++) {
               TransformResultView result = response.getResults(j);
@@ -331,10 +378,15 @@ public final class PipelineExecutor {
                 return countAndDeadLetter(route, stage, records, o, deadline, meters);
               }
               if (next.isEmpty()) {
-                // Cannot happen with a well-formed route (a sink always follows); fail, do not drop.
+                // Cannot happen with a well-formed route (a sink always follows); fail, do not
+                // drop.
                 for (int i = 0; i < o.size(); i++) {
                   if (!o.isFailed(i)) {
-                    o.fail(i, FailureKind.FAILURE_KIND_REJECTED, stage.name(), "no stage after " + stage.name());
+                    o.fail(
+                        i,
+                        FailureKind.FAILURE_KIND_REJECTED,
+                        stage.name(),
+                        "no stage after " + stage.name());
                   }
                 }
                 return countAndDeadLetter(route, stage, records, o, deadline, meters);
@@ -352,7 +404,12 @@ public final class PipelineExecutor {
 
   /** Classifies a failed call to a local service; fills {@code retry} or fails the records. */
   private static String callFailed(
-      StageRoute stage, Throwable error, int[] pending, BatchOutcome outcome, List<Integer> retry, StageMeters meters) {
+      StageRoute stage,
+      Throwable error,
+      int[] pending,
+      BatchOutcome outcome,
+      List<Integer> retry,
+      StageMeters meters) {
     meters.callFailed();
     Status status = CallErrors.status(error);
     String message = stage.name() + ": " + CallErrors.describe(status);
@@ -438,7 +495,11 @@ public final class PipelineExecutor {
   // ------------------------------------------------------------------ remote stages
 
   private CompletableFuture<BatchOutcome> forward(
-      PipelineRoute route, StageRoute stage, List<ByteString> records, Deadline deadline, StageMeters meters) {
+      PipelineRoute route,
+      StageRoute stage,
+      List<ByteString> records,
+      Deadline deadline,
+      StageMeters meters) {
     ForwardBatchRequestView request =
         ForwardBatchRequestView.newBuilder()
             .setPipeline(route.pipeline())
@@ -448,7 +509,8 @@ public final class PipelineExecutor {
             .setOriginSidecarId(selfId)
             .build();
     CompletableFuture<BatchOutcome> done = new CompletableFuture<>();
-    attemptForward(route, stage, request, records.size(), 0, new HashSet<>(), null, deadline, meters, done);
+    attemptForward(
+        route, stage, request, records.size(), 0, new HashSet<>(), null, deadline, meters, done);
     return done;
   }
 
@@ -469,8 +531,13 @@ public final class PipelineExecutor {
     RemoteTarget target = targets.pick(stage.remotes(), tried).orElse(null);
     if (target == null) {
       done.complete(
-          BatchOutcome.allFailed(size, FailureKind.FAILURE_KIND_RETRYABLE, stage.name(),
-              "no reachable sidecar runs " + stage.name() + (lastError == null ? "" : " (" + lastError + ")")));
+          BatchOutcome.allFailed(
+              size,
+              FailureKind.FAILURE_KIND_RETRYABLE,
+              stage.name(),
+              "no reachable sidecar runs "
+                  + stage.name()
+                  + (lastError == null ? "" : " (" + lastError + ")")));
       return;
     }
     String endpoint = target.endpoint();
@@ -488,16 +555,29 @@ public final class PipelineExecutor {
               meters.callFailed();
               Status status = CallErrors.status(error);
               CallErrors.Verdict verdict = CallErrors.verdict(status);
-              String message = "sidecar " + target.podName() + " (" + endpoint + "): " + CallErrors.describe(status);
+              String message =
+                  "sidecar "
+                      + target.podName()
+                      + " ("
+                      + endpoint
+                      + "): "
+                      + CallErrors.describe(status);
               if (verdict == CallErrors.Verdict.RETRY_EJECT) {
                 Duration ejected = targets.health().failed(endpoint);
-                logWithRoute(route, stage, "ejected {} for {} ms: {}", endpoint, ejected.toMillis(), message);
+                logWithRoute(
+                    route,
+                    stage,
+                    "ejected {} for {} ms: {}",
+                    endpoint,
+                    ejected.toMillis(),
+                    message);
               } else {
                 targets.health().finished(endpoint);
               }
               if (verdict == CallErrors.Verdict.REJECT) {
                 done.complete(
-                    BatchOutcome.allFailed(size, FailureKind.FAILURE_KIND_REJECTED, stage.name(), message));
+                    BatchOutcome.allFailed(
+                        size, FailureKind.FAILURE_KIND_REJECTED, stage.name(), message));
                 return;
               }
               Duration delay = backoff(route).delay(attempt, ThreadLocalRandom.current());
@@ -507,7 +587,18 @@ public final class PipelineExecutor {
                 // Another replica may answer at once; only wait when the same target is retried.
                 boolean otherReplica = stage.remotes().size() > tried.size();
                 Runnable again =
-                    () -> attemptForward(route, stage, request, size, attempt + 1, tried, message, deadline, meters, done);
+                    () ->
+                        attemptForward(
+                            route,
+                            stage,
+                            request,
+                            size,
+                            attempt + 1,
+                            tried,
+                            message,
+                            deadline,
+                            meters,
+                            done);
                 if (otherReplica && verdict == CallErrors.Verdict.RETRY_EJECT) {
                   again.run();
                 } else {
@@ -519,7 +610,10 @@ public final class PipelineExecutor {
                         size,
                         FailureKind.FAILURE_KIND_RETRYABLE,
                         stage.name(),
-                        (timeLeft ? "gave up after " + (attempt + 1) + " attempts: " : "batch deadline reached: ") + message));
+                        (timeLeft
+                                ? "gave up after " + (attempt + 1) + " attempts: "
+                                : "batch deadline reached: ")
+                            + message));
               }
             });
   }
@@ -528,8 +622,8 @@ public final class PipelineExecutor {
 
   /**
    * Counts this stage's final outcomes and, when the pipeline has a dead-letter sink, sends the
-   * records this stage rejected there. Records failed further down were dead-lettered (or not)
-   * by the stage that failed them.
+   * records this stage rejected there. Records failed further down were dead-lettered (or not) by
+   * the stage that failed them.
    */
   private CompletableFuture<BatchOutcome> countAndDeadLetter(
       PipelineRoute route,
@@ -572,15 +666,22 @@ public final class PipelineExecutor {
   }
 
   private static void count(BatchOutcome outcome, StageMeters meters) {
-    meters.outcome(RecordOutcome.RECORD_OUTCOME_DELIVERED, outcome.count(RecordOutcome.RECORD_OUTCOME_DELIVERED));
-    meters.outcome(RecordOutcome.RECORD_OUTCOME_FILTERED, outcome.count(RecordOutcome.RECORD_OUTCOME_FILTERED));
-    meters.outcome(RecordOutcome.RECORD_OUTCOME_FAILED, outcome.count(RecordOutcome.RECORD_OUTCOME_FAILED));
     meters.outcome(
-        RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED, outcome.count(RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED));
+        RecordOutcome.RECORD_OUTCOME_DELIVERED,
+        outcome.count(RecordOutcome.RECORD_OUTCOME_DELIVERED));
+    meters.outcome(
+        RecordOutcome.RECORD_OUTCOME_FILTERED,
+        outcome.count(RecordOutcome.RECORD_OUTCOME_FILTERED));
+    meters.outcome(
+        RecordOutcome.RECORD_OUTCOME_FAILED, outcome.count(RecordOutcome.RECORD_OUTCOME_FAILED));
+    meters.outcome(
+        RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED,
+        outcome.count(RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED));
   }
 
   /** The record with the reason it failed in its metadata (the rare path that decodes a record). */
-  private static ByteString deadLetterRecord(PipelineRoute route, ByteString record, RecordError error) {
+  private static ByteString deadLetterRecord(
+      PipelineRoute route, ByteString record, RecordError error) {
     try {
       return Record.parseFrom(record).toBuilder()
           .putMetadata(ERROR_KEY, error.getMessage())
@@ -632,7 +733,8 @@ public final class PipelineExecutor {
     return indices;
   }
 
-  private static void logWithRoute(PipelineRoute route, StageRoute stage, String format, Object... args) {
+  private static void logWithRoute(
+      PipelineRoute route, StageRoute stage, String format, Object... args) {
     try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", route.pipeline());
         MDC.MDCCloseable s = MDC.putCloseable("stage", stage.name())) {
       log.warn(format, args);

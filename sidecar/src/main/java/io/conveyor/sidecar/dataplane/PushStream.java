@@ -30,8 +30,8 @@ import org.slf4j.MDC;
  * <p>Flow control is by credits, enforced with gRPC's manual flow control: the sidecar asks the
  * transport for exactly as many messages as it granted credits, so a source that ignores its
  * credits is held back by HTTP/2 flow control rather than buffered in memory. Each ack returns one
- * credit; while the sidecar's in-flight bytes are over the limit, acks return none (the credits
- * are withheld) and a {@link Backpressure} message says so; below the low watermark the withheld
+ * credit; while the sidecar's in-flight bytes are over the limit, acks return none (the credits are
+ * withheld) and a {@link Backpressure} message says so; below the low watermark the withheld
  * credits come back in a {@link CreditGrant}.
  *
  * <p>Inbound callbacks are serialized by gRPC; acks complete on other threads, so every use of the
@@ -83,8 +83,12 @@ final class PushStream implements StreamObserver<PushRequestView> {
     if (plane.lifecycle().isDraining() || plane.lifecycle().isStarting()) {
       fail(
           Status.UNAVAILABLE.withDescription(
-              "sidecar " + plane.sidecarId() + " is "
-                  + (plane.lifecycle().isDraining() ? "draining" : "starting and not registered yet")));
+              "sidecar "
+                  + plane.sidecarId()
+                  + " is "
+                  + (plane.lifecycle().isDraining()
+                      ? "draining"
+                      : "starting and not registered yet")));
       return;
     }
     RoutingTable table = plane.routes().table();
@@ -96,8 +100,13 @@ final class PushStream implements StreamObserver<PushRequestView> {
         plane.requestDiscovery();
         fail(
             Status.FAILED_PRECONDITION.withDescription(
-                "pipeline '" + init.getPipeline() + "' is not assigned to sidecar "
-                    + plane.sidecarId() + " (assigned: " + table.pipelineNames() + ")"));
+                "pipeline '"
+                    + init.getPipeline()
+                    + "' is not assigned to sidecar "
+                    + plane.sidecarId()
+                    + " (assigned: "
+                    + table.pipelineNames()
+                    + ")"));
         return;
       }
     } else {
@@ -108,10 +117,18 @@ final class PushStream implements StreamObserver<PushRequestView> {
         fail(
             Status.FAILED_PRECONDITION.withDescription(
                 candidates.isEmpty()
-                    ? "no pipeline with source '" + init.getSourceName() + "' running in this pod is assigned to sidecar "
-                        + plane.sidecarId() + " (assigned: " + table.pipelineNames() + ")"
-                    : "pipelines " + candidates.stream().map(PipelineRoute::pipeline).toList()
-                        + " all have source '" + init.getSourceName() + "': name one in init.pipeline"));
+                    ? "no pipeline with source '"
+                        + init.getSourceName()
+                        + "' running in this pod is assigned to sidecar "
+                        + plane.sidecarId()
+                        + " (assigned: "
+                        + table.pipelineNames()
+                        + ")"
+                    : "pipelines "
+                        + candidates.stream().map(PipelineRoute::pipeline).toList()
+                        + " all have source '"
+                        + init.getSourceName()
+                        + "': name one in init.pipeline"));
         return;
       }
       route = Optional.of(candidates.get(0));
@@ -120,15 +137,23 @@ final class PushStream implements StreamObserver<PushRequestView> {
     if (!init.getSourceName().isEmpty() && !r.source().name().equals(init.getSourceName())) {
       fail(
           Status.FAILED_PRECONDITION.withDescription(
-              "pipeline '" + r.pipeline() + "' has source '" + r.source().name() + "', not '"
-                  + init.getSourceName() + "'"));
+              "pipeline '"
+                  + r.pipeline()
+                  + "' has source '"
+                  + r.source().name()
+                  + "', not '"
+                  + init.getSourceName()
+                  + "'"));
       return;
     }
     if (!r.source().isLocal()) {
       plane.requestDiscovery();
       fail(
           Status.FAILED_PRECONDITION.withDescription(
-              "the source '" + r.source().name() + "' of pipeline '" + r.pipeline()
+              "the source '"
+                  + r.source().name()
+                  + "' of pipeline '"
+                  + r.pipeline()
                   + "' has not been discovered in this pod yet (it must serve conveyor.etl.v1.SourceService)"));
       return;
     }
@@ -149,7 +174,8 @@ final class PushStream implements StreamObserver<PushRequestView> {
       out.request(credits);
     }
     try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", pipeline)) {
-      log.info("source '{}' ({}) opened a push stream", init.getSourceName(), init.getSourceInstance());
+      log.info(
+          "source '{}' ({}) opened a push stream", init.getSourceName(), init.getSourceInstance());
     }
   }
 
@@ -158,8 +184,12 @@ final class PushStream implements StreamObserver<PushRequestView> {
       plane.rejected("too_large");
       fail(
           Status.RESOURCE_EXHAUSTED.withDescription(
-              "batch '" + batch.getBatchId() + "' is " + batch.getSerializedSize()
-                  + " bytes, over this sidecar's MAX_MESSAGE_BYTES of " + plane.config().maxMessageBytes()
+              "batch '"
+                  + batch.getBatchId()
+                  + "' is "
+                  + batch.getSerializedSize()
+                  + " bytes, over this sidecar's MAX_MESSAGE_BYTES of "
+                  + plane.config().maxMessageBytes()
                   + "; send smaller batches"));
       return;
     }
@@ -167,7 +197,12 @@ final class PushStream implements StreamObserver<PushRequestView> {
     List<ByteString> records = batch.getRecordsList();
     if (plane.lifecycle().isDraining()) {
       plane.rejected("draining");
-      ack(batchId, allFailed(records.size(), "sidecar " + plane.sidecarId() + " is draining; send again later"), 0, 0);
+      ack(
+          batchId,
+          allFailed(
+              records.size(), "sidecar " + plane.sidecarId() + " is draining; send again later"),
+          0,
+          0);
       return;
     }
     if (records.isEmpty()) {
@@ -179,8 +214,14 @@ final class PushStream implements StreamObserver<PushRequestView> {
       // Revoked while the stream was open: answer this batch, then end the stream so the source
       // re-opens (and is told what is assigned now).
       plane.rejected("not_assigned");
-      ack(batchId, allFailed(records.size(), "pipeline '" + pipeline + "' was revoked from this sidecar"), 0, 0);
-      fail(Status.FAILED_PRECONDITION.withDescription("pipeline '" + pipeline + "' is no longer assigned to this sidecar"));
+      ack(
+          batchId,
+          allFailed(records.size(), "pipeline '" + pipeline + "' was revoked from this sidecar"),
+          0,
+          0);
+      fail(
+          Status.FAILED_PRECONDITION.withDescription(
+              "pipeline '" + pipeline + "' is no longer assigned to this sidecar"));
       return;
     }
     long size = 0;
@@ -200,7 +241,11 @@ final class PushStream implements StreamObserver<PushRequestView> {
     PipelineRoute r = route.get();
     plane
         .executor()
-        .deliver(r, r.entryIndex(), records, Deadline.after(r.delivery().batchTimeout().toNanos(), TimeUnit.NANOSECONDS))
+        .deliver(
+            r,
+            r.entryIndex(),
+            records,
+            Deadline.after(r.delivery().batchTimeout().toNanos(), TimeUnit.NANOSECONDS))
         .whenComplete(
             (outcome, error) -> {
               BatchOutcome result =
@@ -211,7 +256,9 @@ final class PushStream implements StreamObserver<PushRequestView> {
                 try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", pipeline)) {
                   log.debug(
                       "batch {} of {} records answered in {} us: delivered={} filtered={} failed={} dead_lettered={}",
-                      batchId, records.size(), nanos / 1000,
+                      batchId,
+                      records.size(),
+                      nanos / 1000,
                       result.count(RecordOutcome.RECORD_OUTCOME_DELIVERED),
                       result.count(RecordOutcome.RECORD_OUTCOME_FILTERED),
                       result.count(RecordOutcome.RECORD_OUTCOME_FAILED),
@@ -261,7 +308,10 @@ final class PushStream implements StreamObserver<PushRequestView> {
       withholding = false;
       send(backpressure(false));
       if (withheld > 0) {
-        send(PushResponse.newBuilder().setCredit(CreditGrant.newBuilder().setCredits(withheld)).build());
+        send(
+            PushResponse.newBuilder()
+                .setCredit(CreditGrant.newBuilder().setCredits(withheld))
+                .build());
         out.request(withheld);
         withheld = 0;
       }

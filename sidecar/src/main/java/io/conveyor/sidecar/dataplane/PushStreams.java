@@ -3,7 +3,9 @@ package io.conveyor.sidecar.dataplane;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The open push streams, so that credits can be given back to all of them and they can be ended. */
+/**
+ * The open push streams, so that credits can be given back to all of them and they can be ended.
+ */
 final class PushStreams {
 
   private final Set<PushStream> open = ConcurrentHashMap.newKeySet();

@@ -10,8 +10,8 @@ import io.grpc.Deadline;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The calls the pipeline executor makes: to the pod's own transform and sink services, and to
- * other sidecars. Futures fail with {@link io.grpc.StatusRuntimeException}s.
+ * The calls the pipeline executor makes: to the pod's own transform and sink services, and to other
+ * sidecars. Futures fail with {@link io.grpc.StatusRuntimeException}s.
  */
 public interface StageClient {
 

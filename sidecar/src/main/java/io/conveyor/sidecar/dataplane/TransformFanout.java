@@ -31,8 +31,8 @@ public final class TransformFanout {
   }
 
   /**
-   * Gathers the outputs of the inputs whose result is OK; FILTERED and OK-without-output inputs
-   * are marked filtered in {@code inputs}. Inputs already failed in {@code inputs} are skipped.
+   * Gathers the outputs of the inputs whose result is OK; FILTERED and OK-without-output inputs are
+   * marked filtered in {@code inputs}. Inputs already failed in {@code inputs} are skipped.
    */
   public static TransformFanout collect(TransformResultView[] results, BatchOutcome inputs) {
     int n = results.length;
@@ -76,7 +76,8 @@ public final class TransformFanout {
           if (firstFailure == null) {
             firstFailure = error;
           }
-          allFailuresRetryable &= error != null && error.getKind() == FailureKind.FAILURE_KIND_RETRYABLE;
+          allFailuresRetryable &=
+              error != null && error.getKind() == FailureKind.FAILURE_KIND_RETRYABLE;
         } else if (o == RecordOutcome.RECORD_OUTCOME_DEAD_LETTERED) {
           if (firstDeadLetter == null) {
             firstDeadLetter = downstream.error(j);
@@ -88,11 +89,17 @@ public final class TransformFanout {
       if (firstFailure != null) {
         inputs.fail(
             i,
-            allFailuresRetryable ? FailureKind.FAILURE_KIND_RETRYABLE : FailureKind.FAILURE_KIND_REJECTED,
+            allFailuresRetryable
+                ? FailureKind.FAILURE_KIND_RETRYABLE
+                : FailureKind.FAILURE_KIND_REJECTED,
             firstFailure.getStage(),
             firstFailure.getMessage());
       } else if (firstDeadLetter != null) {
-        inputs.fail(i, FailureKind.FAILURE_KIND_REJECTED, firstDeadLetter.getStage(), firstDeadLetter.getMessage());
+        inputs.fail(
+            i,
+            FailureKind.FAILURE_KIND_REJECTED,
+            firstDeadLetter.getStage(),
+            firstDeadLetter.getMessage());
         inputs.deadLetter(i);
       } else if (anyDelivered) {
         inputs.deliver(i);

@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs discovery at start and periodically after, and reports changes. With native sidecars the
  * sidecar starts before the app, so while a scan finds nothing the next one comes sooner (every
- * second, doubling up to the configured interval). A scan can also be requested (e.g. when a
- * source pushes before its service was seen); requests are coalesced.
+ * second, doubling up to the configured interval). A scan can also be requested (e.g. when a source
+ * pushes before its service was seen); requests are coalesced.
  *
  * <p>The scheduler must be single-threaded and used by this loop alone: scans then never overlap,
  * and a scan requested while one runs is simply the next one.
@@ -107,11 +107,21 @@ public final class DiscoveryLoop implements AutoCloseable {
             found.size(),
             (System.nanoTime() - started) / 1_000_000,
             found.stream()
-                .map(s -> s.getDescription().getName() + "@" + s.getEndpoint() + "(" + s.getHealth().name().replace("SERVICE_HEALTH_", "") + ")")
+                .map(
+                    s ->
+                        s.getDescription().getName()
+                            + "@"
+                            + s.getEndpoint()
+                            + "("
+                            + s.getHealth().name().replace("SERVICE_HEALTH_", "")
+                            + ")")
                 .toList(),
             scan.skipped().isEmpty()
                 ? ""
-                : "; skipped " + scan.skipped().stream().map(r -> r.port() + " (" + r.skippedBecause() + ")").toList());
+                : "; skipped "
+                    + scan.skipped().stream()
+                        .map(r -> r.port() + " (" + r.skippedBecause() + ")")
+                        .toList());
         List<DiscoveredService> previous = current;
         current = found; // before the listener: it may ask for current() (the next heartbeat)
         try {

@@ -37,9 +37,9 @@ import java.util.regex.Pattern;
  *
  * <ol>
  *   <li>A plain TCP connect: a refused port (most of the range) is skipped in microseconds.
- *   <li>gRPC server reflection lists the services. A listener that is not a plaintext gRPC server
- *       — HTTP/1.1, TLS, one that accepts and stays silent, one that resets — fails this call
- *       within the probe deadline and the port is skipped.
+ *   <li>gRPC server reflection lists the services. A listener that is not a plaintext gRPC server —
+ *       HTTP/1.1, TLS, one that accepts and stays silent, one that resets — fails this call within
+ *       the probe deadline and the port is skipped.
  *   <li>Describe on each {@code conveyor.etl.v1} Source/Transform/Sink service listed; servers
  *       without reflection are asked Describe directly.
  *   <li>The standard health check, when the server has one, marks a service NOT_SERVING.
@@ -61,10 +61,12 @@ public final class PortProber {
   static {
     CONVEYOR_SERVICES.put(
         SourceServiceGrpc.SERVICE_NAME,
-        new ConveyorService(ServiceType.SERVICE_TYPE_SOURCE, SourceServiceGrpc.getDescribeMethod()));
+        new ConveyorService(
+            ServiceType.SERVICE_TYPE_SOURCE, SourceServiceGrpc.getDescribeMethod()));
     CONVEYOR_SERVICES.put(
         TransformServiceGrpc.SERVICE_NAME,
-        new ConveyorService(ServiceType.SERVICE_TYPE_TRANSFORM, TransformServiceGrpc.getDescribeMethod()));
+        new ConveyorService(
+            ServiceType.SERVICE_TYPE_TRANSFORM, TransformServiceGrpc.getDescribeMethod()));
     CONVEYOR_SERVICES.put(
         SinkServiceGrpc.SERVICE_NAME,
         new ConveyorService(ServiceType.SERVICE_TYPE_SINK, SinkServiceGrpc.getDescribeMethod()));
@@ -97,7 +99,8 @@ public final class PortProber {
         names = ReflectionLister.listServices(channel, deadline);
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
-          return ProbeResult.skipped(port, "not a plaintext gRPC server: " + e.getStatus().getCode());
+          return ProbeResult.skipped(
+              port, "not a plaintext gRPC server: " + e.getStatus().getCode());
         }
         names = new ArrayList<>(CONVEYOR_SERVICES.keySet()); // no reflection: ask each directly
       }
@@ -117,7 +120,8 @@ public final class PortProber {
   /** Null when the port accepts connections, else why it was skipped. */
   private String tcpConnect(int port) {
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(timeoutMillis, 500)));
+      socket.connect(
+          new InetSocketAddress(host, port), (int) Math.max(1, Math.min(timeoutMillis, 500)));
       return null;
     } catch (ConnectException e) {
       return CLOSED;
@@ -129,12 +133,19 @@ public final class PortProber {
   }
 
   private Optional<DiscoveredService> describe(
-      ManagedChannel channel, String endpoint, String grpcService, ConveyorService service, Deadline deadline) {
+      ManagedChannel channel,
+      String endpoint,
+      String grpcService,
+      ConveyorService service,
+      Deadline deadline) {
     ServiceDescriptor description;
     try {
       description =
           ClientCalls.blockingUnaryCall(
-              channel, service.describe(), CallOptions.DEFAULT.withDeadline(deadline), DescribeRequest.getDefaultInstance());
+              channel,
+              service.describe(),
+              CallOptions.DEFAULT.withDeadline(deadline),
+              DescribeRequest.getDefaultInstance());
     } catch (StatusRuntimeException e) {
       return Optional.empty(); // listed but not answering Describe: not usable
     }
@@ -154,7 +165,8 @@ public final class PortProber {
             .build());
   }
 
-  private static ServiceHealth health(ManagedChannel channel, String grpcService, Deadline deadline) {
+  private static ServiceHealth health(
+      ManagedChannel channel, String grpcService, Deadline deadline) {
     try {
       return toHealth(check(channel, grpcService, deadline));
     } catch (StatusRuntimeException e) {
@@ -172,7 +184,8 @@ public final class PortProber {
     }
   }
 
-  private static HealthCheckResponse.ServingStatus check(ManagedChannel channel, String service, Deadline deadline) {
+  private static HealthCheckResponse.ServingStatus check(
+      ManagedChannel channel, String service, Deadline deadline) {
     return HealthGrpc.newBlockingStub(channel)
         .withDeadline(deadline)
         .check(HealthCheckRequest.newBuilder().setService(service).build())

@@ -10,8 +10,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 /**
- * Probes every port of a range in parallel, on a bounded pool, skipping the sidecar's own ports.
- * A scan takes about one probe deadline however many silent listeners the range holds.
+ * Probes every port of a range in parallel, on a bounded pool, skipping the sidecar's own ports. A
+ * scan takes about one probe deadline however many silent listeners the range holds.
  */
 public final class PortScanner {
 

@@ -70,7 +70,9 @@ final class ReflectionLister {
                             .map(io.grpc.reflection.v1alpha.ServiceResponse::getName)
                             .toList()));
     requests.onNext(
-        io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder().setListServices("*").build());
+        io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
+            .setListServices("*")
+            .build());
     requests.onCompleted();
     return await(names, deadline);
   }
@@ -103,7 +105,9 @@ final class ReflectionLister {
     } catch (ExecutionException e) {
       throw Status.fromThrowable(e.getCause()).asRuntimeException();
     } catch (TimeoutException e) {
-      throw Status.DEADLINE_EXCEEDED.withDescription("reflection did not answer").asRuntimeException();
+      throw Status.DEADLINE_EXCEEDED
+          .withDescription("reflection did not answer")
+          .asRuntimeException();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();

@@ -36,9 +36,15 @@ public final class SidecarMetrics {
                 .description("From a source batch arriving to its end-to-end acknowledgement")
                 .tag("pipeline", p)
                 .serviceLevelObjectives(
-                    Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
-                    Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(500),
-                    Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30))
+                    Duration.ofMillis(1),
+                    Duration.ofMillis(5),
+                    Duration.ofMillis(10),
+                    Duration.ofMillis(50),
+                    Duration.ofMillis(100),
+                    Duration.ofMillis(500),
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(30))
                 .register(registry));
   }
 

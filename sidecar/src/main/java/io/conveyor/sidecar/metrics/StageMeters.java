@@ -51,7 +51,8 @@ public final class StageMeters {
 
   private static Timer latency(MeterRegistry registry, String[] tags, String via) {
     return Timer.builder("conveyor_sidecar_stage_latency")
-        .description("Time from a batch entering a stage to its outcome, through the rest of the pipeline")
+        .description(
+            "Time from a batch entering a stage to its outcome, through the rest of the pipeline")
         .tags(tags)
         .tag("via", via)
         .serviceLevelObjectives(LATENCY_BUCKETS)

@@ -4,7 +4,8 @@ import io.conveyor.etl.v1.DeliveryOptions;
 import java.time.Duration;
 
 /** Delivery options of a pipeline as the sidecar applies them, with safe floors. */
-public record Delivery(int maxBatchSize, int maxRetries, Duration retryBackoff, Duration batchTimeout) {
+public record Delivery(
+    int maxBatchSize, int maxRetries, Duration retryBackoff, Duration batchTimeout) {
 
   static Delivery fromProto(DeliveryOptions options) {
     return new Delivery(

@@ -8,8 +8,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Outlier ejection for remote sidecars, in the manner of Envoy's: a target that fails a call is
- * ejected for a while, longer on each consecutive failure (base doubled, up to a cap), and
- * forgiven on its first success. Also counts calls in flight per target for least-loaded picking.
+ * ejected for a while, longer on each consecutive failure (base doubled, up to a cap), and forgiven
+ * on its first success. Also counts calls in flight per target for least-loaded picking.
  */
 public final class EndpointHealth {
 
@@ -30,6 +30,7 @@ public final class EndpointHealth {
   private static final class State {
     final AtomicInteger inFlight = new AtomicInteger();
     volatile int consecutiveFailures;
+
     /**
      * Ejected while {@code ejectedUntil - now > 0}. "Not ejected" is a time already reached, never
      * 0: nanoTime's origin is arbitrary and its values may be negative.
@@ -54,8 +55,8 @@ public final class EndpointHealth {
 
   /**
    * Records a failed call and ejects the endpoint; returns how long it stays ejected. The ejection
-   * grows per ejection, not per failed call: the many calls that were in flight when a replica
-   * died all fail together, and that is one incident.
+   * grows per ejection, not per failed call: the many calls that were in flight when a replica died
+   * all fail together, and that is one incident.
    */
   public Duration failed(String endpoint) {
     State state = state(endpoint);

@@ -8,7 +8,8 @@ import java.util.OptionalInt;
  * One pipeline as this sidecar routes it: every stage in order (source at index 0, then steps,
  * sink, and the dead-letter sink last when there is one), and the delivery options.
  */
-public record PipelineRoute(String pipeline, long generation, List<StageRoute> stages, Delivery delivery) {
+public record PipelineRoute(
+    String pipeline, long generation, List<StageRoute> stages, Delivery delivery) {
 
   public PipelineRoute {
     stages = List.copyOf(stages);

@@ -48,12 +48,14 @@ public final class RoutingTable {
         List<RemoteTarget> remotes = new ArrayList<>();
         for (StageTarget target : stage.getTargetsList()) {
           if (!target.getSidecarId().equals(selfSidecarId)) {
-            remotes.add(new RemoteTarget(target.getSidecarId(), target.getEndpoint(), target.getPodName()));
+            remotes.add(
+                new RemoteTarget(target.getSidecarId(), target.getEndpoint(), target.getPodName()));
           }
         }
         Optional<LocalService> service =
             Optional.ofNullable(local.get(key(stage.getName(), serviceType(stage.getRole()))));
-        stages.add(new StageRoute(stage.getIndex(), stage.getName(), stage.getRole(), service, remotes));
+        stages.add(
+            new StageRoute(stage.getIndex(), stage.getName(), stage.getRole(), service, remotes));
       }
       if (assignment.getPipeline().isEmpty() || !wellFormed(stages)) {
         continue; // not a usable pipeline; the router never sends one, but never trust the wire

@@ -5,11 +5,15 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * How this sidecar reaches one stage of a pipeline: through the service of its own pod when it
- * runs the stage, otherwise through one of the remote sidecars that do.
+ * How this sidecar reaches one stage of a pipeline: through the service of its own pod when it runs
+ * the stage, otherwise through one of the remote sidecars that do.
  */
 public record StageRoute(
-    int index, String name, StageRole role, Optional<LocalService> local, List<RemoteTarget> remotes) {
+    int index,
+    String name,
+    StageRole role,
+    Optional<LocalService> local,
+    List<RemoteTarget> remotes) {
 
   public StageRoute {
     remotes = List.copyOf(remotes);

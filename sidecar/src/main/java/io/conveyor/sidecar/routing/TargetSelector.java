@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Picks the remote sidecar a batch goes to: the least loaded of the targets that are not ejected,
- * ties broken round-robin so that an idle system still spreads batches across replicas. When
- * every candidate is ejected it picks the one that comes back first rather than failing: a
+ * ties broken round-robin so that an idle system still spreads batches across replicas. When every
+ * candidate is ejected it picks the one that comes back first rather than failing: a
  * possibly-recovered replica beats a guaranteed failure (Envoy's "panic" routing).
  */
 public final class TargetSelector {

@@ -44,9 +44,15 @@ final class AliasingMarshaller<T extends Message> implements MethodDescriptor.Ma
       input.checkLastTagWas(0);
       return message;
     } catch (InvalidProtocolBufferException e) {
-      throw Status.INTERNAL.withDescription("invalid protobuf message: " + e.getMessage()).withCause(e).asRuntimeException();
+      throw Status.INTERNAL
+          .withDescription("invalid protobuf message: " + e.getMessage())
+          .withCause(e)
+          .asRuntimeException();
     } catch (IOException e) {
-      throw Status.INTERNAL.withDescription("cannot read message").withCause(e).asRuntimeException();
+      throw Status.INTERNAL
+          .withDescription("cannot read message")
+          .withCause(e)
+          .asRuntimeException();
     }
   }
 

@@ -25,31 +25,27 @@ public final class WireMethods {
   private WireMethods() {}
 
   public static final MethodDescriptor<PushRequestView, PushResponse> PUSH_RECORDS =
-      SidecarDataPlaneGrpc.getPushRecordsMethod()
-          .toBuilder(
+      SidecarDataPlaneGrpc.getPushRecordsMethod().toBuilder(
               new AliasingMarshaller<>(PushRequestView.getDefaultInstance()),
               ProtoUtils.marshaller(PushResponse.getDefaultInstance()))
           .build();
 
   public static final MethodDescriptor<ForwardBatchRequestView, ForwardBatchResponse>
       FORWARD_BATCH =
-          SidecarDataPlaneGrpc.getForwardBatchMethod()
-              .toBuilder(
+          SidecarDataPlaneGrpc.getForwardBatchMethod().toBuilder(
                   new AliasingMarshaller<>(ForwardBatchRequestView.getDefaultInstance()),
                   ProtoUtils.marshaller(ForwardBatchResponse.getDefaultInstance()))
               .build();
 
   public static final MethodDescriptor<ProcessBatchRequestView, ProcessBatchResponseView>
       PROCESS_BATCH =
-          TransformServiceGrpc.getProcessBatchMethod()
-              .toBuilder(
+          TransformServiceGrpc.getProcessBatchMethod().toBuilder(
                   ProtoUtils.marshaller(ProcessBatchRequestView.getDefaultInstance()),
                   new AliasingMarshaller<>(ProcessBatchResponseView.getDefaultInstance()))
               .build();
 
   public static final MethodDescriptor<WriteBatchRequestView, WriteBatchResponse> WRITE_BATCH =
-      SinkServiceGrpc.getWriteBatchMethod()
-          .toBuilder(
+      SinkServiceGrpc.getWriteBatchMethod().toBuilder(
               ProtoUtils.marshaller(WriteBatchRequestView.getDefaultInstance()),
               ProtoUtils.marshaller(WriteBatchResponse.getDefaultInstance()))
           .build();

@@ -30,7 +30,13 @@ class ClusterClientTest {
 
   private static final PipelineDefinition ORDERS_ETL =
       new PipelineDefinition(
-          "default", "orders-etl", 1, "orders", List.of("mask-pii"), "warehouse", DeliveryOptions.defaults());
+          "default",
+          "orders-etl",
+          1,
+          "orders",
+          List.of("mask-pii"),
+          "warehouse",
+          DeliveryOptions.defaults());
 
   /** Long enough that nothing in a test can arrive by a periodic heartbeat: only the watch. */
   private static final int NO_HEARTBEAT_SOON = 60;
@@ -75,7 +81,9 @@ class ClusterClientTest {
     assertThat(sidecar.client.isRegistered()).isFalse();
     assertThat(sidecar.registeredWith).isEmpty();
     // 200 ms doubling, jitter at most halving: the fourth failure cannot come before 700 ms.
-    assertThat(fourFailures).as("retries back off, not a tight loop").isGreaterThanOrEqualTo(Duration.ofMillis(700));
+    assertThat(fourFailures)
+        .as("retries back off, not a tight loop")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(700));
 
     TestRouter router = router(ORDERS_ETL);
     long routerUp = System.nanoTime();
@@ -84,12 +92,16 @@ class ClusterClientTest {
     // Found within this client's own next retry (at most 1.6 s at this point), not after the
     // channel's longer reconnect backoff.
     assertThat(Duration.ofNanos(System.nanoTime() - routerUp)).isLessThan(Duration.ofSeconds(3));
-    await().atMost(Duration.ofSeconds(5)).until(() -> sidecar.registeredWith.contains(router.core.instanceId()));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> sidecar.registeredWith.contains(router.core.instanceId()));
     SidecarRecord record = router.core.sidecar("sc-a").orElseThrow();
     assertThat(record.podName()).isEqualTo("pod-sc-a");
     assertThat(record.namespace()).isEqualTo("default");
     assertThat(record.dataPlaneEndpoint()).isEqualTo(sidecar.config.dataPlaneEndpoint());
-    assertThat(record.services()).extracting(s -> s.getDescription().getName()).containsExactly("mask-pii");
+    assertThat(record.services())
+        .extracting(s -> s.getDescription().getName())
+        .containsExactly("mask-pii");
     assertThat(sidecar.client.isRegistered()).isTrue();
     assertThat(sidecar.lifecycle.state()).isEqualTo(SidecarState.SIDECAR_STATE_SERVING);
     // The registration reply carried the assignments.
@@ -105,11 +117,25 @@ class ClusterClientTest {
 
     await()
         .atMost(Duration.ofSeconds(4))
-        .until(() -> router.core.sidecar("sc-a").orElseThrow().lastHeartbeat().isAfter(registered.lastHeartbeat()));
+        .until(
+            () ->
+                router
+                    .core
+                    .sidecar("sc-a")
+                    .orElseThrow()
+                    .lastHeartbeat()
+                    .isAfter(registered.lastHeartbeat()));
     SidecarRecord first = router.core.sidecar("sc-a").orElseThrow();
     await()
         .atMost(Duration.ofSeconds(4))
-        .until(() -> router.core.sidecar("sc-a").orElseThrow().lastHeartbeat().isAfter(first.lastHeartbeat()));
+        .until(
+            () ->
+                router
+                    .core
+                    .sidecar("sc-a")
+                    .orElseThrow()
+                    .lastHeartbeat()
+                    .isAfter(first.lastHeartbeat()));
 
     SidecarRecord record = router.core.sidecar("sc-a").orElseThrow();
     assertThat(record.load().getInFlightBatches()).isEqualTo(3);
@@ -129,15 +155,20 @@ class ClusterClientTest {
 
     router.core.upsertPipeline(ORDERS_ETL);
 
-    await().atMost(Duration.ofSeconds(2)).until(() -> a.routes.table().pipeline("orders-etl").isPresent());
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> a.routes.table().pipeline("orders-etl").isPresent());
     PipelineRoute route = a.routes.table().pipeline("orders-etl").orElseThrow();
     assertThat(route.stage(0).isLocal()).isTrue();
     assertThat(route.stage(1).isLocal()).isTrue();
     assertThat(route.stage(2).isLocal()).isFalse();
     assertThat(route.stage(2).remotes())
         .containsExactly(new RemoteTarget("sc-b", b.config.dataPlaneEndpoint(), "pod-sc-b"));
-    assertThat(a.client.appliedVersion()).isEqualTo(router.core.assignments("sc-a").orElseThrow().getVersion());
-    await().atMost(Duration.ofSeconds(2)).until(() -> b.routes.table().pipeline("orders-etl").isPresent());
+    assertThat(a.client.appliedVersion())
+        .isEqualTo(router.core.assignments("sc-a").orElseThrow().getVersion());
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> b.routes.table().pipeline("orders-etl").isPresent());
     assertThat(b.routes.table().pipeline("orders-etl").orElseThrow().stage(2).isLocal()).isTrue();
   }
 
@@ -155,14 +186,22 @@ class ClusterClientTest {
         .isPresent();
     TestRouter second = router(ORDERS_ETL);
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> sidecar.registeredWith.contains(second.core.instanceId()));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> sidecar.registeredWith.contains(second.core.instanceId()));
     SidecarRecord record = second.core.sidecar("sc-a").orElseThrow();
-    assertThat(record.services()).extracting(s -> s.getDescription().getName()).containsExactly("orders", "mask-pii");
+    assertThat(record.services())
+        .extracting(s -> s.getDescription().getName())
+        .containsExactly("orders", "mask-pii");
     await()
         .atMost(Duration.ofSeconds(3))
-        .until(() -> sidecar.client.appliedVersion() == second.core.assignments("sc-a").orElseThrow().getVersion());
+        .until(
+            () ->
+                sidecar.client.appliedVersion()
+                    == second.core.assignments("sc-a").orElseThrow().getVersion());
     assertThat(sidecar.routes.table().pipeline("orders-etl")).isPresent();
-    assertThat(sidecar.registeredWith).containsExactly(first.core.instanceId(), second.core.instanceId());
+    assertThat(sidecar.registeredWith)
+        .containsExactly(first.core.instanceId(), second.core.instanceId());
   }
 
   @Test
@@ -185,10 +224,12 @@ class ClusterClientTest {
     ClusterSidecar sidecar = sidecar("sc-a", NO_HEARTBEAT_SOON, transform("mask-pii"));
     awaitRegistered(router, sidecar);
 
-    assertThat(router.core.requestDrain("sc-a", Duration.ofSeconds(7), "node maintenance")).isTrue();
+    assertThat(router.core.requestDrain("sc-a", Duration.ofSeconds(7), "node maintenance"))
+        .isTrue();
 
     await().atMost(Duration.ofSeconds(2)).until(() -> !sidecar.drains.isEmpty());
-    assertThat(sidecar.drains).containsExactly(new ClusterSidecar.Drain(Duration.ofSeconds(7), "node maintenance"));
+    assertThat(sidecar.drains)
+        .containsExactly(new ClusterSidecar.Drain(Duration.ofSeconds(7), "node maintenance"));
   }
 
   @Test
@@ -243,7 +284,8 @@ class ClusterClientTest {
     TestRouter router = router(ORDERS_ETL);
     ClusterSidecar sidecar = sidecar("sc-a", NO_HEARTBEAT_SOON, source("orders"));
     awaitRegistered(router, sidecar);
-    assertThat(sidecar.routes.table().pipeline("orders-etl").orElseThrow().stage(1).remotes()).isEmpty();
+    assertThat(sidecar.routes.table().pipeline("orders-etl").orElseThrow().stage(1).remotes())
+        .isEmpty();
 
     sidecar.discovered(source("orders"), transform("mask-pii"), sink("warehouse"));
     sidecar.client.heartbeatNow();

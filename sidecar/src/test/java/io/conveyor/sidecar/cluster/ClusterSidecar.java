@@ -48,13 +48,20 @@ final class ClusterSidecar implements AutoCloseable {
     this.config =
         SidecarConfig.fromEnv(
             Map.of(
-                "SIDECAR_ID", id,
-                "POD_NAME", "pod-" + id,
-                "NAMESPACE", "default",
-                "POD_IP", "10.0.0." + (Math.abs(id.hashCode()) % 250 + 1),
-                "CLUSTER_ENDPOINT", "127.0.0.1:" + routerPort,
-                "GRPC_PORT", "9191",
-                "HEARTBEAT_INTERVAL_SECS", String.valueOf(heartbeatSeconds)));
+                "SIDECAR_ID",
+                id,
+                "POD_NAME",
+                "pod-" + id,
+                "NAMESPACE",
+                "default",
+                "POD_IP",
+                "10.0.0." + (Math.abs(id.hashCode()) % 250 + 1),
+                "CLUSTER_ENDPOINT",
+                "127.0.0.1:" + routerPort,
+                "GRPC_PORT",
+                "9191",
+                "HEARTBEAT_INTERVAL_SECS",
+                String.valueOf(heartbeatSeconds)));
     this.routes = new Routes(id);
     this.services = new AtomicReference<>(List.of(services));
     routes.services(local(List.of(services)));
@@ -64,11 +71,14 @@ final class ClusterSidecar implements AutoCloseable {
             .directExecutor()
             .disableRetry()
             .build();
-    this.scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
-      Thread thread = new Thread(runnable, "test-sidecar-timer-" + id);
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.scheduler =
+        new ScheduledThreadPoolExecutor(
+            1,
+            runnable -> {
+              Thread thread = new Thread(runnable, "test-sidecar-timer-" + id);
+              thread.setDaemon(true);
+              return thread;
+            });
     scheduler.setRemoveOnCancelPolicy(true);
     this.client =
         new ClusterClient(
@@ -126,7 +136,8 @@ final class ClusterSidecar implements AutoCloseable {
   }
 
   static DiscoveredService transform(String name) {
-    return service(name, ServiceType.SERVICE_TYPE_TRANSFORM, "conveyor.etl.v1.TransformService", 50052);
+    return service(
+        name, ServiceType.SERVICE_TYPE_TRANSFORM, "conveyor.etl.v1.TransformService", 50052);
   }
 
   static DiscoveredService sink(String name) {
@@ -137,7 +148,8 @@ final class ClusterSidecar implements AutoCloseable {
     return service(name, ServiceType.SERVICE_TYPE_SOURCE, "conveyor.etl.v1.SourceService", 50051);
   }
 
-  private static DiscoveredService service(String name, ServiceType type, String grpcService, int port) {
+  private static DiscoveredService service(
+      String name, ServiceType type, String grpcService, int port) {
     return DiscoveredService.newBuilder()
         .setDescription(ServiceDescriptor.newBuilder().setName(name).setType(type))
         .setGrpcService(grpcService)

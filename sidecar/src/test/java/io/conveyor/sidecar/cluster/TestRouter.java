@@ -28,7 +28,8 @@ final class TestRouter implements AutoCloseable {
     core.replacePipelines(pipelines);
     this.server =
         RouterServer.start(
-            NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)),
+            NettyServerBuilder.forAddress(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), port)),
             core,
             new SimpleMeterRegistry());
   }

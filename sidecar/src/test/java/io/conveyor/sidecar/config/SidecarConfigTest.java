@@ -63,7 +63,8 @@ class SidecarConfigTest {
     @Test
     void blankValuesMeanTheDefault() {
       SidecarConfig blank =
-          SidecarConfig.fromEnv(Map.of("GRPC_PORT", "", "NAMESPACE", "   ", "CLUSTER_ENDPOINT", " "));
+          SidecarConfig.fromEnv(
+              Map.of("GRPC_PORT", "", "NAMESPACE", "   ", "CLUSTER_ENDPOINT", " "));
 
       assertThat(blank.grpcPort()).isEqualTo(9091);
       assertThat(blank.namespace()).isEqualTo("default");
@@ -128,7 +129,8 @@ class SidecarConfigTest {
 
     @Test
     void thePodIpIsAdvertisedWhenNoAdvertiseHostIsSet() {
-      SidecarConfig config = SidecarConfig.fromEnv(Map.of("POD_IP", "10.244.1.17", "GRPC_PORT", "9091"));
+      SidecarConfig config =
+          SidecarConfig.fromEnv(Map.of("POD_IP", "10.244.1.17", "GRPC_PORT", "9091"));
 
       assertThat(config.advertiseHost()).isEqualTo("10.244.1.17");
       assertThat(config.dataPlaneEndpoint()).isEqualTo("10.244.1.17:9091");
@@ -143,7 +145,9 @@ class SidecarConfigTest {
 
     @Test
     void theRouterMayBeGivenAsAGrpcTargetOrAnIpv6Address() {
-      assertThat(SidecarConfig.fromEnv(Map.of("CLUSTER_ENDPOINT", "dns:///router.svc:50051")).clusterEndpoint())
+      assertThat(
+              SidecarConfig.fromEnv(Map.of("CLUSTER_ENDPOINT", "dns:///router.svc:50051"))
+                  .clusterEndpoint())
           .isEqualTo(new HostPort("router.svc", 50051));
       assertThat(SidecarConfig.fromEnv(Map.of("CLUSTER_ENDPOINT", "[::1]:50051")).clusterEndpoint())
           .isEqualTo(new HostPort("::1", 50051));
@@ -151,7 +155,8 @@ class SidecarConfigTest {
 
     @Test
     void valuesAreTrimmed() {
-      SidecarConfig config = SidecarConfig.fromEnv(Map.of("GRPC_PORT", " 9191 ", "NAMESPACE", "payments\n"));
+      SidecarConfig config =
+          SidecarConfig.fromEnv(Map.of("GRPC_PORT", " 9191 ", "NAMESPACE", "payments\n"));
 
       assertThat(config.grpcPort()).isEqualTo(9191);
       assertThat(config.namespace()).isEqualTo("payments");
@@ -171,8 +176,10 @@ class SidecarConfigTest {
       SidecarConfig config =
           SidecarConfig.fromEnv(
               Map.of(
-                  "DISCOVERY_START_PORT", "10000",
-                  "DISCOVERY_END_PORT", String.valueOf(10000 + SidecarConfig.MAX_DISCOVERY_PORTS - 1)));
+                  "DISCOVERY_START_PORT",
+                  "10000",
+                  "DISCOVERY_END_PORT",
+                  String.valueOf(10000 + SidecarConfig.MAX_DISCOVERY_PORTS - 1)));
 
       assertThat(config.discoveryEndPort() - config.discoveryStartPort() + 1)
           .isEqualTo(SidecarConfig.MAX_DISCOVERY_PORTS);
@@ -181,7 +188,8 @@ class SidecarConfigTest {
     @Test
     void aSinglePortRangeIsAccepted() {
       SidecarConfig config =
-          SidecarConfig.fromEnv(Map.of("DISCOVERY_START_PORT", "50052", "DISCOVERY_END_PORT", "50052"));
+          SidecarConfig.fromEnv(
+              Map.of("DISCOVERY_START_PORT", "50052", "DISCOVERY_END_PORT", "50052"));
 
       assertThat(config.discoveryStartPort()).isEqualTo(config.discoveryEndPort());
     }
@@ -238,7 +246,8 @@ class SidecarConfigTest {
     void isRefusedWithOneProblemNamingTheVariableTheValueAndWhatIsAccepted(
         String variable, String value, String accepted) {
       ConfigException e =
-          catchThrowableOfType(ConfigException.class, () -> SidecarConfig.fromEnv(Map.of(variable, value)));
+          catchThrowableOfType(
+              ConfigException.class, () -> SidecarConfig.fromEnv(Map.of(variable, value)));
 
       assertThat(e).as("%s=%s must be refused", variable, value).isNotNull();
       assertThat(e.problems())
@@ -252,9 +261,11 @@ class SidecarConfigTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"::1", "fd00:10:244::17", "10.0.0.1", "localhost", "router_1", "a.b-c.d"})
+    @ValueSource(
+        strings = {"::1", "fd00:10:244::17", "10.0.0.1", "localhost", "router_1", "a.b-c.d"})
     void hostsAndAddressesInTheirUsualFormsAreAccepted(String host) {
-      assertThat(SidecarConfig.fromEnv(Map.of("DISCOVERY_HOST", host)).discoveryHost()).isEqualTo(host);
+      assertThat(SidecarConfig.fromEnv(Map.of("DISCOVERY_HOST", host)).discoveryHost())
+          .isEqualTo(host);
     }
 
     @Test
@@ -287,7 +298,9 @@ class SidecarConfigTest {
     @Test
     void aScanRangeThatStartsAboveItsEndIsRefused() {
       assertThatThrownBy(
-              () -> SidecarConfig.fromEnv(Map.of("DISCOVERY_START_PORT", "50060", "DISCOVERY_END_PORT", "50051")))
+              () ->
+                  SidecarConfig.fromEnv(
+                      Map.of("DISCOVERY_START_PORT", "50060", "DISCOVERY_END_PORT", "50051")))
           .isInstanceOfSatisfying(
               ConfigException.class,
               e ->
@@ -301,13 +314,19 @@ class SidecarConfigTest {
       assertThatThrownBy(() -> SidecarConfig.fromEnv(Map.of("DISCOVERY_START_PORT", "50061")))
           .isInstanceOfSatisfying(
               ConfigException.class,
-              e -> assertThat(e.problems()).singleElement().asString().contains("DISCOVERY_END_PORT=50060"));
+              e ->
+                  assertThat(e.problems())
+                      .singleElement()
+                      .asString()
+                      .contains("DISCOVERY_END_PORT=50060"));
     }
 
     @Test
     void aScanRangeLargerThanTheLimitIsRefused() {
       assertThatThrownBy(
-              () -> SidecarConfig.fromEnv(Map.of("DISCOVERY_START_PORT", "1", "DISCOVERY_END_PORT", "65535")))
+              () ->
+                  SidecarConfig.fromEnv(
+                      Map.of("DISCOVERY_START_PORT", "1", "DISCOVERY_END_PORT", "65535")))
           .isInstanceOfSatisfying(
               ConfigException.class,
               e ->
@@ -332,14 +351,25 @@ class SidecarConfigTest {
     void aMalformedPortIsReportedAloneNotComparedThroughItsDefault() {
       // The default that stands in for a malformed value must not produce a second, bogus error.
       assertThatThrownBy(
-              () -> SidecarConfig.fromEnv(Map.of("DISCOVERY_START_PORT", "start", "DISCOVERY_END_PORT", "8100")))
+              () ->
+                  SidecarConfig.fromEnv(
+                      Map.of("DISCOVERY_START_PORT", "start", "DISCOVERY_END_PORT", "8100")))
           .isInstanceOfSatisfying(
               ConfigException.class,
-              e -> assertThat(e.problems()).singleElement().asString().startsWith("DISCOVERY_START_PORT='start'"));
-      assertThatThrownBy(() -> SidecarConfig.fromEnv(Map.of("GRPC_PORT", "grpc", "METRICS_PORT", "9091")))
+              e ->
+                  assertThat(e.problems())
+                      .singleElement()
+                      .asString()
+                      .startsWith("DISCOVERY_START_PORT='start'"));
+      assertThatThrownBy(
+              () -> SidecarConfig.fromEnv(Map.of("GRPC_PORT", "grpc", "METRICS_PORT", "9091")))
           .isInstanceOfSatisfying(
               ConfigException.class,
-              e -> assertThat(e.problems()).singleElement().asString().startsWith("GRPC_PORT='grpc'"));
+              e ->
+                  assertThat(e.problems())
+                      .singleElement()
+                      .asString()
+                      .startsWith("GRPC_PORT='grpc'"));
     }
   }
 }

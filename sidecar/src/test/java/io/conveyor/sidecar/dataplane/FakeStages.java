@@ -40,17 +40,23 @@ final class FakeStages {
 
     /** Upper-cases nothing, just passes every record on with a marker in its metadata. */
     static Transform passThrough(String name) {
-      return new Transform(name, (record, attempt) -> ok(record.toBuilder().putMetadata("via", name).build()));
+      return new Transform(
+          name, (record, attempt) -> ok(record.toBuilder().putMetadata("via", name).build()));
     }
 
     @Override
     public void describe(DescribeRequest request, StreamObserver<ServiceDescriptor> responses) {
-      responses.onNext(ServiceDescriptor.newBuilder().setName(name).setType(ServiceType.SERVICE_TYPE_TRANSFORM).build());
+      responses.onNext(
+          ServiceDescriptor.newBuilder()
+              .setName(name)
+              .setType(ServiceType.SERVICE_TYPE_TRANSFORM)
+              .build());
       responses.onCompleted();
     }
 
     @Override
-    public void processBatch(ProcessBatchRequest request, StreamObserver<ProcessBatchResponse> responses) {
+    public void processBatch(
+        ProcessBatchRequest request, StreamObserver<ProcessBatchResponse> responses) {
       calls.incrementAndGet();
       ProcessBatchResponse.Builder response = ProcessBatchResponse.newBuilder();
       for (Record record : request.getBatch().getRecordsList()) {
@@ -76,12 +82,17 @@ final class FakeStages {
 
     @Override
     public void describe(DescribeRequest request, StreamObserver<ServiceDescriptor> responses) {
-      responses.onNext(ServiceDescriptor.newBuilder().setName(name).setType(ServiceType.SERVICE_TYPE_SINK).build());
+      responses.onNext(
+          ServiceDescriptor.newBuilder()
+              .setName(name)
+              .setType(ServiceType.SERVICE_TYPE_SINK)
+              .build());
       responses.onCompleted();
     }
 
     @Override
-    public void writeBatch(WriteBatchRequest request, StreamObserver<WriteBatchResponse> responses) {
+    public void writeBatch(
+        WriteBatchRequest request, StreamObserver<WriteBatchResponse> responses) {
       calls.incrementAndGet();
       gate.acquireUninterruptibly();
       gate.release();
@@ -116,7 +127,9 @@ final class FakeStages {
     private final ConcurrentHashMap<Long, AtomicInteger> bySequence = new ConcurrentHashMap<>();
 
     int next(Record record) {
-      return bySequence.computeIfAbsent(record.getId().getSequence(), k -> new AtomicInteger()).getAndIncrement();
+      return bySequence
+          .computeIfAbsent(record.getId().getSequence(), k -> new AtomicInteger())
+          .getAndIncrement();
     }
 
     int of(long sequence) {
@@ -126,7 +139,10 @@ final class FakeStages {
   }
 
   static TransformResult ok(Record... outputs) {
-    return TransformResult.newBuilder().setStatus(TransformResult.Status.STATUS_OK).addAllOutputs(List.of(outputs)).build();
+    return TransformResult.newBuilder()
+        .setStatus(TransformResult.Status.STATUS_OK)
+        .addAllOutputs(List.of(outputs))
+        .build();
   }
 
   static TransformResult filtered() {
@@ -146,7 +162,11 @@ final class FakeStages {
   }
 
   static SinkResult failedSink(String error, boolean retryable) {
-    return SinkResult.newBuilder().setStatus(SinkResult.Status.STATUS_FAILED).setError(error).setRetryable(retryable).build();
+    return SinkResult.newBuilder()
+        .setStatus(SinkResult.Status.STATUS_FAILED)
+        .setError(error)
+        .setRetryable(retryable)
+        .build();
   }
 
   static Function<Record, Long> sequence() {

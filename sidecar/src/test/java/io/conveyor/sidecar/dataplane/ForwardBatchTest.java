@@ -60,7 +60,8 @@ class ForwardBatchTest {
   /** Pod A: source + transform. */
   private TestSidecar podA(FakeStages.Transform transform) {
     TestSidecar a = sidecar("a", Map.of());
-    a.services(TestSidecar.source("orders"), TestSidecar.transform("mask", a.stage("a-mask", transform)));
+    a.services(
+        TestSidecar.source("orders"), TestSidecar.transform("mask", a.stage("a-mask", transform)));
     return a;
   }
 
@@ -71,7 +72,8 @@ class ForwardBatchTest {
     return b;
   }
 
-  private static PipelineAssignment etl(TestSidecar self, TestSidecar a, StageAssignment sinkStage, StageAssignment... more) {
+  private static PipelineAssignment etl(
+      TestSidecar self, TestSidecar a, StageAssignment sinkStage, StageAssignment... more) {
     List<StageAssignment> stages = new ArrayList<>();
     stages.add(stage(0, "orders", StageRole.STAGE_ROLE_SOURCE, self, a));
     stages.add(stage(1, "mask", StageRole.STAGE_ROLE_TRANSFORM, self, a));
@@ -105,7 +107,9 @@ class ForwardBatchTest {
     sink.open();
 
     BatchAck ack = source.nextAck().getAck();
-    assertThat(ack.getResult().getOutcomesList()).hasSize(50).containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED);
+    assertThat(ack.getResult().getOutcomesList())
+        .hasSize(50)
+        .containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED);
     assertThat(sink.sequences()).hasSize(50).doesNotHaveDuplicates();
     assertThat(sink.written.get(0).getMetadataMap()).containsEntry("via", "mask");
   }
@@ -140,7 +144,8 @@ class ForwardBatchTest {
     TestSidecar b = podB("b", sink, Map.of());
     // "dead" is listed by the router but nothing serves it any more.
     StageAssignment sinkStage =
-        StageAssignment.newBuilder(remoteStage(2, "store", StageRole.STAGE_ROLE_SINK, "dead", "b")).build();
+        StageAssignment.newBuilder(remoteStage(2, "store", StageRole.STAGE_ROLE_SINK, "dead", "b"))
+            .build();
     a.assign(assignment(1, etl(a, a, sinkStage)));
     b.assign(assignment(1, etl(b, a, stage(2, "store", StageRole.STAGE_ROLE_SINK, b, b))));
 
@@ -153,7 +158,12 @@ class ForwardBatchTest {
     }
     assertThat(sink.sequences()).hasSize(100).doesNotHaveDuplicates();
     // After its first failure the dead replica is ejected: at most one call went to it.
-    assertThat(a.meters.get("conveyor_sidecar_stage_call_failures").tag("stage", "store").counter().count())
+    assertThat(
+            a.meters
+                .get("conveyor_sidecar_stage_call_failures")
+                .tag("stage", "store")
+                .counter()
+                .count())
         .isEqualTo(1.0);
   }
 
@@ -166,10 +176,21 @@ class ForwardBatchTest {
     source.send(batch("b1", 0, 3, 10));
     BatchAck ack = source.nextAck().getAck();
     assertThat(ack.getResult().getOutcomesList()).containsOnly(RecordOutcome.RECORD_OUTCOME_FAILED);
-    assertThat(ack.getResult().getErrors(0).getKind()).isEqualTo(FailureKind.FAILURE_KIND_RETRYABLE);
+    assertThat(ack.getResult().getErrors(0).getKind())
+        .isEqualTo(FailureKind.FAILURE_KIND_RETRYABLE);
     assertThat(ack.getResult().getErrors(0).getMessage()).contains("gone");
 
-    a.assign(assignment(2, etl(a, a, StageAssignment.newBuilder().setIndex(2).setName("store").setRole(StageRole.STAGE_ROLE_SINK).build())));
+    a.assign(
+        assignment(
+            2,
+            etl(
+                a,
+                a,
+                StageAssignment.newBuilder()
+                    .setIndex(2)
+                    .setName("store")
+                    .setRole(StageRole.STAGE_ROLE_SINK)
+                    .build())));
     source.send(batch("b2", 10, 3, 10));
     ack = source.nextAck().getAck();
     assertThat(ack.getResult().getErrors(0).getMessage()).contains("no sidecar runs stage 'store'");
@@ -179,7 +200,8 @@ class ForwardBatchTest {
   void forwardToASidecarThatDoesNotRunTheStageIsAFailedPrecondition() {
     TestSidecar a = podA(FakeStages.Transform.passThrough("mask"));
     a.assign(assignment(1, etl(a, a, remoteStage(2, "store", StageRole.STAGE_ROLE_SINK, "b"))));
-    SidecarDataPlaneGrpc.SidecarDataPlaneBlockingStub stub = SidecarDataPlaneGrpc.newBlockingStub(channel(a));
+    SidecarDataPlaneGrpc.SidecarDataPlaneBlockingStub stub =
+        SidecarDataPlaneGrpc.newBlockingStub(channel(a));
 
     assertThatThrownBy(() -> stub.forwardBatch(forward("etl", 2, "store")))
         .isInstanceOfSatisfying(
@@ -195,7 +217,9 @@ class ForwardBatchTest {
     assertThatThrownBy(() -> stub.forwardBatch(forward("etl", 1, "enrich")))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getDescription()).contains("is 'mask' here, not 'enrich'"));
+            e ->
+                assertThat(e.getStatus().getDescription())
+                    .contains("is 'mask' here, not 'enrich'"));
   }
 
   @Test
@@ -205,7 +229,8 @@ class ForwardBatchTest {
     TestSidecar a = podA(FakeStages.Transform.passThrough("mask"));
     b.assign(assignment(1, etl(b, a, stage(2, "store", StageRole.STAGE_ROLE_SINK, b, b))));
     sink.hold();
-    SidecarDataPlaneGrpc.SidecarDataPlaneFutureStub stub = SidecarDataPlaneGrpc.newFutureStub(channel(b));
+    SidecarDataPlaneGrpc.SidecarDataPlaneFutureStub stub =
+        SidecarDataPlaneGrpc.newFutureStub(channel(b));
 
     var first = stub.forwardBatch(forward("etl", 2, "store", 10, 5_000));
     await().atMost(Duration.ofSeconds(5)).until(() -> sink.calls.get() == 1);
@@ -238,7 +263,9 @@ class ForwardBatchTest {
     // Fill b1 up to its limit with a batch its sink holds.
     busy.hold();
     CompletableFuture.runAsync(
-        () -> SidecarDataPlaneGrpc.newBlockingStub(channel(b1)).forwardBatch(forward("etl", 2, "store", 20, 4_000)));
+        () ->
+            SidecarDataPlaneGrpc.newBlockingStub(channel(b1))
+                .forwardBatch(forward("etl", 2, "store", 20, 4_000)));
     await().atMost(Duration.ofSeconds(5)).until(() -> busy.calls.get() == 1);
 
     PushClient source = new PushClient(channel(a)).init("etl", "orders");
@@ -264,14 +291,19 @@ class ForwardBatchTest {
     TestSidecar a = podA(transform);
     TestSidecar b = sidecar("b", Map.of());
     b.services(
-        TestSidecar.sink("store", b.stage("b-store", sink)), TestSidecar.sink("parking", b.stage("b-parking", dlq)));
+        TestSidecar.sink("store", b.stage("b-store", sink)),
+        TestSidecar.sink("parking", b.stage("b-parking", dlq)));
     StageAssignment sinkStageA = stage(2, "store", StageRole.STAGE_ROLE_SINK, a, b);
     StageAssignment dlqStageA = stage(3, "parking", StageRole.STAGE_ROLE_DEAD_LETTER, a, b);
     a.assign(assignment(1, etl(a, a, sinkStageA, dlqStageA)));
     b.assign(
         assignment(
             1,
-            etl(b, a, stage(2, "store", StageRole.STAGE_ROLE_SINK, b, b), stage(3, "parking", StageRole.STAGE_ROLE_DEAD_LETTER, b, b))));
+            etl(
+                b,
+                a,
+                stage(2, "store", StageRole.STAGE_ROLE_SINK, b, b),
+                stage(3, "parking", StageRole.STAGE_ROLE_DEAD_LETTER, b, b))));
 
     PushClient source = new PushClient(channel(a)).init("etl", "orders");
     source.next();
@@ -303,9 +335,13 @@ class ForwardBatchTest {
     b2.assign(assignment(1, etl(b2, a, stage(2, "store", StageRole.STAGE_ROLE_SINK, b2, b2))));
     b1.lifecycle.draining();
 
-    assertThatThrownBy(() -> SidecarDataPlaneGrpc.newBlockingStub(channel(b1)).forwardBatch(forward("etl", 2, "store")))
+    assertThatThrownBy(
+            () ->
+                SidecarDataPlaneGrpc.newBlockingStub(channel(b1))
+                    .forwardBatch(forward("etl", 2, "store")))
         .isInstanceOfSatisfying(
-            StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
 
     PushClient source = new PushClient(channel(a)).init("etl", "orders");
     source.next();
@@ -322,7 +358,8 @@ class ForwardBatchTest {
     return forward(pipeline, index, stage, 3, 10);
   }
 
-  private static ForwardBatchRequest forward(String pipeline, int index, String stage, int records, int bytes) {
+  private static ForwardBatchRequest forward(
+      String pipeline, int index, String stage, int records, int bytes) {
     return ForwardBatchRequest.newBuilder()
         .setPipeline(pipeline)
         .setStageIndex(index)
@@ -331,5 +368,4 @@ class ForwardBatchTest {
         .setOriginSidecarId("test")
         .build();
   }
-
 }

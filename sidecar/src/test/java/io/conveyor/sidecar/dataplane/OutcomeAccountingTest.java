@@ -19,7 +19,9 @@ class OutcomeAccountingTest {
   void aRecordWithoutOutcomeCannotBeReported() {
     BatchOutcome outcome = new BatchOutcome(2);
     outcome.deliver(0);
-    assertThatThrownBy(outcome::toProto).isInstanceOf(IllegalStateException.class).hasMessageContaining("record 1 of 2");
+    assertThatThrownBy(outcome::toProto)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("record 1 of 2");
   }
 
   @Test
@@ -31,15 +33,20 @@ class OutcomeAccountingTest {
     BatchResult proto = outcome.toProto();
     assertThat(proto.getOutcomesList())
         .containsExactly(
-            RecordOutcome.RECORD_OUTCOME_DELIVERED, RecordOutcome.RECORD_OUTCOME_FILTERED, RecordOutcome.RECORD_OUTCOME_FAILED);
-    assertThat(proto.getErrorsList()).singleElement().satisfies(e -> assertThat(e.getIndex()).isEqualTo(2));
+            RecordOutcome.RECORD_OUTCOME_DELIVERED,
+            RecordOutcome.RECORD_OUTCOME_FILTERED,
+            RecordOutcome.RECORD_OUTCOME_FAILED);
+    assertThat(proto.getErrorsList())
+        .singleElement()
+        .satisfies(e -> assertThat(e.getIndex()).isEqualTo(2));
     BatchOutcome back = BatchOutcome.fromProto(proto, 3, "store");
     assertThat(back.toProto()).isEqualTo(proto);
   }
 
   @Test
   void aPeerAnsweringForTheWrongNumberOfRecordsFailsThemAllRetryably() {
-    BatchResult short1 = BatchResult.newBuilder().addOutcomes(RecordOutcome.RECORD_OUTCOME_DELIVERED).build();
+    BatchResult short1 =
+        BatchResult.newBuilder().addOutcomes(RecordOutcome.RECORD_OUTCOME_DELIVERED).build();
     BatchOutcome outcome = BatchOutcome.fromProto(short1, 3, "store");
     for (int i = 0; i < 3; i++) {
       assertThat(outcome.outcome(i)).isEqualTo(RecordOutcome.RECORD_OUTCOME_FAILED);
@@ -133,5 +140,4 @@ class OutcomeAccountingTest {
     }
     return view.build();
   }
-
 }

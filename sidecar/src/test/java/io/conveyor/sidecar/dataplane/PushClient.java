@@ -46,7 +46,10 @@ final class PushClient {
   }
 
   PushClient init(String pipeline, String source) {
-    requests.onNext(PushRequest.newBuilder().setInit(PushInit.newBuilder().setPipeline(pipeline).setSourceName(source)).build());
+    requests.onNext(
+        PushRequest.newBuilder()
+            .setInit(PushInit.newBuilder().setPipeline(pipeline).setSourceName(source))
+            .build());
     return this;
   }
 

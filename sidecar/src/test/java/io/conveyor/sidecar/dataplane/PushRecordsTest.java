@@ -114,7 +114,8 @@ class PushRecordsTest {
             .addService(sidecar.plane.service())
             .build()
             .start();
-    ManagedChannel tcp = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    ManagedChannel tcp =
+        NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
     try {
       PushClient client = new PushClient(tcp).init("etl", "orders");
       assertThat(client.next().hasReady()).isTrue();
@@ -154,7 +155,9 @@ class PushRecordsTest {
     sink.open();
     BatchAck ack = client.nextAck().getAck();
     assertThat(ack.getBatchId()).isEqualTo("b1");
-    assertThat(ack.getResult().getOutcomesList()).containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED).hasSize(5);
+    assertThat(ack.getResult().getOutcomesList())
+        .containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED)
+        .hasSize(5);
     assertThat(sink.sequences()).containsExactly(0L, 1L, 2L, 3L, 4L);
     assertThat(sink.written.get(0).getMetadataMap()).containsEntry("via", "mask");
   }
@@ -254,9 +257,13 @@ class PushRecordsTest {
             RecordOutcome.RECORD_OUTCOME_DELIVERED,
             RecordOutcome.RECORD_OUTCOME_DELIVERED,
             RecordOutcome.RECORD_OUTCOME_FAILED);
-    assertThat(ack.getResult().getErrors(0).getKind()).isEqualTo(FailureKind.FAILURE_KIND_RETRYABLE);
-    assertThat(ack.getResult().getErrors(0).getMessage()).contains("gave up after 4 attempts").contains("disk busy");
-    // Each record written exactly once; only 3 and 4 were sent again (4 attempts for 4: 1 + 3 retries).
+    assertThat(ack.getResult().getErrors(0).getKind())
+        .isEqualTo(FailureKind.FAILURE_KIND_RETRYABLE);
+    assertThat(ack.getResult().getErrors(0).getMessage())
+        .contains("gave up after 4 attempts")
+        .contains("disk busy");
+    // Each record written exactly once; only 3 and 4 were sent again (4 attempts for 4: 1 + 3
+    // retries).
     assertThat(sink.sequences()).containsExactlyInAnyOrder(0L, 1L, 2L, 3L);
     assertThat(sink.attempts.of(0)).isEqualTo(1);
     assertThat(sink.attempts.of(3)).isEqualTo(3);
@@ -294,7 +301,11 @@ class PushRecordsTest {
               client.responses.clear();
               return others.stream().anyMatch(PushResponse::hasCredit);
             });
-    int granted = others.stream().filter(PushResponse::hasCredit).mapToInt(r -> r.getCredit().getCredits()).sum();
+    int granted =
+        others.stream()
+            .filter(PushResponse::hasCredit)
+            .mapToInt(r -> r.getCredit().getCredits())
+            .sum();
     assertThat(creditsInAcks).isLessThan(3);
     assertThat(creditsInAcks + granted).isEqualTo(3);
     assertThat(others).anySatisfy(r -> assertThat(r.getBackpressure().getActive()).isFalse());
@@ -320,7 +331,9 @@ class PushRecordsTest {
     client.next();
     client.send(batch("big", 0, 250, 10));
     BatchAck ack = client.nextAck().getAck();
-    assertThat(ack.getResult().getOutcomesList()).hasSize(250).containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED);
+    assertThat(ack.getResult().getOutcomesList())
+        .hasSize(250)
+        .containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED);
     assertThat(transform.calls.get()).isEqualTo(3); // maxBatchSize 100
     assertThat(sink.sequences()).hasSize(250).doesNotHaveDuplicates();
   }

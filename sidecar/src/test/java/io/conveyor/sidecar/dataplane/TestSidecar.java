@@ -60,16 +60,21 @@ final class TestSidecar implements AutoCloseable {
     this.inFlight = new InFlight(config.maxInFlightBytes());
     this.channels =
         new ChannelPool(
-            endpoint -> InProcessChannelBuilder.forName(endpoint).maxInboundMessageSize(16 << 20).build(), 16);
+            endpoint ->
+                InProcessChannelBuilder.forName(endpoint).maxInboundMessageSize(16 << 20).build(),
+            16);
     PipelineExecutor executor =
         new PipelineExecutor(
             id,
             new GrpcStageClient(channels),
-            new TargetSelector(new EndpointHealth(System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(5))),
+            new TargetSelector(
+                new EndpointHealth(System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(5))),
             timer,
             new SidecarMetrics(meters),
             config.maxMessageBytes());
-    this.plane = new DataPlane(config, routes, executor, inFlight, lifecycle, new SidecarMetrics(meters), () -> {});
+    this.plane =
+        new DataPlane(
+            config, routes, executor, inFlight, lifecycle, new SidecarMetrics(meters), () -> {});
     this.server = serve(id, plane.service(), config.maxMessageBytes());
     lifecycle.serving();
   }
@@ -104,9 +109,14 @@ final class TestSidecar implements AutoCloseable {
     timer.shutdownNow();
   }
 
-  private static Server serve(String name, io.grpc.ServerServiceDefinition service, int maxInbound) {
+  private static Server serve(
+      String name, io.grpc.ServerServiceDefinition service, int maxInbound) {
     try {
-      return InProcessServerBuilder.forName(name).maxInboundMessageSize(maxInbound).addService(service).build().start();
+      return InProcessServerBuilder.forName(name)
+          .maxInboundMessageSize(maxInbound)
+          .addService(service)
+          .build()
+          .start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -127,10 +137,14 @@ final class TestSidecar implements AutoCloseable {
   }
 
   static AssignmentSet assignment(long version, PipelineAssignment... pipelines) {
-    return AssignmentSet.newBuilder().setVersion(version).addAllPipelines(List.of(pipelines)).build();
+    return AssignmentSet.newBuilder()
+        .setVersion(version)
+        .addAllPipelines(List.of(pipelines))
+        .build();
   }
 
-  static PipelineAssignment pipeline(String name, DeliveryOptions delivery, StageAssignment... stages) {
+  static PipelineAssignment pipeline(
+      String name, DeliveryOptions delivery, StageAssignment... stages) {
     return PipelineAssignment.newBuilder()
         .setPipeline(name)
         .setGeneration(1)
@@ -149,10 +163,16 @@ final class TestSidecar implements AutoCloseable {
   }
 
   /** A stage run by the given sidecars (their ids double as in-process endpoints). */
-  static StageAssignment stage(int index, String name, StageRole role, TestSidecar self, TestSidecar... runners) {
-    StageAssignment.Builder stage = StageAssignment.newBuilder().setIndex(index).setName(name).setRole(role);
+  static StageAssignment stage(
+      int index, String name, StageRole role, TestSidecar self, TestSidecar... runners) {
+    StageAssignment.Builder stage =
+        StageAssignment.newBuilder().setIndex(index).setName(name).setRole(role);
     for (TestSidecar runner : runners) {
-      stage.addTargets(StageTarget.newBuilder().setSidecarId(runner.id).setEndpoint(runner.id).setPodName("pod-" + runner.id));
+      stage.addTargets(
+          StageTarget.newBuilder()
+              .setSidecarId(runner.id)
+              .setEndpoint(runner.id)
+              .setPodName("pod-" + runner.id));
       if (runner == self) {
         stage.setLocal(true);
       }
@@ -162,9 +182,14 @@ final class TestSidecar implements AutoCloseable {
 
   /** A stage run by sidecars that are only endpoints (e.g. dead ones). */
   static StageAssignment remoteStage(int index, String name, StageRole role, String... endpoints) {
-    StageAssignment.Builder stage = StageAssignment.newBuilder().setIndex(index).setName(name).setRole(role);
+    StageAssignment.Builder stage =
+        StageAssignment.newBuilder().setIndex(index).setName(name).setRole(role);
     for (String endpoint : endpoints) {
-      stage.addTargets(StageTarget.newBuilder().setSidecarId(endpoint).setEndpoint(endpoint).setPodName(endpoint));
+      stage.addTargets(
+          StageTarget.newBuilder()
+              .setSidecarId(endpoint)
+              .setEndpoint(endpoint)
+              .setPodName(endpoint));
     }
     return stage.build();
   }

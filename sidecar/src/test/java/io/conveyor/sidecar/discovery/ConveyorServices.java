@@ -53,6 +53,11 @@ final class ConveyorServices {
   }
 
   static ServiceDescriptor describing(String name, ServiceType type) {
-    return ServiceDescriptor.newBuilder().setName(name).setType(type).setMaxBatchSize(200).setVersion("1.0.0").build();
+    return ServiceDescriptor.newBuilder()
+        .setName(name)
+        .setType(type)
+        .setMaxBatchSize(200)
+        .setVersion("1.0.0")
+        .build();
   }
 }

@@ -126,7 +126,9 @@ class DiscoveryLoopTest {
       assertThat(changes).hasSize(2);
       assertThat(changes.get(1)).isEmpty();
       assertThat(loop.current()).isEmpty();
-      assertThat(pendingDelays()).as("empty again: the fast retries start over").containsExactly(1_000L);
+      assertThat(pendingDelays())
+          .as("empty again: the fast retries start over")
+          .containsExactly(1_000L);
     }
 
     @Test
@@ -139,7 +141,9 @@ class DiscoveryLoopTest {
       loop.requestScan();
       loop.requestScan();
 
-      assertThat(pendingDelays()).as("the periodic scan is replaced by one immediate scan").containsExactly(0L);
+      assertThat(pendingDelays())
+          .as("the periodic scan is replaced by one immediate scan")
+          .containsExactly(0L);
       scheduler.runNext();
       assertThat(scans()).isEqualTo(2);
       assertThat(pendingDelays()).hasSize(1);
@@ -203,9 +207,12 @@ class DiscoveryLoopTest {
     }
 
     @Test
-    void aServiceStartedAfterTheLoopIsReportedWithinSecondsAndItsDisappearanceOnRequest() throws Exception {
+    void aServiceStartedAfterTheLoopIsReportedWithinSecondsAndItsDisappearanceOnRequest()
+        throws Exception {
       // A long interval: only the fast retries while empty, and the request, can find the changes.
-      loop = new DiscoveryLoop(scanner(probePool), Duration.ofSeconds(60), scheduler, changes::add, metrics);
+      loop =
+          new DiscoveryLoop(
+              scanner(probePool), Duration.ofSeconds(60), scheduler, changes::add, metrics);
       loop.start();
       loop.firstScan().get(5, TimeUnit.SECONDS);
       assertThat(changes).isEmpty();

@@ -31,7 +31,8 @@ final class FreePorts {
         return first;
       }
     }
-    throw new IllegalStateException("no " + count + " consecutive free ports after " + ATTEMPTS + " attempts");
+    throw new IllegalStateException(
+        "no " + count + " consecutive free ports after " + ATTEMPTS + " attempts");
   }
 
   static int anyFreePort() {

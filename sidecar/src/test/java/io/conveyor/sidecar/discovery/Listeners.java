@@ -60,7 +60,8 @@ final class Listeners implements AutoCloseable {
    * A plaintext gRPC server; {@code health} sets statuses ("" is the server's overall one) on its
    * health service, when it has one.
    */
-  Server grpc(int port, Extras extras, Map<String, ServingStatus> health, BindableService... services)
+  Server grpc(
+      int port, Extras extras, Map<String, ServingStatus> health, BindableService... services)
       throws IOException {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(loopback(port));
     HealthStatusManager manager = null;
@@ -120,7 +121,8 @@ final class Listeners implements AutoCloseable {
             threads.execute(
                 () -> {
                   try (SSLSocket socket =
-                      (SSLSocket) tls.getSocketFactory().createSocket(plain, null, plain.getPort(), true)) {
+                      (SSLSocket)
+                          tls.getSocketFactory().createSocket(plain, null, plain.getPort(), true)) {
                     socket.setUseClientMode(false);
                     socket.setSoTimeout(10_000);
                     socket.startHandshake();

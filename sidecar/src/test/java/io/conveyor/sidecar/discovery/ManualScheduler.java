@@ -109,7 +109,8 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
   synchronized List<Task> pending() {
     return tasks.stream()
         .filter(t -> !t.cancelled && !t.started)
-        .sorted(Comparator.comparingLong((Task t) -> t.delayMillis).thenComparingLong(t -> t.sequence))
+        .sorted(
+            Comparator.comparingLong((Task t) -> t.delayMillis).thenComparingLong(t -> t.sequence))
         .toList();
   }
 
@@ -147,12 +148,14 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
   }
 
   @Override
-  public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
+  public ScheduledFuture<?> scheduleAtFixedRate(
+      Runnable command, long initialDelay, long period, TimeUnit unit) {
     throw new UnsupportedOperationException();
   }
 
   @Override
-  public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
+  public ScheduledFuture<?> scheduleWithFixedDelay(
+      Runnable command, long initialDelay, long delay, TimeUnit unit) {
     throw new UnsupportedOperationException();
   }
 

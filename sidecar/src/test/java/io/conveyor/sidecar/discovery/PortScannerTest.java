@@ -25,9 +25,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -91,7 +91,8 @@ class PortScannerTest {
 
   private static void startAll(SelfSignedTls tls) throws IOException {
     listeners.grpc(port(TRANSFORM), Listeners.Extras.STANDARD, Map.of(), transform("mask-pii"));
-    listeners.grpc(port(SINK_WITHOUT_REFLECTION), Listeners.Extras.NONE, Map.of(), sink("warehouse"));
+    listeners.grpc(
+        port(SINK_WITHOUT_REFLECTION), Listeners.Extras.NONE, Map.of(), sink("warehouse"));
     listeners.grpc(
         port(NOT_CONVEYOR),
         Listeners.Extras.STANDARD,
@@ -105,7 +106,8 @@ class PortScannerTest {
     listeners.grpc(
         port(SOURCE_NOT_SERVING),
         Listeners.Extras.STANDARD,
-        Map.of("", ServingStatus.SERVING, SourceServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING),
+        Map.of(
+            "", ServingStatus.SERVING, SourceServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING),
         source("orders"));
     listeners.grpc(
         port(V1ALPHA_ONLY),
@@ -153,19 +155,43 @@ class PortScannerTest {
             DiscoveredService::getEndpoint,
             DiscoveredService::getHealth)
         .containsExactly(
-            tuple("mask-pii", ServiceType.SERVICE_TYPE_TRANSFORM, TransformServiceGrpc.SERVICE_NAME,
-                endpoint(TRANSFORM), ServiceHealth.SERVICE_HEALTH_SERVING),
-            tuple("warehouse", ServiceType.SERVICE_TYPE_SINK, SinkServiceGrpc.SERVICE_NAME,
-                endpoint(SINK_WITHOUT_REFLECTION), ServiceHealth.SERVICE_HEALTH_SERVING),
-            tuple("orders", ServiceType.SERVICE_TYPE_SOURCE, SourceServiceGrpc.SERVICE_NAME,
-                endpoint(SOURCE_NOT_SERVING), ServiceHealth.SERVICE_HEALTH_NOT_SERVING),
-            tuple("geo-enrich", ServiceType.SERVICE_TYPE_TRANSFORM, TransformServiceGrpc.SERVICE_NAME,
-                endpoint(V1ALPHA_ONLY), ServiceHealth.SERVICE_HEALTH_SERVING),
-            tuple("archive", ServiceType.SERVICE_TYPE_SINK, SinkServiceGrpc.SERVICE_NAME,
-                endpoint(SERVER_NOT_SERVING), ServiceHealth.SERVICE_HEALTH_NOT_SERVING),
+            tuple(
+                "mask-pii",
+                ServiceType.SERVICE_TYPE_TRANSFORM,
+                TransformServiceGrpc.SERVICE_NAME,
+                endpoint(TRANSFORM),
+                ServiceHealth.SERVICE_HEALTH_SERVING),
+            tuple(
+                "warehouse",
+                ServiceType.SERVICE_TYPE_SINK,
+                SinkServiceGrpc.SERVICE_NAME,
+                endpoint(SINK_WITHOUT_REFLECTION),
+                ServiceHealth.SERVICE_HEALTH_SERVING),
+            tuple(
+                "orders",
+                ServiceType.SERVICE_TYPE_SOURCE,
+                SourceServiceGrpc.SERVICE_NAME,
+                endpoint(SOURCE_NOT_SERVING),
+                ServiceHealth.SERVICE_HEALTH_NOT_SERVING),
+            tuple(
+                "geo-enrich",
+                ServiceType.SERVICE_TYPE_TRANSFORM,
+                TransformServiceGrpc.SERVICE_NAME,
+                endpoint(V1ALPHA_ONLY),
+                ServiceHealth.SERVICE_HEALTH_SERVING),
+            tuple(
+                "archive",
+                ServiceType.SERVICE_TYPE_SINK,
+                SinkServiceGrpc.SERVICE_NAME,
+                endpoint(SERVER_NOT_SERVING),
+                ServiceHealth.SERVICE_HEALTH_NOT_SERVING),
             // Describe said TRANSFORM, but it implements SinkService: the implemented service wins.
-            tuple("audit-log", ServiceType.SERVICE_TYPE_SINK, SinkServiceGrpc.SERVICE_NAME,
-                endpoint(MISLABELLED_TYPE), ServiceHealth.SERVICE_HEALTH_SERVING));
+            tuple(
+                "audit-log",
+                ServiceType.SERVICE_TYPE_SINK,
+                SinkServiceGrpc.SERVICE_NAME,
+                endpoint(MISLABELLED_TYPE),
+                ServiceHealth.SERVICE_HEALTH_SERVING));
     assertThat(scan.services().get(0).getDescription().getMaxBatchSize()).isEqualTo(200);
     // A silent socket costs one probe deadline; everything else is much quicker.
     assertThat(took).isLessThan(Duration.ofSeconds(5));
@@ -181,8 +207,13 @@ class PortScannerTest {
     assertThat(reasons.keySet())
         .as("closed ports and the sidecar's own port are not reported as skipped listeners")
         .containsExactlyInAnyOrder(
-            port(NOT_CONVEYOR), port(HTTP), port(TLS), port(SILENT), port(RESETTING),
-            port(NOT_CONVEYOR_WITHOUT_REFLECTION), port(UNUSABLE_NAME));
+            port(NOT_CONVEYOR),
+            port(HTTP),
+            port(TLS),
+            port(SILENT),
+            port(RESETTING),
+            port(NOT_CONVEYOR_WITHOUT_REFLECTION),
+            port(UNUSABLE_NAME));
     assertThat(reasons.get(port(NOT_CONVEYOR))).isEqualTo("no Conveyor service");
     assertThat(reasons.get(port(NOT_CONVEYOR_WITHOUT_REFLECTION))).isEqualTo("no Conveyor service");
     assertThat(reasons.get(port(UNUSABLE_NAME))).isEqualTo("no Conveyor service");
@@ -202,7 +233,9 @@ class PortScannerTest {
     assertThat(skipped.services()).isEmpty();
     assertThat(skipped.skipped()).isEmpty();
     // Proof that only the skip kept it out: the port does hold a Conveyor service.
-    assertThat(probed.services()).extracting(s -> s.getDescription().getName()).containsExactly("own-port");
+    assertThat(probed.services())
+        .extracting(s -> s.getDescription().getName())
+        .containsExactly("own-port");
   }
 
   @Test
@@ -216,7 +249,9 @@ class PortScannerTest {
 
       assertThat(result.services()).isEmpty();
       assertThat(result.closed()).isFalse();
-      assertThat(took).as("probe of port %d", port(offset)).isLessThan(Duration.ofMillis(PROBE_TIMEOUT_MS + 1_000));
+      assertThat(took)
+          .as("probe of port %d", port(offset))
+          .isLessThan(Duration.ofMillis(PROBE_TIMEOUT_MS + 1_000));
     }
   }
 
@@ -235,7 +270,8 @@ class PortScannerTest {
 
   @Test
   void aProbeSaysClosedForAClosedPort() {
-    ProbeResult result = new PortProber("127.0.0.1", PROBE_TIMEOUT_MS, PortScannerTest::channel).probe(port(CLOSED));
+    ProbeResult result =
+        new PortProber("127.0.0.1", PROBE_TIMEOUT_MS, PortScannerTest::channel).probe(port(CLOSED));
 
     assertThat(result.closed()).isTrue();
     assertThat(result.services()).isEmpty();
@@ -244,7 +280,12 @@ class PortScannerTest {
   // ------------------------------------------------------------------ helpers
 
   private static PortScanner scanner(int from, int to, Set<Integer> own) {
-    return new PortScanner(new PortProber("127.0.0.1", PROBE_TIMEOUT_MS, PortScannerTest::channel), from, to, own, probePool);
+    return new PortScanner(
+        new PortProber("127.0.0.1", PROBE_TIMEOUT_MS, PortScannerTest::channel),
+        from,
+        to,
+        own,
+        probePool);
   }
 
   /** Like the sidecar's probe channels: plaintext, callbacks on the I/O thread, no retries. */
@@ -266,7 +307,8 @@ class PortScannerTest {
   }
 
   private static void assertRealTls(SelfSignedTls tls) throws IOException {
-    try (SSLSocket socket = (SSLSocket) tls.client.getSocketFactory().createSocket("127.0.0.1", port(TLS))) {
+    try (SSLSocket socket =
+        (SSLSocket) tls.client.getSocketFactory().createSocket("127.0.0.1", port(TLS))) {
       socket.setSoTimeout(5_000);
       socket.startHandshake();
       assertThat(socket.getSession().getProtocol()).startsWith("TLS");
@@ -275,7 +317,8 @@ class PortScannerTest {
 
   private static void assertRealHttp() throws IOException {
     HttpURLConnection connection =
-        (HttpURLConnection) URI.create("http://127.0.0.1:" + port(HTTP) + "/").toURL().openConnection();
+        (HttpURLConnection)
+            URI.create("http://127.0.0.1:" + port(HTTP) + "/").toURL().openConnection();
     connection.setConnectTimeout(5_000);
     connection.setReadTimeout(5_000);
     assertThat(connection.getResponseCode()).isEqualTo(200);

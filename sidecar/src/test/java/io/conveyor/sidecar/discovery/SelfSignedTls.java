@@ -19,6 +19,7 @@ final class SelfSignedTls {
   private static final char[] PASSWORD = "changeit".toCharArray();
 
   final SSLContext server;
+
   /** Trusts exactly the server's certificate. */
   final SSLContext client;
 
@@ -27,22 +28,36 @@ final class SelfSignedTls {
     this.client = client;
   }
 
-  static SelfSignedTls generate(Path dir) throws IOException, InterruptedException, GeneralSecurityException {
+  static SelfSignedTls generate(Path dir)
+      throws IOException, InterruptedException, GeneralSecurityException {
     Path keystore = dir.resolve("probe-test.p12");
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
     Process process =
         new ProcessBuilder(
                 List.of(
-                    keytool.toString(), "-genkeypair", "-noprompt",
-                    "-alias", "probe-test",
-                    "-keyalg", "EC", "-groupname", "secp256r1",
-                    "-dname", "CN=localhost",
-                    "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-                    "-validity", "2",
-                    "-storetype", "PKCS12",
-                    "-keystore", keystore.toString(),
-                    "-storepass", new String(PASSWORD),
-                    "-keypass", new String(PASSWORD)))
+                    keytool.toString(),
+                    "-genkeypair",
+                    "-noprompt",
+                    "-alias",
+                    "probe-test",
+                    "-keyalg",
+                    "EC",
+                    "-groupname",
+                    "secp256r1",
+                    "-dname",
+                    "CN=localhost",
+                    "-ext",
+                    "SAN=ip:127.0.0.1,dns:localhost",
+                    "-validity",
+                    "2",
+                    "-storetype",
+                    "PKCS12",
+                    "-keystore",
+                    keystore.toString(),
+                    "-storepass",
+                    new String(PASSWORD),
+                    "-keypass",
+                    new String(PASSWORD)))
             .redirectErrorStream(true)
             .start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -61,7 +76,8 @@ final class SelfSignedTls {
     KeyStore trusted = KeyStore.getInstance("PKCS12");
     trusted.load(null, null);
     trusted.setCertificateEntry("probe-test", store.getCertificate("probe-test"));
-    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     trust.init(trusted);
     SSLContext client = SSLContext.getInstance("TLS");
     client.init(null, trust.getTrustManagers(), null);

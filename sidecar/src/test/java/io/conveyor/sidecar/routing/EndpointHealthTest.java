@@ -14,7 +14,8 @@ class EndpointHealthTest {
   private static final String C = "sc-c.pods:9091";
 
   private final FakeNanoClock clock = new FakeNanoClock(1_000_000_000L);
-  private final EndpointHealth health = new EndpointHealth(clock, Duration.ofSeconds(1), Duration.ofSeconds(30));
+  private final EndpointHealth health =
+      new EndpointHealth(clock, Duration.ofSeconds(1), Duration.ofSeconds(30));
 
   @Test
   void anEndpointNeverHeardOfIsHealthyAndIdle() {
@@ -126,7 +127,8 @@ class EndpointHealthTest {
 
   /** System.nanoTime's origin is arbitrary: its values may be negative, and may cross zero. */
   @ParameterizedTest
-  @ValueSource(longs = {Long.MIN_VALUE / 2, -5_000_000_000L, -1L, 0L, Long.MAX_VALUE - 500_000_000L})
+  @ValueSource(
+      longs = {Long.MIN_VALUE / 2, -5_000_000_000L, -1L, 0L, Long.MAX_VALUE - 500_000_000L})
   void ejectionWorksWhereverTheNanoClockStarts(long origin) {
     FakeNanoClock anywhere = new FakeNanoClock(origin);
     EndpointHealth h = new EndpointHealth(anywhere, Duration.ofSeconds(1), Duration.ofSeconds(30));

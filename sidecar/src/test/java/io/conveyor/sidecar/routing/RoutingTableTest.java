@@ -25,7 +25,10 @@ class RoutingTableTest {
   private static final LocalService MASK_PII =
       new LocalService("mask-pii", ServiceType.SERVICE_TYPE_TRANSFORM, "127.0.0.1:50052", 100);
 
-  /** orders → mask-pii → warehouse, dead letters to parking; run by sc-a (source, transform) and others. */
+  /**
+   * orders → mask-pii → warehouse, dead letters to parking; run by sc-a (source, transform) and
+   * others.
+   */
   private static PipelineAssignment ordersEtl() {
     return pipeline(
         "orders-etl",
@@ -37,10 +40,13 @@ class RoutingTableTest {
 
   @Test
   void stagesRunLocallyWhenThePodRunsTheServiceAndRemotelyOtherwise() {
-    RoutingTable table = RoutingTable.build(SELF, set(7, ordersEtl()), List.of(ORDERS_SOURCE, MASK_PII));
+    RoutingTable table =
+        RoutingTable.build(SELF, set(7, ordersEtl()), List.of(ORDERS_SOURCE, MASK_PII));
 
     PipelineRoute route = table.pipeline("orders-etl").orElseThrow();
-    assertThat(route.stages()).extracting(StageRoute::name).containsExactly("orders", "mask-pii", "warehouse", "parking");
+    assertThat(route.stages())
+        .extracting(StageRoute::name)
+        .containsExactly("orders", "mask-pii", "warehouse", "parking");
     assertThat(route.stage(0).local()).contains(ORDERS_SOURCE);
     assertThat(route.stage(1).local()).contains(MASK_PII);
     assertThat(route.stage(2).isLocal()).isFalse();
@@ -54,7 +60,8 @@ class RoutingTableTest {
 
   @Test
   void thisSidecarIsNeverItsOwnRemoteTarget() {
-    RoutingTable table = RoutingTable.build(SELF, set(1, ordersEtl()), List.of(ORDERS_SOURCE, MASK_PII));
+    RoutingTable table =
+        RoutingTable.build(SELF, set(1, ordersEtl()), List.of(ORDERS_SOURCE, MASK_PII));
 
     StageRoute transform = table.pipeline("orders-etl").orElseThrow().stage(1);
     assertThat(transform.remotes()).extracting(RemoteTarget::sidecarId).containsExactly("sc-b");
@@ -69,31 +76,46 @@ class RoutingTableTest {
         pipeline(
             "orders-etl",
             stage(0, "orders", StageRole.STAGE_ROLE_SOURCE).toBuilder().setLocal(false).build(),
-            stage(1, "mask-pii", StageRole.STAGE_ROLE_TRANSFORM, "sc-a", "sc-b").toBuilder().setLocal(true).build(),
+            stage(1, "mask-pii", StageRole.STAGE_ROLE_TRANSFORM, "sc-a", "sc-b").toBuilder()
+                .setLocal(true)
+                .build(),
             stage(2, "warehouse", StageRole.STAGE_ROLE_SINK, "sc-c"));
 
-    PipelineRoute route = RoutingTable.build(SELF, set(1, assignment), List.of(ORDERS_SOURCE)).pipeline("orders-etl").orElseThrow();
+    PipelineRoute route =
+        RoutingTable.build(SELF, set(1, assignment), List.of(ORDERS_SOURCE))
+            .pipeline("orders-etl")
+            .orElseThrow();
 
     assertThat(route.stage(0).isLocal()).isTrue();
     assertThat(route.stage(1).isLocal()).isFalse();
-    assertThat(route.stage(1).remotes()).extracting(RemoteTarget::sidecarId).containsExactly("sc-b");
+    assertThat(route.stage(1).remotes())
+        .extracting(RemoteTarget::sidecarId)
+        .containsExactly("sc-b");
   }
 
   @Test
   void aServiceOfTheSameNameButAnotherTypeDoesNotMakeAStageLocal() {
-    LocalService sinkNamedMaskPii = new LocalService("mask-pii", ServiceType.SERVICE_TYPE_SINK, "127.0.0.1:50053", 0);
+    LocalService sinkNamedMaskPii =
+        new LocalService("mask-pii", ServiceType.SERVICE_TYPE_SINK, "127.0.0.1:50053", 0);
 
     StageRoute transform =
-        RoutingTable.build(SELF, set(1, ordersEtl()), List.of(sinkNamedMaskPii)).pipeline("orders-etl").orElseThrow().stage(1);
+        RoutingTable.build(SELF, set(1, ordersEtl()), List.of(sinkNamedMaskPii))
+            .pipeline("orders-etl")
+            .orElseThrow()
+            .stage(1);
 
     assertThat(transform.isLocal()).isFalse();
   }
 
   @Test
   void theDeadLetterSinkRunsLocallyWhenThePodRunsASinkOfThatName() {
-    LocalService parking = new LocalService("parking", ServiceType.SERVICE_TYPE_SINK, "127.0.0.1:50054", 0);
+    LocalService parking =
+        new LocalService("parking", ServiceType.SERVICE_TYPE_SINK, "127.0.0.1:50054", 0);
 
-    PipelineRoute route = RoutingTable.build(SELF, set(1, ordersEtl()), List.of(parking)).pipeline("orders-etl").orElseThrow();
+    PipelineRoute route =
+        RoutingTable.build(SELF, set(1, ordersEtl()), List.of(parking))
+            .pipeline("orders-etl")
+            .orElseThrow();
 
     assertThat(route.stage(3).local()).contains(parking);
   }
@@ -106,14 +128,21 @@ class RoutingTableTest {
             stage(0, "orders", StageRole.STAGE_ROLE_SOURCE, "sc-a"),
             stage(1, "warehouse", StageRole.STAGE_ROLE_SINK, "sc-a"));
 
-    StageRoute sink = RoutingTable.build(SELF, set(1, assignment), List.of(ORDERS_SOURCE)).pipeline("orders-etl").orElseThrow().stage(1);
+    StageRoute sink =
+        RoutingTable.build(SELF, set(1, assignment), List.of(ORDERS_SOURCE))
+            .pipeline("orders-etl")
+            .orElseThrow()
+            .stage(1);
 
     assertThat(sink.unreachable()).isTrue();
   }
 
   @Test
   void stagesFollowPipelineOrderAndTheDeadLetterSinkIsNeverANextStage() {
-    PipelineRoute route = RoutingTable.build(SELF, set(1, ordersEtl()), List.of()).pipeline("orders-etl").orElseThrow();
+    PipelineRoute route =
+        RoutingTable.build(SELF, set(1, ordersEtl()), List.of())
+            .pipeline("orders-etl")
+            .orElseThrow();
 
     assertThat(route.source().name()).isEqualTo("orders");
     assertThat(route.entryIndex()).isEqualTo(1);
@@ -134,7 +163,8 @@ class RoutingTableTest {
             stage(0, "orders", StageRole.STAGE_ROLE_SOURCE, "sc-a"),
             stage(1, "warehouse", StageRole.STAGE_ROLE_SINK, "sc-c"));
 
-    PipelineRoute route = RoutingTable.build(SELF, set(1, direct), List.of()).pipeline("direct").orElseThrow();
+    PipelineRoute route =
+        RoutingTable.build(SELF, set(1, direct), List.of()).pipeline("direct").orElseThrow();
 
     assertThat(route.deadLetterIndex()).isEqualTo(OptionalInt.empty());
     assertThat(route.entryIndex()).isEqualTo(1);
@@ -195,7 +225,8 @@ class RoutingTableTest {
     all.add(ordersEtl());
 
     RoutingTable table =
-        RoutingTable.build(SELF, AssignmentSet.newBuilder().setVersion(3).addAllPipelines(all).build(), List.of());
+        RoutingTable.build(
+            SELF, AssignmentSet.newBuilder().setVersion(3).addAllPipelines(all).build(), List.of());
 
     assertThat(table.pipelineNames()).containsExactly("orders-etl");
   }
@@ -214,8 +245,11 @@ class RoutingTableTest {
             stage(1, "mask-pii", StageRole.STAGE_ROLE_TRANSFORM, "sc-a"),
             stage(2, "warehouse", StageRole.STAGE_ROLE_SINK, "sc-c"));
 
-    RoutingTable withSource = RoutingTable.build(SELF, set(1, ordersEtl(), billing, clicks), List.of(ORDERS_SOURCE, MASK_PII));
-    RoutingTable withoutSource = RoutingTable.build(SELF, set(1, ordersEtl(), billing, clicks), List.of(MASK_PII));
+    RoutingTable withSource =
+        RoutingTable.build(
+            SELF, set(1, ordersEtl(), billing, clicks), List.of(ORDERS_SOURCE, MASK_PII));
+    RoutingTable withoutSource =
+        RoutingTable.build(SELF, set(1, ordersEtl(), billing, clicks), List.of(MASK_PII));
 
     assertThat(withSource.pipelinesWithLocalSource("orders"))
         .extracting(PipelineRoute::pipeline)
@@ -246,10 +280,12 @@ class RoutingTableTest {
 
     PipelineRoute route = table.pipeline("orders-etl").orElseThrow();
     assertThat(route.generation()).isEqualTo(4);
-    assertThat(route.delivery()).isEqualTo(new Delivery(250, 5, Duration.ofMillis(40), Duration.ofSeconds(2)));
+    assertThat(route.delivery())
+        .isEqualTo(new Delivery(250, 5, Duration.ofMillis(40), Duration.ofSeconds(2)));
     assertThat(table.pipeline("unset").orElseThrow().delivery())
         .isEqualTo(new Delivery(500, 0, Duration.ofMillis(1), Duration.ofSeconds(30)));
-    // The local service's own limit (100) is below the pipeline's (250): it wins for that stage only.
+    // The local service's own limit (100) is below the pipeline's (250): it wins for that stage
+    // only.
     assertThat(route.stage(1).batchLimit(route.delivery().maxBatchSize())).isEqualTo(100);
     assertThat(route.stage(2).batchLimit(route.delivery().maxBatchSize())).isEqualTo(250);
   }
@@ -273,17 +309,28 @@ class RoutingTableTest {
   // ------------------------------------------------------------------ fixtures
 
   static AssignmentSet set(long version, PipelineAssignment... pipelines) {
-    return AssignmentSet.newBuilder().setVersion(version).addAllPipelines(List.of(pipelines)).build();
+    return AssignmentSet.newBuilder()
+        .setVersion(version)
+        .addAllPipelines(List.of(pipelines))
+        .build();
   }
 
   static PipelineAssignment pipeline(String name, StageAssignment... stages) {
-    return PipelineAssignment.newBuilder().setPipeline(name).setGeneration(1).addAllStages(List.of(stages)).build();
+    return PipelineAssignment.newBuilder()
+        .setPipeline(name)
+        .setGeneration(1)
+        .addAllStages(List.of(stages))
+        .build();
   }
 
   /** A stage run by the given sidecars, each at {@code <id>.pods:9091} in pod {@code pod-<id>}. */
   static StageAssignment stage(int index, String name, StageRole role, String... runners) {
     StageAssignment.Builder stage =
-        StageAssignment.newBuilder().setIndex(index).setName(name).setRole(role).setLocal(List.of(runners).contains(SELF));
+        StageAssignment.newBuilder()
+            .setIndex(index)
+            .setName(name)
+            .setRole(role)
+            .setLocal(List.of(runners).contains(SELF));
     for (String runner : runners) {
       stage.addTargets(
           StageTarget.newBuilder()

@@ -19,7 +19,8 @@ class TargetSelectorTest {
   private static final List<RemoteTarget> REPLICAS = List.of(A, B, C);
 
   private final FakeNanoClock clock = new FakeNanoClock(42_000_000_000L);
-  private final EndpointHealth health = new EndpointHealth(clock, Duration.ofSeconds(1), Duration.ofSeconds(30));
+  private final EndpointHealth health =
+      new EndpointHealth(clock, Duration.ofSeconds(1), Duration.ofSeconds(30));
   private final TargetSelector selector = new TargetSelector(health);
 
   @Test
@@ -34,7 +35,8 @@ class TargetSelectorTest {
 
   @Test
   void idleReplicasShareTheBatchesEvenly() {
-    assertThat(share(30, Set.of())).containsOnly(Map.entry(A, 10), Map.entry(B, 10), Map.entry(C, 10));
+    assertThat(share(30, Set.of()))
+        .containsOnly(Map.entry(A, 10), Map.entry(B, 10), Map.entry(C, 10));
   }
 
   @Test

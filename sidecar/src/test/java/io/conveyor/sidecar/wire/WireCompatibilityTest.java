@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The wire views must read and write exactly what the public contracts do: a message written by a
- * user's service and read as a view, or written as a view and read by a user's service, is the
- * same message. A field added to a public message and not to its view fails here.
+ * user's service and read as a view, or written as a view and read by a user's service, is the same
+ * message. A field added to a public message and not to its view fails here.
  */
 class WireCompatibilityTest {
 
@@ -38,7 +38,11 @@ class WireCompatibilityTest {
           .setEventTime(Timestamp.newBuilder().setSeconds(1_700_000_000).setNanos(5))
           .build();
   private static final RecordBatch BATCH =
-      RecordBatch.newBuilder().setBatchId("b-1").addRecords(RECORD).addRecords(RECORD.toBuilder().setPayload(ByteString.EMPTY)).build();
+      RecordBatch.newBuilder()
+          .setBatchId("b-1")
+          .addRecords(RECORD)
+          .addRecords(RECORD.toBuilder().setPayload(ByteString.EMPTY))
+          .build();
 
   @Test
   void pushRequestsRoundTrip() throws Exception {
@@ -48,23 +52,45 @@ class WireCompatibilityTest {
     assertThat(Record.parseFrom(view.getBatch().getRecords(0))).isEqualTo(RECORD);
     assertThat(PushRequest.parseFrom(view.toByteArray())).isEqualTo(batch);
 
-    PushRequest init = PushRequest.newBuilder().setInit(PushInit.newBuilder().setPipeline("etl").setSourceName("orders")).build();
-    assertThat(PushRequest.parseFrom(PushRequestView.parseFrom(init.toByteArray()).toByteArray())).isEqualTo(init);
+    PushRequest init =
+        PushRequest.newBuilder()
+            .setInit(PushInit.newBuilder().setPipeline("etl").setSourceName("orders"))
+            .build();
+    assertThat(PushRequest.parseFrom(PushRequestView.parseFrom(init.toByteArray()).toByteArray()))
+        .isEqualTo(init);
   }
 
   @Test
   void stageRequestsRoundTrip() throws Exception {
     ForwardBatchRequest forward =
-        ForwardBatchRequest.newBuilder().setPipeline("etl").setStageIndex(2).setStage("store").setBatch(BATCH).setOriginSidecarId("a").build();
-    assertThat(ForwardBatchRequest.parseFrom(ForwardBatchRequestView.parseFrom(forward.toByteArray()).toByteArray()))
+        ForwardBatchRequest.newBuilder()
+            .setPipeline("etl")
+            .setStageIndex(2)
+            .setStage("store")
+            .setBatch(BATCH)
+            .setOriginSidecarId("a")
+            .build();
+    assertThat(
+            ForwardBatchRequest.parseFrom(
+                ForwardBatchRequestView.parseFrom(forward.toByteArray()).toByteArray()))
         .isEqualTo(forward);
 
-    ProcessBatchRequest process = ProcessBatchRequest.newBuilder().setBatch(BATCH).setPipeline("etl").setStage("mask").build();
-    assertThat(ProcessBatchRequest.parseFrom(ProcessBatchRequestView.parseFrom(process.toByteArray()).toByteArray()))
+    ProcessBatchRequest process =
+        ProcessBatchRequest.newBuilder()
+            .setBatch(BATCH)
+            .setPipeline("etl")
+            .setStage("mask")
+            .build();
+    assertThat(
+            ProcessBatchRequest.parseFrom(
+                ProcessBatchRequestView.parseFrom(process.toByteArray()).toByteArray()))
         .isEqualTo(process);
 
-    WriteBatchRequest write = WriteBatchRequest.newBuilder().setBatch(BATCH).setPipeline("etl").setStage("store").build();
-    assertThat(WriteBatchRequest.parseFrom(WriteBatchRequestView.parseFrom(write.toByteArray()).toByteArray()))
+    WriteBatchRequest write =
+        WriteBatchRequest.newBuilder().setBatch(BATCH).setPipeline("etl").setStage("store").build();
+    assertThat(
+            WriteBatchRequest.parseFrom(
+                WriteBatchRequestView.parseFrom(write.toByteArray()).toByteArray()))
         .isEqualTo(write);
   }
 
@@ -72,10 +98,18 @@ class WireCompatibilityTest {
   void transformResponsesKeepEveryOutputAndStatus() throws Exception {
     ProcessBatchResponse response =
         ProcessBatchResponse.newBuilder()
-            .addResults(TransformResult.newBuilder().setStatus(TransformResult.Status.STATUS_OK).addOutputs(RECORD).addOutputs(RECORD))
-            .addResults(TransformResult.newBuilder().setStatus(TransformResult.Status.STATUS_FILTERED))
             .addResults(
-                TransformResult.newBuilder().setStatus(TransformResult.Status.STATUS_FAILED).setError("bad").setRetryable(true))
+                TransformResult.newBuilder()
+                    .setStatus(TransformResult.Status.STATUS_OK)
+                    .addOutputs(RECORD)
+                    .addOutputs(RECORD))
+            .addResults(
+                TransformResult.newBuilder().setStatus(TransformResult.Status.STATUS_FILTERED))
+            .addResults(
+                TransformResult.newBuilder()
+                    .setStatus(TransformResult.Status.STATUS_FAILED)
+                    .setError("bad")
+                    .setRetryable(true))
             .build();
     ProcessBatchResponseView view = ProcessBatchResponseView.parseFrom(response.toByteArray());
     assertThat(view.getResults(0).getOutputsCount()).isEqualTo(2);

@@ -34,7 +34,10 @@ public final class AdmissionHttpHandler implements HttpHandler {
   private final long maxBodyBytes;
 
   public AdmissionHttpHandler(
-      AdmissionReviewCodec codec, PodAdmissionHandler handler, AdmissionMetrics metrics, long maxBodyBytes) {
+      AdmissionReviewCodec codec,
+      PodAdmissionHandler handler,
+      AdmissionMetrics metrics,
+      long maxBodyBytes) {
     this.codec = codec;
     this.handler = handler;
     this.metrics = metrics;
@@ -55,7 +58,10 @@ public final class AdmissionHttpHandler implements HttpHandler {
         namespaceOptedIn = true;
       } else {
         outcome = "not-found";
-        plain(exchange, 404, "no such path: " + path + " (POST " + PATH + " or " + NAMESPACE_ENABLED_PATH + ")");
+        plain(
+            exchange,
+            404,
+            "no such path: " + path + " (POST " + PATH + " or " + NAMESPACE_ENABLED_PATH + ")");
         return;
       }
       if (!"POST".equals(exchange.getRequestMethod())) {
@@ -141,8 +147,8 @@ public final class AdmissionHttpHandler implements HttpHandler {
 
   /**
    * Reads and discards what is left of an oversized body, up to a few times the limit, so that the
-   * client — still sending — reads the 413 instead of a reset connection. Past that, the
-   * connection is simply closed.
+   * client — still sending — reads the 413 instead of a reset connection. Past that, the connection
+   * is simply closed.
    */
   private void drainBounded(HttpExchange exchange) {
     long budget = maxBodyBytes * 4;
@@ -159,7 +165,11 @@ public final class AdmissionHttpHandler implements HttpHandler {
   }
 
   private static void plain(HttpExchange exchange, int status, String message) throws IOException {
-    respond(exchange, status, "text/plain; charset=utf-8", (message + "\n").getBytes(StandardCharsets.UTF_8));
+    respond(
+        exchange,
+        status,
+        "text/plain; charset=utf-8",
+        (message + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   private static void respond(HttpExchange exchange, int status, String contentType, byte[] body)

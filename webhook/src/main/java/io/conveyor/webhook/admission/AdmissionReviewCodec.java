@@ -14,9 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
- * Reads AdmissionReview requests and writes responses. The request is first read as a JSON tree
- * and checked field by field, so that anything unexpected becomes a precise 400 message; the pod
- * is then converted, and responses written, with fabric8's {@link KubernetesSerialization} (a plain
+ * Reads AdmissionReview requests and writes responses. The request is first read as a JSON tree and
+ * checked field by field, so that anything unexpected becomes a precise 400 message; the pod is
+ * then converted, and responses written, with fabric8's {@link KubernetesSerialization} (a plain
  * mapper would get ports and quantities wrong).
  */
 public final class AdmissionReviewCodec {
@@ -46,7 +46,8 @@ public final class AdmissionReviewCodec {
     try {
       root = tree.readTree(body);
     } catch (JsonProcessingException e) {
-      throw new BadAdmissionRequestException("the body is not valid JSON: " + e.getOriginalMessage());
+      throw new BadAdmissionRequestException(
+          "the body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new BadAdmissionRequestException("the body cannot be read: " + e.getMessage());
     }
@@ -61,7 +62,10 @@ public final class AdmissionReviewCodec {
     }
     if (!API_VERSION.equals(apiVersion)) {
       throw new BadAdmissionRequestException(
-          "expected apiVersion " + API_VERSION + ", got " + (apiVersion.isEmpty() ? "none" : apiVersion)
+          "expected apiVersion "
+              + API_VERSION
+              + ", got "
+              + (apiVersion.isEmpty() ? "none" : apiVersion)
               + " (configure admissionReviewVersions: [v1])");
     }
     JsonNode request = root.get("request");
@@ -106,11 +110,14 @@ public final class AdmissionReviewCodec {
    */
   public Pod pod(ParsedRequest request) throws BadAdmissionRequestException {
     JsonNode object =
-        request.object().orElseThrow(() -> new BadAdmissionRequestException("request.object is missing"));
+        request
+            .object()
+            .orElseThrow(() -> new BadAdmissionRequestException("request.object is missing"));
     try {
       return serialization.convertValue(object, Pod.class);
     } catch (RuntimeException e) {
-      throw new BadAdmissionRequestException("request.object is not a valid Pod: " + rootMessage(e));
+      throw new BadAdmissionRequestException(
+          "request.object is not a valid Pod: " + rootMessage(e));
     }
   }
 
@@ -121,7 +128,11 @@ public final class AdmissionReviewCodec {
 
   public byte[] write(AdmissionResponse response) {
     AdmissionReview review =
-        new AdmissionReviewBuilder().withApiVersion(API_VERSION).withKind(KIND).withResponse(response).build();
+        new AdmissionReviewBuilder()
+            .withApiVersion(API_VERSION)
+            .withKind(KIND)
+            .withResponse(response)
+            .build();
     return serialization.asJson(review).getBytes(StandardCharsets.UTF_8);
   }
 
@@ -135,7 +146,8 @@ public final class AdmissionReviewCodec {
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    String message = root instanceof JsonProcessingException j ? j.getOriginalMessage() : root.getMessage();
+    String message =
+        root instanceof JsonProcessingException j ? j.getOriginalMessage() : root.getMessage();
     return message == null ? root.getClass().getSimpleName() : message;
   }
 }

@@ -16,7 +16,8 @@ public final class AdmissionWarmup {
   private AdmissionWarmup() {}
 
   /** Runs up to {@code iterations} reviews or for at most {@code budget}, whichever ends first. */
-  public static int run(AdmissionReviewCodec codec, PodMutator mutator, int iterations, Duration budget) {
+  public static int run(
+      AdmissionReviewCodec codec, PodMutator mutator, int iterations, Duration budget) {
     PodAdmissionHandler handler =
         new PodAdmissionHandler(codec, mutator, new AdmissionMetrics(new SimpleMeterRegistry()));
     long deadline = System.nanoTime() + budget.toNanos();

@@ -13,7 +13,10 @@ import java.util.EnumSet;
 public final class JsonPatches {
 
   private static final EnumSet<DiffFlags> FLAGS =
-      EnumSet.of(DiffFlags.OMIT_MOVE_OPERATION, DiffFlags.OMIT_COPY_OPERATION, DiffFlags.OMIT_VALUE_ON_REMOVE);
+      EnumSet.of(
+          DiffFlags.OMIT_MOVE_OPERATION,
+          DiffFlags.OMIT_COPY_OPERATION,
+          DiffFlags.OMIT_VALUE_ON_REMOVE);
 
   private JsonPatches() {}
 

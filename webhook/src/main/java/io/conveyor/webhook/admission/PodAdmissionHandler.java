@@ -17,10 +17,10 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Translates an AdmissionRequest into a call of the pure {@link PodMutator} and its outcome into
- * an AdmissionResponse: a JSON Patch diffed from the original and the mutated pod, a denial with
- * the mutator's message, or an unchanged admission. It writes nothing anywhere, so dry-run
- * requests are answered exactly like real ones.
+ * Translates an AdmissionRequest into a call of the pure {@link PodMutator} and its outcome into an
+ * AdmissionResponse: a JSON Patch diffed from the original and the mutated pod, a denial with the
+ * mutator's message, or an unchanged admission. It writes nothing anywhere, so dry-run requests are
+ * answered exactly like real ones.
  */
 public final class PodAdmissionHandler {
 
@@ -34,7 +34,8 @@ public final class PodAdmissionHandler {
   private final PodMutator mutator;
   private final AdmissionMetrics metrics;
 
-  public PodAdmissionHandler(AdmissionReviewCodec codec, PodMutator mutator, AdmissionMetrics metrics) {
+  public PodAdmissionHandler(
+      AdmissionReviewCodec codec, PodMutator mutator, AdmissionMetrics metrics) {
     this.codec = codec;
     this.mutator = mutator;
     this.metrics = metrics;
@@ -63,7 +64,8 @@ public final class PodAdmissionHandler {
           allowed(request.uid())
               .withPatchType(JSON_PATCH)
               .withPatch(
-                  Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
+                  Base64.getEncoder()
+                      .encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
               .build(),
           "injected");
     }
@@ -72,7 +74,8 @@ public final class PodAdmissionHandler {
       log.debug("not injecting: {}", skipped.reason().tag());
       AdmissionResponseBuilder response = allowed(request.uid());
       if (skipped.requested() && warns(skipped.reason())) {
-        response.withWarnings(List.of("conveyor sidecar not injected: " + skipped.reason().explanation()));
+        response.withWarnings(
+            List.of("conveyor sidecar not injected: " + skipped.reason().explanation()));
       }
       return new Result(response.build(), "skipped");
     }

@@ -44,7 +44,8 @@ import org.HdrHistogram.Recorder;
  * while measuring) and its heap in use, read from its own metrics at the end.
  *
  * <pre>java -cp webhook/target/conveyor-webhook.jar io.conveyor.webhook.bench.AdmissionBench
- *     [--rate=200] [--warmup=10] [--duration=20] [--server-jvm-opts="-Xmx128m -XX:+UseSerialGC"]</pre>
+ *     [--rate=200] [--warmup=10] [--duration=20] [--server-jvm-opts="-Xmx128m -XX:+UseSerialGC"]
+ * </pre>
  */
 public final class AdmissionBench {
 
@@ -63,7 +64,8 @@ public final class AdmissionBench {
     Path caFile = work.resolve("ca.crt");
     int httpsPort = freePort();
     int metricsPort = freePort();
-    Process server = startServer(jvmOpts, httpsPort, metricsPort, caFile, work.resolve("server.log"));
+    Process server =
+        startServer(jvmOpts, httpsPort, metricsPort, caFile, work.resolve("server.log"));
     try {
       HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       awaitReady(plain, metricsPort, caFile, server);
@@ -116,7 +118,8 @@ public final class AdmissionBench {
                         error = root.getClass().getSimpleName();
                       } else if (response.statusCode() != 200) {
                         error = "http-" + response.statusCode();
-                      } else if (!response.body().contains(uid) || !response.body().contains("\"patch\"")) {
+                      } else if (!response.body().contains(uid)
+                          || !response.body().contains("\"patch\"")) {
                         error = "wrong-response";
                       }
                       if (error != null) {
@@ -141,11 +144,22 @@ public final class AdmissionBench {
       ticker.shutdownNow();
       long finalRssKib = rssKib(pid);
       String serverMetrics = scrape(plain, metricsPort);
-      double heapUsedBytes = sum(serverMetrics, "jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\}");
-      double rejected = sum(serverMetrics, "conveyor_webhook_connections_rejected_total(\\{[^}]*\\})?");
-      double handledSeconds = sum(serverMetrics, "conveyor_webhook_request_duration_seconds_sum\\{[^}]*outcome=\"injected\"[^}]*\\}");
-      double handled = sum(serverMetrics, "conveyor_webhook_request_duration_seconds_count\\{[^}]*outcome=\"injected\"[^}]*\\}");
-      double handledMax = sum(serverMetrics, "conveyor_webhook_request_duration_seconds_max\\{[^}]*outcome=\"injected\"[^}]*\\}");
+      double heapUsedBytes =
+          sum(serverMetrics, "jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\}");
+      double rejected =
+          sum(serverMetrics, "conveyor_webhook_connections_rejected_total(\\{[^}]*\\})?");
+      double handledSeconds =
+          sum(
+              serverMetrics,
+              "conveyor_webhook_request_duration_seconds_sum\\{[^}]*outcome=\"injected\"[^}]*\\}");
+      double handled =
+          sum(
+              serverMetrics,
+              "conveyor_webhook_request_duration_seconds_count\\{[^}]*outcome=\"injected\"[^}]*\\}");
+      double handledMax =
+          sum(
+              serverMetrics,
+              "conveyor_webhook_request_duration_seconds_max\\{[^}]*outcome=\"injected\"[^}]*\\}");
 
       Histogram histogram = recorder.getIntervalHistogram();
       System.out.printf(
@@ -184,8 +198,8 @@ public final class AdmissionBench {
     }
   }
 
-  private static Process startServer(String jvmOpts, int httpsPort, int metricsPort, Path caFile, Path log)
-      throws IOException {
+  private static Process startServer(
+      String jvmOpts, int httpsPort, int metricsPort, Path caFile, Path log) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>();
     command.add(java);
@@ -221,7 +235,8 @@ public final class AdmissionBench {
       try {
         HttpResponse<String> ready =
             plain.send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + metricsPort + "/readyz")).build(),
+                HttpRequest.newBuilder(URI.create("http://localhost:" + metricsPort + "/readyz"))
+                    .build(),
                 HttpResponse.BodyHandlers.ofString());
         if (ready.statusCode() == 200 && Files.exists(caFile)) {
           return;
@@ -234,21 +249,26 @@ public final class AdmissionBench {
     throw new IllegalStateException("the webhook did not become ready within 60 s");
   }
 
-  private static HttpClient httpsClient(List<X509Certificate> trusted) throws GeneralSecurityException, IOException {
+  private static HttpClient httpsClient(List<X509Certificate> trusted)
+      throws GeneralSecurityException, IOException {
     KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
     store.load(null, null);
     for (int i = 0; i < trusted.size(); i++) {
       store.setCertificateEntry("ca-" + i, trusted.get(i));
     }
-    TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory factory =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     factory.init(store);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, factory.getTrustManagers(), null);
-    ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
-      Thread thread = new Thread(r, "bench-client");
-      thread.setDaemon(true);
-      return thread;
-    });
+    ExecutorService executor =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread thread = new Thread(r, "bench-client");
+              thread.setDaemon(true);
+              return thread;
+            });
     return HttpClient.newBuilder()
         .sslContext(context)
         .version(HttpClient.Version.HTTP_1_1)
@@ -302,7 +322,8 @@ public final class AdmissionBench {
   private static String scrape(HttpClient plain, int metricsPort) throws Exception {
     return plain
         .send(
-            HttpRequest.newBuilder(URI.create("http://localhost:" + metricsPort + "/metrics")).build(),
+            HttpRequest.newBuilder(URI.create("http://localhost:" + metricsPort + "/metrics"))
+                .build(),
             HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
         .body();
   }

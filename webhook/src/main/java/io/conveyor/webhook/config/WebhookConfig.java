@@ -23,8 +23,8 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * The webhook's whole configuration, read once from the environment. A bad value stops the
- * process at start with one line per problem naming the variable and what it accepts.
+ * The webhook's whole configuration, read once from the environment. A bad value stops the process
+ * at start with one line per problem naming the variable and what it accepts.
  */
 public record WebhookConfig(
     String namespace, ServerSettings server, TlsSettings tls, SidecarSettings sidecar) {
@@ -36,7 +36,8 @@ public record WebhookConfig(
   public static final String DEFAULT_SIDECAR_IMAGE = "ghcr.io/conveyor-etl/conveyor-sidecar:0.1.0";
   public static final String DEFAULT_CLUSTER_ENDPOINT = "conveyor-router.conveyor-system.svc:50051";
 
-  private static final Pattern DNS_1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern DNS_1123_LABEL =
+      Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern DNS_NAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   private static final Pattern PULL_POLICY = Pattern.compile("Always|IfNotPresent|Never");
@@ -63,9 +64,14 @@ public record WebhookConfig(
             r.integer("WARMUP_REVIEWS", 2_000, 0, 100_000),
             r.integer("WARMUP_HANDSHAKES", 200, 0, 10_000));
 
-    TlsSettings.Store store = r.enumValue("TLS_STORE", TlsSettings.Store.KUBERNETES, TlsSettings.Store.class);
-    List<String> dnsNames = new ArrayList<>(TlsSettings.serviceDnsNames(service, namespace, clusterDomain));
-    for (String extra : list(r.string("TLS_EXTRA_DNS_NAMES", store == TlsSettings.Store.MEMORY ? "localhost" : ""))) {
+    TlsSettings.Store store =
+        r.enumValue("TLS_STORE", TlsSettings.Store.KUBERNETES, TlsSettings.Store.class);
+    List<String> dnsNames =
+        new ArrayList<>(TlsSettings.serviceDnsNames(service, namespace, clusterDomain));
+    for (String extra :
+        list(
+            r.string(
+                "TLS_EXTRA_DNS_NAMES", store == TlsSettings.Store.MEMORY ? "localhost" : ""))) {
       if (!dnsNames.contains(extra)) {
         dnsNames.add(extra);
       }
@@ -79,7 +85,8 @@ public record WebhookConfig(
     if (certValidity.compareTo(caValidity) >= 0) {
       r.problem("TLS_CERT_VALIDITY_DAYS must be smaller than TLS_CA_VALIDITY_DAYS");
     }
-    Duration checkInterval = r.seconds("TLS_CHECK_INTERVAL_SECS", Duration.ofSeconds(60), 5, 86_400);
+    Duration checkInterval =
+        r.seconds("TLS_CHECK_INTERVAL_SECS", Duration.ofSeconds(60), 5, 86_400);
     Optional<Path> caOutput = r.raw("TLS_CA_OUTPUT_FILE").map(Path::of);
     String secretName = r.matching("TLS_SECRET_NAME", DEFAULT_SECRET, DNS_NAME, "a Secret name");
     String webhookConfiguration =
@@ -91,7 +98,11 @@ public record WebhookConfig(
 
     String image = r.matching("SIDECAR_IMAGE", DEFAULT_SIDECAR_IMAGE, IMAGE, "an image reference");
     String pullPolicy =
-        r.matching("SIDECAR_IMAGE_PULL_POLICY", "IfNotPresent", PULL_POLICY, "Always, IfNotPresent or Never");
+        r.matching(
+            "SIDECAR_IMAGE_PULL_POLICY",
+            "IfNotPresent",
+            PULL_POLICY,
+            "Always, IfNotPresent or Never");
     SidecarMode mode = r.enumValue("SIDECAR_MODE", SidecarMode.NATIVE, SidecarMode.class);
     HostPort clusterEndpoint = r.hostPort("CLUSTER_ENDPOINT", DEFAULT_CLUSTER_ENDPOINT);
     int grpcPort = r.port("SIDECAR_GRPC_PORT", 9091);
@@ -103,11 +114,16 @@ public record WebhookConfig(
         new SidecarResources(
             quantity(r, "SIDECAR_CPU_REQUEST", "50m", "a CPU quantity such as 50m, or none"),
             quantity(r, "SIDECAR_CPU_LIMIT", "none", "a CPU quantity such as 500m, or none"),
-            quantity(r, "SIDECAR_MEMORY_REQUEST", "96Mi", "a memory quantity such as 96Mi, or none"),
-            quantity(r, "SIDECAR_MEMORY_LIMIT", "192Mi", "a memory quantity such as 192Mi, or none"));
+            quantity(
+                r, "SIDECAR_MEMORY_REQUEST", "96Mi", "a memory quantity such as 96Mi, or none"),
+            quantity(
+                r, "SIDECAR_MEMORY_LIMIT", "192Mi", "a memory quantity such as 192Mi, or none"));
     resources
         .inconsistencies(
-            "SIDECAR_CPU_REQUEST", "SIDECAR_CPU_LIMIT", "SIDECAR_MEMORY_REQUEST", "SIDECAR_MEMORY_LIMIT")
+            "SIDECAR_CPU_REQUEST",
+            "SIDECAR_CPU_LIMIT",
+            "SIDECAR_MEMORY_REQUEST",
+            "SIDECAR_MEMORY_LIMIT")
         .forEach(r::problem);
     long runAsUser = r.longValue("SIDECAR_RUN_AS_USER", 65_532, 1, 2_147_483_647L);
     String version = r.string("INJECTOR_VERSION", defaultVersion());

@@ -11,7 +11,9 @@ public final class InjectionKeys {
   /** Pod annotation opting a pod in ({@code "true"}) or out ({@code "false"}). */
   public static final String INJECT = "conveyor.etl/inject";
 
-  /** Namespace label: {@code enabled} opts every pod in, {@code disabled} keeps the webhook away. */
+  /**
+   * Namespace label: {@code enabled} opts every pod in, {@code disabled} keeps the webhook away.
+   */
   public static final String NAMESPACE_INJECTION = "conveyor.etl/injection";
 
   /** Label added to every injected pod; the operator selects pods on it. */

@@ -44,7 +44,10 @@ public final class PodMutator {
     if (inject != null && !requested) {
       return new MutationOutcome.Denied(
           List.of(
-              "annotation " + InjectionKeys.INJECT + "='" + inject
+              "annotation "
+                  + InjectionKeys.INJECT
+                  + "='"
+                  + inject
                   + "' is not valid: expected \"true\" or \"false\""));
     }
     if (!requested && !target.namespaceOptedIn()) {
@@ -123,7 +126,8 @@ public final class PodMutator {
     for (Volume volume : orEmpty(podSpec.getVolumes())) {
       if (InjectionKeys.SIDECAR_TMP_VOLUME.equals(volume.getName())) {
         problems.add(
-            "the pod already has a volume named " + InjectionKeys.SIDECAR_TMP_VOLUME
+            "the pod already has a volume named "
+                + InjectionKeys.SIDECAR_TMP_VOLUME
                 + ", which the sidecar needs; rename it");
       }
     }
@@ -131,8 +135,15 @@ public final class PodMutator {
   }
 
   private static String portTaken(Container c, int port, String what, String annotation) {
-    return "container '" + c.getName() + "' uses port " + port + ", the sidecar's " + what
-        + " port; set annotation " + annotation + " to a free port";
+    return "container '"
+        + c.getName()
+        + "' uses port "
+        + port
+        + ", the sidecar's "
+        + what
+        + " port; set annotation "
+        + annotation
+        + " to a free port";
   }
 
   private static Stream<Container> allContainers(PodSpec podSpec) {

@@ -5,10 +5,10 @@ import java.math.BigDecimal;
 import java.util.regex.Pattern;
 
 /**
- * Strict parsing of Kubernetes resource quantities ({@code 100m}, {@code 0.5}, {@code 96Mi},
- * {@code 1e3}), following the grammar of {@code k8s.io/apimachinery/pkg/api/resource}. fabric8's
- * {@link Quantity} accepts more than the API server does; a value the API server would reject must
- * be refused here, with the annotation named, rather than as an opaque pod validation error.
+ * Strict parsing of Kubernetes resource quantities ({@code 100m}, {@code 0.5}, {@code 96Mi}, {@code
+ * 1e3}), following the grammar of {@code k8s.io/apimachinery/pkg/api/resource}. fabric8's {@link
+ * Quantity} accepts more than the API server does; a value the API server would reject must be
+ * refused here, with the annotation named, rather than as an opaque pod validation error.
  */
 public final class ResourceQuantities {
 

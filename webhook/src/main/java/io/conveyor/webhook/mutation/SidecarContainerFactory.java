@@ -14,8 +14,8 @@ import java.util.List;
 
 /**
  * Builds the sidecar container from a {@link SidecarSpec}: the sidecar's environment contract
- * (downward API for pod identity — a pod made by a controller has no name yet at admission),
- * its ports, gRPC probes and a hardened security context.
+ * (downward API for pod identity — a pod made by a controller has no name yet at admission), its
+ * ports, gRPC probes and a hardened security context.
  */
 public final class SidecarContainerFactory {
 

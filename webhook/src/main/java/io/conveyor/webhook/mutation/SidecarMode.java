@@ -6,12 +6,14 @@ import java.util.Optional;
 /** How the sidecar is added to a pod. */
 public enum SidecarMode {
   /**
-   * The first init container with {@code restartPolicy: Always} (Kubernetes 1.29+): it starts,
-   * and passes its startup probe, before the other init containers and the app, and it does not
-   * keep a Job's pod from completing.
+   * The first init container with {@code restartPolicy: Always} (Kubernetes 1.29+): it starts, and
+   * passes its startup probe, before the other init containers and the app, and it does not keep a
+   * Job's pod from completing.
    */
   NATIVE,
-  /** A regular container appended to {@code spec.containers}, for clusters without native sidecars. */
+  /**
+   * A regular container appended to {@code spec.containers}, for clusters without native sidecars.
+   */
   CONTAINER;
 
   /** The value used in annotations, configuration and the status annotation. */

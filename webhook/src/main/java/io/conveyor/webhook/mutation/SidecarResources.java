@@ -27,7 +27,10 @@ public record SidecarResources(
    * naming the two settings with {@code cpuRequestName} etc.
    */
   public List<String> inconsistencies(
-      String cpuRequestName, String cpuLimitName, String memoryRequestName, String memoryLimitName) {
+      String cpuRequestName,
+      String cpuLimitName,
+      String memoryRequestName,
+      String memoryLimitName) {
     List<String> problems = new ArrayList<>();
     check(cpuRequest, cpuLimit, cpuRequestName, cpuLimitName, problems);
     check(memoryRequest, memoryLimit, memoryRequestName, memoryLimitName, problems);
@@ -44,7 +47,13 @@ public record SidecarResources(
         && limit.isPresent()
         && request.get().getNumericalAmount().compareTo(limit.get().getNumericalAmount()) > 0) {
       problems.add(
-          requestName + " (" + request.get() + ") is above " + limitName + " (" + limit.get()
+          requestName
+              + " ("
+              + request.get()
+              + ") is above "
+              + limitName
+              + " ("
+              + limit.get()
               + "): a request must not exceed its limit");
     }
   }

@@ -5,15 +5,16 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The injector's defaults for every sidecar, from configuration; annotations override some of
- * them per pod (see {@link SidecarSpecResolver}).
+ * The injector's defaults for every sidecar, from configuration; annotations override some of them
+ * per pod (see {@link SidecarSpecResolver}).
  *
  * @param image the sidecar image
  * @param imagePullPolicy {@code Always}, {@code IfNotPresent} or {@code Never}
  * @param mode native sidecar or regular container
  * @param clusterEndpoint the router address given to the sidecar as {@code CLUSTER_ENDPOINT}
  * @param grpcPort the sidecar's gRPC port ({@code GRPC_PORT}, container port {@code grpc})
- * @param metricsPort the sidecar's admin HTTP port ({@code METRICS_PORT}, container port {@code metrics})
+ * @param metricsPort the sidecar's admin HTTP port ({@code METRICS_PORT}, container port {@code
+ *     metrics})
  * @param resources requests and limits
  * @param runAsUser the UID (and GID) the sidecar runs as
  * @param injectorVersion recorded in the status annotation

@@ -41,9 +41,11 @@ public final class SidecarSpecResolver {
             InjectionKeys.DISCOVERY_PORTS,
             PortRange::parse,
             "start-end with ports from 1 to 65535 and start <= end, e.g. 50051-50060");
-    int grpcPort = p.parse(InjectionKeys.GRPC_PORT, settings.grpcPort(), SidecarSpecResolver::port, PORT);
+    int grpcPort =
+        p.parse(InjectionKeys.GRPC_PORT, settings.grpcPort(), SidecarSpecResolver::port, PORT);
     int metricsPort =
-        p.parse(InjectionKeys.METRICS_PORT, settings.metricsPort(), SidecarSpecResolver::port, PORT);
+        p.parse(
+            InjectionKeys.METRICS_PORT, settings.metricsPort(), SidecarSpecResolver::port, PORT);
 
     SidecarResources defaults = settings.resources();
     SidecarResources resources =
@@ -56,8 +58,12 @@ public final class SidecarSpecResolver {
     if (p.problems.isEmpty()) {
       if (grpcPort == metricsPort) {
         p.problems.add(
-            "the sidecar's gRPC port and metrics port are both " + grpcPort + ": set "
-                + InjectionKeys.GRPC_PORT + " or " + InjectionKeys.METRICS_PORT
+            "the sidecar's gRPC port and metrics port are both "
+                + grpcPort
+                + ": set "
+                + InjectionKeys.GRPC_PORT
+                + " or "
+                + InjectionKeys.METRICS_PORT
                 + " so that they differ");
       }
       p.problems.addAll(

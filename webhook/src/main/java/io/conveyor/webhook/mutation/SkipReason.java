@@ -7,9 +7,11 @@ public enum SkipReason {
   NOT_OPTED_IN("not-opted-in", "the pod is not annotated " + InjectionKeys.INJECT + "=true"),
   OPTED_OUT("opted-out", "the pod is annotated " + InjectionKeys.INJECT + "=false"),
   ALREADY_INJECTED(
-      "already-injected", "the pod already has a container named " + InjectionKeys.SIDECAR_CONTAINER),
+      "already-injected",
+      "the pod already has a container named " + InjectionKeys.SIDECAR_CONTAINER),
   HOST_NETWORK(
-      "host-network", "hostNetwork pods are not supported: the sidecar's ports would open on the node");
+      "host-network",
+      "hostNetwork pods are not supported: the sidecar's ports would open on the node");
 
   private final String tag;
   private final String explanation;

@@ -3,16 +3,16 @@ package io.conveyor.webhook.server;
 import java.time.Duration;
 
 /**
- * Timeouts of the JDK HTTP server. It reads them from system properties once, when its first
- * server is created in the JVM, so they are set before the webhook creates its servers.
+ * Timeouts of the JDK HTTP server. It reads them from system properties once, when its first server
+ * is created in the JVM, so they are set before the webhook creates its servers.
  */
 public final class HttpServerLimits {
 
   private HttpServerLimits() {}
 
   /**
-   * Bounds the time a connection may take to send its request and to receive its response, and
-   * how long an idle keep-alive connection is kept. Properties already set win.
+   * Bounds the time a connection may take to send its request and to receive its response, and how
+   * long an idle keep-alive connection is kept. Properties already set win.
    */
   public static void apply(Duration requestTimeout) {
     // Without TCP_NODELAY the server's separate writes of headers and body meet the client's

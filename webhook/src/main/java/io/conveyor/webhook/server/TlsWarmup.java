@@ -15,9 +15,9 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Handshakes with the webhook's own HTTPS port over loopback a number of times before it reports
- * ready, so that the TLS code is compiled before the API server's first burst of connections.
- * The certificate is verified against the trust bundle (no host name check: the certificate names
- * the Service, not localhost).
+ * ready, so that the TLS code is compiled before the API server's first burst of connections. The
+ * certificate is verified against the trust bundle (no host name check: the certificate names the
+ * Service, not localhost).
  */
 public final class TlsWarmup {
 
@@ -32,7 +32,8 @@ public final class TlsWarmup {
       for (int i = 0; i < trusted.size(); i++) {
         store.setCertificateEntry("ca-" + i, trusted.get(i));
       }
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory factory =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       factory.init(store);
       context = SSLContext.getInstance("TLS");
       context.init(null, factory.getTrustManagers(), null);
@@ -42,9 +43,11 @@ public final class TlsWarmup {
     long deadline = System.nanoTime() + budget.toNanos();
     int done = 0;
     byte[] request =
-        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
     while (done < handshakes && System.nanoTime() < deadline) {
-      try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+      try (SSLSocket socket =
+          (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
         socket.setSoTimeout(2_000);
         socket.startHandshake();
         OutputStream out = socket.getOutputStream();

@@ -19,8 +19,8 @@ import javax.net.ssl.SSLContext;
 
 /**
  * The HTTPS listener: the JDK's server with a bounded pool of workers and a bounded queue. When
- * both are full a new connection is closed at once (the JDK server closes connections its
- * executor refuses): the API server sees a failed call quickly instead of a growing backlog.
+ * both are full a new connection is closed at once (the JDK server closes connections its executor
+ * refuses): the API server sees a failed call quickly instead of a growing backlog.
  */
 public final class WebhookHttpsServer implements AutoCloseable {
 

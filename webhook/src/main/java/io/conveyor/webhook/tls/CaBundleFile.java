@@ -22,14 +22,16 @@ public final class CaBundleFile implements CaBundlePublisher {
   @Override
   public boolean publish(String bundlePem) {
     try {
-      if (Files.exists(path) && Files.readString(path, StandardCharsets.US_ASCII).equals(bundlePem)) {
+      if (Files.exists(path)
+          && Files.readString(path, StandardCharsets.US_ASCII).equals(bundlePem)) {
         return false;
       }
       Path parent = path.getParent();
       Files.createDirectories(parent);
       Path temporary = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
       Files.writeString(temporary, bundlePem, StandardCharsets.US_ASCII);
-      Files.move(temporary, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          temporary, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return true;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the CA bundle to " + path, e);

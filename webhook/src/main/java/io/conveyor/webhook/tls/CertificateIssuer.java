@@ -35,8 +35,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Makes the webhook's CA and serving certificates with BouncyCastle. Keys are ECDSA P-256: small,
- * and fast to handshake with, which matters when the API server opens connections under load.
- * Times come from the caller, so tests decide what "now" is.
+ * and fast to handshake with, which matters when the API server opens connections under load. Times
+ * come from the caller, so tests decide what "now" is.
  */
 public final class CertificateIssuer {
 
@@ -54,18 +54,24 @@ public final class CertificateIssuer {
   /** A new CA and a serving certificate it signed; the trust bundle holds the new CA only. */
   public TlsMaterial issueAll(Instant now, TlsSettings settings) {
     KeyPair ca = newKeyPair();
-    X509Certificate caCertificate = caCertificate(ca, now, settings.caValidity(), settings.namespace());
+    X509Certificate caCertificate =
+        caCertificate(ca, now, settings.caValidity(), settings.namespace());
     return withCertificate(caCertificate, ca.getPrivate(), List.of(caCertificate), now, settings);
   }
 
   /** A new CA, keeping the earlier CAs that are still valid in the trust bundle. */
   public TlsMaterial renewCa(TlsMaterial previous, Instant now, TlsSettings settings) {
     KeyPair ca = newKeyPair();
-    X509Certificate caCertificate = caCertificate(ca, now, settings.caValidity(), settings.namespace());
+    X509Certificate caCertificate =
+        caCertificate(ca, now, settings.caValidity(), settings.namespace());
     List<X509Certificate> earlier = new ArrayList<>(previous.trustBundle());
     earlier.add(0, previous.caCertificate());
     return withCertificate(
-        caCertificate, ca.getPrivate(), TlsMaterial.bundle(caCertificate, earlier, now), now, settings);
+        caCertificate,
+        ca.getPrivate(),
+        TlsMaterial.bundle(caCertificate, earlier, now),
+        now,
+        settings);
   }
 
   /** A new serving certificate from the same CA; expired CAs leave the trust bundle. */
@@ -94,8 +100,10 @@ public final class CertificateIssuer {
     return new TlsMaterial(caCertificate, caKey, certificate, server.getPrivate(), bundle);
   }
 
-  private X509Certificate caCertificate(KeyPair ca, Instant now, Duration validity, String namespace) {
-    X500Name subject = new X500Name("CN=conveyor-webhook-ca." + namespace + "." + now.getEpochSecond());
+  private X509Certificate caCertificate(
+      KeyPair ca, Instant now, Duration validity, String namespace) {
+    X500Name subject =
+        new X500Name("CN=conveyor-webhook-ca." + namespace + "." + now.getEpochSecond());
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder =
@@ -110,7 +118,9 @@ public final class CertificateIssuer {
               .addExtension(
                   Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
               .addExtension(
-                  Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(ca.getPublic()));
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  ext.createSubjectKeyIdentifier(ca.getPublic()));
       return sign(builder, ca.getPrivate());
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot create the CA certificate", e);
@@ -137,10 +147,15 @@ public final class CertificateIssuer {
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
               .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
               .addExtension(
-                  Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-              .addExtension(Extension.subjectAlternativeName, false, subjectAlternativeNames(dnsNames))
+                  Extension.extendedKeyUsage,
+                  false,
+                  new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
               .addExtension(
-                  Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(server.getPublic()))
+                  Extension.subjectAlternativeName, false, subjectAlternativeNames(dnsNames))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  ext.createSubjectKeyIdentifier(server.getPublic()))
               .addExtension(
                   Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
       return sign(builder, caKey);
@@ -172,7 +187,8 @@ public final class CertificateIssuer {
       throws GeneralSecurityException {
     try {
       return new JcaX509CertificateConverter()
-          .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
+          .getCertificate(
+              builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException("cannot sign", e);
     }

@@ -22,18 +22,19 @@ import org.slf4j.LoggerFactory;
  * Keeps the webhook's TLS right, without restarts: on each pass it reads the stored material
  * (creating it on first start), renews what the {@link RenewalPolicy} says is due, publishes the
  * trust bundle, and only then serves the new certificate — so the API server trusts a certificate
- * before it is ever presented. Replicas coordinate through the store's optimistic writes only;
- * a replica that loses a race uses the winner's material.
+ * before it is ever presented. Replicas coordinate through the store's optimistic writes only; a
+ * replica that loses a race uses the winner's material.
  *
- * <p>Passes run on one thread: at start until the first success (with backoff), then every
- * {@code checkInterval}, which also picks up a rotation made by another replica and repairs a
- * caBundle reset by someone re-applying the manifests.
+ * <p>Passes run on one thread: at start until the first success (with backoff), then every {@code
+ * checkInterval}, which also picks up a rotation made by another replica and repairs a caBundle
+ * reset by someone re-applying the manifests.
  */
 public final class CertificateManager implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(CertificateManager.class);
   static final int STORE_ATTEMPTS = 3;
-  static final Backoff RETRY = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30), 2.0, 0.2);
+  static final Backoff RETRY =
+      new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30), 2.0, 0.2);
 
   private final TlsSettings settings;
   private final CertificateStore store;
@@ -213,7 +214,11 @@ public final class CertificateManager implements AutoCloseable {
     } catch (RuntimeException e) {
       failures.increment();
       next = RETRY.delay(failedAttempts++, ThreadLocalRandom.current());
-      log.warn("TLS pass failed (attempt {}), next try in {} ms: {}", failedAttempts, next.toMillis(), e.toString());
+      log.warn(
+          "TLS pass failed (attempt {}), next try in {} ms: {}",
+          failedAttempts,
+          next.toMillis(),
+          e.toString());
     }
     if (!scheduler.isShutdown()) {
       scheduler.schedule(this::runScheduledPass, next.toMillis(), TimeUnit.MILLISECONDS);
@@ -225,7 +230,8 @@ public final class CertificateManager implements AutoCloseable {
     if (material == null) {
       return Double.NaN;
     }
-    return Duration.between(clock.instant(), material.certificate().getNotAfter().toInstant()).toSeconds();
+    return Duration.between(clock.instant(), material.certificate().getNotAfter().toInstant())
+        .toSeconds();
   }
 
   private static String describe(RenewalPolicy.Action action) {

@@ -4,9 +4,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Where the TLS material shared by all replicas lives. Writes are optimistic: {@link #create}
- * fails when another replica created it first, {@link #replace} when it changed since it was read;
- * the caller reads again and uses what the winner wrote.
+ * Where the TLS material shared by all replicas lives. Writes are optimistic: {@link #create} fails
+ * when another replica created it first, {@link #replace} when it changed since it was read; the
+ * caller reads again and uses what the winner wrote.
  *
  * <p>Other failures (API server unreachable, forbidden) are runtime exceptions: retried later.
  */

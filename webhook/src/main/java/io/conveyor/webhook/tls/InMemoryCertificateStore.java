@@ -28,7 +28,8 @@ public final class InMemoryCertificateStore implements CertificateStore {
   }
 
   @Override
-  public synchronized Stored replace(Stored previous, TlsMaterial material) throws ConflictException {
+  public synchronized Stored replace(Stored previous, TlsMaterial material)
+      throws ConflictException {
     if (stored == null || !stored.version().equals(previous.version())) {
       throw new ConflictException("changed since read", null);
     }

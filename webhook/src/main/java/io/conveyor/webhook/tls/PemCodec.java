@@ -61,7 +61,8 @@ public final class PemCodec {
       Object object;
       while ((object = parser.readObject()) != null) {
         if (!(object instanceof X509CertificateHolder holder)) {
-          throw new IllegalArgumentException("expected a certificate, found " + object.getClass().getSimpleName());
+          throw new IllegalArgumentException(
+              "expected a certificate, found " + object.getClass().getSimpleName());
         }
         certificates.add(converter.getCertificate(holder));
       }
@@ -94,7 +95,8 @@ public final class PemCodec {
         return converter.getKeyPair(pair).getPrivate();
       }
       throw new IllegalArgumentException(
-          "expected a private key, found " + (object == null ? "nothing" : object.getClass().getSimpleName()));
+          "expected a private key, found "
+              + (object == null ? "nothing" : object.getClass().getSimpleName()));
     } catch (IOException e) {
       throw new IllegalArgumentException("not a PEM private key: " + e.getMessage(), e);
     }

@@ -11,8 +11,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
- * A server key manager whose certificate and key can be replaced while the server runs: the
- * {@code SSLContext} is built once with it, and new handshakes pick up the new material at once.
+ * A server key manager whose certificate and key can be replaced while the server runs: the {@code
+ * SSLContext} is built once with it, and new handshakes pick up the new material at once.
  *
  * <p>JSSE chooses an alias first and asks for the chain and the key afterwards, in separate calls;
  * a swap may happen in between. Each installation therefore gets its own alias, and the previous
@@ -92,7 +92,9 @@ public final class ReloadableKeyManager extends X509ExtendedKeyManager {
       return null;
     }
     String algorithm = current.key().getAlgorithm();
-    return keyType.equals(algorithm) || keyType.startsWith(algorithm + "_") ? current.alias() : null;
+    return keyType.equals(algorithm) || keyType.startsWith(algorithm + "_")
+        ? current.alias()
+        : null;
   }
 
   private Entry find(String alias) {

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Decides, from stored TLS material and the time, whether anything must be renewed. Pure: no
- * clock, no I/O.
+ * Decides, from stored TLS material and the time, whether anything must be renewed. Pure: no clock,
+ * no I/O.
  *
  * <p>The CA is renewed once less than a serving certificate's lifetime is left, so that no serving
  * certificate ever outlives its CA; the serving certificate is renewed {@code renewBefore} its

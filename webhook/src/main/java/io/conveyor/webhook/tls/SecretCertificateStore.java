@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Keeps the TLS material in a {@code kubernetes.io/tls} Secret of the webhook's namespace, so
- * every replica serves the same certificate and a restart reuses it. Besides {@code tls.crt} and
- * {@code tls.key} it holds {@code ca.crt}, {@code ca.key} and {@code ca-bundle.crt}. Writes carry
- * the {@code resourceVersion} read, so two replicas never overwrite each other.
+ * Keeps the TLS material in a {@code kubernetes.io/tls} Secret of the webhook's namespace, so every
+ * replica serves the same certificate and a restart reuses it. Besides {@code tls.crt} and {@code
+ * tls.key} it holds {@code ca.crt}, {@code ca.key} and {@code ca-bundle.crt}. Writes carry the
+ * {@code resourceVersion} read, so two replicas never overwrite each other.
  */
 public final class SecretCertificateStore implements CertificateStore {
 
@@ -60,7 +60,8 @@ public final class SecretCertificateStore implements CertificateStore {
   @Override
   public Stored create(TlsMaterial material) throws ConflictException {
     try {
-      Secret created = client.secrets().inNamespace(namespace).resource(toSecret(material, null)).create();
+      Secret created =
+          client.secrets().inNamespace(namespace).resource(toSecret(material, null)).create();
       return Stored.of(created.getMetadata().getResourceVersion(), material);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
@@ -74,10 +75,15 @@ public final class SecretCertificateStore implements CertificateStore {
   public Stored replace(Stored previous, TlsMaterial material) throws ConflictException {
     try {
       Secret updated =
-          client.secrets().inNamespace(namespace).resource(toSecret(material, previous.version())).update();
+          client
+              .secrets()
+              .inNamespace(namespace)
+              .resource(toSecret(material, previous.version()))
+              .update();
       return Stored.of(updated.getMetadata().getResourceVersion(), material);
     } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
+          || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
         throw new ConflictException(describe() + " changed since it was read", e);
       }
       throw e;

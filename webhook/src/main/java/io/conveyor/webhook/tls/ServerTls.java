@@ -8,7 +8,9 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
-/** The server's {@code SSLContext}: TLS 1.3 and 1.2 only, key material from a reloadable manager. */
+/**
+ * The server's {@code SSLContext}: TLS 1.3 and 1.2 only, key material from a reloadable manager.
+ */
 public final class ServerTls {
 
   public static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");

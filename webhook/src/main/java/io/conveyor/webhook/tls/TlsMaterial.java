@@ -39,7 +39,9 @@ public record TlsMaterial(
     List<X509Certificate> bundle = new ArrayList<>();
     bundle.add(currentCa);
     for (X509Certificate ca : earlier) {
-      if (!ca.equals(currentCa) && !bundle.contains(ca) && ca.getNotAfter().toInstant().isAfter(now)) {
+      if (!ca.equals(currentCa)
+          && !bundle.contains(ca)
+          && ca.getNotAfter().toInstant().isAfter(now)) {
         bundle.add(ca);
       }
     }

@@ -52,16 +52,25 @@ public record TlsSettings(
     }
     if (renewBefore.compareTo(certValidity) >= 0) {
       throw new IllegalArgumentException(
-          "renewBefore (" + renewBefore + ") must be shorter than certValidity (" + certValidity + ")");
+          "renewBefore ("
+              + renewBefore
+              + ") must be shorter than certValidity ("
+              + certValidity
+              + ")");
     }
     if (certValidity.compareTo(caValidity) >= 0) {
       throw new IllegalArgumentException(
-          "certValidity (" + certValidity + ") must be shorter than caValidity (" + caValidity + ")");
+          "certValidity ("
+              + certValidity
+              + ") must be shorter than caValidity ("
+              + caValidity
+              + ")");
     }
   }
 
   /** The names a Service is reached by inside the cluster, most specific last. */
-  public static List<String> serviceDnsNames(String service, String namespace, String clusterDomain) {
+  public static List<String> serviceDnsNames(
+      String service, String namespace, String clusterDomain) {
     return List.of(
         service,
         service + "." + namespace,

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookConfigurationCaBundlePublisher implements CaBundlePublisher {
 
-  private static final Logger log = LoggerFactory.getLogger(WebhookConfigurationCaBundlePublisher.class);
+  private static final Logger log =
+      LoggerFactory.getLogger(WebhookConfigurationCaBundlePublisher.class);
   static final int CONFLICT_ATTEMPTS = 5;
 
   private final KubernetesClient client;
@@ -31,7 +32,8 @@ public final class WebhookConfigurationCaBundlePublisher implements CaBundlePubl
 
   @Override
   public boolean publish(String bundlePem) {
-    String caBundle = Base64.getEncoder().encodeToString(bundlePem.getBytes(StandardCharsets.UTF_8));
+    String caBundle =
+        Base64.getEncoder().encodeToString(bundlePem.getBytes(StandardCharsets.UTF_8));
     for (int attempt = 1; ; attempt++) {
       MutatingWebhookConfiguration configuration =
           client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(name).get();
@@ -51,14 +53,20 @@ public final class WebhookConfigurationCaBundlePublisher implements CaBundlePubl
         return false;
       }
       try {
-        client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(configuration).update();
+        client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .resource(configuration)
+            .update();
         log.info("caBundle of MutatingWebhookConfiguration {} updated", name);
         return true;
       } catch (KubernetesClientException e) {
         if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= CONFLICT_ATTEMPTS) {
           throw e;
         }
-        log.debug("MutatingWebhookConfiguration {} changed while patching caBundle; reading again", name);
+        log.debug(
+            "MutatingWebhookConfiguration {} changed while patching caBundle; reading again", name);
       }
     }
   }

@@ -31,7 +31,8 @@ class WebhookConfigTest {
     assertThat(config.tls().certValidity()).isEqualTo(Duration.ofDays(90));
     assertThat(config.sidecar().image()).isEqualTo("ghcr.io/conveyor-etl/conveyor-sidecar:0.1.0");
     assertThat(config.sidecar().mode()).isEqualTo(SidecarMode.NATIVE);
-    assertThat(config.sidecar().clusterEndpoint().toString()).isEqualTo("conveyor-router.conveyor-system.svc:50051");
+    assertThat(config.sidecar().clusterEndpoint().toString())
+        .isEqualTo("conveyor-router.conveyor-system.svc:50051");
     assertThat(config.sidecar().grpcPort()).isEqualTo(9091);
     assertThat(config.sidecar().metricsPort()).isEqualTo(9090);
     assertThat(config.sidecar().resources().cpuRequest()).map(Object::toString).contains("50m");
@@ -74,12 +75,22 @@ class WebhookConfigTest {
             ConfigException.class,
             e ->
                 assertThat(e.problems())
-                    .anyMatch(p -> p.startsWith("SIDECAR_MODE='sidecar' is not valid: expected one of native, container"))
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "SIDECAR_MODE='sidecar' is not valid: expected one of native, container"))
                     .anyMatch(p -> p.startsWith("SIDECAR_MEMORY_LIMIT='lots' is not valid"))
                     .anyMatch(p -> p.startsWith("SIDECAR_GRPC_PORT='0' is not valid"))
-                    .anyMatch(p -> p.startsWith("CLUSTER_ENDPOINT='router' is not valid: expected host:port"))
-                    .anyMatch(p -> p.contains("TLS_RENEW_BEFORE_DAYS must be smaller than TLS_CERT_VALIDITY_DAYS"))
-                    .anyMatch(p -> p.startsWith("SIDECAR_IMAGE_PULL_POLICY='Sometimes' is not valid")));
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "CLUSTER_ENDPOINT='router' is not valid: expected host:port"))
+                    .anyMatch(
+                        p ->
+                            p.contains(
+                                "TLS_RENEW_BEFORE_DAYS must be smaller than TLS_CERT_VALIDITY_DAYS"))
+                    .anyMatch(
+                        p -> p.startsWith("SIDECAR_IMAGE_PULL_POLICY='Sometimes' is not valid")));
   }
 
   @Test
@@ -87,7 +98,9 @@ class WebhookConfigTest {
     WebhookConfig unlimited = WebhookConfig.fromEnv(Map.of("SIDECAR_MEMORY_LIMIT", "none"));
 
     assertThat(unlimited.sidecar().resources().memoryLimit()).isEmpty();
-    assertThatThrownBy(() -> WebhookConfig.fromEnv(Map.of("SIDECAR_CPU_REQUEST", "2", "SIDECAR_CPU_LIMIT", "1")))
+    assertThatThrownBy(
+            () ->
+                WebhookConfig.fromEnv(Map.of("SIDECAR_CPU_REQUEST", "2", "SIDECAR_CPU_LIMIT", "1")))
         .hasMessageContaining("SIDECAR_CPU_REQUEST (2) is above SIDECAR_CPU_LIMIT (1)");
   }
 }

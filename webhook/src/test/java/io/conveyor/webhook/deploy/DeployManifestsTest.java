@@ -26,8 +26,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The manifests in {@code deploy/webhook} and the code agree: names, paths, ports, the RBAC the
- * TLS bootstrap needs, and the safety settings the README promises.
+ * The manifests in {@code deploy/webhook} and the code agree: names, paths, ports, the RBAC the TLS
+ * bootstrap needs, and the safety settings the README promises.
  */
 class DeployManifestsTest {
 
@@ -53,10 +53,12 @@ class DeployManifestsTest {
     MutatingWebhookConfiguration configuration =
         one("mutatingwebhookconfiguration.yaml", MutatingWebhookConfiguration.class);
 
-    assertThat(configuration.getMetadata().getName()).isEqualTo(DEFAULTS.tls().webhookConfigurationName());
+    assertThat(configuration.getMetadata().getName())
+        .isEqualTo(DEFAULTS.tls().webhookConfigurationName());
     assertThat(configuration.getWebhooks())
         .extracting(w -> w.getClientConfig().getService().getPath())
-        .containsExactlyInAnyOrder(AdmissionHttpHandler.PATH, AdmissionHttpHandler.NAMESPACE_ENABLED_PATH);
+        .containsExactlyInAnyOrder(
+            AdmissionHttpHandler.PATH, AdmissionHttpHandler.NAMESPACE_ENABLED_PATH);
     for (MutatingWebhook webhook : configuration.getWebhooks()) {
       assertThat(webhook.getClientConfig().getService().getName()).isEqualTo("conveyor-webhook");
       assertThat(webhook.getClientConfig().getService().getPort()).isEqualTo(443);
@@ -66,20 +68,29 @@ class DeployManifestsTest {
       assertThat(webhook.getFailurePolicy()).isEqualTo("Fail");
       assertThat(webhook.getReinvocationPolicy()).isEqualTo("IfNeeded");
       assertThat(webhook.getTimeoutSeconds()).isBetween(1, 10);
-      assertThat(webhook.getRules()).singleElement().satisfies(rule -> {
-        assertThat(rule.getOperations()).containsExactly("CREATE");
-        assertThat(rule.getResources()).containsExactly("pods");
-      });
+      assertThat(webhook.getRules())
+          .singleElement()
+          .satisfies(
+              rule -> {
+                assertThat(rule.getOperations()).containsExactly("CREATE");
+                assertThat(rule.getResources()).containsExactly("pods");
+              });
       assertThat(webhook.getMatchConditions()).isNotEmpty();
-      assertThat(webhook.getMatchConditions().get(0).getExpression()).contains(InjectionKeys.INJECT);
-      List<LabelSelectorRequirement> namespaces = webhook.getNamespaceSelector().getMatchExpressions();
+      assertThat(webhook.getMatchConditions().get(0).getExpression())
+          .contains(InjectionKeys.INJECT);
+      List<LabelSelectorRequirement> namespaces =
+          webhook.getNamespaceSelector().getMatchExpressions();
       assertThat(namespaces)
-          .anySatisfy(r -> {
-            assertThat(r.getKey()).isEqualTo("kubernetes.io/metadata.name");
-            assertThat(r.getOperator()).isEqualTo("NotIn");
-            assertThat(r.getValues()).containsAll(InjectionKeys.SYSTEM_NAMESPACES).contains(DEFAULTS.namespace());
-          });
-      assertThat(namespaces).anySatisfy(r -> assertThat(r.getKey()).isEqualTo(InjectionKeys.NAMESPACE_INJECTION));
+          .anySatisfy(
+              r -> {
+                assertThat(r.getKey()).isEqualTo("kubernetes.io/metadata.name");
+                assertThat(r.getOperator()).isEqualTo("NotIn");
+                assertThat(r.getValues())
+                    .containsAll(InjectionKeys.SYSTEM_NAMESPACES)
+                    .contains(DEFAULTS.namespace());
+              });
+      assertThat(namespaces)
+          .anySatisfy(r -> assertThat(r.getKey()).isEqualTo(InjectionKeys.NAMESPACE_INJECTION));
     }
   }
 
@@ -89,19 +100,26 @@ class DeployManifestsTest {
     ClusterRole clusterRole = one("rbac.yaml", ClusterRole.class);
 
     assertThat(role.getRules())
-        .anySatisfy(rule -> {
-          assertThat(rule.getResourceNames()).containsExactly(DEFAULTS.tls().secretName());
-          assertThat(rule.getVerbs()).contains("get", "update");
-        });
+        .anySatisfy(
+            rule -> {
+              assertThat(rule.getResourceNames()).containsExactly(DEFAULTS.tls().secretName());
+              assertThat(rule.getVerbs()).contains("get", "update");
+            });
     assertThat(role.getRules())
         .filteredOn(rule -> rule.getResourceNames().isEmpty())
         .flatExtracting(PolicyRule::getVerbs)
         .containsExactly("create");
-    assertThat(clusterRole.getRules()).singleElement().satisfies(rule -> {
-      assertThat(rule.getResources()).containsExactly("mutatingwebhookconfigurations");
-      assertThat(rule.getResourceNames()).containsExactly(DEFAULTS.tls().webhookConfigurationName());
-      assertThat(rule.getVerbs()).contains("get", "update").doesNotContain("list", "watch", "delete", "create");
-    });
+    assertThat(clusterRole.getRules())
+        .singleElement()
+        .satisfies(
+            rule -> {
+              assertThat(rule.getResources()).containsExactly("mutatingwebhookconfigurations");
+              assertThat(rule.getResourceNames())
+                  .containsExactly(DEFAULTS.tls().webhookConfigurationName());
+              assertThat(rule.getVerbs())
+                  .contains("get", "update")
+                  .doesNotContain("list", "watch", "delete", "create");
+            });
   }
 
   @Test
@@ -111,7 +129,8 @@ class DeployManifestsTest {
     Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
 
     assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
-    assertThat(container.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
+    assertThat(container.getPorts())
+        .extracting(ContainerPort::getName, ContainerPort::getContainerPort)
         .contains(
             org.assertj.core.groups.Tuple.tuple("https", DEFAULTS.server().httpsPort()),
             org.assertj.core.groups.Tuple.tuple("metrics", DEFAULTS.server().metricsPort()));
@@ -119,14 +138,16 @@ class DeployManifestsTest {
     assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(container.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
-    assertThat(container.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(container.getSecurityContext().getSeccompProfile().getType())
+        .isEqualTo("RuntimeDefault");
     assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(service.getSpec().getPorts())
-        .anySatisfy(p -> {
-          assertThat(p.getPort()).isEqualTo(443);
-          assertThat(p.getTargetPort().getStrVal()).isEqualTo("https");
-        });
+        .anySatisfy(
+            p -> {
+              assertThat(p.getPort()).isEqualTo(443);
+              assertThat(p.getTargetPort().getStrVal()).isEqualTo("https");
+            });
     assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
         .containsEntry(InjectionKeys.INJECT, "false");
   }

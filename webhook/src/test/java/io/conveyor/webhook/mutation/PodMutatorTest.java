@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The mutation table: each pod, where it is admitted, and exactly what must come out. For every
- * injection, the JSON Patch diffed from the result is also applied to the raw original pod and
- * must give the expected pod.
+ * injection, the JSON Patch diffed from the result is also applied to the raw original pod and must
+ * give the expected pod.
  */
 class PodMutatorTest {
 
@@ -53,53 +53,197 @@ class PodMutatorTest {
   }
 
   static Case c(
-      String name, String fixture, Map<String, String> annotations, String namespace, Expect expect) {
+      String name,
+      String fixture,
+      Map<String, String> annotations,
+      String namespace,
+      Expect expect) {
     return new Case(name, fixture, annotations, namespace, false, expect);
   }
 
   static Stream<Case> table() {
     return Stream.of(
         // injection
-        c("annotated pod gets a native sidecar", "annotated", "shop", false, new Injects("annotated.expected")),
-        c("plain pod in an opted-in namespace", "plain", "shop", true, new Injects("plain.namespace-enabled.expected")),
-        c("every override, container mode", "overrides", "pipelines", false, new Injects("overrides.expected")),
-        c("job pod: sidecar before its init container", "job", "batch", true, new Injects("job.expected")),
+        c(
+            "annotated pod gets a native sidecar",
+            "annotated",
+            "shop",
+            false,
+            new Injects("annotated.expected")),
+        c(
+            "plain pod in an opted-in namespace",
+            "plain",
+            "shop",
+            true,
+            new Injects("plain.namespace-enabled.expected")),
+        c(
+            "every override, container mode",
+            "overrides",
+            "pipelines",
+            false,
+            new Injects("overrides.expected")),
+        c(
+            "job pod: sidecar before its init container",
+            "job",
+            "batch",
+            true,
+            new Injects("job.expected")),
         // left alone
-        c("plain pod, namespace not opted in", "plain", "shop", false, new Skips(SkipReason.NOT_OPTED_IN, false)),
-        c("pod says false in an opted-in namespace", "opted-out", "shop", true, new Skips(SkipReason.OPTED_OUT, false)),
-        c("already injected (reinvocation)", "annotated.expected", "shop", false, new Skips(SkipReason.ALREADY_INJECTED, true)),
-        c("already injected as a container", "overrides.expected", "shop", true, new Skips(SkipReason.ALREADY_INJECTED, true)),
-        c("hostNetwork pod", "host-network", "shop", false, new Skips(SkipReason.HOST_NETWORK, true)),
-        c("kube-system", "annotated", "kube-system", true, new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
-        c("kube-public", "annotated", "kube-public", false, new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
-        c("kube-node-lease", "plain", "kube-node-lease", true, new Skips(SkipReason.EXCLUDED_NAMESPACE, false)),
-        c("the webhook's own namespace", "annotated", "conveyor-system", true, new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
-        c("invalid override in kube-system is not our business",
-            "annotated", Map.of(InjectionKeys.GRPC_PORT, "nope"), "kube-system", new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
+        c(
+            "plain pod, namespace not opted in",
+            "plain",
+            "shop",
+            false,
+            new Skips(SkipReason.NOT_OPTED_IN, false)),
+        c(
+            "pod says false in an opted-in namespace",
+            "opted-out",
+            "shop",
+            true,
+            new Skips(SkipReason.OPTED_OUT, false)),
+        c(
+            "already injected (reinvocation)",
+            "annotated.expected",
+            "shop",
+            false,
+            new Skips(SkipReason.ALREADY_INJECTED, true)),
+        c(
+            "already injected as a container",
+            "overrides.expected",
+            "shop",
+            true,
+            new Skips(SkipReason.ALREADY_INJECTED, true)),
+        c(
+            "hostNetwork pod",
+            "host-network",
+            "shop",
+            false,
+            new Skips(SkipReason.HOST_NETWORK, true)),
+        c(
+            "kube-system",
+            "annotated",
+            "kube-system",
+            true,
+            new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
+        c(
+            "kube-public",
+            "annotated",
+            "kube-public",
+            false,
+            new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
+        c(
+            "kube-node-lease",
+            "plain",
+            "kube-node-lease",
+            true,
+            new Skips(SkipReason.EXCLUDED_NAMESPACE, false)),
+        c(
+            "the webhook's own namespace",
+            "annotated",
+            "conveyor-system",
+            true,
+            new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
+        c(
+            "invalid override in kube-system is not our business",
+            "annotated",
+            Map.of(InjectionKeys.GRPC_PORT, "nope"),
+            "kube-system",
+            new Skips(SkipReason.EXCLUDED_NAMESPACE, true)),
         // denied, with the annotation named and what it accepts
-        c("bad mode", "annotated", Map.of(InjectionKeys.SIDECAR_MODE, "sidecar"), "shop",
-            new Denies(List.of("annotation conveyor.etl/sidecar-mode='sidecar' is not valid: expected native or container"))),
-        c("bad cpu quantity", "annotated", Map.of(InjectionKeys.CPU_REQUEST, "lots"), "shop",
-            new Denies(List.of("annotation conveyor.etl/sidecar-cpu-request='lots' is not valid: expected a Kubernetes CPU quantity, e.g. 100m or 0.5"))),
-        c("memory in MB is not a Kubernetes quantity", "annotated", Map.of(InjectionKeys.MEMORY_LIMIT, "256MB"), "shop",
-            new Denies(List.of("annotation conveyor.etl/sidecar-memory-limit='256MB' is not valid: expected a Kubernetes memory quantity, e.g. 128Mi or 1Gi"))),
-        c("port out of range", "annotated", Map.of(InjectionKeys.GRPC_PORT, "70000"), "shop",
-            new Denies(List.of("annotation conveyor.etl/grpc-port='70000' is not valid: expected a port number from 1 to 65535"))),
-        c("reversed discovery range", "annotated", Map.of(InjectionKeys.DISCOVERY_PORTS, "50060-50051"), "shop",
-            new Denies(List.of("annotation conveyor.etl/discovery-ports='50060-50051' is not valid: expected start-end"))),
-        c("endpoint without port", "annotated", Map.of(InjectionKeys.CLUSTER_ENDPOINT, "router"), "shop",
-            new Denies(List.of("annotation conveyor.etl/cluster-endpoint='router' is not valid: expected host:port"))),
-        c("bad boolean in an opted-in namespace", "plain", Map.of(InjectionKeys.INJECT, "yes"), "shop",
-            new Denies(List.of("annotation conveyor.etl/inject='yes' is not valid: expected \"true\" or \"false\""))),
-        c("request above the default limit", "annotated", Map.of(InjectionKeys.MEMORY_REQUEST, "512Mi"), "shop",
-            new Denies(List.of("conveyor.etl/sidecar-memory-request (512Mi) is above conveyor.etl/sidecar-memory-limit (192Mi)"))),
-        c("gRPC port taken by the app", "annotated", Map.of(InjectionKeys.GRPC_PORT, "50051"), "shop",
-            new Denies(List.of("container 'app' uses port 50051, the sidecar's gRPC port; set annotation conveyor.etl/grpc-port to a free port"))),
-        c("gRPC and metrics on one port", "annotated", Map.of(InjectionKeys.GRPC_PORT, "9090"), "shop",
+        c(
+            "bad mode",
+            "annotated",
+            Map.of(InjectionKeys.SIDECAR_MODE, "sidecar"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/sidecar-mode='sidecar' is not valid: expected native or container"))),
+        c(
+            "bad cpu quantity",
+            "annotated",
+            Map.of(InjectionKeys.CPU_REQUEST, "lots"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/sidecar-cpu-request='lots' is not valid: expected a Kubernetes CPU quantity, e.g. 100m or 0.5"))),
+        c(
+            "memory in MB is not a Kubernetes quantity",
+            "annotated",
+            Map.of(InjectionKeys.MEMORY_LIMIT, "256MB"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/sidecar-memory-limit='256MB' is not valid: expected a Kubernetes memory quantity, e.g. 128Mi or 1Gi"))),
+        c(
+            "port out of range",
+            "annotated",
+            Map.of(InjectionKeys.GRPC_PORT, "70000"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/grpc-port='70000' is not valid: expected a port number from 1 to 65535"))),
+        c(
+            "reversed discovery range",
+            "annotated",
+            Map.of(InjectionKeys.DISCOVERY_PORTS, "50060-50051"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/discovery-ports='50060-50051' is not valid: expected start-end"))),
+        c(
+            "endpoint without port",
+            "annotated",
+            Map.of(InjectionKeys.CLUSTER_ENDPOINT, "router"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/cluster-endpoint='router' is not valid: expected host:port"))),
+        c(
+            "bad boolean in an opted-in namespace",
+            "plain",
+            Map.of(InjectionKeys.INJECT, "yes"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/inject='yes' is not valid: expected \"true\" or \"false\""))),
+        c(
+            "request above the default limit",
+            "annotated",
+            Map.of(InjectionKeys.MEMORY_REQUEST, "512Mi"),
+            "shop",
+            new Denies(
+                List.of(
+                    "conveyor.etl/sidecar-memory-request (512Mi) is above conveyor.etl/sidecar-memory-limit (192Mi)"))),
+        c(
+            "gRPC port taken by the app",
+            "annotated",
+            Map.of(InjectionKeys.GRPC_PORT, "50051"),
+            "shop",
+            new Denies(
+                List.of(
+                    "container 'app' uses port 50051, the sidecar's gRPC port; set annotation conveyor.etl/grpc-port to a free port"))),
+        c(
+            "gRPC and metrics on one port",
+            "annotated",
+            Map.of(InjectionKeys.GRPC_PORT, "9090"),
+            "shop",
             new Denies(List.of("the sidecar's gRPC port and metrics port are both 9090"))),
-        c("every problem at once", "annotated",
-            Map.of(InjectionKeys.SIDECAR_MODE, "both", InjectionKeys.CPU_LIMIT, "-1", InjectionKeys.METRICS_PORT, "x"), "shop",
-            new Denies(List.of("conveyor.etl/sidecar-mode='both'", "conveyor.etl/sidecar-cpu-limit='-1'", "conveyor.etl/metrics-port='x'"))));
+        c(
+            "every problem at once",
+            "annotated",
+            Map.of(
+                InjectionKeys.SIDECAR_MODE,
+                "both",
+                InjectionKeys.CPU_LIMIT,
+                "-1",
+                InjectionKeys.METRICS_PORT,
+                "x"),
+            "shop",
+            new Denies(
+                List.of(
+                    "conveyor.etl/sidecar-mode='both'",
+                    "conveyor.etl/sidecar-cpu-limit='-1'",
+                    "conveyor.etl/metrics-port='x'"))));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -109,7 +253,8 @@ class PodMutatorTest {
     Pod pod = Fixtures.pod(raw);
     JsonNode before = normalized(pod);
 
-    MutationOutcome outcome = MUTATOR.mutate(pod, new AdmissionTarget(c.namespace(), c.namespaceOptedIn()));
+    MutationOutcome outcome =
+        MUTATOR.mutate(pod, new AdmissionTarget(c.namespace(), c.namespaceOptedIn()));
 
     assertThat(normalized(pod)).as("the input pod is never modified").isEqualTo(before);
     if (c.expect() instanceof Injects injects) {
@@ -154,7 +299,10 @@ class PodMutatorTest {
         assertThat(InjectionStatus.fromJson(op.get("value").asText()))
             .isEqualTo(
                 new InjectionStatus(
-                    "0.1.0", "conveyor-sidecar", "native", "ghcr.io/conveyor-etl/conveyor-sidecar:0.1.0"));
+                    "0.1.0",
+                    "conveyor-sidecar",
+                    "native",
+                    "ghcr.io/conveyor-etl/conveyor-sidecar:0.1.0"));
       }
     }
   }
@@ -202,20 +350,24 @@ class PodMutatorTest {
 
     Pod byDefault =
         ((MutationOutcome.Injected)
-                containerByDefault.mutate(Fixtures.pod("annotated"), new AdmissionTarget("shop", false)))
+                containerByDefault.mutate(
+                    Fixtures.pod("annotated"), new AdmissionTarget("shop", false)))
             .pod();
     Pod asked =
         ((MutationOutcome.Injected)
                 containerByDefault.mutate(
-                    Fixtures.pod(Fixtures.rawPod("annotated", Map.of(InjectionKeys.SIDECAR_MODE, "native"))),
+                    Fixtures.pod(
+                        Fixtures.rawPod("annotated", Map.of(InjectionKeys.SIDECAR_MODE, "native"))),
                     new AdmissionTarget("shop", false)))
             .pod();
 
     assertThat(byDefault.getSpec().getInitContainers()).isEmpty();
-    assertThat(byDefault.getSpec().getContainers()).extracting(Container::getName)
+    assertThat(byDefault.getSpec().getContainers())
+        .extracting(Container::getName)
         .containsExactly("app", "conveyor-sidecar");
     assertThat(byDefault.getSpec().getContainers().get(1).getRestartPolicy()).isNull();
-    assertThat(asked.getSpec().getInitContainers()).extracting(Container::getName)
+    assertThat(asked.getSpec().getInitContainers())
+        .extracting(Container::getName)
         .containsExactly("conveyor-sidecar");
     assertThat(asked.getSpec().getInitContainers().get(0).getRestartPolicy()).isEqualTo("Always");
   }

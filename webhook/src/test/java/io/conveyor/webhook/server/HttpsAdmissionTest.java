@@ -43,7 +43,16 @@ class HttpsAdmissionTest {
   static void start() {
     app =
         WebhookApp.start(
-            Fixtures.config(Map.of("TLS_STORE", "memory", "HTTPS_PORT", "0", "METRICS_PORT", "0", "HTTP_THREADS", "4")),
+            Fixtures.config(
+                Map.of(
+                    "TLS_STORE",
+                    "memory",
+                    "HTTPS_PORT",
+                    "0",
+                    "METRICS_PORT",
+                    "0",
+                    "HTTP_THREADS",
+                    "4")),
             Optional.empty(),
             Clock.systemUTC(),
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -76,7 +85,8 @@ class HttpsAdmissionTest {
 
     JsonNode response = review(post("/mutate", Fixtures.bytes(request)));
 
-    assertThat(response.path("uid").asText()).isEqualTo(request.path("request").path("uid").asText());
+    assertThat(response.path("uid").asText())
+        .isEqualTo(request.path("request").path("uid").asText());
     assertThat(response.path("allowed").asBoolean()).isTrue();
     assertThat(response.path("patchType").asText()).isEqualTo("JSONPatch");
     JsonNode patch = Fixtures.parse(Base64.getDecoder().decode(response.path("patch").asText()));
@@ -88,7 +98,9 @@ class HttpsAdmissionTest {
   void theNamespacePathInjectsUnannotatedPodsAndThePodPathDoesNot() {
     ObjectNode pod = Fixtures.rawPod("plain");
 
-    JsonNode viaNamespace = review(post("/mutate/namespace-enabled", Fixtures.bytes(Fixtures.review(pod, "shop", false))));
+    JsonNode viaNamespace =
+        review(
+            post("/mutate/namespace-enabled", Fixtures.bytes(Fixtures.review(pod, "shop", false))));
     JsonNode viaPod = review(post("/mutate", Fixtures.bytes(Fixtures.review(pod, "shop", false))));
 
     assertThat(viaNamespace.path("patch").isTextual()).isTrue();
@@ -98,9 +110,11 @@ class HttpsAdmissionTest {
 
   @Test
   void anInvalidOverrideIsDeniedWithTheAnnotationNamed() {
-    ObjectNode pod = Fixtures.rawPod("annotated", Map.of("conveyor.etl/sidecar-memory-limit", "lots"));
+    ObjectNode pod =
+        Fixtures.rawPod("annotated", Map.of("conveyor.etl/sidecar-memory-limit", "lots"));
 
-    JsonNode response = review(post("/mutate", Fixtures.bytes(Fixtures.review(pod, "shop", false))));
+    JsonNode response =
+        review(post("/mutate", Fixtures.bytes(Fixtures.review(pod, "shop", false))));
 
     assertThat(response.path("allowed").asBoolean()).isFalse();
     assertThat(response.path("status").path("code").asInt()).isEqualTo(400);
@@ -112,7 +126,10 @@ class HttpsAdmissionTest {
   @Test
   void aHostNetworkPodIsAdmittedWithAWarning() {
     JsonNode response =
-        review(post("/mutate", Fixtures.bytes(Fixtures.review(Fixtures.rawPod("host-network"), "shop", false))));
+        review(
+            post(
+                "/mutate",
+                Fixtures.bytes(Fixtures.review(Fixtures.rawPod("host-network"), "shop", false))));
 
     assertThat(response.path("allowed").asBoolean()).isTrue();
     assertThat(response.has("patch")).isFalse();
@@ -124,7 +141,11 @@ class HttpsAdmissionTest {
     ObjectNode request = Fixtures.review(Fixtures.rawPod("annotated"), "shop", false);
     ObjectNode inner = (ObjectNode) request.get("request");
     inner.putObject("kind").put("group", "").put("version", "v1").put("kind", "ConfigMap");
-    inner.set("object", Fixtures.parse("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}".getBytes(StandardCharsets.UTF_8)));
+    inner.set(
+        "object",
+        Fixtures.parse(
+            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}"
+                .getBytes(StandardCharsets.UTF_8)));
 
     JsonNode response = review(post("/mutate", Fixtures.bytes(request)));
 
@@ -142,7 +163,8 @@ class HttpsAdmissionTest {
 
     assertThat(dry.path("patch").asText()).isEqualTo(real.path("patch").asText());
     assertThat(TlsClients.get(app.adminPort(), "/metrics").body())
-        .containsPattern("conveyor_webhook_requests_total\\{[^}]*dry_run=\"true\"[^}]*outcome=\"injected\"");
+        .containsPattern(
+            "conveyor_webhook_requests_total\\{[^}]*dry_run=\"true\"[^}]*outcome=\"injected\"");
   }
 
   @Test
@@ -165,7 +187,8 @@ class HttpsAdmissionTest {
             "{not json".getBytes(StandardCharsets.UTF_8), "the body is not valid JSON",
             "[1,2]".getBytes(StandardCharsets.UTF_8), "the body is not a JSON object",
             Fixtures.bytes(wrongKind), "expected kind AdmissionReview, got Pod",
-            Fixtures.bytes(wrongVersion), "expected apiVersion admission.k8s.io/v1, got admission.k8s.io/v1beta1",
+            Fixtures.bytes(wrongVersion),
+                "expected apiVersion admission.k8s.io/v1, got admission.k8s.io/v1beta1",
             Fixtures.bytes(noRequest), "the AdmissionReview has no request",
             Fixtures.bytes(noObject), "request.object is missing",
             Fixtures.bytes(noUid), "request.uid is missing",
@@ -174,14 +197,21 @@ class HttpsAdmissionTest {
         (body, message) -> {
           HttpResponse<String> response = post("/mutate", body);
           assertThat(response.statusCode()).as(message).isEqualTo(400);
-          assertThat(response.body()).contains(message).doesNotContain("Exception").doesNotContain("\tat ");
+          assertThat(response.body())
+              .contains(message)
+              .doesNotContain("Exception")
+              .doesNotContain("\tat ");
         });
   }
 
   @Test
   void wrongMethodTypeSizeOrPathAreRefused() {
     HttpResponse<String> get =
-        TlsClients.send(trusting, HttpRequest.newBuilder(URI.create("https://localhost:" + app.httpsPort() + "/mutate")).GET().build());
+        TlsClients.send(
+            trusting,
+            HttpRequest.newBuilder(URI.create("https://localhost:" + app.httpsPort() + "/mutate"))
+                .GET()
+                .build());
     HttpResponse<String> text =
         TlsClients.send(
             trusting,
@@ -191,7 +221,10 @@ class HttpsAdmissionTest {
                 .build());
     byte[] huge = new byte[(int) app.config().server().maxRequestBytes() + 1];
     HttpResponse<String> tooLarge = post("/mutate", huge);
-    HttpResponse<String> elsewhere = post("/mutate/other", Fixtures.bytes(Fixtures.review(Fixtures.rawPod("plain"), "shop", false)));
+    HttpResponse<String> elsewhere =
+        post(
+            "/mutate/other",
+            Fixtures.bytes(Fixtures.review(Fixtures.rawPod("plain"), "shop", false)));
 
     assertThat(get.statusCode()).isEqualTo(405);
     assertThat(get.headers().firstValue("Allow")).contains("POST");
@@ -207,7 +240,10 @@ class HttpsAdmissionTest {
         TlsClients.trusting(
             java.util.List.of(
                 new io.conveyor.webhook.tls.CertificateIssuer(new java.security.SecureRandom())
-                    .issueAll(java.time.Instant.now(), io.conveyor.webhook.testing.TestTls.settings(io.conveyor.webhook.tls.TlsSettings.Store.MEMORY))
+                    .issueAll(
+                        java.time.Instant.now(),
+                        io.conveyor.webhook.testing.TestTls.settings(
+                            io.conveyor.webhook.tls.TlsSettings.Store.MEMORY))
                     .caCertificate()));
 
     assertThatThrownBy(() -> TlsClients.presentedCertificate(systemTrust, app.httpsPort()))
@@ -220,21 +256,33 @@ class HttpsAdmissionTest {
 
   @Test
   void onlyTls12AndTls13AreOffered() throws Exception {
-    assertThat(TlsClients.protocolNegotiated(trustingContext, app.httpsPort())).isEqualTo("TLSv1.3");
-    assertThat(TlsClients.protocolNegotiated(trustingContext, app.httpsPort(), "TLSv1.2")).isEqualTo("TLSv1.2");
-    assertThat(ServerTls.parameters(SSLContext.getDefault()).getProtocols()).containsExactly("TLSv1.3", "TLSv1.2");
+    assertThat(TlsClients.protocolNegotiated(trustingContext, app.httpsPort()))
+        .isEqualTo("TLSv1.3");
+    assertThat(TlsClients.protocolNegotiated(trustingContext, app.httpsPort(), "TLSv1.2"))
+        .isEqualTo("TLSv1.2");
+    assertThat(ServerTls.parameters(SSLContext.getDefault()).getProtocols())
+        .containsExactly("TLSv1.3", "TLSv1.2");
   }
 
   @Test
   void healthReadinessAndMetricsAreServed() {
     post("/mutate", Fixtures.bytes(Fixtures.review(Fixtures.rawPod("annotated"), "shop", false)));
     post("/mutate", Fixtures.bytes(Fixtures.review(Fixtures.rawPod("opted-out"), "shop", false)));
-    post("/mutate", Fixtures.bytes(Fixtures.review(Fixtures.rawPod("annotated", Map.of("conveyor.etl/grpc-port", "0")), "shop", false)));
+    post(
+        "/mutate",
+        Fixtures.bytes(
+            Fixtures.review(
+                Fixtures.rawPod("annotated", Map.of("conveyor.etl/grpc-port", "0")),
+                "shop",
+                false)));
 
     assertThat(TlsClients.get(app.adminPort(), "/healthz").statusCode()).isEqualTo(200);
     assertThat(TlsClients.get(app.adminPort(), "/readyz").statusCode()).isEqualTo(200);
     HttpResponse<String> httpsReady =
-        TlsClients.send(trusting, HttpRequest.newBuilder(URI.create("https://localhost:" + app.httpsPort() + "/readyz")).build());
+        TlsClients.send(
+            trusting,
+            HttpRequest.newBuilder(URI.create("https://localhost:" + app.httpsPort() + "/readyz"))
+                .build());
     assertThat(httpsReady.statusCode()).isEqualTo(200);
     String metrics = TlsClients.get(app.adminPort(), "/metrics").body();
     assertThat(metrics)

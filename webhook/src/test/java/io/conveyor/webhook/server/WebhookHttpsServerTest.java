@@ -35,7 +35,9 @@ class WebhookHttpsServerTest {
 
   @Test
   void whenEveryWorkerIsBusyANewConnectionIsClosedAtOnceAndCounted() throws Exception {
-    TlsMaterial material = new CertificateIssuer(new SecureRandom()).issueAll(Instant.now(), TestTls.settings(TlsSettings.Store.MEMORY));
+    TlsMaterial material =
+        new CertificateIssuer(new SecureRandom())
+            .issueAll(Instant.now(), TestTls.settings(TlsSettings.Store.MEMORY));
     ReloadableKeyManager keys = new ReloadableKeyManager();
     keys.install(material.key(), material.certificate());
     CountDownLatch release = new CountDownLatch(1);
@@ -64,15 +66,19 @@ class WebhookHttpsServerTest {
                 }),
             rejected::incrementAndGet)) {
       // The only worker is held by a slow request; the next connection waits in the queue.
-      callers.submit(() -> TlsClients.post(TlsClients.client(client), server.port(), "/slow", new byte[0]));
+      callers.submit(
+          () -> TlsClients.post(TlsClients.client(client), server.port(), "/slow", new byte[0]));
       assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
       callers.submit(() -> TlsClients.presentedCertificate(client, server.port()));
-      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-        // A third connection finds worker and queue full: closed without a handshake.
-        assertThatThrownBy(() -> TlsClients.presentedCertificate(client, server.port()))
-            .isInstanceOf(IOException.class);
-        assertThat(rejected.get()).isPositive();
-      });
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () -> {
+                // A third connection finds worker and queue full: closed without a handshake.
+                assertThatThrownBy(() -> TlsClients.presentedCertificate(client, server.port()))
+                    .isInstanceOf(IOException.class);
+                assertThat(rejected.get()).isPositive();
+              });
       release.countDown();
     } finally {
       release.countDown();
@@ -97,7 +103,8 @@ class WebhookHttpsServerTest {
       assertThat(TlsClients.get(app.adminPort(), "/readyz").body()).contains("shutting down");
       var response =
           TlsClients.post(
-              TlsClients.client(TlsClients.trusting(app.certificates().served().orElseThrow().trustBundle())),
+              TlsClients.client(
+                  TlsClients.trusting(app.certificates().served().orElseThrow().trustBundle())),
               app.httpsPort(),
               "/mutate",
               Fixtures.bytes(Fixtures.review(Fixtures.rawPod("annotated"), "shop", false)));
@@ -122,7 +129,8 @@ class WebhookHttpsServerTest {
             .build();
     WebhookApp app =
         WebhookApp.start(
-            Fixtures.config(Map.of("TLS_STORE", "kubernetes", "HTTPS_PORT", "0", "METRICS_PORT", "0")),
+            Fixtures.config(
+                Map.of("TLS_STORE", "kubernetes", "HTTPS_PORT", "0", "METRICS_PORT", "0")),
             Optional.of(unreachable),
             Clock.systemUTC(),
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -131,13 +139,15 @@ class WebhookHttpsServerTest {
           .atMost(Duration.ofSeconds(10))
           .until(
               () ->
-                  java.util.regex.Pattern.compile("(?m)^conveyor_webhook_tls_reconcile_failures_total [1-9]")
+                  java.util.regex.Pattern.compile(
+                          "(?m)^conveyor_webhook_tls_reconcile_failures_total [1-9]")
                       .matcher(TlsClients.get(app.adminPort(), "/metrics").body())
                       .find());
       assertThat(app.isReady()).isFalse();
       assertThat(TlsClients.get(app.adminPort(), "/readyz").statusCode()).isEqualTo(503);
       assertThat(TlsClients.get(app.adminPort(), "/healthz").statusCode()).isEqualTo(200);
-      assertThatThrownBy(() -> TlsClients.presentedCertificate(SSLContext.getDefault(), app.httpsPort()))
+      assertThatThrownBy(
+              () -> TlsClients.presentedCertificate(SSLContext.getDefault(), app.httpsPort()))
           .isInstanceOf(IOException.class);
     } finally {
       app.close();

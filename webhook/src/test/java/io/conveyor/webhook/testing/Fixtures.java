@@ -63,7 +63,8 @@ public final class Fixtures {
   /** A JSON tree with numbers in one canonical form, so that trees compare by value. */
   public static JsonNode normalized(Object value) {
     try {
-      JsonNode tree = value instanceof JsonNode node ? node : SERIALIZATION.convertValue(value, JsonNode.class);
+      JsonNode tree =
+          value instanceof JsonNode node ? node : SERIALIZATION.convertValue(value, JsonNode.class);
       return JSON.readTree(JSON.writeValueAsString(tree));
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
@@ -81,7 +82,9 @@ public final class Fixtures {
     request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
     request.put("namespace", namespace);
     request.put("operation", "CREATE");
-    request.putObject("userInfo").put("username", "system:serviceaccount:kube-system:replicaset-controller");
+    request
+        .putObject("userInfo")
+        .put("username", "system:serviceaccount:kube-system:replicaset-controller");
     request.set("object", pod);
     request.putObject("options").put("apiVersion", "meta.k8s.io/v1").put("kind", "CreateOptions");
     request.put("dryRun", dryRun);

@@ -10,12 +10,12 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.PKIXBuilderParameters;
 import java.security.cert.X509CertSelector;
-import java.time.Instant;
-import java.util.Date;
-import javax.net.ssl.CertPathTrustManagerParameters;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
 import java.util.List;
+import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
@@ -89,9 +89,10 @@ public final class TlsClients {
    *
    * @throws IOException when the handshake fails (for instance an untrusted certificate)
    */
-  public static X509Certificate presentedCertificate(SSLContext context, int port, String... protocols)
-      throws IOException {
-    try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", port)) {
+  public static X509Certificate presentedCertificate(
+      SSLContext context, int port, String... protocols) throws IOException {
+    try (SSLSocket socket =
+        (SSLSocket) context.getSocketFactory().createSocket("localhost", port)) {
       socket.setSoTimeout(5_000);
       if (protocols.length > 0) {
         socket.setEnabledProtocols(protocols);
@@ -104,8 +105,10 @@ public final class TlsClients {
     }
   }
 
-  public static String protocolNegotiated(SSLContext context, int port, String... protocols) throws IOException {
-    try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", port)) {
+  public static String protocolNegotiated(SSLContext context, int port, String... protocols)
+      throws IOException {
+    try (SSLSocket socket =
+        (SSLSocket) context.getSocketFactory().createSocket("localhost", port)) {
       socket.setSoTimeout(5_000);
       if (protocols.length > 0) {
         socket.setEnabledProtocols(protocols);
@@ -119,7 +122,9 @@ public final class TlsClients {
     HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     try {
       return plain.send(
-          HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+          HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+              .timeout(Duration.ofSeconds(10))
+              .build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);

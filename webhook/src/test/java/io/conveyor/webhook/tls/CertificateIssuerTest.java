@@ -19,14 +19,17 @@ class CertificateIssuerTest {
     TlsMaterial material = issuer.issueAll(NOW, settings);
 
     assertThat(material.caCertificate().getBasicConstraints()).isEqualTo(0);
-    assertThat(material.caCertificate().getNotAfter().toInstant()).isEqualTo(NOW.plus(TestTls.CA_VALIDITY));
+    assertThat(material.caCertificate().getNotAfter().toInstant())
+        .isEqualTo(NOW.plus(TestTls.CA_VALIDITY));
     material.certificate().verify(material.caCertificate().getPublicKey());
     assertThat(material.certificate().getBasicConstraints()).isEqualTo(-1);
     assertThat(material.certificate().getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1");
     assertThat(RenewalPolicy.subjectAlternativeNames(material.certificate()))
         .containsExactlyElementsOf(settings.dnsNames());
-    assertThat(material.certificate().getNotBefore().toInstant()).isEqualTo(NOW.minus(CertificateIssuer.BACKDATE));
-    assertThat(material.certificate().getNotAfter().toInstant()).isEqualTo(NOW.plus(TestTls.CERT_VALIDITY));
+    assertThat(material.certificate().getNotBefore().toInstant())
+        .isEqualTo(NOW.minus(CertificateIssuer.BACKDATE));
+    assertThat(material.certificate().getNotAfter().toInstant())
+        .isEqualTo(NOW.plus(TestTls.CERT_VALIDITY));
     assertThat(material.trustBundle()).containsExactly(material.caCertificate());
     assertThat(RenewalPolicy.of(settings).evaluate(material, NOW, settings.dnsNames()).action())
         .isEqualTo(RenewalPolicy.Action.KEEP);
@@ -39,7 +42,8 @@ class CertificateIssuerTest {
     TlsMaterial renewed = issuer.renewCertificate(first, NOW.plus(Duration.ofDays(70)), settings);
 
     assertThat(renewed.caCertificate()).isEqualTo(first.caCertificate());
-    assertThat(renewed.certificate().getSerialNumber()).isNotEqualTo(first.certificate().getSerialNumber());
+    assertThat(renewed.certificate().getSerialNumber())
+        .isNotEqualTo(first.certificate().getSerialNumber());
     renewed.certificate().verify(first.caCertificate().getPublicKey());
     assertThat(renewed.trustBundle()).containsExactly(first.caCertificate());
   }
@@ -53,10 +57,12 @@ class CertificateIssuerTest {
 
     assertThat(renewed.caCertificate()).isNotEqualTo(first.caCertificate());
     renewed.certificate().verify(renewed.caCertificate().getPublicKey());
-    assertThat(renewed.trustBundle()).containsExactly(renewed.caCertificate(), first.caCertificate());
+    assertThat(renewed.trustBundle())
+        .containsExactly(renewed.caCertificate(), first.caCertificate());
     // Once the old CA has expired, it leaves the bundle at the next renewal.
     TlsMaterial afterExpiry =
-        issuer.renewCertificate(renewed, NOW.plus(TestTls.CA_VALIDITY).plus(Duration.ofDays(1)), settings);
+        issuer.renewCertificate(
+            renewed, NOW.plus(TestTls.CA_VALIDITY).plus(Duration.ofDays(1)), settings);
     assertThat(afterExpiry.trustBundle()).containsExactly(renewed.caCertificate());
   }
 
@@ -73,7 +79,8 @@ class CertificateIssuerTest {
   @Test
   void pemRoundTripsThroughTheSecretLayout() {
     TlsMaterial material = issuer.issueAll(NOW, settings);
-    SecretCertificateStore store = new SecretCertificateStore(null, "conveyor-system", "conveyor-webhook-tls");
+    SecretCertificateStore store =
+        new SecretCertificateStore(null, "conveyor-system", "conveyor-webhook-tls");
 
     TlsMaterial read = SecretCertificateStore.fromData(store.toSecret(material, null).getData());
 

@@ -121,19 +121,29 @@ class KubernetesTlsTest {
   }
 
   private MutatingWebhookConfiguration webhookConfiguration() {
-    return client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(WEBHOOK_CONFIGURATION).get();
+    return client
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .withName(WEBHOOK_CONFIGURATION)
+        .get();
   }
 
   private List<X509Certificate> publishedBundle() {
     List<String> bundles =
-        webhookConfiguration().getWebhooks().stream().map(w -> w.getClientConfig().getCaBundle()).distinct().toList();
+        webhookConfiguration().getWebhooks().stream()
+            .map(w -> w.getClientConfig().getCaBundle())
+            .distinct()
+            .toList();
     assertThat(bundles).hasSize(1);
     assertThat(bundles.get(0)).isNotNull();
-    return PemCodec.parseCertificates(new String(Base64.getDecoder().decode(bundles.get(0)), StandardCharsets.US_ASCII));
+    return PemCodec.parseCertificates(
+        new String(Base64.getDecoder().decode(bundles.get(0)), StandardCharsets.US_ASCII));
   }
 
   private static String data(Secret secret, String key) {
-    return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.US_ASCII);
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.US_ASCII);
   }
 
   /** Posts an annotated pod, trusting only the caBundle the API server would use. */
@@ -149,7 +159,8 @@ class KubernetesTlsTest {
   }
 
   private X509Certificate presented(WebhookApp app) throws Exception {
-    return TlsClients.presentedCertificate(TlsClients.trusting(publishedBundle(), clock.instant()), app.httpsPort());
+    return TlsClients.presentedCertificate(
+        TlsClients.trusting(publishedBundle(), clock.instant()), app.httpsPort());
   }
 
   @Test
@@ -160,7 +171,8 @@ class KubernetesTlsTest {
 
     Secret secret = secret();
     assertThat(secret.getType()).isEqualTo("kubernetes.io/tls");
-    assertThat(secret.getData()).containsOnlyKeys("tls.crt", "tls.key", "ca.crt", "ca.key", "ca-bundle.crt");
+    assertThat(secret.getData())
+        .containsOnlyKeys("tls.crt", "tls.key", "ca.crt", "ca.key", "ca-bundle.crt");
     X509Certificate ca = PemCodec.parseCertificate(data(secret, "ca.crt"));
     X509Certificate served = PemCodec.parseCertificate(data(secret, "tls.crt"));
     assertThat(publishedBundle()).containsExactly(ca);
@@ -177,7 +189,12 @@ class KubernetesTlsTest {
 
   @Test
   void withoutItsWebhookConfigurationTheWebhookIsNotReadyUntilItAppears() {
-    client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(WEBHOOK_CONFIGURATION).delete();
+    client
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .withName(WEBHOOK_CONFIGURATION)
+        .delete();
     await().until(() -> webhookConfiguration() == null);
 
     WebhookApp app = startApp();
@@ -204,7 +221,8 @@ class KubernetesTlsTest {
 
     assertThat(presented(second)).isEqualTo(presented(first));
     assertThat(secret().getMetadata().getResourceVersion()).isEqualTo(secretVersion);
-    assertThat(webhookConfiguration().getMetadata().getResourceVersion()).isEqualTo(configurationVersion);
+    assertThat(webhookConfiguration().getMetadata().getResourceVersion())
+        .isEqualTo(configurationVersion);
   }
 
   @Test
@@ -219,7 +237,8 @@ class KubernetesTlsTest {
 
     X509Certificate after = presented(app);
     assertThat(after.getSerialNumber()).isNotEqualTo(before.getSerialNumber());
-    assertThat(after.getNotAfter().toInstant()).isEqualTo(clock.instant().plus(TestTls.CERT_VALIDITY));
+    assertThat(after.getNotAfter().toInstant())
+        .isEqualTo(clock.instant().plus(TestTls.CERT_VALIDITY));
     assertThat(PemCodec.parseCertificate(data(secret(), "tls.crt"))).isEqualTo(after);
     assertThat(admitThroughPublishedBundle(app).path("allowed").asBoolean()).isTrue();
 
@@ -262,8 +281,12 @@ class KubernetesTlsTest {
                 .withNamespace(NAMESPACE)
                 .endMetadata()
                 .withType("kubernetes.io/tls")
-                .addToData("tls.crt", Base64.getEncoder().encodeToString("garbage".getBytes(StandardCharsets.UTF_8)))
-                .addToData("tls.key", Base64.getEncoder().encodeToString("garbage".getBytes(StandardCharsets.UTF_8)))
+                .addToData(
+                    "tls.crt",
+                    Base64.getEncoder().encodeToString("garbage".getBytes(StandardCharsets.UTF_8)))
+                .addToData(
+                    "tls.key",
+                    Base64.getEncoder().encodeToString("garbage".getBytes(StandardCharsets.UTF_8)))
                 .build())
         .create();
 
@@ -271,7 +294,8 @@ class KubernetesTlsTest {
 
     await().atMost(Duration.ofSeconds(20)).until(app::isReady);
     assertThat(secret().getData()).containsKey("ca.key");
-    assertThat(publishedBundle()).containsExactly(PemCodec.parseCertificate(data(secret(), "ca.crt")));
+    assertThat(publishedBundle())
+        .containsExactly(PemCodec.parseCertificate(data(secret(), "ca.crt")));
   }
 
   @Test
@@ -291,11 +315,14 @@ class KubernetesTlsTest {
     }
 
     CompletableFuture.allOf(
-            managers.stream().map(m -> CompletableFuture.runAsync(m::reconcile)).toArray(CompletableFuture[]::new))
+            managers.stream()
+                .map(m -> CompletableFuture.runAsync(m::reconcile))
+                .toArray(CompletableFuture[]::new))
         .join();
 
     X509Certificate stored = PemCodec.parseCertificate(data(secret(), "tls.crt"));
-    assertThat(managers).allSatisfy(m -> assertThat(m.served().orElseThrow().certificate()).isEqualTo(stored));
+    assertThat(managers)
+        .allSatisfy(m -> assertThat(m.served().orElseThrow().certificate()).isEqualTo(stored));
     assertThat(webhookConfiguration().getWebhooks())
         .extracting(MutatingWebhook::getClientConfig)
         .allSatisfy(c -> assertThat(c.getCaBundle()).isNotNull());

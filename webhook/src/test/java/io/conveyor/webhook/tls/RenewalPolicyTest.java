@@ -26,18 +26,25 @@ class RenewalPolicyTest {
   void theCertificateIsRenewedWhenLessThanRenewBeforeIsLeft() {
     Instant renewal = NOW.plus(TestTls.CERT_VALIDITY).minus(TestTls.RENEW_BEFORE);
 
-    assertThat(at(renewal.minusSeconds(1), material, settings.dnsNames())).isEqualTo(RenewalPolicy.Action.KEEP);
+    assertThat(at(renewal.minusSeconds(1), material, settings.dnsNames()))
+        .isEqualTo(RenewalPolicy.Action.KEEP);
     assertThat(at(renewal.plusSeconds(1), material, settings.dnsNames()))
         .isEqualTo(RenewalPolicy.Action.RENEW_CERTIFICATE);
   }
 
   @Test
   void theCaIsRenewedWhenLessThanACertificateLifetimeIsLeft() {
-    TlsMaterial late = issuer.renewCertificate(material, NOW.plus(TestTls.CA_VALIDITY).minus(TestTls.CERT_VALIDITY).minus(Duration.ofDays(1)), settings);
+    TlsMaterial late =
+        issuer.renewCertificate(
+            material,
+            NOW.plus(TestTls.CA_VALIDITY).minus(TestTls.CERT_VALIDITY).minus(Duration.ofDays(1)),
+            settings);
     Instant caRenewal = NOW.plus(TestTls.CA_VALIDITY).minus(TestTls.CERT_VALIDITY);
 
-    assertThat(at(caRenewal.minusSeconds(1), late, settings.dnsNames())).isEqualTo(RenewalPolicy.Action.KEEP);
-    assertThat(at(caRenewal.plusSeconds(1), late, settings.dnsNames())).isEqualTo(RenewalPolicy.Action.RENEW_CA);
+    assertThat(at(caRenewal.minusSeconds(1), late, settings.dnsNames()))
+        .isEqualTo(RenewalPolicy.Action.KEEP);
+    assertThat(at(caRenewal.plusSeconds(1), late, settings.dnsNames()))
+        .isEqualTo(RenewalPolicy.Action.RENEW_CA);
   }
 
   @Test
@@ -52,17 +59,29 @@ class RenewalPolicyTest {
   void materialThatDoesNotHangTogetherIsReplacedWhole() {
     TlsMaterial other = issuer.issueAll(NOW, settings);
     TlsMaterial foreignCertificate =
-        new TlsMaterial(material.caCertificate(), material.caKey(), other.certificate(), other.key(), material.trustBundle());
+        new TlsMaterial(
+            material.caCertificate(),
+            material.caKey(),
+            other.certificate(),
+            other.key(),
+            material.trustBundle());
     TlsMaterial wrongKey =
-        new TlsMaterial(material.caCertificate(), material.caKey(), material.certificate(), other.key(), material.trustBundle());
+        new TlsMaterial(
+            material.caCertificate(),
+            material.caKey(),
+            material.certificate(),
+            other.key(),
+            material.trustBundle());
 
-    assertThat(at(NOW, foreignCertificate, settings.dnsNames())).isEqualTo(RenewalPolicy.Action.RENEW_CA);
+    assertThat(at(NOW, foreignCertificate, settings.dnsNames()))
+        .isEqualTo(RenewalPolicy.Action.RENEW_CA);
     assertThat(at(NOW, wrongKey, settings.dnsNames())).isEqualTo(RenewalPolicy.Action.RENEW_CA);
   }
 
   @Test
   void anExpiredOldCaIsDroppedFromTheBundle() {
-    TlsMaterial oldCa = issuer.issueAll(NOW.minus(TestTls.CA_VALIDITY).minus(Duration.ofDays(1)), settings);
+    TlsMaterial oldCa =
+        issuer.issueAll(NOW.minus(TestTls.CA_VALIDITY).minus(Duration.ofDays(1)), settings);
     TlsMaterial withExpired =
         new TlsMaterial(
             material.caCertificate(),
@@ -71,6 +90,7 @@ class RenewalPolicyTest {
             material.key(),
             List.of(material.caCertificate(), oldCa.caCertificate()));
 
-    assertThat(at(NOW, withExpired, settings.dnsNames())).isEqualTo(RenewalPolicy.Action.REBUILD_BUNDLE);
+    assertThat(at(NOW, withExpired, settings.dnsNames()))
+        .isEqualTo(RenewalPolicy.Action.REBUILD_BUNDLE);
   }
 }
