@@ -159,26 +159,14 @@ public final class DirectPipelineDriver implements AutoCloseable {
   /** Cancels the calls in flight and stops the loop thread. */
   @Override
   public void close() {
-    try {
-      loop.execute(
-          () -> {
-            closed = true;
-            calls.cancel(
-                Status.CANCELLED.withDescription("direct driver closed").asRuntimeException());
-            done.countDown();
-          });
-    } catch (RejectedExecutionException alreadyClosed) {
-      return;
-    }
-    loop.shutdown();
-    try {
-      if (!loop.awaitTermination(2, TimeUnit.SECONDS)) {
-        loop.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      loop.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    LoopExecutors.stop(
+        loop,
+        () -> {
+          closed = true;
+          calls.cancel(
+              Status.CANCELLED.withDescription("direct driver closed").asRuntimeException());
+          done.countDown();
+        });
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -193,30 +193,18 @@ public final class RecordPusher implements AutoCloseable {
   /** Cancels the stream (batches in flight stay unacknowledged) and stops the loop thread. */
   @Override
   public void close() {
-    try {
-      loop.execute(
-          () -> {
-            closed = true;
-            PushStream stream = current;
-            current = null;
-            if (stream != null) {
-              // Also after finishing: the half-closed call must not outlive the pusher.
-              stream.requests.cancel("record pusher closed", null);
-            }
-            done.countDown();
-          });
-    } catch (RejectedExecutionException alreadyClosed) {
-      return;
-    }
-    loop.shutdown();
-    try {
-      if (!loop.awaitTermination(2, TimeUnit.SECONDS)) {
-        loop.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      loop.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    LoopExecutors.stop(
+        loop,
+        () -> {
+          closed = true;
+          PushStream stream = current;
+          current = null;
+          if (stream != null) {
+            // Also after finishing: the half-closed call must not outlive the pusher.
+            stream.requests.cancel("record pusher closed", null);
+          }
+          done.countDown();
+        });
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 package io.conveyor.examples.support;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /** The single-thread loop that owns a driver's state. */
 public final class LoopExecutors {
@@ -25,5 +27,26 @@ public final class LoopExecutors {
     executor.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
     executor.setRemoveOnCancelPolicy(true);
     return executor;
+  }
+
+  /**
+   * Runs {@code lastTask} on the loop, then stops it: waits up to two seconds for the loop to
+   * finish what it is doing, then interrupts it. Does nothing when the loop is already stopped.
+   */
+  public static void stop(ScheduledExecutorService loop, Runnable lastTask) {
+    try {
+      loop.execute(lastTask);
+    } catch (RejectedExecutionException alreadyStopped) {
+      return;
+    }
+    loop.shutdown();
+    try {
+      if (!loop.awaitTermination(2, TimeUnit.SECONDS)) {
+        loop.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      loop.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 }
