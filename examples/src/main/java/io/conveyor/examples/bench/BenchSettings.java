@@ -8,7 +8,7 @@ import java.util.Map;
  * Settings of {@code ./conveyor bench}, from the environment.
  *
  * @param rounds throughput rounds per path, alternating ({@code BENCH_ROUNDS}, 5)
- * @param records records per throughput run ({@code BENCH_RECORDS}, 200000)
+ * @param records records per throughput run ({@code BENCH_RECORDS}, 500000)
  * @param batchSize records per batch ({@code BENCH_BATCH_SIZE}, 500)
  * @param recordBytes payload bytes per record ({@code BENCH_RECORD_BYTES}, 100)
  * @param window batches in flight, for both paths ({@code BENCH_WINDOW}, 8 = the sidecar's credits)
@@ -31,7 +31,7 @@ public record BenchSettings(
     BenchSettings settings =
         new BenchSettings(
             r.integer("BENCH_ROUNDS", 5, 1, 100),
-            r.longValue("BENCH_RECORDS", 200_000, 1_000, 1_000_000_000),
+            r.longValue("BENCH_RECORDS", 500_000, 1_000, 1_000_000_000),
             r.integer("BENCH_BATCH_SIZE", 500, 1, 10_000),
             r.integer("BENCH_RECORD_BYTES", 100, 0, 1 << 20),
             r.integer("BENCH_WINDOW", 8, 1, 1024),
