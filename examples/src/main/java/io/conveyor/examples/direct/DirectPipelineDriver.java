@@ -18,6 +18,7 @@ import io.conveyor.examples.support.DeliveryBook;
 import io.conveyor.examples.support.DeliveryBook.Outstanding;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.LoopExecutors;
+import io.conveyor.examples.support.LoopWakeup;
 import io.conveyor.examples.support.Pacer;
 import io.conveyor.examples.support.RecordGenerator;
 import io.grpc.Channel;
@@ -32,10 +33,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,8 +75,7 @@ public final class DirectPipelineDriver implements AutoCloseable {
   private long batchCounter;
   private boolean started;
   private boolean closed;
-  private ScheduledFuture<?> wake;
-  private long wakeAt;
+  private final LoopWakeup wake;
 
   private volatile boolean finished;
   private volatile Throwable failure;
@@ -109,6 +107,7 @@ public final class DirectPipelineDriver implements AutoCloseable {
     this.batchIdPrefix =
         workload.sourceId() + "-direct-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
     this.loop = LoopExecutors.newLoop("direct-driver-" + workload.sourceId());
+    this.wake = new LoopWakeup(loop, () -> run(this::pump));
   }
 
   /** Starts sending; returns at once. */
@@ -120,7 +119,7 @@ public final class DirectPipelineDriver implements AutoCloseable {
           }
           started = true;
           stats.started(System.nanoTime());
-          schedule(
+          LoopExecutors.scheduleUnlessStopped(
               () ->
                   loop.scheduleWithFixedDelay(
                       () -> run(this::pump), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
@@ -180,14 +179,14 @@ public final class DirectPipelineDriver implements AutoCloseable {
     while (inFlight < settings.window()) {
       long wait = pacer.waitNanos(now);
       if (wait > 0) {
-        scheduleWake(now + wait, now);
+        wake.at(now + wait, now);
         break;
       }
       List<Outstanding> records = book.nextBatch(now, settings.workload().batchSize());
       if (records.isEmpty()) {
         long due = book.nextDueNanos();
         if (due != Long.MAX_VALUE) {
-          scheduleWake(due, now);
+          wake.at(due, now);
         }
         break;
       }
@@ -339,20 +338,6 @@ public final class DirectPipelineDriver implements AutoCloseable {
     return result.build();
   }
 
-  private void scheduleWake(long at, long now) {
-    if (wake != null && !wake.isDone() && wakeAt <= at) {
-      return;
-    }
-    if (wake != null) {
-      wake.cancel(false);
-    }
-    wakeAt = at;
-    wake =
-        schedule(
-            () ->
-                loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
-  }
-
   private void run(Runnable task) {
     try {
       task.run();
@@ -367,14 +352,6 @@ public final class DirectPipelineDriver implements AutoCloseable {
   }
 
   /** Schedules on the loop; a loop shutting down (close) drops the task. */
-  private static ScheduledFuture<?> schedule(Supplier<ScheduledFuture<?>> scheduling) {
-    try {
-      return scheduling.get();
-    } catch (RejectedExecutionException closing) {
-      return null;
-    }
-  }
-
   private void post(Runnable task) {
     try {
       loop.execute(() -> run(task));

@@ -11,6 +11,7 @@ import io.conveyor.examples.support.DeliveryBook;
 import io.conveyor.examples.support.DeliveryBook.Outstanding;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.LoopExecutors;
+import io.conveyor.examples.support.LoopWakeup;
 import io.conveyor.examples.support.Pacer;
 import io.conveyor.examples.support.RecordGenerator;
 import io.grpc.Channel;
@@ -29,9 +30,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,8 +92,7 @@ public final class RecordPusher implements AutoCloseable {
   private int batchSize;
   private boolean started;
   private boolean closed;
-  private ScheduledFuture<?> wake;
-  private long wakeAt;
+  private final LoopWakeup wake;
   private volatile String pipeline = "";
 
   // Published to other threads.
@@ -128,6 +126,7 @@ public final class RecordPusher implements AutoCloseable {
     this.batchIdPrefix =
         workload.sourceId() + "-" + Long.toHexString(random.nextLong() & 0xFFFFFFL) + "-";
     this.loop = LoopExecutors.newLoop("record-pusher-" + workload.sourceId());
+    this.wake = new LoopWakeup(loop, () -> run(this::pump));
   }
 
   /** Opens the stream and starts pushing; returns at once. */
@@ -143,7 +142,7 @@ public final class RecordPusher implements AutoCloseable {
             finish();
             return;
           }
-          schedule(
+          LoopExecutors.scheduleUnlessStopped(
               () ->
                   loop.scheduleWithFixedDelay(
                       () -> run(this::tick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
@@ -313,14 +312,14 @@ public final class RecordPusher implements AutoCloseable {
         && stream.requests.isReady()) {
       long wait = pacer.waitNanos(now);
       if (wait > 0) {
-        scheduleWake(now + wait, now);
+        wake.at(now + wait, now);
         break;
       }
       List<Outstanding> records = book.nextBatch(now, batchSize);
       if (records.isEmpty()) {
         long due = book.nextDueNanos();
         if (due != Long.MAX_VALUE) {
-          scheduleWake(due, now);
+          wake.at(due, now);
         }
         break;
       }
@@ -435,7 +434,8 @@ public final class RecordPusher implements AutoCloseable {
           status.getDescription(),
           delay.toMillis());
     }
-    schedule(() -> loop.schedule(() -> run(this::connect), delay.toNanos(), TimeUnit.NANOSECONDS));
+    LoopExecutors.scheduleUnlessStopped(
+        () -> loop.schedule(() -> run(this::connect), delay.toNanos(), TimeUnit.NANOSECONDS));
   }
 
   private void finish() {
@@ -451,20 +451,6 @@ public final class RecordPusher implements AutoCloseable {
     DeliveryStats.Snapshot s = snapshot();
     log.info("all {} records have an outcome: {}", s.produced(), s.line());
     done.countDown();
-  }
-
-  private void scheduleWake(long at, long now) {
-    if (wake != null && !wake.isDone() && wakeAt <= at) {
-      return;
-    }
-    if (wake != null) {
-      wake.cancel(false);
-    }
-    wakeAt = at;
-    wake =
-        schedule(
-            () ->
-                loop.schedule(() -> run(this::pump), Math.max(0, at - now), TimeUnit.NANOSECONDS));
   }
 
   /** Runs a loop task; an unexpected exception stops the pusher instead of vanishing. */
@@ -486,14 +472,6 @@ public final class RecordPusher implements AutoCloseable {
   }
 
   /** Schedules on the loop; a loop shutting down (close) drops the task. */
-  private static ScheduledFuture<?> schedule(Supplier<ScheduledFuture<?>> scheduling) {
-    try {
-      return scheduling.get();
-    } catch (RejectedExecutionException closing) {
-      return null;
-    }
-  }
-
   private void post(Runnable task) {
     try {
       loop.execute(() -> run(task));

@@ -2,8 +2,10 @@ package io.conveyor.examples.support;
 
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /** The single-thread loop that owns a driver's state. */
 public final class LoopExecutors {
@@ -27,6 +29,15 @@ public final class LoopExecutors {
     executor.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
     executor.setRemoveOnCancelPolicy(true);
     return executor;
+  }
+
+  /** Schedules on a loop that may have been stopped meanwhile; null when it was. */
+  public static ScheduledFuture<?> scheduleUnlessStopped(Supplier<ScheduledFuture<?>> scheduling) {
+    try {
+      return scheduling.get();
+    } catch (RejectedExecutionException stopped) {
+      return null;
+    }
   }
 
   /**
