@@ -11,12 +11,9 @@ import io.conveyor.etl.v1.WriteBatchRequest;
 import io.conveyor.etl.v1.WriteBatchResponse;
 import io.conveyor.examples.support.Describes;
 import io.conveyor.examples.support.FaultInjector;
+import io.conveyor.examples.support.Replies;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -71,14 +68,7 @@ public final class DemoSink extends SinkServiceGrpc.SinkServiceImplBase {
       return;
     }
     WriteBatchResponse response = write(request);
-    long delayMillis = settings.faults().delay().toMillis();
-    if (delayMillis == 0) {
-      responseObserver.onNext(response);
-      responseObserver.onCompleted();
-    } else {
-      CompletableFuture.delayedExecutor(delayMillis, TimeUnit.MILLISECONDS)
-          .execute(() -> answer(responseObserver, response));
-    }
+    Replies.reply(responseObserver, response, settings.faults().delay());
   }
 
   /** The pure part: notes every record and answers one result per record. */
@@ -127,19 +117,6 @@ public final class DemoSink extends SinkServiceGrpc.SinkServiceImplBase {
     firstWriteMillis.compareAndSet(0, now);
     lastWriteMillis.set(now);
     return response.build();
-  }
-
-  private static void answer(
-      StreamObserver<WriteBatchResponse> observer, WriteBatchResponse response) {
-    if (observer instanceof ServerCallStreamObserver<?> call && call.isCancelled()) {
-      return;
-    }
-    try {
-      observer.onNext(response);
-      observer.onCompleted();
-    } catch (StatusRuntimeException cancelledMeanwhile) {
-      // The caller gave up while the answer was delayed.
-    }
   }
 
   /** Forgets every count (between benchmark rounds). */

@@ -12,12 +12,9 @@ import io.conveyor.etl.v1.TransformResult;
 import io.conveyor.etl.v1.TransformServiceGrpc;
 import io.conveyor.examples.support.Describes;
 import io.conveyor.examples.support.FaultInjector;
+import io.conveyor.examples.support.Replies;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -103,14 +100,7 @@ public final class DemoTransform extends TransformServiceGrpc.TransformServiceIm
     ProcessBatchResponse response = process(request);
     batches.increment();
     records.add(size);
-    long delayMillis = settings.faults().delay().toMillis();
-    if (delayMillis == 0) {
-      responseObserver.onNext(response);
-      responseObserver.onCompleted();
-    } else {
-      CompletableFuture.delayedExecutor(delayMillis, TimeUnit.MILLISECONDS)
-          .execute(() -> answer(responseObserver, response));
-    }
+    Replies.reply(responseObserver, response, settings.faults().delay());
   }
 
   /** The pure part: one result per input record. */
@@ -146,19 +136,6 @@ public final class DemoTransform extends TransformServiceGrpc.TransformServiceIm
       }
     }
     return response.build();
-  }
-
-  private static void answer(
-      StreamObserver<ProcessBatchResponse> observer, ProcessBatchResponse response) {
-    if (observer instanceof ServerCallStreamObserver<?> call && call.isCancelled()) {
-      return;
-    }
-    try {
-      observer.onNext(response);
-      observer.onCompleted();
-    } catch (StatusRuntimeException cancelledMeanwhile) {
-      // The caller gave up (deadline, cancel) while the answer was delayed; nobody to tell.
-    }
   }
 
   public TransformSettings settings() {
