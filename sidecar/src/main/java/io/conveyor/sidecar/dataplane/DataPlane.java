@@ -1,6 +1,5 @@
 package io.conveyor.sidecar.dataplane;
 
-import com.google.protobuf.ByteString;
 import io.conveyor.etl.v1.ForwardBatchResponse;
 import io.conveyor.etl.v1.PushResponse;
 import io.conveyor.sidecar.config.SidecarConfig;
@@ -124,10 +123,8 @@ public final class DataPlane {
       responses.onCompleted();
       return;
     }
-    long bytes = 0;
-    for (ByteString record : request.getBatch().getRecordsList()) {
-      bytes += record.size();
-    }
+    // The wire size, already computed (and memoized) for the size check above.
+    long bytes = request.getSerializedSize();
     if (!inFlight.tryAcquire(bytes)) {
       metrics.rejected("over_limit");
       metrics.backpressure();
@@ -144,13 +141,12 @@ public final class DataPlane {
               .asRuntimeException());
       return;
     }
-    long size = bytes;
     PipelineRoute r = route.get();
     executor
         .deliver(r, request.getStageIndex(), request.getBatch().getRecordsList(), deadlineFor(r))
         .whenComplete(
             (outcome, error) -> {
-              if (inFlight.release(size)) {
+              if (inFlight.release(bytes)) {
                 pushStreams.relieve();
               }
               if (error != null) {

@@ -224,11 +224,8 @@ final class PushStream implements StreamObserver<PushRequestView> {
               "pipeline '" + pipeline + "' is no longer assigned to this sidecar"));
       return;
     }
-    long size = 0;
-    for (ByteString record : records) {
-      size += record.size();
-    }
-    long bytes = size;
+    // The batch's wire size, already computed (and memoized) for the size check above.
+    long bytes = batch.getSerializedSize();
     synchronized (this) {
       pendingAcks++;
       if (plane.inFlight().acquire(bytes) && !withholding) {
