@@ -50,6 +50,7 @@ import java.util.regex.Pattern;
 public final class PortProber {
 
   static final String CLOSED = "closed";
+  static final String NOT_GRPC = "not a plaintext gRPC server: ";
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   /** The Conveyor services discovery recognises, by fully-qualified name. */
@@ -99,8 +100,7 @@ public final class PortProber {
         names = ReflectionLister.listServices(channel, deadline);
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
-          return ProbeResult.skipped(
-              port, "not a plaintext gRPC server: " + e.getStatus().getCode());
+          return ProbeResult.skipped(port, NOT_GRPC + e.getStatus().getCode());
         }
         names = new ArrayList<>(CONVEYOR_SERVICES.keySet()); // no reflection: ask each directly
       }
@@ -128,6 +128,11 @@ public final class PortProber {
     } catch (SocketTimeoutException e) {
       return "connect timed out";
     } catch (IOException e) {
+      if (String.valueOf(e.getMessage()).contains("reset")) {
+        // A timed connect is non-blocking underneath, so a listener that accepts and resets at
+        // once can fail the connect itself. It did accept, and a gRPC server would not reset.
+        return NOT_GRPC + "reset on connect";
+      }
       return "connect failed: " + e.getMessage();
     }
   }
