@@ -81,6 +81,7 @@ public final class SidecarBench {
     private final Path pipelines;
     private final BenchSettings settings;
     private final AtomicLong maxRss = new AtomicLong();
+    private final AtomicLong maxRssAnon = new AtomicLong();
     private Pod podA;
     private Pod podB;
     private ManagedProcess transform;
@@ -168,13 +169,14 @@ public final class SidecarBench {
             String.format(
                 Locale.ROOT,
                 "bench: direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
-                    + " records=%d batch=%d record_bytes=%d window=%d rounds=%d",
+                    + " sidecar_anon_mib=%d records=%d batch=%d record_bytes=%d window=%d rounds=%d",
                 directRps,
                 sidecarRps,
                 sidecarRps / directRps,
                 (median(sidecarP50) - median(directP50)) / 2,
                 (median(sidecarP99) - median(directP99)) / 2,
                 maxRss.get() >> 20,
+                maxRssAnon.get() >> 20,
                 settings.records(),
                 settings.batchSize(),
                 settings.recordBytes(),
@@ -318,6 +320,8 @@ public final class SidecarBench {
     private void sampleRss() {
       long rss = Math.max(podA.sidecar().rssBytes(), podB.sidecar().rssBytes());
       maxRss.accumulateAndGet(rss, Math::max);
+      long anon = Math.max(podA.sidecar().rssAnonBytes(), podB.sidecar().rssAnonBytes());
+      maxRssAnon.accumulateAndGet(anon, Math::max);
     }
 
     private static ManagedChannel channel(int port) {

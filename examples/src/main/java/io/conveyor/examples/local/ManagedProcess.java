@@ -106,11 +106,24 @@ public final class ManagedProcess implements AutoCloseable {
 
   /** Resident set size from /proc, in bytes; 0 when unknown or exited. */
   public long rssBytes() {
+    return statusBytes("VmRSS:");
+  }
+
+  /**
+   * The anonymous part of the resident set (heap, metaspace, stacks, malloc), in bytes: what this
+   * process costs on its own, without the file-backed pages (libjvm, the CDS archive) that every
+   * JVM on the machine shares. 0 when unknown or exited.
+   */
+  public long rssAnonBytes() {
+    return statusBytes("RssAnon:");
+  }
+
+  private long statusBytes(String field) {
     try {
       for (String line :
           Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
+        if (line.startsWith(field)) {
+          return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]) * 1024;
         }
       }
     } catch (IOException | RuntimeException e) {

@@ -81,6 +81,14 @@ public record SidecarConfig(
 
   /** Reads and validates the configuration; throws a ConfigException naming every bad variable. */
   public static SidecarConfig fromEnv(Map<String, String> env) {
+    return fromEnv(env, Runtime.getRuntime().maxMemory());
+  }
+
+  /**
+   * As {@link #fromEnv(Map)}, for a JVM whose maximum heap is {@code maxHeapBytes}: batches in
+   * flight live on the heap, so {@code MAX_INFLIGHT_BYTES} must leave room for everything else.
+   */
+  static SidecarConfig fromEnv(Map<String, String> env, long maxHeapBytes) {
     EnvReader r = new EnvReader(env);
     String sidecarId =
         r.matching(
@@ -159,6 +167,15 @@ public record SidecarConfig(
               + " ports: at most "
               + MAX_DISCOVERY_PORTS
               + " are scanned");
+    }
+    if (maxInFlight > maxHeapBytes / 2) {
+      r.problem(
+          "MAX_INFLIGHT_BYTES="
+              + maxInFlight
+              + " is more than half of this JVM's maximum heap ("
+              + maxHeapBytes
+              + " bytes), which holds the batches in flight: lower it, or raise -Xmx"
+              + " (sidecar/jvm.options) to at least twice its value");
     }
     if (grpcPortValid && metricsPortValid && grpcPort == metricsPort) {
       r.problem("GRPC_PORT and METRICS_PORT must differ, both are " + grpcPort);

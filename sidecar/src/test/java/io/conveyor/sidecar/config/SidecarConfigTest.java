@@ -165,10 +165,24 @@ class SidecarConfigTest {
     @Test
     void sizesTakeBinarySuffixes() {
       SidecarConfig config =
-          SidecarConfig.fromEnv(Map.of("MAX_INFLIGHT_BYTES", "1Gi", "MAX_MESSAGE_BYTES", "512Ki"));
+          SidecarConfig.fromEnv(
+              Map.of("MAX_INFLIGHT_BYTES", "1Gi", "MAX_MESSAGE_BYTES", "512Ki"), 4L << 30);
 
       assertThat(config.maxInFlightBytes()).isEqualTo(1L << 30);
       assertThat(config.maxMessageBytes()).isEqualTo(512 << 10);
+    }
+
+    @Test
+    void inFlightBytesMustFitInHalfTheHeap() {
+      Map<String, String> env = Map.of("MAX_INFLIGHT_BYTES", "16Mi");
+
+      assertThat(SidecarConfig.fromEnv(env, 32L << 20).maxInFlightBytes()).isEqualTo(16L << 20);
+      assertThatThrownBy(() -> SidecarConfig.fromEnv(env, 24L << 20))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(
+              "MAX_INFLIGHT_BYTES=16777216 is more than half of this JVM's maximum heap"
+                  + " (25165824 bytes)")
+          .hasMessageContaining("raise -Xmx");
     }
 
     @Test
