@@ -90,6 +90,10 @@ public final class RecordPusher implements AutoCloseable {
   private int reconnectAttempt;
   private long batchCounter;
   private int batchSize;
+
+  /** Halved each time the sidecar refuses a batch as too large (RESOURCE_EXHAUSTED). */
+  private int batchSizeCap = Integer.MAX_VALUE;
+
   private boolean started;
   private boolean closed;
   private final LoopWakeup wake;
@@ -276,6 +280,7 @@ public final class RecordPusher implements AutoCloseable {
     if (ready.getMaxBatchSize() > 0 && ready.getMaxBatchSize() < batchSize) {
       batchSize = ready.getMaxBatchSize();
     }
+    batchSize = Math.min(batchSize, batchSizeCap);
     log.info(
         "pushing into pipeline {}: {} credits, batches of {} records, {} records waiting to be re-sent",
         ready.getPipeline(),
@@ -394,8 +399,10 @@ public final class RecordPusher implements AutoCloseable {
     current = null;
     long now = System.nanoTime();
     int lost = inFlight.size();
+    int largestLost = 0;
     if (lost > 0) {
       for (InFlight batch : inFlight.values()) {
+        largestLost = Math.max(largestLost, batch.records().size());
         book.onLost(batch.records(), now);
       }
       inFlight.clear();
@@ -409,7 +416,16 @@ public final class RecordPusher implements AutoCloseable {
       finish();
       return;
     }
-    if (FATAL.contains(status.getCode())) {
+    boolean tooLarge = status.getCode() == Status.Code.RESOURCE_EXHAUSTED && largestLost > 1;
+    if (tooLarge) {
+      // Records are never dropped for their batch's size: send them again in smaller batches.
+      batchSizeCap = largestLost / 2;
+      log.warn(
+          "the sidecar refused a batch of {} records as too large ({}); sending batches of at most {}",
+          largestLost,
+          status.getDescription(),
+          batchSizeCap);
+    } else if (FATAL.contains(status.getCode())) {
       log.error(
           "the sidecar refused the push stream ({}: {}); giving up",
           status.getCode(),

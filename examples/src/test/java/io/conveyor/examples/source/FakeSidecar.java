@@ -55,6 +55,9 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase
    */
   volatile int dropOnBatch = -1;
 
+  /** A batch of more records ends the stream with RESOURCE_EXHAUSTED, as an oversize one does. */
+  volatile int maxRecordsPerBatch = Integer.MAX_VALUE;
+
   /** This batch is never acknowledged. */
   volatile int swallowBatch = -1;
 
@@ -156,6 +159,12 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase
         return;
       }
       RecordBatch batch = request.getBatch();
+      if (batch.getRecordsCount() > maxRecordsPerBatch) {
+        end(
+            Status.RESOURCE_EXHAUSTED.withDescription(
+                "batch of " + batch.getSerializedSize() + " bytes is over MAX_MESSAGE_BYTES"));
+        return;
+      }
       int number = batches.incrementAndGet();
       available--;
       if (available < 0) {

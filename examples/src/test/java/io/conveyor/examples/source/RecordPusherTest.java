@@ -179,6 +179,32 @@ class RecordPusherTest {
   }
 
   @Test
+  void batchesRefusedAsTooLargeAreSentAgainInSmallerOnes() throws InterruptedException {
+    fake.maxRecordsPerBatch = 30;
+    RecordPusher pusher = runToCompletion(settings(1_000, 100));
+
+    // 100 refused, 50 refused, 25 accepted: two refusals, two reconnects.
+    assertThat(fake.inits).hasValue(3);
+    assertThat(pusher.snapshot().reconnects()).isEqualTo(2);
+    assertThat(pusher.snapshot().delivered()).isEqualTo(unfilteredBelow(1_000));
+    assertEverythingDelivered(1_000);
+  }
+
+  @Test
+  void givesUpWhenASingleRecordIsTooLarge() {
+    fake.maxRecordsPerBatch = 0;
+    RecordPusher pusher = start(settings(10, 4));
+
+    assertThatThrownBy(() -> pusher.awaitCompletion(WAIT))
+        .isInstanceOfSatisfying(
+            PushFailedException.class,
+            e -> assertThat(e.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+    // 4 refused, 2 refused, 1 refused: nothing smaller to try.
+    assertThat(fake.inits).hasValue(3);
+    assertThat(pusher.isComplete()).isFalse();
+  }
+
+  @Test
   void retriesInitRefusedWithFailedPrecondition() throws InterruptedException {
     fake.failPreconditionInits = 2;
     RecordPusher pusher = runToCompletion(settings(500, 100));
