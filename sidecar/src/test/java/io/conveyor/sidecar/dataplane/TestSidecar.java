@@ -67,8 +67,11 @@ final class TestSidecar implements AutoCloseable {
         new PipelineExecutor(
             id,
             new GrpcStageClient(channels),
+            // Ejections outlast any test: with a 1 s ejection, a test that counts the calls a dead
+            // replica got (exactly one) raced the ejection's expiry on a slow machine.
             new TargetSelector(
-                new EndpointHealth(System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(5))),
+                new EndpointHealth(
+                    System::nanoTime, Duration.ofSeconds(60), Duration.ofSeconds(120))),
             timer,
             new SidecarMetrics(meters),
             config.maxMessageBytes());
