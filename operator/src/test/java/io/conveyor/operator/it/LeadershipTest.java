@@ -107,6 +107,11 @@ class LeadershipTest {
       sidecar.register();
       awaitSidecarPhase("probe-0", SidecarPhase.Ready);
       awaitPipelinePhase("telemetry", PipelinePhase.Running);
+      // The watch delivers events in order but after the GETs above saw Ready: an earlier Pending
+      // event may still be on its way. Once the watch has delivered Ready, all before it are in.
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> !phases.isEmpty() && phases.get(phases.size() - 1) == SidecarPhase.Ready);
       phases.clear();
 
       // The leader stops: it releases the Lease, so the standby need not wait for it to expire.
