@@ -71,15 +71,26 @@ class PipelineStatusTest {
             Services.sink("ledger"))) {
       edgeSidecar.register();
 
-      Pipeline pending = awaitPhase("invoices", PipelinePhase.Pending);
+      // The pipeline is Pending from its creation on, first with no replica at all: await the
+      // status that counts the edge sidecar, not just the phase.
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .untilAsserted(
+              () -> {
+                Pipeline p = get("invoices");
+                assertThat(p.getStatus()).as("status of invoices").isNotNull();
+                assertThat(p.getStatus().getPhase()).isEqualTo(PipelinePhase.Pending);
+                assertThat(p.getStatus().getStages())
+                    .extracting(StageStatus::getName, StageStatus::getReplicas)
+                    .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("invoice-feed", 1),
+                        org.assertj.core.groups.Tuple.tuple("enrich", 0),
+                        org.assertj.core.groups.Tuple.tuple("ledger", 1));
+              });
+      Pipeline pending = get("invoices");
+      assertThat(pending.getStatus().getPhase()).isEqualTo(PipelinePhase.Pending);
       assertThat(pending.getStatus().getObservedGeneration())
           .isEqualTo(pending.getMetadata().getGeneration());
-      assertThat(pending.getStatus().getStages())
-          .extracting(StageStatus::getName, StageStatus::getReplicas)
-          .containsExactly(
-              org.assertj.core.groups.Tuple.tuple("invoice-feed", 1),
-              org.assertj.core.groups.Tuple.tuple("enrich", 0),
-              org.assertj.core.groups.Tuple.tuple("ledger", 1));
       assertThat(condition(pending, "Ready").getMessage()).contains("enrich (transform)");
 
       Pod worker = runningPod("enrich-0", "10.2.0.2");
