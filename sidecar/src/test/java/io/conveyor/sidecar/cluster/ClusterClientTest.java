@@ -11,11 +11,9 @@ import io.conveyor.etl.v1.SidecarState;
 import io.conveyor.router.pipeline.DeliveryOptions;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.registry.SidecarRecord;
+import io.conveyor.sidecar.discovery.FreePorts;
 import io.conveyor.sidecar.routing.PipelineRoute;
 import io.conveyor.sidecar.routing.RemoteTarget;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -317,11 +315,12 @@ class ClusterClientTest {
                     .allMatch(s -> s.getLocal()));
   }
 
+  /**
+   * Below the ephemeral range: the port stays closed for a while (the router starts late, or
+   * restarts) while the client keeps connecting to it, and must be free to bind when the router
+   * comes.
+   */
   private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return FreePorts.anyFreePort();
   }
 }
