@@ -28,21 +28,27 @@ public final class RouterServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(RouterServer.class);
 
+  /**
+   * Least time between two assignment sets on one watch stream: a registration storm costs each
+   * sidecar at most one set a second, while an isolated change is still pushed at once.
+   */
+  public static final Duration DEFAULT_MIN_ASSIGN_INTERVAL = Duration.ofSeconds(1);
+
   private final Server server;
   private final HealthStatusManager health;
-  private final ScheduledExecutorService expiry;
+  private final ScheduledExecutorService timer;
   private final MeterRegistry meters;
   private final List<Meter> gauges;
 
   private RouterServer(
       Server server,
       HealthStatusManager health,
-      ScheduledExecutorService expiry,
+      ScheduledExecutorService timer,
       MeterRegistry meters,
       List<Meter> gauges) {
     this.server = server;
     this.health = health;
-    this.expiry = expiry;
+    this.timer = timer;
     this.meters = meters;
     this.gauges = gauges;
   }
@@ -53,12 +59,29 @@ public final class RouterServer implements AutoCloseable {
    */
   public static RouterServer start(
       ServerBuilder<?> builder, RouterCore core, MeterRegistry meters) {
+    return start(builder, core, meters, DEFAULT_MIN_ASSIGN_INTERVAL);
+  }
+
+  /**
+   * As {@link #start(ServerBuilder, RouterCore, MeterRegistry)}, with the least time between two
+   * assignment sets on one watch stream (see {@link WatchStream}); zero sends every set at once.
+   */
+  public static RouterServer start(
+      ServerBuilder<?> builder, RouterCore core, MeterRegistry meters, Duration minAssignInterval) {
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "router-timer");
+              thread.setDaemon(true);
+              return thread;
+            });
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
-    builder.addService(new SidecarCoordinatorService(core, meters));
+    builder.addService(new SidecarCoordinatorService(core, meters, timer, minAssignInterval));
     Server server;
     try {
       server = builder.build().start();
     } catch (IOException e) {
+      timer.shutdownNow();
       throw new UncheckedIOException("cannot start the router's gRPC server", e);
     }
     health.setStatus("", ServingStatus.SERVING);
@@ -71,14 +94,7 @@ public final class RouterServer implements AutoCloseable {
                 .register(meters),
             Gauge.builder("conveyor_router_pipelines", core, c -> c.pipelines().size())
                 .register(meters));
-    ScheduledExecutorService expiry =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "router-expiry");
-              thread.setDaemon(true);
-              return thread;
-            });
-    expiry.scheduleWithFixedDelay(
+    timer.scheduleWithFixedDelay(
         () -> {
           try {
             List<String> expired = core.expire();
@@ -93,7 +109,7 @@ public final class RouterServer implements AutoCloseable {
         1,
         1,
         TimeUnit.SECONDS);
-    return new RouterServer(server, health, expiry, meters, gauges);
+    return new RouterServer(server, health, timer, meters, gauges);
   }
 
   /** The port the server listens on (-1 for in-process servers). */
@@ -110,7 +126,7 @@ public final class RouterServer implements AutoCloseable {
   /** Stops accepting calls and waits up to {@code grace} for the running ones. */
   public void close(Duration grace) {
     health.enterTerminalState();
-    expiry.shutdownNow();
+    timer.shutdownNow();
     gauges.forEach(meters::remove);
     if (grace.isZero()) {
       server.shutdownNow();

@@ -18,6 +18,8 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -33,13 +35,25 @@ public final class SidecarCoordinatorService
   private static final Logger log = LoggerFactory.getLogger(SidecarCoordinatorService.class);
 
   private final RouterCore core;
+  private final ScheduledExecutorService timer;
+  private final Duration minAssignInterval;
   private final Counter registrations;
   private final Counter heartbeats;
   private final Counter unknownSidecarCalls;
   private final Counter deregistrations;
 
-  public SidecarCoordinatorService(RouterCore core, MeterRegistry meters) {
+  /**
+   * @param timer runs the delayed pushes of paced watch streams
+   * @param minAssignInterval least time between two assignment sets on one watch stream
+   */
+  public SidecarCoordinatorService(
+      RouterCore core,
+      MeterRegistry meters,
+      ScheduledExecutorService timer,
+      Duration minAssignInterval) {
     this.core = core;
+    this.timer = timer;
+    this.minAssignInterval = minAssignInterval;
     this.registrations = meters.counter("conveyor_router_registrations_total");
     this.heartbeats = meters.counter("conveyor_router_heartbeats_total");
     this.unknownSidecarCalls = meters.counter("conveyor_router_unknown_sidecar_calls_total");
@@ -90,7 +104,8 @@ public final class SidecarCoordinatorService
       WatchAssignmentsRequest request, StreamObserver<AssignmentUpdate> responses) {
     ServerCallStreamObserver<AssignmentUpdate> stream =
         (ServerCallStreamObserver<AssignmentUpdate>) responses;
-    WatchStream subscriber = new WatchStream(request.getSidecarId(), stream);
+    WatchStream subscriber =
+        new WatchStream(request.getSidecarId(), stream, timer, minAssignInterval);
     try {
       Runnable unsubscribe =
           core.watch(request.getSidecarId(), request.getKnownVersion(), subscriber);

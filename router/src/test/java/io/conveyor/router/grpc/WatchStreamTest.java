@@ -1,6 +1,7 @@
 package io.conveyor.router.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
@@ -9,17 +10,21 @@ import io.conveyor.etl.v1.DrainSidecar;
 import io.conveyor.etl.v1.RevokePipeline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class WatchStreamTest {
 
   /** A server stream whose readiness the test controls; remembers what was sent. */
   static final class FakeServerStream extends ServerCallStreamObserver<AssignmentUpdate> {
-    final List<AssignmentUpdate> sent = new ArrayList<>();
-    boolean ready = true;
+    final List<AssignmentUpdate> sent = new CopyOnWriteArrayList<>();
+    volatile boolean ready = true;
     boolean cancelled;
     Throwable error;
 
@@ -69,7 +74,21 @@ class WatchStreamTest {
   }
 
   private final FakeServerStream stream = new FakeServerStream();
-  private final WatchStream watch = new WatchStream("sc-a", stream);
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  private final WatchStream watch = new WatchStream("sc-a", stream, timer, Duration.ZERO);
+
+  @AfterEach
+  void stopTimer() {
+    timer.shutdownNow();
+  }
+
+  private WatchStream paced(Duration interval) {
+    return new WatchStream("sc-a", stream, timer, interval);
+  }
+
+  private static AssignmentUpdate update(Command... commands) {
+    return AssignmentUpdate.newBuilder().addAllCommands(List.of(commands)).build();
+  }
 
   private static Command assign(long version) {
     return Command.newBuilder().setAssign(AssignmentSet.newBuilder().setVersion(version)).build();
@@ -116,6 +135,71 @@ class WatchStreamTest {
                 .addCommands(drain("bye"))
                 .addCommands(assign(8))
                 .build());
+  }
+
+  @Test
+  void aSetOlderThanOneAlreadySentIsNeverSent() {
+    // Two changes computed as 8 then 9 under the router's lock, delivered in the other order.
+    watch.send(List.of(assign(9)));
+    watch.send(List.of(revoke("p"), assign(8)));
+
+    assertThat(stream.sent)
+        .containsExactly(
+            AssignmentUpdate.newBuilder().addCommands(assign(9)).build(),
+            AssignmentUpdate.newBuilder().addCommands(revoke("p")).build());
+  }
+
+  @Test
+  void aBurstOfSetsCostsOneSetPerIntervalTheNewest() {
+    WatchStream paced = paced(Duration.ofSeconds(2));
+
+    paced.send(List.of(assign(1)));
+    paced.send(List.of(assign(2)));
+    paced.send(List.of(assign(3)));
+
+    assertThat(stream.sent).as("the first set goes at once, the others wait").hasSize(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stream.sent.size() == 2);
+    assertThat(stream.sent).containsExactly(update(assign(1)), update(assign(3)));
+  }
+
+  @Test
+  void otherCommandsAreNotHeldBackByThePacing() {
+    WatchStream paced = paced(Duration.ofSeconds(2));
+    paced.send(List.of(assign(1)));
+
+    paced.send(List.of(revoke("p"), assign(2)));
+    paced.send(List.of(drain("bye")));
+
+    assertThat(stream.sent)
+        .containsExactly(update(assign(1)), update(revoke("p")), update(drain("bye")));
+    await().atMost(Duration.ofSeconds(10)).until(() -> stream.sent.size() == 4);
+    assertThat(stream.sent.get(3)).isEqualTo(update(assign(2)));
+  }
+
+  @Test
+  void aSetAfterAQuietIntervalGoesAtOnce() {
+    WatchStream paced = paced(Duration.ofMillis(200));
+    paced.send(List.of(assign(1)));
+
+    await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+    paced.send(List.of(assign(2)));
+
+    assertThat(stream.sent).containsExactly(update(assign(1)), update(assign(2)));
+  }
+
+  @Test
+  void aPacedSetWaitsForAStalledTransportAsWell() {
+    WatchStream paced = paced(Duration.ofMillis(100));
+    paced.send(List.of(assign(1)));
+    stream.ready = false;
+
+    paced.send(List.of(assign(2)));
+    await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+    assertThat(stream.sent).hasSize(1);
+
+    stream.ready = true;
+    paced.flush(); // the transport's on-ready
+    assertThat(stream.sent).containsExactly(update(assign(1)), update(assign(2)));
   }
 
   @Test
