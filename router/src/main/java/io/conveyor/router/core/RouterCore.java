@@ -356,11 +356,13 @@ public final class RouterCore {
 
   /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
   private void replan(Effects effects) {
-    plan = AssignmentPlanner.plan(pipelines.values(), registry.all());
+    plan = AssignmentPlanner.plan(pipelines.values(), registry.all(), plan);
     for (SidecarRecord sidecar : registry.all()) {
       String id = sidecar.sidecarId();
       List<PipelineAssignment> wanted = plan.assignmentsFor(id);
       AssignmentSet current = assignments.get(id);
+      // Unchanged pipelines are the same message instances (see AssignmentPlanner): cheap to
+      // compare.
       if (current != null && current.getPipelinesList().equals(wanted)) {
         continue;
       }

@@ -1,9 +1,13 @@
 package io.conveyor.router.plan;
 
+import io.conveyor.etl.v1.DiscoveredService;
+import io.conveyor.etl.v1.ServiceHealth;
+import io.conveyor.etl.v1.ServiceType;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.Stage;
 import io.conveyor.router.registry.SidecarRecord;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -18,6 +22,9 @@ import java.util.Map;
  * <p>A sidecar hosts a stage when its pod runs a healthy service whose Describe name and type match
  * the stage, and the sidecar is in the pipeline's namespace. Every host of a stage is a target for
  * it unless it is draining.
+ *
+ * <p>Cost: one pass over the sidecars' services to index them, then one lookup per stage; the
+ * assignment messages are built once per pipeline and shared (see {@link PipelineMessages}).
  */
 public final class AssignmentPlanner {
 
@@ -25,27 +32,74 @@ public final class AssignmentPlanner {
 
   public static RoutingPlan plan(
       Collection<PipelineDefinition> pipelines, Collection<SidecarRecord> sidecars) {
-    List<SidecarRecord> ordered = new ArrayList<>(sidecars);
-    ordered.sort(Comparator.comparing(SidecarRecord::sidecarId));
+    return plan(pipelines, sidecars, RoutingPlan.EMPTY);
+  }
+
+  /**
+   * As {@link #plan(Collection, Collection)}; messages that equal those of {@code previous} are
+   * carried over as the same instances, which makes comparing assignments cheap.
+   */
+  public static RoutingPlan plan(
+      Collection<PipelineDefinition> pipelines,
+      Collection<SidecarRecord> sidecars,
+      RoutingPlan previous) {
+    Map<String, List<SidecarRecord>> hostsByService = indexByService(sidecars);
+    List<PipelineDefinition> byName = new ArrayList<>(pipelines);
+    Comparator<PipelineDefinition> name = Comparator.comparing(PipelineDefinition::name);
+    byName.sort(name.thenComparing(PipelineDefinition::key, Comparator.naturalOrder()));
     Map<String, PipelinePlan> plans = new HashMap<>();
-    for (PipelineDefinition pipeline : pipelines) {
+    Map<String, PipelineMessages> messages = new HashMap<>();
+    Map<String, Map<String, BitSet>> participation = new HashMap<>();
+    for (PipelineDefinition pipeline : byName) {
       List<StagePlan> stages = new ArrayList<>();
       for (Stage stage : pipeline.stages()) {
-        List<SidecarRecord> hosts = new ArrayList<>();
-        List<SidecarRecord> targets = new ArrayList<>();
-        for (SidecarRecord sidecar : ordered) {
-          if (sidecar.namespace().equals(pipeline.namespace())
-              && sidecar.hosts(stage.name(), stage.role().serviceType())) {
-            hosts.add(sidecar);
-            if (sidecar.acceptsTraffic()) {
-              targets.add(sidecar);
-            }
+        List<SidecarRecord> hosts =
+            hostsByService.getOrDefault(
+                serviceKey(pipeline.namespace(), stage.role().serviceType(), stage.name()),
+                List.of());
+        List<SidecarRecord> targets = new ArrayList<>(hosts.size());
+        for (SidecarRecord host : hosts) {
+          if (host.acceptsTraffic()) {
+            targets.add(host);
           }
+          RoutingPlan.participate(participation, host.sidecarId(), pipeline.key(), stage.index());
         }
         stages.add(new StagePlan(stage, hosts, targets));
       }
-      plans.put(pipeline.key(), new PipelinePlan(pipeline, stages));
+      PipelinePlan plan = new PipelinePlan(pipeline, stages);
+      plans.put(pipeline.key(), plan);
+      messages.put(pipeline.key(), PipelineMessages.of(plan, previous.messages(pipeline.key())));
     }
-    return new RoutingPlan(plans);
+    return new RoutingPlan(plans, messages, participation);
+  }
+
+  /** Sidecars by the healthy services their pods run, each list in sidecar id order. */
+  private static Map<String, List<SidecarRecord>> indexByService(
+      Collection<SidecarRecord> sidecars) {
+    List<SidecarRecord> ordered = new ArrayList<>(sidecars);
+    ordered.sort(Comparator.comparing(SidecarRecord::sidecarId));
+    Map<String, List<SidecarRecord>> index = new HashMap<>();
+    for (SidecarRecord sidecar : ordered) {
+      for (DiscoveredService service : sidecar.services()) {
+        if (service.getHealth() == ServiceHealth.SERVICE_HEALTH_NOT_SERVING) {
+          continue;
+        }
+        List<SidecarRecord> hosts =
+            index.computeIfAbsent(
+                serviceKey(
+                    sidecar.namespace(),
+                    service.getDescription().getType(),
+                    service.getDescription().getName()),
+                k -> new ArrayList<>());
+        if (hosts.isEmpty() || hosts.get(hosts.size() - 1) != sidecar) {
+          hosts.add(sidecar); // a pod may expose the same service on two ports
+        }
+      }
+    }
+    return index;
+  }
+
+  private static String serviceKey(String namespace, ServiceType type, String name) {
+    return namespace + '/' + type.getNumber() + '/' + name;
   }
 }

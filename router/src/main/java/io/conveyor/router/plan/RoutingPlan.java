@@ -2,6 +2,8 @@ package io.conveyor.router.plan;
 
 import io.conveyor.etl.v1.PipelineAssignment;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -10,12 +12,28 @@ import java.util.Optional;
  * The router's answer to "which sidecar runs what": a plan per pipeline, and the assignment each
  * sidecar receives. Immutable, computed by {@link AssignmentPlanner}.
  */
-public record RoutingPlan(Map<String, PipelinePlan> pipelines) {
+public final class RoutingPlan {
 
-  public static final RoutingPlan EMPTY = new RoutingPlan(Map.of());
+  public static final RoutingPlan EMPTY = new RoutingPlan(Map.of(), Map.of(), Map.of());
 
-  public RoutingPlan {
-    pipelines = Map.copyOf(pipelines);
+  private final Map<String, PipelinePlan> pipelines;
+  private final Map<String, PipelineMessages> messages;
+
+  /** Per sidecar: the pipelines it takes part in (by key, in name order) and its local stages. */
+  private final Map<String, Map<String, BitSet>> participation;
+
+  RoutingPlan(
+      Map<String, PipelinePlan> pipelines,
+      Map<String, PipelineMessages> messages,
+      Map<String, Map<String, BitSet>> participation) {
+    this.pipelines = Map.copyOf(pipelines);
+    this.messages = Map.copyOf(messages);
+    this.participation = Map.copyOf(participation);
+  }
+
+  /** The plan of every pipeline, by {@code namespace/name}. */
+  public Map<String, PipelinePlan> pipelines() {
+    return pipelines;
   }
 
   public Optional<PipelinePlan> pipeline(String key) {
@@ -24,11 +42,26 @@ public record RoutingPlan(Map<String, PipelinePlan> pipelines) {
 
   /** The pipelines a sidecar takes part in, as it receives them, ordered by pipeline name. */
   public List<PipelineAssignment> assignmentsFor(String sidecarId) {
-    List<PipelineAssignment> assignments = new ArrayList<>();
-    pipelines.values().stream()
-        .filter(plan -> plan.involves(sidecarId))
-        .sorted(java.util.Comparator.comparing(plan -> plan.pipeline().name()))
-        .forEach(plan -> assignments.add(AssignmentMessages.assignment(plan, sidecarId)));
+    Map<String, BitSet> taking = participation.get(sidecarId);
+    if (taking == null) {
+      return List.of();
+    }
+    List<PipelineAssignment> assignments = new ArrayList<>(taking.size());
+    taking.forEach((key, local) -> assignments.add(messages.get(key).forLocalStages(local)));
     return assignments;
+  }
+
+  /** The messages of each pipeline, for the next plan to carry over what did not change. */
+  PipelineMessages messages(String pipelineKey) {
+    return messages.get(pipelineKey);
+  }
+
+  /** Records that {@code sidecarId} hosts stage {@code index} of pipeline {@code key}. */
+  static void participate(
+      Map<String, Map<String, BitSet>> participation, String sidecarId, String key, int index) {
+    participation
+        .computeIfAbsent(sidecarId, id -> new LinkedHashMap<>())
+        .computeIfAbsent(key, k -> new BitSet())
+        .set(index);
   }
 }

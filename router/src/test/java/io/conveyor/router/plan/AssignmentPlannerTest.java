@@ -94,6 +94,54 @@ class AssignmentPlannerTest {
   }
 
   @Test
+  void sidecarsWithTheSameLocalStagesShareOneAssignment() {
+    RoutingPlan plan =
+        AssignmentPlanner.plan(
+            List.of(ORDERS),
+            List.of(
+                record("sc-a", source("orders")),
+                record("sc-b", transform("mask-pii")),
+                record("sc-c", transform("mask-pii")),
+                record("sc-d", transform("enrich"), sink("warehouse"))));
+
+    assertThat(only(plan, "sc-b")).isSameAs(only(plan, "sc-c"));
+    assertThat(only(plan, "sc-a")).isNotEqualTo(only(plan, "sc-b"));
+    assertThat(stage(only(plan, "sc-d"), "enrich").getLocal()).isTrue();
+    assertThat(stage(only(plan, "sc-d"), "warehouse").getLocal()).isTrue();
+    assertThat(stage(only(plan, "sc-d"), "mask-pii").getLocal()).isFalse();
+  }
+
+  @Test
+  void whatDidNotChangeIsCarriedOverAsTheSameMessages() {
+    PipelineDefinition other = pipeline("audit", "clicks", List.of(), "archive");
+    List<SidecarRecord> sidecars =
+        new ArrayList<>(
+            List.of(
+                record("sc-a", source("orders"), source("clicks")),
+                record("sc-b", transform("mask-pii"), transform("enrich")),
+                record("sc-c", sink("warehouse"), sink("archive"))));
+    RoutingPlan before = AssignmentPlanner.plan(List.of(ORDERS, other), sidecars);
+
+    sidecars.add(record("sc-d", sink("warehouse"))); // a new orders-etl replica only
+    RoutingPlan after = AssignmentPlanner.plan(List.of(ORDERS, other), sidecars, before);
+
+    List<PipelineAssignment> was = before.assignmentsFor("sc-a");
+    List<PipelineAssignment> is = after.assignmentsFor("sc-a");
+    assertThat(is)
+        .extracting(PipelineAssignment::getPipeline)
+        .containsExactly("audit", "orders-etl");
+    assertThat(is.get(0)).as("audit did not change").isSameAs(was.get(0));
+    assertThat(is.get(1)).as("orders-etl gained a sink replica").isNotEqualTo(was.get(1));
+    assertThat(targetIds(stage(is.get(1), "warehouse"))).containsExactly("sc-c", "sc-d");
+    // And the result is what planning from scratch gives.
+    RoutingPlan fresh = AssignmentPlanner.plan(List.of(ORDERS, other), sidecars);
+    for (SidecarRecord sidecar : sidecars) {
+      assertThat(after.assignmentsFor(sidecar.sidecarId()))
+          .isEqualTo(fresh.assignmentsFor(sidecar.sidecarId()));
+    }
+  }
+
+  @Test
   void stagesKeepPipelineOrderWithIndicesAndRoles() {
     PipelineDefinition p =
         Fixtures.withDeadLetter(

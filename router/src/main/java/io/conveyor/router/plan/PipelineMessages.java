@@ -1,0 +1,113 @@
+package io.conveyor.router.plan;
+
+import io.conveyor.etl.v1.DeliveryOptions;
+import io.conveyor.etl.v1.PipelineAssignment;
+import io.conveyor.etl.v1.StageAssignment;
+import io.conveyor.etl.v1.StageTarget;
+import io.conveyor.router.pipeline.PipelineDefinition;
+import io.conveyor.router.registry.SidecarRecord;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The assignment messages of one pipeline plan. Every participant receives the same stages and
+ * targets; they differ only in which stages are local. So each stage is built once, each
+ * combination of local stages once, and sidecars share the instances.
+ *
+ * <p>Messages that did not change are carried over from the previous plan as the same instances.
+ * The router compares each sidecar's new assignments with the ones it holds; for an unchanged
+ * pipeline that comparison is then an identity check rather than a walk over every target, which
+ * keeps a change cost linear in the number of sidecars instead of quadratic.
+ */
+final class PipelineMessages {
+
+  private final PipelineAssignment header;
+  private final List<StageAssignment> remote;
+  private final List<StageAssignment> local;
+  private final Map<BitSet, PipelineAssignment> byLocalStages;
+
+  private PipelineMessages(
+      PipelineAssignment header,
+      List<StageAssignment> remote,
+      List<StageAssignment> local,
+      Map<BitSet, PipelineAssignment> byLocalStages) {
+    this.header = header;
+    this.remote = remote;
+    this.local = local;
+    this.byLocalStages = byLocalStages;
+  }
+
+  /** Builds the messages of {@code plan}, reusing what {@code previous} (may be null) has. */
+  static PipelineMessages of(PipelinePlan plan, PipelineMessages previous) {
+    PipelineAssignment header = header(plan.pipeline());
+    boolean unchanged =
+        previous != null
+            && previous.header.equals(header)
+            && previous.remote.size() == plan.stages().size();
+    List<StageAssignment> remote = new ArrayList<>(plan.stages().size());
+    List<StageAssignment> local = new ArrayList<>(plan.stages().size());
+    for (int i = 0; i < plan.stages().size(); i++) {
+      StageAssignment built = stage(plan.stages().get(i));
+      if (previous != null && i < previous.remote.size() && previous.remote.get(i).equals(built)) {
+        remote.add(previous.remote.get(i));
+        local.add(previous.local.get(i));
+      } else {
+        unchanged = false;
+        remote.add(built);
+        local.add(built.toBuilder().setLocal(true).build());
+      }
+    }
+    return new PipelineMessages(
+        header,
+        List.copyOf(remote),
+        List.copyOf(local),
+        unchanged ? previous.byLocalStages : new ConcurrentHashMap<>());
+  }
+
+  /** The assignment of a sidecar that hosts the stages set in {@code localStages}. */
+  PipelineAssignment forLocalStages(BitSet localStages) {
+    return byLocalStages.computeIfAbsent(localStages, this::assemble);
+  }
+
+  private PipelineAssignment assemble(BitSet localStages) {
+    PipelineAssignment.Builder builder = header.toBuilder();
+    for (int i = 0; i < remote.size(); i++) {
+      builder.addStages(localStages.get(i) ? local.get(i) : remote.get(i));
+    }
+    return builder.build();
+  }
+
+  private static PipelineAssignment header(PipelineDefinition pipeline) {
+    io.conveyor.router.pipeline.DeliveryOptions delivery = pipeline.delivery();
+    return PipelineAssignment.newBuilder()
+        .setPipeline(pipeline.name())
+        .setGeneration(pipeline.generation())
+        .setDelivery(
+            DeliveryOptions.newBuilder()
+                .setMaxBatchSize(delivery.maxBatchSize())
+                .setMaxRetries(delivery.maxRetries())
+                .setRetryBackoffMillis(delivery.retryBackoff().toMillis())
+                .setBatchTimeoutMillis(delivery.batchTimeout().toMillis()))
+        .build();
+  }
+
+  private static StageAssignment stage(StagePlan stage) {
+    StageAssignment.Builder builder =
+        StageAssignment.newBuilder()
+            .setIndex(stage.stage().index())
+            .setName(stage.stage().name())
+            .setRole(stage.stage().role().toProto());
+    for (SidecarRecord target : stage.targets()) {
+      builder.addTargets(
+          StageTarget.newBuilder()
+              .setSidecarId(target.sidecarId())
+              .setEndpoint(target.dataPlaneEndpoint())
+              .setPodName(target.podName() == null ? "" : target.podName())
+              .setNamespace(target.namespace()));
+    }
+    return builder.build();
+  }
+}
