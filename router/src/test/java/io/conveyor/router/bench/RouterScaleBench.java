@@ -1,0 +1,299 @@
+package io.conveyor.router.bench;
+
+import io.conveyor.etl.v1.AssignmentSet;
+import io.conveyor.etl.v1.AssignmentUpdate;
+import io.conveyor.etl.v1.Command;
+import io.conveyor.etl.v1.DiscoveredService;
+import io.conveyor.etl.v1.PipelineAssignment;
+import io.conveyor.etl.v1.RegisterSidecarRequest;
+import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
+import io.conveyor.etl.v1.StageAssignment;
+import io.conveyor.etl.v1.WatchAssignmentsRequest;
+import io.conveyor.router.core.RouterCore;
+import io.conveyor.router.core.RouterSettings;
+import io.conveyor.router.grpc.RouterServer;
+import io.conveyor.router.testing.Fixtures;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A registration storm against the router, over real gRPC: N sidecars register (8 at a time), each
+ * opens its WatchAssignments stream, and the clock stops when every sidecar holds the complete
+ * routing plan (every replica of every stage of a source → transform → sink pipeline, a third of
+ * the sidecars hosting each stage). This is what a router restart or a leader change looks like at
+ * scale: every registration changes the targets of every participant.
+ *
+ * <p>Reported per size: time to converge, per sidecar, the bytes pushed, and the router's share of
+ * the CPU (this JVM's CPU minus the clients' threads is not separable, so the whole JVM's CPU is
+ * printed; the clients only count bytes and parse one message per stream at the end). The ratio
+ * {@code scaling} is the per-sidecar time at the largest size over that at the smallest, measured
+ * in the same run: 1.0 means the router's cost per sidecar does not grow with the fleet.
+ *
+ * <p>Run: {@code ./conveyor bench router}. {@code BENCH_ROUTER_SIDECARS} (default {@code
+ * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_TIMEOUT_SECS} (default 300) bounds each.
+ */
+public final class RouterScaleBench {
+
+  private static final String[] STAGES = {"orders-source", "mask-pii", "warehouse"};
+  private static final int REGISTERING_THREADS = 8;
+
+  /** The watch method with the responses left as bytes: the clients must not cost parse time. */
+  private static final MethodDescriptor<WatchAssignmentsRequest, byte[]> WATCH_RAW =
+      SidecarCoordinatorGrpc.getWatchAssignmentsMethod().toBuilder(
+              ProtoUtils.marshaller(WatchAssignmentsRequest.getDefaultInstance()), new Raw())
+          .build();
+
+  public static void main(String[] args) throws Exception {
+    int[] sizes =
+        Arrays.stream(
+                System.getenv().getOrDefault("BENCH_ROUTER_SIDECARS", "250,500,1000").split(","))
+            .map(String::trim)
+            .mapToInt(Integer::parseInt)
+            .toArray();
+    long timeoutMillis =
+        Long.parseLong(System.getenv().getOrDefault("BENCH_ROUTER_TIMEOUT_SECS", "300")) * 1000;
+    runSize(Math.min(100, sizes[0]), timeoutMillis); // warm-up: JIT and class loading
+    List<Result> results = new ArrayList<>();
+    for (int size : sizes) {
+      Result result = runSize(size, timeoutMillis);
+      System.out.println(result.line());
+      results.add(result);
+    }
+    Result first = results.get(0);
+    Result last = results.get(results.size() - 1);
+    System.out.printf(
+        Locale.ROOT,
+        "bench: router sidecars=%d converged_ms=%d per_sidecar_ms=%.2f pushed_mib=%.1f"
+            + " scaling=%.2f (per-sidecar time at %d over that at %d)%n",
+        last.sidecars,
+        last.convergedMillis,
+        last.perSidecarMillis(),
+        last.pushedBytes / 1048576.0,
+        last.perSidecarMillis() / first.perSidecarMillis(),
+        last.sidecars,
+        first.sidecars);
+  }
+
+  record Result(
+      int sidecars,
+      long registeredMillis,
+      long convergedMillis,
+      long pushedBytes,
+      long pushedMessages,
+      long cpuMillis,
+      boolean converged) {
+
+    double perSidecarMillis() {
+      return (double) convergedMillis / sidecars;
+    }
+
+    String line() {
+      return String.format(
+          Locale.ROOT,
+          "bench: router storm sidecars=%d registered_ms=%d converged_ms=%d%s per_sidecar_ms=%.2f"
+              + " pushes=%d pushed_mib=%.1f jvm_cpu_ms=%d",
+          sidecars,
+          registeredMillis,
+          convergedMillis,
+          converged ? "" : " (TIMED OUT)",
+          perSidecarMillis(),
+          pushedMessages,
+          pushedBytes / 1048576.0,
+          cpuMillis);
+    }
+  }
+
+  private static Result runSize(int sidecars, long timeoutMillis) throws Exception {
+    RouterSettings defaults = RouterSettings.defaults();
+    RouterCore core = new RouterCore(Clock.systemUTC(), defaults);
+    core.upsertPipeline(Fixtures.pipeline("demo", STAGES[0], List.of(STAGES[1]), STAGES[2]));
+    RouterServer server =
+        RouterServer.start(NettyServerBuilder.forPort(0), core, new SimpleMeterRegistry());
+    List<ManagedChannel> channels = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      channels.add(
+          NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+              .usePlaintext()
+              .maxInboundMessageSize(256 << 20)
+              .build());
+    }
+    List<Watch> watches = new ArrayList<>();
+    ExecutorService registering = Executors.newFixedThreadPool(REGISTERING_THREADS);
+    long cpuBefore = processCpuMillis();
+    long started = System.nanoTime();
+    try {
+      List<Future<Watch>> pending = new ArrayList<>();
+      for (int i = 0; i < sidecars; i++) {
+        int index = i;
+        ManagedChannel channel = channels.get(i % channels.size());
+        pending.add(registering.submit(() -> register(channel, index)));
+      }
+      for (Future<Watch> future : pending) {
+        watches.add(future.get());
+      }
+      long registered = System.nanoTime();
+      int[] replicas = new int[STAGES.length];
+      for (int i = 0; i < sidecars; i++) {
+        replicas[i % STAGES.length]++;
+      }
+      boolean converged = false;
+      long deadline = started + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+      while (System.nanoTime() < deadline) {
+        if (watches.stream().allMatch(w -> w.holdsFullPlan(replicas))) {
+          converged = true;
+          break;
+        }
+        Thread.sleep(20);
+      }
+      long done = System.nanoTime();
+      long bytes = watches.stream().mapToLong(w -> w.bytes.get()).sum();
+      long messages = watches.stream().mapToLong(w -> w.messages.get()).sum();
+      return new Result(
+          sidecars,
+          TimeUnit.NANOSECONDS.toMillis(registered - started),
+          TimeUnit.NANOSECONDS.toMillis(done - started),
+          bytes,
+          messages,
+          processCpuMillis() - cpuBefore,
+          converged);
+    } finally {
+      registering.shutdownNow();
+      watches.forEach(Watch::cancel);
+      channels.forEach(ManagedChannel::shutdownNow);
+      server.close();
+    }
+  }
+
+  private static Watch register(ManagedChannel channel, int index) {
+    String id = String.format(Locale.ROOT, "sc-%05d", index);
+    String stage = STAGES[index % STAGES.length];
+    DiscoveredService service =
+        switch (index % STAGES.length) {
+          case 0 -> Fixtures.source(stage);
+          case 1 -> Fixtures.transform(stage);
+          default -> Fixtures.sink(stage);
+        };
+    RegisterSidecarRequest request =
+        Fixtures.registration(id, service).toBuilder().setHeartbeatIntervalSeconds(300).build();
+    SidecarCoordinatorGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(60, TimeUnit.SECONDS)
+        .registerSidecar(request);
+    Watch watch = new Watch(channel.newCall(WATCH_RAW, CallOptions.DEFAULT));
+    watch.start(WatchAssignmentsRequest.newBuilder().setSidecarId(id).build());
+    return watch;
+  }
+
+  /** One sidecar's watch stream: counts what arrives, keeps the newest message unparsed. */
+  private static final class Watch extends ClientCall.Listener<byte[]> {
+    private final ClientCall<WatchAssignmentsRequest, byte[]> call;
+    private final AtomicReference<byte[]> newest = new AtomicReference<>();
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong messages = new AtomicLong();
+    private byte[] checked;
+    private boolean full;
+
+    Watch(ClientCall<WatchAssignmentsRequest, byte[]> call) {
+      this.call = call;
+    }
+
+    void start(WatchAssignmentsRequest request) {
+      call.start(this, new Metadata());
+      call.sendMessage(request);
+      call.halfClose();
+      call.request(Integer.MAX_VALUE);
+    }
+
+    @Override
+    public void onMessage(byte[] message) {
+      bytes.addAndGet(message.length);
+      messages.incrementAndGet();
+      newest.set(message);
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {}
+
+    /** Parses the newest message once: does it hold every replica of every stage? */
+    boolean holdsFullPlan(int[] replicas) {
+      byte[] message = newest.get();
+      if (message == null || message == checked) {
+        return full;
+      }
+      checked = message;
+      try {
+        AssignmentUpdate update = AssignmentUpdate.parseFrom(message);
+        for (Command command : update.getCommandsList()) {
+          if (command.hasAssign()) {
+            full = complete(command.getAssign(), replicas);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return full;
+    }
+
+    private static boolean complete(AssignmentSet set, int[] replicas) {
+      for (PipelineAssignment pipeline : set.getPipelinesList()) {
+        List<StageAssignment> stages = pipeline.getStagesList();
+        // Nobody routes to a source: its stage lists no targets.
+        for (int i = 1; i < stages.size(); i++) {
+          if (stages.get(i).getTargetsCount() != replicas[i]) {
+            return false;
+          }
+        }
+        return true;
+      }
+      return false;
+    }
+
+    void cancel() {
+      call.cancel("benchmark over", null);
+    }
+  }
+
+  private static final class Raw implements MethodDescriptor.Marshaller<byte[]> {
+    @Override
+    public InputStream stream(byte[] value) {
+      throw new UnsupportedOperationException("responses only");
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private static long processCpuMillis() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime()
+        / 1_000_000;
+  }
+}
