@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs discovery at start and periodically after, and reports changes. With native sidecars the
  * sidecar starts before the app, so while a scan finds nothing the next one comes sooner (every
- * second, doubling up to the configured interval). A scan can also be requested (e.g. when a source
- * pushes before its service was seen); requests are coalesced.
+ * second, doubling up to the configured interval). The same holds while a probe runs out of time: a
+ * service still warming up (or a sidecar starved of CPU at pod start) may have been missed. A scan
+ * can also be requested (e.g. when a source pushes before its service was seen); requests are
+ * coalesced.
  *
  * <p>The scheduler must be single-threaded and used by this loop alone: scans then never overlap,
  * and a scan requested while one runs is simply the next one.
@@ -34,7 +36,7 @@ public final class DiscoveryLoop implements AutoCloseable {
 
   private volatile List<DiscoveredService> current = List.of();
   private final CompletableFuture<Void> firstScan = new CompletableFuture<>();
-  private Duration emptyDelay = FIRST_RETRY;
+  private Duration retryDelay;
   // Guarded by this. Only the scan holding the latest ticket schedules a successor: a scan that
   // was already running (or about to) when a newer one was scheduled — cancel() cannot stop it —
   // must not start a second periodic chain next to the newer scan's.
@@ -51,6 +53,7 @@ public final class DiscoveryLoop implements AutoCloseable {
       SidecarMetrics metrics) {
     this.scanner = scanner;
     this.interval = interval;
+    this.retryDelay = firstRetry();
     this.scheduler = scheduler;
     this.onChange = onChange;
     this.metrics = metrics;
@@ -131,11 +134,12 @@ public final class DiscoveryLoop implements AutoCloseable {
           throw e;
         }
       }
-      if (found.isEmpty()) {
-        delay = emptyDelay.compareTo(interval) < 0 ? emptyDelay : interval;
-        emptyDelay = emptyDelay.multipliedBy(2);
+      if (found.isEmpty() || scan.inconclusive()) {
+        delay = retryDelay;
+        Duration doubled = retryDelay.multipliedBy(2);
+        retryDelay = doubled.compareTo(interval) < 0 ? doubled : interval;
       } else {
-        emptyDelay = FIRST_RETRY;
+        retryDelay = firstRetry();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -156,6 +160,10 @@ public final class DiscoveryLoop implements AutoCloseable {
         schedule(delay.toMillis());
       }
     }
+  }
+
+  private Duration firstRetry() {
+    return FIRST_RETRY.compareTo(interval) < 0 ? FIRST_RETRY : interval;
   }
 
   @Override

@@ -51,6 +51,7 @@ public final class PortProber {
 
   static final String CLOSED = "closed";
   static final String NOT_GRPC = "not a plaintext gRPC server: ";
+  static final String CONNECT_TIMED_OUT = "connect timed out";
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   /** The Conveyor services discovery recognises, by fully-qualified name. */
@@ -90,7 +91,9 @@ public final class PortProber {
     Deadline deadline = Deadline.after(timeoutMillis, TimeUnit.MILLISECONDS);
     String connect = tcpConnect(port);
     if (connect != null) {
-      return ProbeResult.skipped(port, connect);
+      return connect.equals(CONNECT_TIMED_OUT)
+          ? ProbeResult.timedOut(port, connect)
+          : ProbeResult.skipped(port, connect);
     }
     String endpoint = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
     ManagedChannel channel = channels.apply(endpoint);
@@ -99,19 +102,29 @@ public final class PortProber {
       try {
         names = ReflectionLister.listServices(channel, deadline);
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
-          return ProbeResult.skipped(port, NOT_GRPC + e.getStatus().getCode());
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.DEADLINE_EXCEEDED) {
+          // Silent sockets end here, but so does a gRPC server too busy to answer in time.
+          return ProbeResult.timedOut(port, NOT_GRPC + code);
+        }
+        if (code != Status.Code.UNIMPLEMENTED) {
+          return ProbeResult.skipped(port, NOT_GRPC + code);
         }
         names = new ArrayList<>(CONVEYOR_SERVICES.keySet()); // no reflection: ask each directly
       }
       List<DiscoveredService> found = new ArrayList<>();
+      boolean timedOut = false;
       for (String name : names) {
         ConveyorService service = CONVEYOR_SERVICES.get(name);
         if (service != null) {
-          describe(channel, endpoint, name, service, deadline).ifPresent(found::add);
+          try {
+            describe(channel, endpoint, name, service, deadline).ifPresent(found::add);
+          } catch (StatusRuntimeException e) {
+            timedOut = true; // Describe did not answer in time: maybe next scan
+          }
         }
       }
-      return ProbeResult.found(port, found);
+      return ProbeResult.found(port, found, timedOut);
     } finally {
       channel.shutdownNow();
     }
@@ -126,7 +139,7 @@ public final class PortProber {
     } catch (ConnectException e) {
       return CLOSED;
     } catch (SocketTimeoutException e) {
-      return "connect timed out";
+      return CONNECT_TIMED_OUT;
     } catch (IOException e) {
       if (String.valueOf(e.getMessage()).contains("reset")) {
         // A timed connect is non-blocking underneath, so a listener that accepts and resets at
@@ -137,6 +150,11 @@ public final class PortProber {
     }
   }
 
+  /**
+   * Describe and health of one listed Conveyor service; empty when it is not usable.
+   *
+   * @throws StatusRuntimeException DEADLINE_EXCEEDED when Describe did not answer in time
+   */
   private Optional<DiscoveredService> describe(
       ManagedChannel channel,
       String endpoint,
@@ -152,7 +170,10 @@ public final class PortProber {
               CallOptions.DEFAULT.withDeadline(deadline),
               DescribeRequest.getDefaultInstance());
     } catch (StatusRuntimeException e) {
-      return Optional.empty(); // listed but not answering Describe: not usable
+      if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
+        throw e;
+      }
+      return Optional.empty(); // listed but refusing Describe: not usable
     }
     if (!NAME.matcher(description.getName()).matches()) {
       return Optional.empty(); // a name pipelines could never refer to

@@ -30,8 +30,12 @@ public final class PortScanner {
     this.pool = pool;
   }
 
-  /** The result of one scan: services found, in port order, and every non-closed port skipped. */
-  public record Scan(List<DiscoveredService> services, List<ProbeResult> skipped) {}
+  /**
+   * The result of one scan: services found, in port order, every non-closed port skipped, and
+   * whether some probe ran out of time (then a service may have been missed).
+   */
+  public record Scan(
+      List<DiscoveredService> services, List<ProbeResult> skipped, boolean inconclusive) {}
 
   public Scan scan() throws InterruptedException {
     List<Future<ProbeResult>> probes = new ArrayList<>();
@@ -53,12 +57,14 @@ public final class PortScanner {
     results.sort(Comparator.comparingInt(ProbeResult::port));
     List<DiscoveredService> services = new ArrayList<>();
     List<ProbeResult> skipped = new ArrayList<>();
+    boolean inconclusive = false;
     for (ProbeResult result : results) {
+      inconclusive |= result.inconclusive();
       services.addAll(result.services());
       if (result.services().isEmpty() && !result.closed()) {
         skipped.add(result);
       }
     }
-    return new Scan(services, skipped);
+    return new Scan(services, skipped, inconclusive);
   }
 }

@@ -6,19 +6,28 @@ import java.util.List;
 /**
  * What probing one port found: Conveyor services, or why the port was skipped (closed, not gRPC,
  * silent, no Conveyor service...).
+ *
+ * @param inconclusive the probe ran out of time somewhere (connect, reflection, Describe): a slow
+ *     service, e.g. one still warming up, may have been missed, so the port is worth a retry soon
  */
-public record ProbeResult(int port, List<DiscoveredService> services, String skippedBecause) {
+public record ProbeResult(
+    int port, List<DiscoveredService> services, String skippedBecause, boolean inconclusive) {
 
   public ProbeResult {
     services = List.copyOf(services);
   }
 
-  static ProbeResult found(int port, List<DiscoveredService> services) {
-    return new ProbeResult(port, services, services.isEmpty() ? "no Conveyor service" : "");
+  static ProbeResult found(int port, List<DiscoveredService> services, boolean inconclusive) {
+    return new ProbeResult(
+        port, services, services.isEmpty() ? "no Conveyor service" : "", inconclusive);
   }
 
   static ProbeResult skipped(int port, String reason) {
-    return new ProbeResult(port, List.of(), reason);
+    return new ProbeResult(port, List.of(), reason, false);
+  }
+
+  static ProbeResult timedOut(int port, String reason) {
+    return new ProbeResult(port, List.of(), reason, true);
   }
 
   public boolean closed() {

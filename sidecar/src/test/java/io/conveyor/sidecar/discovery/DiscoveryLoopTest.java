@@ -107,6 +107,47 @@ class DiscoveryLoopTest {
     }
 
     @Test
+    void theFastRetriesBackOffToTheIntervalAndStayThere() {
+      start(probePool);
+
+      for (int i = 0; i < 80; i++) {
+        scheduler.runNext();
+      }
+
+      assertThat(pendingDelays()).containsExactly(10_000L);
+      assertThat(scans()).isEqualTo(80);
+      assertThat(metrics.discoveryRuns("error").count()).isZero();
+    }
+
+    @Test
+    void aProbeThatRanOutOfTimeIsRetriedSoonEvenWhenServicesWereFound() throws Exception {
+      int first = FreePorts.block(2);
+      listeners.grpc(first, Listeners.Extras.STANDARD, Map.of(), transform("mask-pii"));
+      listeners.silent(first + 1); // accepts and never answers: the probe times out
+      loop =
+          new DiscoveryLoop(
+              new PortScanner(
+                  new PortProber("127.0.0.1", 1_000, PortScannerTest::channel),
+                  first,
+                  first + 1,
+                  Set.of(),
+                  probePool),
+              INTERVAL,
+              scheduler,
+              changes::add,
+              metrics);
+      loop.start();
+
+      scheduler.runNext();
+      scheduler.runNext();
+
+      assertThat(names(loop.current())).containsExactly("mask-pii");
+      assertThat(pendingDelays())
+          .as("a service may have been missed: retry soon, backing off")
+          .containsExactly(2_000L);
+    }
+
+    @Test
     void servicesFoundAreReportedOnceAndScannedForAtTheInterval() throws Exception {
       Server server = serveTransform("mask-pii");
       start(probePool);
