@@ -1,5 +1,6 @@
 package io.conveyor.sidecar;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.common.http.AdminHttpServer;
 import io.conveyor.common.metrics.MetricsRegistries;
@@ -44,11 +45,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,15 +92,21 @@ public final class Sidecar implements AutoCloseable {
     this.meters = MetricsRegistries.prometheus("conveyor-sidecar");
     SidecarMetrics metrics = new SidecarMetrics(meters);
     this.transport = new Transport(2);
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("sidecar-timer"));
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.numbered("sidecar-timer"));
     timer.setRemoveOnCancelPolicy(true);
     this.scheduler = timer;
     this.discoveryScheduler =
-        Executors.newSingleThreadScheduledExecutor(daemon("sidecar-discovery"));
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("sidecar-discovery"));
     // Probe threads exist only while a scan runs: between scans they would only hold memory.
     ThreadPoolExecutor probes =
         new ThreadPoolExecutor(
-            8, 8, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon("sidecar-probe"));
+            8,
+            8,
+            5,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            DaemonThreads.numbered("sidecar-probe"));
     probes.allowCoreThreadTimeOut(true);
     this.probePool = probes;
 
@@ -373,14 +378,5 @@ public final class Sidecar implements AutoCloseable {
                     s.getEndpoint(),
                     s.getDescription().getMaxBatchSize()))
         .toList();
-  }
-
-  private static ThreadFactory daemon(String name) {
-    AtomicInteger counter = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, name + "-" + counter.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 }

@@ -3,6 +3,7 @@ package io.conveyor.common.http;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -110,11 +111,7 @@ public final class AdminHttpServer implements AutoCloseable {
               30,
               TimeUnit.SECONDS,
               new ArrayBlockingQueue<>(32),
-              runnable -> {
-                Thread thread = new Thread(runnable, "admin-http");
-                thread.setDaemon(true);
-                return thread;
-              },
+              DaemonThreads.named("admin-http"),
               new ThreadPoolExecutor.AbortPolicy());
       server.setExecutor(executor);
       routes.forEach(server::createContext);

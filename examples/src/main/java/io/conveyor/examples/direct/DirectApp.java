@@ -1,12 +1,12 @@
 package io.conveyor.examples.direct;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.examples.support.RunningApp;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,13 +36,7 @@ public final class DirectApp implements RunningApp {
             ? transformChannel
             : channel(config.sink().toString());
     this.driver = new DirectPipelineDriver(transformChannel, sinkChannel, config.driver());
-    this.progress =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "direct-progress");
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.progress = DaemonThreads.scheduler("direct-progress");
   }
 
   public static DirectApp start(DirectConfig config, PrintStream out) {

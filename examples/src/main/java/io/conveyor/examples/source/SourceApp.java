@@ -1,5 +1,6 @@
 package io.conveyor.examples.source;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.common.http.AdminHttpServer;
 import io.conveyor.common.metrics.MetricsRegistries;
@@ -11,7 +12,6 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,13 +56,7 @@ public final class SourceApp {
       throw e;
     }
     AtomicBoolean stopping = new AtomicBoolean();
-    ScheduledExecutorService progress =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "source-progress");
-              thread.setDaemon(true);
-              return thread;
-            });
+    ScheduledExecutorService progress = DaemonThreads.scheduler("source-progress");
     process.closeOnStop(() -> GrpcServers.shutdown(channel, Duration.ofSeconds(2)));
     process.closeOnStop(pusher);
     process.closeOnStop(

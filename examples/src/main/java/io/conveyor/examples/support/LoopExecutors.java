@@ -1,5 +1,6 @@
 package io.conveyor.examples.support;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -18,13 +19,7 @@ public final class LoopExecutors {
    */
   public static ScheduledExecutorService newLoop(String threadName) {
     ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(
-            1,
-            runnable -> {
-              Thread thread = new Thread(runnable, threadName);
-              thread.setDaemon(true);
-              return thread;
-            });
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.named(threadName));
     executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     executor.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
     executor.setRemoveOnCancelPolicy(true);

@@ -1,5 +1,6 @@
 package io.conveyor.operator.leader;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.retry.Backoff;
 import io.conveyor.operator.config.OperatorConfig;
 import io.conveyor.operator.metrics.OperatorMetrics;
@@ -52,9 +53,9 @@ public final class LeadershipLoop implements AutoCloseable {
   private final Supplier<ServerBuilder<?>> serverBuilder;
 
   private final ExecutorService electionThreads =
-      Executors.newCachedThreadPool(daemon("leader-election"));
+      Executors.newCachedThreadPool(DaemonThreads.numbered("leader-election"));
   private final ScheduledExecutorService termThread =
-      Executors.newSingleThreadScheduledExecutor(daemon("leader-term"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("leader-term"));
   private final Object lock = new Object();
   private final AtomicInteger failedTerms = new AtomicInteger();
 
@@ -271,14 +272,5 @@ public final class LeadershipLoop implements AutoCloseable {
   @Override
   public void close() {
     close(Duration.ofSeconds(30));
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 }

@@ -1,5 +1,6 @@
 package io.conveyor.router.grpc;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.router.core.RouterCore;
 import io.grpc.Server;
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -68,13 +68,7 @@ public final class RouterServer implements AutoCloseable {
    */
   public static RouterServer start(
       ServerBuilder<?> builder, RouterCore core, MeterRegistry meters, Duration minAssignInterval) {
-    ScheduledExecutorService timer =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "router-timer");
-              thread.setDaemon(true);
-              return thread;
-            });
+    ScheduledExecutorService timer = DaemonThreads.scheduler("router-timer");
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
     builder.addService(new SidecarCoordinatorService(core, meters, timer, minAssignInterval));
     Server server;

@@ -1,5 +1,6 @@
 package io.conveyor.router.standalone;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.http.AdminHttpServer;
 import io.conveyor.common.metrics.MetricsRegistries;
@@ -13,7 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -73,13 +73,7 @@ public final class StandaloneRouterMain {
                             "serving; pipeline file problems: "
                                 + String.join("; ", watcher.problems())))
             .start();
-    ScheduledExecutorService rescans =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "pipelines-rescan");
-              thread.setDaemon(true);
-              return thread;
-            });
+    ScheduledExecutorService rescans = DaemonThreads.scheduler("pipelines-rescan");
     rescans.scheduleWithFixedDelay(
         () -> {
           try {

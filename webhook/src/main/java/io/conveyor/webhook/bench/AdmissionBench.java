@@ -1,5 +1,6 @@
 package io.conveyor.webhook.bench;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.webhook.WebhookMain;
 import io.conveyor.webhook.tls.PemCodec;
 import java.io.IOException;
@@ -261,14 +262,7 @@ public final class AdmissionBench {
     factory.init(store);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, factory.getTrustManagers(), null);
-    ExecutorService executor =
-        Executors.newFixedThreadPool(
-            4,
-            r -> {
-              Thread thread = new Thread(r, "bench-client");
-              thread.setDaemon(true);
-              return thread;
-            });
+    ExecutorService executor = Executors.newFixedThreadPool(4, DaemonThreads.named("bench-client"));
     return HttpClient.newBuilder()
         .sslContext(context)
         .version(HttpClient.Version.HTTP_1_1)

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.webhook.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,7 +15,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RejectedExecutionHandler;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -56,7 +56,6 @@ public final class WebhookHttpsServer implements AutoCloseable {
             params.setSSLParameters(ServerTls.parameters(getSSLContext()));
           }
         });
-    AtomicInteger threadNumber = new AtomicInteger();
     RejectedExecutionHandler reject =
         (runnable, pool) -> {
           onRejected.run();
@@ -69,11 +68,7 @@ public final class WebhookHttpsServer implements AutoCloseable {
             60,
             TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(settings.queue()),
-            runnable -> {
-              Thread thread = new Thread(runnable, "https-" + threadNumber.incrementAndGet());
-              thread.setDaemon(true);
-              return thread;
-            },
+            DaemonThreads.numbered("https"),
             reject);
     executor.allowCoreThreadTimeOut(true);
     server.setExecutor(executor);

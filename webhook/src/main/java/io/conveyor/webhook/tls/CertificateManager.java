@@ -1,5 +1,6 @@
 package io.conveyor.webhook.tls;
 
+import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.retry.Backoff;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -69,13 +70,7 @@ public final class CertificateManager implements AutoCloseable {
     this.clock = clock;
     this.policy = RenewalPolicy.of(settings);
     ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(
-            1,
-            runnable -> {
-              Thread thread = new Thread(runnable, "tls-manager");
-              thread.setDaemon(true);
-              return thread;
-            });
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.named("tls-manager"));
     executor.setRemoveOnCancelPolicy(true);
     this.scheduler = executor;
     this.caRotations = rotations(registry, "ca");
