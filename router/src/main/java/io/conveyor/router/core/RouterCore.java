@@ -361,9 +361,7 @@ public final class RouterCore {
       String id = sidecar.sidecarId();
       List<PipelineAssignment> wanted = plan.assignmentsFor(id);
       AssignmentSet current = assignments.get(id);
-      // Unchanged pipelines are the same message instances (see AssignmentPlanner): cheap to
-      // compare.
-      if (current != null && current.getPipelinesList().equals(wanted)) {
+      if (current != null && sameMessages(current.getPipelinesList(), wanted)) {
         continue;
       }
       AssignmentSet next =
@@ -386,6 +384,26 @@ public final class RouterCore {
       }
       commands.add(Command.newBuilder().setAssign(next).build());
     }
+  }
+
+  /**
+   * Compares by identity. The planner carries unchanged messages over as the same instances and
+   * builds a new instance only when the content differs, so a held assignment is always an instance
+   * of the latest plan: identity is as exact as {@code equals}, without walking every target of a
+   * changed pipeline for every participant (quadratic during a registration storm). Were that ever
+   * not so, the cost would be a set pushed with the same content, never a change missed.
+   */
+  private static boolean sameMessages(
+      List<PipelineAssignment> held, List<PipelineAssignment> wanted) {
+    if (held.size() != wanted.size()) {
+      return false;
+    }
+    for (int i = 0; i < held.size(); i++) {
+      if (held.get(i) != wanted.get(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Set<String> revokedPipelines(AssignmentSet before, AssignmentSet after) {

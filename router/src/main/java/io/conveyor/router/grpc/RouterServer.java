@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,6 +39,7 @@ public final class RouterServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final ScheduledExecutorService timer;
+  private final ExecutorService pushes;
   private final MeterRegistry meters;
   private final List<Meter> gauges;
 
@@ -44,11 +47,13 @@ public final class RouterServer implements AutoCloseable {
       Server server,
       HealthStatusManager health,
       ScheduledExecutorService timer,
+      ExecutorService pushes,
       MeterRegistry meters,
       List<Meter> gauges) {
     this.server = server;
     this.health = health;
     this.timer = timer;
+    this.pushes = pushes;
     this.meters = meters;
     this.gauges = gauges;
   }
@@ -69,13 +74,17 @@ public final class RouterServer implements AutoCloseable {
   public static RouterServer start(
       ServerBuilder<?> builder, RouterCore core, MeterRegistry meters, Duration minAssignInterval) {
     ScheduledExecutorService timer = DaemonThreads.scheduler("router-timer");
+    // At most one delayed push per watch stream is queued at a time: bounded by the sidecars.
+    ExecutorService pushes = Executors.newFixedThreadPool(2, DaemonThreads.numbered("router-push"));
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
-    builder.addService(new SidecarCoordinatorService(core, meters, timer, minAssignInterval));
+    builder.addService(
+        new SidecarCoordinatorService(core, meters, timer, pushes, minAssignInterval));
     Server server;
     try {
       server = builder.build().start();
     } catch (IOException e) {
       timer.shutdownNow();
+      pushes.shutdownNow();
       throw new UncheckedIOException("cannot start the router's gRPC server", e);
     }
     health.setStatus("", ServingStatus.SERVING);
@@ -103,7 +112,7 @@ public final class RouterServer implements AutoCloseable {
         1,
         1,
         TimeUnit.SECONDS);
-    return new RouterServer(server, health, timer, meters, gauges);
+    return new RouterServer(server, health, timer, pushes, meters, gauges);
   }
 
   /** The port the server listens on (-1 for in-process servers). */
@@ -121,6 +130,7 @@ public final class RouterServer implements AutoCloseable {
   public void close(Duration grace) {
     health.enterTerminalState();
     timer.shutdownNow();
+    pushes.shutdownNow();
     gauges.forEach(meters::remove);
     if (grace.isZero()) {
       server.shutdownNow();

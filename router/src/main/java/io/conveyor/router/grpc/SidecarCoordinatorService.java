@@ -19,6 +19,7 @@ import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,7 @@ public final class SidecarCoordinatorService
 
   private final RouterCore core;
   private final ScheduledExecutorService timer;
+  private final Executor flusher;
   private final Duration minAssignInterval;
   private final Counter registrations;
   private final Counter heartbeats;
@@ -43,16 +45,19 @@ public final class SidecarCoordinatorService
   private final Counter deregistrations;
 
   /**
-   * @param timer runs the delayed pushes of paced watch streams
+   * @param timer schedules the delayed pushes of paced watch streams
+   * @param flusher runs them
    * @param minAssignInterval least time between two assignment sets on one watch stream
    */
   public SidecarCoordinatorService(
       RouterCore core,
       MeterRegistry meters,
       ScheduledExecutorService timer,
+      Executor flusher,
       Duration minAssignInterval) {
     this.core = core;
     this.timer = timer;
+    this.flusher = flusher;
     this.minAssignInterval = minAssignInterval;
     this.registrations = meters.counter("conveyor_router_registrations_total");
     this.heartbeats = meters.counter("conveyor_router_heartbeats_total");
@@ -105,7 +110,7 @@ public final class SidecarCoordinatorService
     ServerCallStreamObserver<AssignmentUpdate> stream =
         (ServerCallStreamObserver<AssignmentUpdate>) responses;
     WatchStream subscriber =
-        new WatchStream(request.getSidecarId(), stream, timer, minAssignInterval);
+        new WatchStream(request.getSidecarId(), stream, timer, flusher, minAssignInterval);
     try {
       Runnable unsubscribe =
           core.watch(request.getSidecarId(), request.getKnownVersion(), subscriber);

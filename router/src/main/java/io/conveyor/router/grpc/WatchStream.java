@@ -8,9 +8,12 @@ import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One sidecar's WatchAssignments stream. Sends at once when the transport is ready; otherwise holds
@@ -30,12 +33,15 @@ import java.util.concurrent.TimeUnit;
  */
 final class WatchStream implements AssignmentSubscriber {
 
+  private static final Logger log = LoggerFactory.getLogger(WatchStream.class);
+
   /** Bound on held commands other than the newest assignment set. */
   private static final int MAX_HELD_COMMANDS = 64;
 
   private final String sidecarId;
   private final ServerCallStreamObserver<AssignmentUpdate> stream;
   private final ScheduledExecutorService timer;
+  private final Executor flusher;
   private final long minAssignIntervalNanos;
   private final List<Command> held = new ArrayList<>();
   private Command newestAssign;
@@ -45,17 +51,20 @@ final class WatchStream implements AssignmentSubscriber {
   private boolean closed;
 
   /**
-   * @param timer runs the delayed flush of a paced set
+   * @param timer schedules the delayed flush of a paced set
+   * @param flusher runs it: serializing a fleet-sized set is work the timer must not do
    * @param minAssignInterval least time between two sets; zero disables the pacing
    */
   WatchStream(
       String sidecarId,
       ServerCallStreamObserver<AssignmentUpdate> stream,
       ScheduledExecutorService timer,
+      Executor flusher,
       Duration minAssignInterval) {
     this.sidecarId = sidecarId;
     this.stream = stream;
     this.timer = timer;
+    this.flusher = flusher;
     this.minAssignIntervalNanos = minAssignInterval.toNanos();
   }
 
@@ -112,7 +121,16 @@ final class WatchStream implements AssignmentSubscriber {
     }
     flushScheduled = true;
     try {
-      timer.schedule(this::delayedFlush, delayNanos, TimeUnit.NANOSECONDS);
+      timer.schedule(
+          () -> {
+            try {
+              flusher.execute(this::delayedFlush);
+            } catch (RejectedExecutionException e) {
+              // The server is stopping; the stream is about to be cancelled.
+            }
+          },
+          delayNanos,
+          TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // The server is stopping; the stream is about to be cancelled.
       flushScheduled = false;
@@ -121,7 +139,12 @@ final class WatchStream implements AssignmentSubscriber {
 
   private synchronized void delayedFlush() {
     flushScheduled = false;
-    flush();
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      // Nobody else would see it; the sidecar catches up from its next heartbeat's reply.
+      log.warn("delayed push to sidecar {} failed", sidecarId, e);
+    }
   }
 
   @Override

@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.Command;
+import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.HeartbeatRequest;
 import io.conveyor.etl.v1.HeartbeatResponse;
 import io.conveyor.etl.v1.PipelineAssignment;
@@ -24,6 +25,7 @@ import io.conveyor.etl.v1.SidecarIdentity;
 import io.conveyor.etl.v1.SidecarLoad;
 import io.conveyor.etl.v1.SidecarState;
 import io.conveyor.router.pipeline.PipelineDefinition;
+import io.conveyor.router.plan.AssignmentPlanner;
 import io.conveyor.router.plan.RoutingPlan;
 import io.conveyor.router.registry.SidecarRecord;
 import io.conveyor.router.registry.SidecarRegistry;
@@ -33,6 +35,7 @@ import io.conveyor.router.testing.RecordingSubscriber;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -755,5 +758,41 @@ class RouterCoreTest {
                 .getAssignments()
                 .getVersion())
         .isGreaterThan(lastSeen);
+  }
+
+  @Test
+  void afterAnySequenceOfChangesEverySidecarHoldsWhatPlanningFromScratchGives() {
+    Random random = new Random(11);
+    List<DiscoveredService> offers =
+        List.of(
+            source("orders"),
+            transform("mask-pii"),
+            notServing(transform("mask-pii")),
+            sink("warehouse"),
+            sink("ledger"));
+    for (int step = 0; step < 400; step++) {
+      String id = "sc-" + random.nextInt(6);
+      DiscoveredService offer = offers.get(random.nextInt(offers.size()));
+      switch (random.nextInt(5)) {
+        case 0, 1 -> core.register(registration(id, offer));
+        case 2 -> {
+          if (core.sidecar(id).isPresent()) {
+            core.heartbeat(heartbeat(id, versionOf(id), offer));
+          }
+        }
+        case 3 -> core.deregister(id);
+        default ->
+            core.upsertPipeline(
+                random.nextBoolean()
+                    ? ORDERS
+                    : pipeline("orders-etl", "orders", List.of("mask-pii"), "ledger"));
+      }
+      RoutingPlan fresh = AssignmentPlanner.plan(core.pipelines(), core.sidecars());
+      for (SidecarRecord sidecar : core.sidecars()) {
+        assertThat(core.assignments(sidecar.sidecarId()).orElseThrow().getPipelinesList())
+            .as("step %d, %s", step, sidecar.sidecarId())
+            .isEqualTo(fresh.assignmentsFor(sidecar.sidecarId()));
+      }
+    }
   }
 }

@@ -166,7 +166,7 @@ class SidecarCoordinatorServiceTest {
         .isEmpty();
 
     blocking.registerSidecar(registration("sc-b", transform("mask-pii")));
-    await().atMost(Duration.ofSeconds(1)).until(() -> watch.assigns().size() == 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> watch.assigns().size() == 1);
     AssignmentSet pushed = watch.assigns().get(0);
     assertThat(pushed.getVersion()).isGreaterThan(version);
     assertThat(targetIds(stage(orders(pushed), "mask-pii"))).containsExactly("sc-b");
@@ -179,13 +179,13 @@ class SidecarCoordinatorServiceTest {
 
     blocking.deregisterSidecar(
         DeregisterSidecarRequest.newBuilder().setSidecarId("sc-b").setReason("SIGTERM").build());
-    await().atMost(Duration.ofSeconds(1)).until(() -> watch.assigns().size() == 2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> watch.assigns().size() == 2);
     assertThat(targetIds(stage(orders(watch.assigns().get(1)), "mask-pii"))).isEmpty();
     assertThat(codeOf(() -> blocking.heartbeat(heartbeat("sc-b", 0))))
         .isEqualTo(Status.Code.NOT_FOUND);
 
     blocking.deregisterSidecar(DeregisterSidecarRequest.newBuilder().setSidecarId("sc-a").build());
-    await().atMost(Duration.ofSeconds(1)).until(() -> watch.error != null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> watch.error != null);
     assertThat(watch.errorCode()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(core.sidecars()).isEmpty();
   }
@@ -203,7 +203,7 @@ class SidecarCoordinatorServiceTest {
             });
 
     WatchRecorder watch = watch("ghost", 0);
-    await().atMost(Duration.ofSeconds(1)).until(() -> watch.error != null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> watch.error != null);
     assertThat(watch.errorCode()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(watch.updates).isEmpty();
     assertThat(meters.counter("conveyor_router_unknown_sidecar_calls_total").count()).isEqualTo(2);
@@ -268,7 +268,7 @@ class SidecarCoordinatorServiceTest {
 
     WatchRecorder watch = watch("sc-a", 0);
 
-    await().atMost(Duration.ofSeconds(1)).until(() -> !watch.updates.isEmpty());
+    await().atMost(Duration.ofSeconds(5)).until(() -> !watch.updates.isEmpty());
     assertThat(watch.assigns()).containsExactly(registered.getAssignments());
   }
 
@@ -282,11 +282,11 @@ class SidecarCoordinatorServiceTest {
     WatchRecorder older = watch("sc-a", version);
     WatchRecorder newer = watch("sc-a", version);
 
-    await().atMost(Duration.ofSeconds(1)).until(() -> older.error != null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> older.error != null);
     assertThat(Status.fromThrowable(older.error).getDescription()).contains("newer watch");
 
     blocking.registerSidecar(registration("sc-b", transform("mask-pii")));
-    await().atMost(Duration.ofSeconds(1)).until(() -> newer.assigns().size() == 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> newer.assigns().size() == 1);
     assertThat(older.updates).isEmpty();
     assertThat(newer.error).isNull();
   }
@@ -302,7 +302,7 @@ class SidecarCoordinatorServiceTest {
 
     core.requestDrain("sc-a", Duration.ofSeconds(20), "node drain");
 
-    await().atMost(Duration.ofSeconds(1)).until(() -> !watch.updates.isEmpty());
+    await().atMost(Duration.ofSeconds(5)).until(() -> !watch.updates.isEmpty());
     assertThat(watch.updates.get(0).getCommands(0).getDrain().getDeadlineSeconds()).isEqualTo(20);
   }
 
@@ -315,7 +315,7 @@ class SidecarCoordinatorServiceTest {
             .getVersion();
     WatchRecorder watch = watch("sc-a", version);
     watch.cancel();
-    await().atMost(Duration.ofSeconds(1)).until(() -> watch.error != null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> watch.error != null);
 
     core.requestDrain("sc-a", Duration.ofSeconds(20), "node drain");
 
@@ -362,7 +362,7 @@ class SidecarCoordinatorServiceTest {
     requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
     requests.onCompleted();
 
-    await().atMost(Duration.ofSeconds(1)).until(() -> !responses.isEmpty());
+    await().atMost(Duration.ofSeconds(5)).until(() -> !responses.isEmpty());
     assertThat(responses.get(0).getListServicesResponse().getServiceList())
         .extracting(ServiceResponse::getName)
         .contains("conveyor.etl.v1.SidecarCoordinator", "grpc.health.v1.Health");

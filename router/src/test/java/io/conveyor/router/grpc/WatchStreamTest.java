@@ -75,7 +75,8 @@ class WatchStreamTest {
 
   private final FakeServerStream stream = new FakeServerStream();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-  private final WatchStream watch = new WatchStream("sc-a", stream, timer, Duration.ZERO);
+  private final WatchStream watch =
+      new WatchStream("sc-a", stream, timer, Runnable::run, Duration.ZERO);
 
   @AfterEach
   void stopTimer() {
@@ -83,7 +84,7 @@ class WatchStreamTest {
   }
 
   private WatchStream paced(Duration interval) {
-    return new WatchStream("sc-a", stream, timer, interval);
+    return new WatchStream("sc-a", stream, timer, Runnable::run, interval);
   }
 
   private static AssignmentUpdate update(Command... commands) {

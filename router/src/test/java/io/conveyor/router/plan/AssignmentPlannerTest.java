@@ -142,6 +142,56 @@ class AssignmentPlannerTest {
   }
 
   @Test
+  void planningFromThePreviousPlanAlwaysEqualsPlanningFromScratch() {
+    Random random = new Random(7);
+    List<String> services = List.of("orders", "mask-pii", "enrich", "warehouse", "parking-lot");
+    RoutingPlan previous = RoutingPlan.EMPTY;
+    for (int round = 0; round < 300; round++) {
+      List<PipelineDefinition> pipelines = new ArrayList<>(List.of(ORDERS));
+      if (random.nextBoolean()) {
+        pipelines.set(0, ORDERS.withGeneration(1 + random.nextInt(3))); // generation changes
+      }
+      if (random.nextBoolean()) {
+        pipelines.set(0, Fixtures.withDeadLetter(pipelines.get(0), "parking-lot"));
+      }
+      if (random.nextBoolean()) {
+        pipelines.add(pipeline("audit", "orders", List.of(), "parking-lot"));
+      }
+      List<SidecarRecord> sidecars = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        if (random.nextInt(4) == 0) {
+          continue; // not registered this round
+        }
+        String name = services.get(random.nextInt(services.size()));
+        ServiceType type =
+            name.equals("orders")
+                ? ServiceType.SERVICE_TYPE_SOURCE
+                : name.equals("mask-pii") || name.equals("enrich")
+                    ? ServiceType.SERVICE_TYPE_TRANSFORM
+                    : ServiceType.SERVICE_TYPE_SINK;
+        ServiceHealth health =
+            random.nextInt(5) == 0
+                ? ServiceHealth.SERVICE_HEALTH_NOT_SERVING
+                : ServiceHealth.SERVICE_HEALTH_SERVING;
+        SidecarState state =
+            random.nextInt(5) == 0
+                ? SidecarState.SIDECAR_STATE_DRAINING
+                : SidecarState.SIDECAR_STATE_SERVING;
+        sidecars.add(record("sc-" + i, "default", state, Fixtures.service(name, type, health)));
+      }
+
+      RoutingPlan incremental = AssignmentPlanner.plan(pipelines, sidecars, previous);
+      RoutingPlan fresh = AssignmentPlanner.plan(pipelines, sidecars);
+      for (int i = 0; i < 8; i++) {
+        assertThat(incremental.assignmentsFor("sc-" + i))
+            .as("round %d, sc-%d", round, i)
+            .isEqualTo(fresh.assignmentsFor("sc-" + i));
+      }
+      previous = incremental;
+    }
+  }
+
+  @Test
   void stagesKeepPipelineOrderWithIndicesAndRoles() {
     PipelineDefinition p =
         Fixtures.withDeadLetter(

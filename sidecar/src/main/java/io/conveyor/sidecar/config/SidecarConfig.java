@@ -175,7 +175,7 @@ public record SidecarConfig(
               + " is more than half of this JVM's maximum heap ("
               + maxHeapBytes
               + " bytes), which holds the batches in flight: lower it, or raise -Xmx"
-              + " (sidecar/jvm.options) to at least twice its value");
+              + " (sidecar/jvm.options) so that the heap is more than twice its value");
     }
     if (grpcPortValid && metricsPortValid && grpcPort == metricsPort) {
       r.problem("GRPC_PORT and METRICS_PORT must differ, both are " + grpcPort);

@@ -104,7 +104,8 @@ public final class DiscoveryLoop implements AutoCloseable {
       PortScanner.Scan scan = scanner.scan();
       List<DiscoveredService> found = scan.services();
       metrics.discoveryRuns("ok").increment();
-      if (!found.equals(current)) {
+      boolean changed = !found.equals(current);
+      if (changed) {
         log.info(
             "discovered {} Conveyor service(s) in {} ms: {}{}",
             found.size(),
@@ -133,6 +134,9 @@ public final class DiscoveryLoop implements AutoCloseable {
           current = previous; // so the next scan reports the change again
           throw e;
         }
+      }
+      if (changed) {
+        retryDelay = firstRetry(); // the pod changed (an app restarted?): look again soon
       }
       if (found.isEmpty() || scan.inconclusive()) {
         delay = retryDelay;

@@ -122,7 +122,8 @@ class DiscoveryLoopTest {
     @Test
     void aProbeThatRanOutOfTimeIsRetriedSoonEvenWhenServicesWereFound() throws Exception {
       int first = FreePorts.block(2);
-      listeners.grpc(first, Listeners.Extras.STANDARD, Map.of(), transform("mask-pii"));
+      Server server =
+          listeners.grpc(first, Listeners.Extras.STANDARD, Map.of(), transform("mask-pii"));
       listeners.silent(first + 1); // accepts and never answers: the probe times out
       loop =
           new DiscoveryLoop(
@@ -145,6 +146,18 @@ class DiscoveryLoopTest {
       assertThat(pendingDelays())
           .as("a service may have been missed: retry soon, backing off")
           .containsExactly(2_000L);
+
+      for (int i = 0; i < 4; i++) {
+        scheduler.runNext();
+      }
+      assertThat(pendingDelays()).as("backed off to the interval").containsExactly(10_000L);
+
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      scheduler.runNext();
+      assertThat(loop.current()).isEmpty();
+      assertThat(pendingDelays())
+          .as("the pod changed while a port stays silent: the fast retries start over")
+          .containsExactly(1_000L);
     }
 
     @Test
