@@ -419,6 +419,8 @@ public final class RecordPusher implements AutoCloseable {
     boolean tooLarge = status.getCode() == Status.Code.RESOURCE_EXHAUSTED && largestLost > 1;
     if (tooLarge) {
       // Records are never dropped for their batch's size: send them again in smaller batches.
+      // The refused batch is not known (the stream only ended), so halve the largest in flight;
+      // the cap holds for the rest of the run, as record sizes are not expected to shrink.
       batchSizeCap = largestLost / 2;
       log.warn(
           "the sidecar refused a batch of {} records as too large ({}); sending batches of at most {}",

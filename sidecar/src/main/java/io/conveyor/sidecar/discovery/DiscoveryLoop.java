@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
  * Runs discovery at start and periodically after, and reports changes. With native sidecars the
  * sidecar starts before the app, so while a scan finds nothing the next one comes sooner (every
  * second, doubling up to the configured interval). The same holds while a probe runs out of time: a
- * service still warming up (or a sidecar starved of CPU at pod start) may have been missed. A scan
- * can also be requested (e.g. when a source pushes before its service was seen); requests are
- * coalesced.
+ * service still warming up (or a sidecar starved of CPU at pod start) may have been missed;
+ * services already known on a port whose probe timed out are kept for a few scans ({@link
+ * TimeoutGrace}). A scan can also be requested (e.g. when a source pushes before its service was
+ * seen); requests are coalesced.
  *
  * <p>The scheduler must be single-threaded and used by this loop alone: scans then never overlap,
  * and a scan requested while one runs is simply the next one.
@@ -28,6 +29,9 @@ public final class DiscoveryLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryLoop.class);
   private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
 
+  /** Scans a port may time out in a row before the services it had are dropped. */
+  private static final int TIMEOUT_GRACE_SCANS = 3;
+
   private final PortScanner scanner;
   private final Duration interval;
   private final ScheduledExecutorService scheduler;
@@ -35,6 +39,7 @@ public final class DiscoveryLoop implements AutoCloseable {
   private final SidecarMetrics metrics;
 
   private volatile List<DiscoveredService> current = List.of();
+  private final TimeoutGrace grace = new TimeoutGrace(TIMEOUT_GRACE_SCANS);
   private final CompletableFuture<Void> firstScan = new CompletableFuture<>();
   private Duration retryDelay;
   // Guarded by this. Only the scan holding the latest ticket schedules a successor: a scan that
@@ -102,7 +107,7 @@ public final class DiscoveryLoop implements AutoCloseable {
     Duration delay = interval;
     try {
       PortScanner.Scan scan = scanner.scan();
-      List<DiscoveredService> found = scan.services();
+      List<DiscoveredService> found = grace.services(scan, current);
       metrics.discoveryRuns("ok").increment();
       boolean changed = !found.equals(current);
       if (changed) {

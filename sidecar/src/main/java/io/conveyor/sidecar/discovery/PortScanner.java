@@ -3,6 +3,7 @@ package io.conveyor.sidecar.discovery;
 import io.conveyor.etl.v1.DiscoveredService;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -31,11 +32,22 @@ public final class PortScanner {
   }
 
   /**
-   * The result of one scan: services found, in port order, every non-closed port skipped, and
-   * whether some probe ran out of time (then a service may have been missed).
+   * The result of one scan: services found, in port order, every non-closed port skipped, and the
+   * ports whose probe ran out of time (a service there may have been missed).
    */
   public record Scan(
-      List<DiscoveredService> services, List<ProbeResult> skipped, boolean inconclusive) {}
+      List<DiscoveredService> services, List<ProbeResult> skipped, Set<Integer> timedOutPorts) {
+
+    public Scan {
+      services = List.copyOf(services);
+      skipped = List.copyOf(skipped);
+      timedOutPorts = Set.copyOf(timedOutPorts);
+    }
+
+    public boolean inconclusive() {
+      return !timedOutPorts.isEmpty();
+    }
+  }
 
   public Scan scan() throws InterruptedException {
     List<Future<ProbeResult>> probes = new ArrayList<>();
@@ -57,14 +69,16 @@ public final class PortScanner {
     results.sort(Comparator.comparingInt(ProbeResult::port));
     List<DiscoveredService> services = new ArrayList<>();
     List<ProbeResult> skipped = new ArrayList<>();
-    boolean inconclusive = false;
+    Set<Integer> timedOut = new HashSet<>();
     for (ProbeResult result : results) {
-      inconclusive |= result.inconclusive();
+      if (result.inconclusive()) {
+        timedOut.add(result.port());
+      }
       services.addAll(result.services());
       if (result.services().isEmpty() && !result.closed()) {
         skipped.add(result);
       }
     }
-    return new Scan(services, skipped, inconclusive);
+    return new Scan(services, skipped, timedOut);
   }
 }
