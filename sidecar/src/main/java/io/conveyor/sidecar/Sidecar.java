@@ -131,13 +131,17 @@ public final class Sidecar implements AutoCloseable {
             config.discoveryHost(),
             config.probeTimeout().toMillis(),
             endpoint -> transport.channel(endpoint, 1 << 20));
+    Set<Integer> ownPorts = Set.of(config.grpcPort(), config.metricsPort());
     PortScanner scanner =
-        new PortScanner(
-            prober,
-            config.discoveryStartPort(),
-            config.discoveryEndPort(),
-            Set.of(config.grpcPort(), config.metricsPort()),
-            probePool);
+        isLoopback(config.discoveryHost())
+            ? PortScanner.withSocketTable(
+                prober, config.discoveryStartPort(), config.discoveryEndPort(), ownPorts, probePool)
+            : new PortScanner(
+                prober,
+                config.discoveryStartPort(),
+                config.discoveryEndPort(),
+                ownPorts,
+                probePool);
     // Set below; discovery reports to the cluster client, which needs discovery's results.
     ClusterClient[] clusterRef = new ClusterClient[1];
     this.discovery =
@@ -378,5 +382,13 @@ public final class Sidecar implements AutoCloseable {
                     s.getEndpoint(),
                     s.getDescription().getMaxBatchSize()))
         .toList();
+  }
+
+  /**
+   * The pod's socket table describes what discovery reaches only when it probes the pod's own
+   * loopback (the default), not some other host.
+   */
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
 }

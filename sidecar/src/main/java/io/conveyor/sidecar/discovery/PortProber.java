@@ -91,8 +91,11 @@ public final class PortProber {
     Deadline deadline = Deadline.after(timeoutMillis, TimeUnit.MILLISECONDS);
     String connect = tcpConnect(port);
     if (connect != null) {
-      return connect.equals(CONNECT_TIMED_OUT)
-          ? ProbeResult.timedOut(port, connect)
+      if (connect.equals(CONNECT_TIMED_OUT)) {
+        return ProbeResult.timedOut(port, connect);
+      }
+      return connect.startsWith(NOT_GRPC)
+          ? ProbeResult.notConveyor(port, connect)
           : ProbeResult.skipped(port, connect);
     }
     String endpoint = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
@@ -108,9 +111,12 @@ public final class PortProber {
           return ProbeResult.timedOut(port, NOT_GRPC + code);
         }
         if (code != Status.Code.UNIMPLEMENTED) {
-          return ProbeResult.skipped(port, NOT_GRPC + code);
+          return ProbeResult.notConveyor(port, NOT_GRPC + code);
         }
         names = new ArrayList<>(CONVEYOR_SERVICES.keySet()); // no reflection: ask each directly
+      }
+      if (names.stream().noneMatch(CONVEYOR_SERVICES::containsKey)) {
+        return ProbeResult.notConveyor(port, ProbeResult.NO_CONVEYOR_SERVICE);
       }
       List<DiscoveredService> found = new ArrayList<>();
       boolean timedOut = false;

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -100,6 +101,23 @@ final class Listeners implements AutoCloseable {
   }
 
   /** Accepts connections and resets them at once (SO_LINGER 0: RST instead of FIN). */
+  /** A listener that resets every connection, counting them. */
+  AtomicInteger countingResets(int port) throws IOException {
+    AtomicInteger accepted = new AtomicInteger();
+    accepting(
+        port,
+        socket -> {
+          accepted.incrementAndGet();
+          try {
+            socket.setSoLinger(true, 0);
+          } catch (IOException e) {
+            // closing is all that matters
+          }
+          closeQuietly(socket);
+        });
+    return accepted;
+  }
+
   void resetting(int port) throws IOException {
     accepting(
         port,
@@ -154,7 +172,12 @@ final class Listeners implements AutoCloseable {
 
   private void accepting(int port, Consumer<Socket> onAccept) throws IOException {
     ServerSocket listener = new ServerSocket();
-    listener.bind(loopback(port), 50);
+    try {
+      listener.bind(loopback(port), 50);
+    } catch (IOException e) {
+      listener.close();
+      throw e;
+    }
     open.add(listener);
     threads.execute(
         () -> {
