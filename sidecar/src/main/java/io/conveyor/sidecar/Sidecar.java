@@ -37,6 +37,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
@@ -132,16 +133,22 @@ public final class Sidecar implements AutoCloseable {
             config.probeTimeout().toMillis(),
             endpoint -> transport.channel(endpoint, 1 << 20));
     Set<Integer> ownPorts = Set.of(config.grpcPort(), config.metricsPort());
-    PortScanner scanner =
+    // With the pod's socket table, a listener's answer settles over one discovery interval and
+    // is re-checked every six.
+    Optional<PortScanner.SocketTable> socketTable =
         isLoopback(config.discoveryHost())
-            ? PortScanner.withSocketTable(
-                prober, config.discoveryStartPort(), config.discoveryEndPort(), ownPorts, probePool)
-            : new PortScanner(
-                prober,
-                config.discoveryStartPort(),
-                config.discoveryEndPort(),
-                ownPorts,
-                probePool);
+            ? Optional.of(
+                PortScanner.SocketTable.ofThisProcess(
+                    config.discoveryInterval(), config.discoveryInterval().multipliedBy(6)))
+            : Optional.empty();
+    PortScanner scanner =
+        new PortScanner(
+            prober,
+            config.discoveryStartPort(),
+            config.discoveryEndPort(),
+            ownPorts,
+            probePool,
+            socketTable);
     // Set below; discovery reports to the cluster client, which needs discovery's results.
     ClusterClient[] clusterRef = new ClusterClient[1];
     this.discovery =

@@ -1,6 +1,7 @@
 package io.conveyor.sidecar.discovery;
 
 import io.conveyor.etl.v1.DiscoveredService;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -12,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.function.LongSupplier;
 
 /**
  * Probes every port of a range in parallel, on a bounded pool, skipping the sidecar's own ports. A
@@ -19,29 +21,51 @@ import java.util.concurrent.Future;
  *
  * <p>With the pod's socket table ({@link ListeningSockets}) it connects to fewer ports: a port
  * nobody listens on is closed without a connection attempt, and a listener that gave the same
- * settled answer twice (not plaintext gRPC — an HTTP server, a TLS port — or no Conveyor service)
- * is not probed again while the same socket holds the port, except every {@value #RECHECK_EVERY}
- * scans. An HTTP server in the scan range then does not log a stray connection every few seconds
- * for the pod's whole life.
+ * settled answer (not plaintext gRPC — an HTTP server, a TLS port — or no Conveyor service) at two
+ * probes at least {@code settleAfter} apart is not probed again while the same sockets hold the
+ * port, except every {@code recheckEvery}. An HTTP server in the scan range then does not log a
+ * stray connection every few seconds for the pod's whole life, while a gRPC server that answered
+ * UNAVAILABLE during its start-up is not taken at its word.
  */
 public final class PortScanner {
 
-  /** Consecutive identical settled answers after which a listener is taken at its word. */
-  static final int SETTLED_AFTER = 2;
+  /** Services in the order scans report them: by port, then by gRPC service name. */
+  static final Comparator<DiscoveredService> SERVICE_ORDER =
+      Comparator.comparingInt(TimeoutGrace::portOf)
+          .thenComparing(DiscoveredService::getGrpcService);
 
-  /** A listener taken at its word is still probed every this many scans, as a safety net. */
-  static final int RECHECK_EVERY = 30;
+  /**
+   * How the socket table is used.
+   *
+   * @param settleAfter least time between the two probes that settle a listener's answer
+   * @param recheckEvery a settled listener is probed again after this long, as a safety net
+   * @param nanoTime the clock
+   */
+  public record SocketTable(
+      ListeningSockets sockets,
+      Duration settleAfter,
+      Duration recheckEvery,
+      LongSupplier nanoTime) {
+
+    /** This process's socket table (the pod's, for a loopback discovery host). */
+    public static SocketTable ofThisProcess(Duration settleAfter, Duration recheckEvery) {
+      return new SocketTable(
+          ListeningSockets.ofThisProcess(), settleAfter, recheckEvery, System::nanoTime);
+    }
+  }
 
   private final PortProber prober;
   private final int firstPort;
   private final int lastPort;
   private final Set<Integer> ownPorts;
   private final ExecutorService pool;
-  private final Optional<ListeningSockets> sockets;
+  private final Optional<SocketTable> table;
   private final Map<Integer, Settled> settled = new HashMap<>();
+  private final Map<Integer, Set<Long>> lastSockets = new HashMap<>();
 
-  /** A listener's settled answer, the socket that gave it, how often, and scans since probed. */
-  private record Settled(long inode, ProbeResult result, int times, int scansSince) {}
+  /** A listener's settled answer, the sockets that gave it, when first given and last probed. */
+  private record Settled(
+      Set<Long> sockets, ProbeResult result, long firstNanos, long probedNanos) {}
 
   /** A scanner that probes every port of the range each scan. */
   public PortScanner(
@@ -50,7 +74,7 @@ public final class PortScanner {
   }
 
   /**
-   * @param sockets the pod's socket table, when the discovery host is the pod's loopback
+   * @param table the pod's socket table, when the discovery host is the pod's loopback
    */
   public PortScanner(
       PortProber prober,
@@ -58,33 +82,36 @@ public final class PortScanner {
       int lastPort,
       Set<Integer> ownPorts,
       ExecutorService pool,
-      Optional<ListeningSockets> sockets) {
+      Optional<SocketTable> table) {
     this.prober = prober;
     this.firstPort = firstPort;
     this.lastPort = lastPort;
     this.ownPorts = Set.copyOf(ownPorts);
     this.pool = pool;
-    this.sockets = sockets;
-  }
-
-  /** A scanner that reads this process's socket table (for a loopback discovery host). */
-  public static PortScanner withSocketTable(
-      PortProber prober, int firstPort, int lastPort, Set<Integer> ownPorts, ExecutorService pool) {
-    return new PortScanner(
-        prober, firstPort, lastPort, ownPorts, pool, Optional.of(ListeningSockets.ofThisProcess()));
+    this.table = table;
   }
 
   /**
-   * The result of one scan: services found, in port order, every non-closed port skipped, and the
-   * ports whose probe ran out of time (a service there may have been missed).
+   * The result of one scan: services found, in {@link #SERVICE_ORDER}, every non-closed port
+   * skipped, the ports whose probe ran out of time (a service there may have been missed), and the
+   * ports whose listening sockets changed since the previous scan (a new listener).
    */
   public record Scan(
-      List<DiscoveredService> services, List<ProbeResult> skipped, Set<Integer> timedOutPorts) {
+      List<DiscoveredService> services,
+      List<ProbeResult> skipped,
+      Set<Integer> timedOutPorts,
+      Set<Integer> replacedPorts) {
 
     public Scan {
       services = List.copyOf(services);
       skipped = List.copyOf(skipped);
       timedOutPorts = Set.copyOf(timedOutPorts);
+      replacedPorts = Set.copyOf(replacedPorts);
+    }
+
+    public Scan(
+        List<DiscoveredService> services, List<ProbeResult> skipped, Set<Integer> timedOutPorts) {
+      this(services, skipped, timedOutPorts, Set.of());
     }
 
     public boolean inconclusive() {
@@ -93,14 +120,26 @@ public final class PortScanner {
   }
 
   public synchronized Scan scan() throws InterruptedException {
-    Map<Integer, Long> listening = sockets.flatMap(ListeningSockets::read).orElse(null);
+    Map<Integer, Set<Long>> listening =
+        table.flatMap(t -> t.sockets().read()).filter(this::trustworthy).orElse(null);
+    long now = table.map(t -> t.nanoTime().getAsLong()).orElse(0L);
     List<ProbeResult> results = new ArrayList<>();
+    Set<Integer> replaced = new HashSet<>();
     List<Future<ProbeResult>> probes = new ArrayList<>();
     for (int port = firstPort; port <= lastPort; port++) {
       if (ownPorts.contains(port)) {
         continue;
       }
-      ProbeResult known = listening == null ? null : withoutProbing(port, listening.get(port));
+      ProbeResult known = null;
+      if (listening != null) {
+        Set<Long> sockets = listening.get(port);
+        Set<Long> before =
+            sockets == null ? lastSockets.remove(port) : lastSockets.put(port, sockets);
+        if (before != null && sockets != null && !before.equals(sockets)) {
+          replaced.add(port);
+        }
+        known = withoutProbing(port, sockets, now);
+      }
       if (known != null) {
         results.add(known);
       } else {
@@ -111,7 +150,7 @@ public final class PortScanner {
     for (Future<ProbeResult> probe : probes) {
       try {
         ProbeResult result = probe.get();
-        remember(result, listening == null ? null : listening.get(result.port()));
+        remember(result, listening == null ? null : listening.get(result.port()), now);
         results.add(result);
       } catch (ExecutionException e) {
         // PortProber does not throw; a bug in it must not stop discovery of the other ports.
@@ -131,23 +170,32 @@ public final class PortScanner {
         skipped.add(result);
       }
     }
-    return new Scan(services, skipped, timedOut);
+    services.sort(SERVICE_ORDER);
+    return new Scan(services, skipped, timedOut, replaced);
+  }
+
+  /**
+   * A table that does not list the sidecar's own listening ports is not the pod's (or not
+   * complete): trusting it would make every port look closed.
+   */
+  private boolean trustworthy(Map<Integer, Set<Long>> listening) {
+    return ownPorts.isEmpty() || ownPorts.stream().anyMatch(listening::containsKey);
   }
 
   /** The port's result when the socket table makes probing needless, else null. */
-  private ProbeResult withoutProbing(int port, Long inode) {
-    if (inode == null) {
+  private ProbeResult withoutProbing(int port, Set<Long> sockets, long now) {
+    if (sockets == null) {
       settled.remove(port);
       return ProbeResult.skipped(port, PortProber.CLOSED);
     }
     Settled known = settled.get(port);
+    SocketTable t = table.orElseThrow();
     if (known == null
-        || known.inode() != inode
-        || known.times() < SETTLED_AFTER
-        || known.scansSince() + 1 >= RECHECK_EVERY) {
+        || !known.sockets().equals(sockets)
+        || known.probedNanos() - known.firstNanos() < t.settleAfter().toNanos()
+        || now - known.probedNanos() >= t.recheckEvery().toNanos()) {
       return null;
     }
-    settled.put(port, new Settled(inode, known.result(), known.times(), known.scansSince() + 1));
     return known.result();
   }
 
@@ -159,14 +207,16 @@ public final class PortScanner {
     return reason.startsWith(PortProber.NOT_GRPC) ? PortProber.NOT_GRPC : reason;
   }
 
-  private void remember(ProbeResult result, Long inode) {
-    if (inode == null || !result.settled()) {
+  private void remember(ProbeResult result, Set<Long> sockets, long now) {
+    if (sockets == null || !result.settled()) {
       settled.remove(result.port());
       return;
     }
     Settled known = settled.get(result.port());
     boolean same =
-        known != null && known.inode() == inode && answer(known.result()).equals(answer(result));
-    settled.put(result.port(), new Settled(inode, result, same ? known.times() + 1 : 1, 0));
+        known != null
+            && known.sockets().equals(sockets)
+            && answer(known.result()).equals(answer(result));
+    settled.put(result.port(), new Settled(sockets, result, same ? known.firstNanos() : now, now));
   }
 }

@@ -2,7 +2,6 @@ package io.conveyor.sidecar.discovery;
 
 import io.conveyor.etl.v1.DiscoveredService;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -14,7 +13,8 @@ import java.util.Set;
  * that is busy (a GC pause, a CPU-starved pod) is then not dropped from every pipeline's targets
  * fleet-wide for being slow once, only to be added back a second later. A port that keeps timing
  * out loses its services after {@code maxScans} scans: a hung service must not stay a target. A
- * conclusive probe — the service is gone, or answered — always wins at once.
+ * conclusive probe — the service is gone, or answered — always wins at once, and so does a new
+ * listener on the port (the app restarted: what it serves now is not known).
  *
  * <p>Not thread-safe: used by the discovery loop's single scan thread.
  */
@@ -37,13 +37,17 @@ final class TimeoutGrace {
     scan.services().forEach(s -> found.add(key(s)));
     List<DiscoveredService> services = new ArrayList<>(scan.services());
     for (DiscoveredService service : previous) {
-      Integer timeouts = consecutiveTimeouts.get(portOf(service));
-      if (timeouts != null && timeouts <= maxScans && !found.contains(key(service))) {
+      int port = portOf(service);
+      Integer timeouts = consecutiveTimeouts.get(port);
+      if (timeouts != null
+          && timeouts <= maxScans
+          && !scan.replacedPorts().contains(port)
+          && !found.contains(key(service))) {
         services.add(service);
       }
     }
     if (services.size() > scan.services().size()) {
-      services.sort(Comparator.comparingInt(TimeoutGrace::portOf)); // stable: port order kept
+      services.sort(PortScanner.SERVICE_ORDER); // as scans order them: no change to report
     }
     return services;
   }

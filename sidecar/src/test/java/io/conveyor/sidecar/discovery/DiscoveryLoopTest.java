@@ -128,7 +128,7 @@ class DiscoveryLoopTest {
       loop =
           new DiscoveryLoop(
               new PortScanner(
-                  new PortProber("127.0.0.1", 1_000, PortScannerTest::channel),
+                  new PortProber("127.0.0.1", 2_000, PortScannerTest::channel),
                   first,
                   first + 1,
                   Set.of(),

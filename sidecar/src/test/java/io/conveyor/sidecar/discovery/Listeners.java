@@ -100,9 +100,12 @@ final class Listeners implements AutoCloseable {
     open.add(() -> held.forEach(Listeners::closeQuietly));
   }
 
-  /** Accepts connections and resets them at once (SO_LINGER 0: RST instead of FIN). */
-  /** A listener that resets every connection, counting them. */
-  AtomicInteger countingResets(int port) throws IOException {
+  /**
+   * Accepts connections and resets them at once (SO_LINGER 0: RST instead of FIN).
+   *
+   * @return the number of connections accepted so far
+   */
+  AtomicInteger resetting(int port) throws IOException {
     AtomicInteger accepted = new AtomicInteger();
     accepting(
         port,
@@ -116,19 +119,6 @@ final class Listeners implements AutoCloseable {
           closeQuietly(socket);
         });
     return accepted;
-  }
-
-  void resetting(int port) throws IOException {
-    accepting(
-        port,
-        socket -> {
-          try {
-            socket.setSoLinger(true, 0);
-          } catch (IOException e) {
-            // closing is all that matters
-          }
-          closeQuietly(socket);
-        });
   }
 
   /** A TLS server: completes handshakes with {@code tls}, then reads until the peer is done. */

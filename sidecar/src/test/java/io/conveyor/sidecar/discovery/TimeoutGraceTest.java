@@ -32,11 +32,13 @@ class TimeoutGraceTest {
 
   @Test
   void aPortThatTimesOutKeepsItsServicesForAFewScansThenLosesThem() {
-    List<DiscoveredService> current = List.of(MASK, ENRICH, WAREHOUSE);
+    // In scan order: by port, then by gRPC service (SinkService before TransformService).
+    List<DiscoveredService> before = List.of(MASK, WAREHOUSE, ENRICH);
+    List<DiscoveredService> current = before;
 
     for (int scan = 1; scan <= 3; scan++) {
       current = grace.services(scan(List.of(MASK), 50053), current);
-      assertThat(current).as("scan %d", scan).containsExactly(MASK, ENRICH, WAREHOUSE);
+      assertThat(current).as("scan %d: no change to report", scan).isEqualTo(before);
     }
     current = grace.services(scan(List.of(MASK), 50053), current);
 
@@ -53,10 +55,19 @@ class TimeoutGraceTest {
   @Test
   void onlyWhatTheTimedOutProbeDidNotFindIsKept() {
     // Describe of one of the port's two services timed out; the other answered.
-    List<DiscoveredService> current = List.of(ENRICH, WAREHOUSE);
+    List<DiscoveredService> current = List.of(WAREHOUSE, ENRICH);
 
-    assertThat(grace.services(scan(List.of(WAREHOUSE), 50053), current))
+    assertThat(grace.services(scan(List.of(ENRICH), 50053), current))
         .containsExactly(WAREHOUSE, ENRICH);
+  }
+
+  @Test
+  void aNewListenerOnThePortGetsNoGrace() {
+    List<DiscoveredService> current = List.of(MASK, ENRICH);
+    PortScanner.Scan restarted =
+        new PortScanner.Scan(List.of(MASK), List.of(), Set.of(50053), Set.of(50053));
+
+    assertThat(grace.services(restarted, current)).containsExactly(MASK);
   }
 
   @Test
