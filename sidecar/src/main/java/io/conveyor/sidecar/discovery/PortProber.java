@@ -51,7 +51,6 @@ public final class PortProber {
 
   static final String CLOSED = "closed";
   static final String NOT_GRPC = "not a plaintext gRPC server: ";
-  static final String CONNECT_TIMED_OUT = "connect timed out";
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   /** The Conveyor services discovery recognises, by fully-qualified name. */
@@ -89,14 +88,9 @@ public final class PortProber {
 
   public ProbeResult probe(int port) {
     Deadline deadline = Deadline.after(timeoutMillis, TimeUnit.MILLISECONDS);
-    String connect = tcpConnect(port);
-    if (connect != null) {
-      if (connect.equals(CONNECT_TIMED_OUT)) {
-        return ProbeResult.timedOut(port, connect);
-      }
-      return connect.startsWith(NOT_GRPC)
-          ? ProbeResult.notConveyor(port, connect)
-          : ProbeResult.skipped(port, connect);
+    ProbeResult refused = tcpConnect(port);
+    if (refused != null) {
+      return refused;
     }
     String endpoint = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
     ManagedChannel channel = channels.apply(endpoint);
@@ -136,23 +130,23 @@ public final class PortProber {
     }
   }
 
-  /** Null when the port accepts connections, else why it was skipped. */
-  private String tcpConnect(int port) {
+  /** Null when the port accepts connections, else the port's result. */
+  private ProbeResult tcpConnect(int port) {
     try (Socket socket = new Socket()) {
       socket.connect(
           new InetSocketAddress(host, port), (int) Math.max(1, Math.min(timeoutMillis, 500)));
       return null;
     } catch (ConnectException e) {
-      return CLOSED;
+      return ProbeResult.skipped(port, CLOSED);
     } catch (SocketTimeoutException e) {
-      return CONNECT_TIMED_OUT;
+      return ProbeResult.timedOut(port, "connect timed out");
     } catch (IOException e) {
       if (String.valueOf(e.getMessage()).contains("reset")) {
         // A timed connect is non-blocking underneath, so a listener that accepts and resets at
         // once can fail the connect itself. It did accept, and a gRPC server would not reset.
-        return NOT_GRPC + "reset on connect";
+        return ProbeResult.notConveyor(port, NOT_GRPC + "reset on connect");
       }
-      return "connect failed: " + e.getMessage();
+      return ProbeResult.skipped(port, "connect failed: " + e.getMessage());
     }
   }
 
