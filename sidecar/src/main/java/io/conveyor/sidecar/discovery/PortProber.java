@@ -1,5 +1,6 @@
 package io.conveyor.sidecar.discovery;
 
+import io.conveyor.common.config.HostPort;
 import io.conveyor.etl.v1.DescribeRequest;
 import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.ServiceDescriptor;
@@ -92,7 +93,7 @@ public final class PortProber {
     if (refused != null) {
       return refused;
     }
-    String endpoint = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
+    String endpoint = new HostPort(host, port).toString();
     ManagedChannel channel = channels.apply(endpoint);
     try {
       List<String> names;

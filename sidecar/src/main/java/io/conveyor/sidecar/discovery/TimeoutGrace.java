@@ -1,5 +1,6 @@
 package io.conveyor.sidecar.discovery;
 
+import io.conveyor.common.config.HostPort;
 import io.conveyor.etl.v1.DiscoveredService;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,9 +57,8 @@ final class TimeoutGrace {
     return service.getEndpoint() + "/" + service.getGrpcService();
   }
 
-  /** The port of an endpoint as the prober writes it: {@code host:port} or {@code [v6]:port}. */
+  /** The port of a service's endpoint, which the prober writes as a {@link HostPort}. */
   static int portOf(DiscoveredService service) {
-    String endpoint = service.getEndpoint();
-    return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+    return HostPort.parse(service.getEndpoint()).port();
   }
 }
