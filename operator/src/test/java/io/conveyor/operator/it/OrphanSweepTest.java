@@ -7,10 +7,10 @@ import io.conveyor.operator.ConveyorOperator;
 import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.operator.crd.SidecarPhase;
 import io.conveyor.operator.testing.MockCluster;
-import io.conveyor.operator.testing.MutableClock;
 import io.conveyor.operator.testing.Pods;
 import io.conveyor.operator.testing.RbacAudit;
 import io.conveyor.operator.testing.TestOperators;
+import io.conveyor.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -53,7 +53,7 @@ class OrphanSweepTest {
 
     operator =
         TestOperators.start(
-            cluster, TestOperators.config("op-sweep", Duration.ZERO), new MutableClock());
+            cluster, TestOperators.config("op-sweep", Duration.ZERO), MutableClock.startingNow());
 
     await()
         .atMost(Duration.ofSeconds(20))

@@ -9,7 +9,6 @@ import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.StageStatus;
 import io.conveyor.operator.testing.FakeSidecar;
 import io.conveyor.operator.testing.MockCluster;
-import io.conveyor.operator.testing.MutableClock;
 import io.conveyor.operator.testing.Pods;
 import io.conveyor.operator.testing.RbacAudit;
 import io.conveyor.operator.testing.Services;
@@ -17,6 +16,7 @@ import io.conveyor.operator.testing.TestOperators;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.PipelineSpec;
+import io.conveyor.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -42,7 +42,9 @@ class PipelineStatusTest {
     client = cluster.client();
     operator =
         TestOperators.start(
-            cluster, TestOperators.config("op-pipelines", Duration.ZERO), new MutableClock());
+            cluster,
+            TestOperators.config("op-pipelines", Duration.ZERO),
+            MutableClock.startingNow());
     await().atMost(Duration.ofSeconds(20)).until(operator::serving);
   }
 

@@ -9,12 +9,12 @@ import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.SidecarPhase;
 import io.conveyor.operator.testing.FakeSidecar;
 import io.conveyor.operator.testing.MockCluster;
-import io.conveyor.operator.testing.MutableClock;
 import io.conveyor.operator.testing.Pods;
 import io.conveyor.operator.testing.RbacAudit;
 import io.conveyor.operator.testing.Services;
 import io.conveyor.operator.testing.TestOperators;
 import io.conveyor.router.pipeline.PipelineSpec;
+import io.conveyor.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -44,7 +44,7 @@ class SidecarLifecycleTest {
   static void startOperator() {
     cluster = new MockCluster();
     client = cluster.client();
-    clock = new MutableClock();
+    clock = MutableClock.startingNow();
     operator =
         TestOperators.start(cluster, TestOperators.config("op-lifecycle", Duration.ZERO), clock);
     await().atMost(Duration.ofSeconds(20)).until(operator::serving);

@@ -8,13 +8,13 @@ import io.conveyor.etl.v1.RegisterSidecarRequest;
 import io.conveyor.etl.v1.SidecarIdentity;
 import io.conveyor.etl.v1.SidecarLoad;
 import io.conveyor.etl.v1.SidecarState;
-import io.conveyor.operator.testing.MutableClock;
 import io.conveyor.operator.testing.Services;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.RouterSettings;
 import io.conveyor.router.pipeline.PipelineSpec;
 import io.conveyor.router.pipeline.PipelineValidation;
 import io.conveyor.router.pipeline.PipelineValidator;
+import io.conveyor.testkit.MutableClock;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 /** Which router changes become reconcile events: the changed ones, never plain heartbeats. */
 class RouterEventBridgeTest {
 
-  private final MutableClock clock = new MutableClock();
+  private final MutableClock clock = MutableClock.startingNow();
   private final RouterCore core = new RouterCore(clock, RouterSettings.defaults());
   private final RouterEventBridge bridge = new RouterEventBridge(core);
   private final List<ResourceID> podEvents = new CopyOnWriteArrayList<>();

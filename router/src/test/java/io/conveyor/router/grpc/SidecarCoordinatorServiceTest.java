@@ -28,7 +28,7 @@ import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.RouterSettings;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.testing.Fixtures;
-import io.conveyor.router.testing.MutableClock;
+import io.conveyor.testkit.MutableClock;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.conveyor.etl.v1.SidecarLoad;
 import io.conveyor.etl.v1.SidecarState;
-import io.conveyor.router.testing.MutableClock;
+import io.conveyor.testkit.MutableClock;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -17,6 +17,7 @@ import io.conveyor.etl.v1.StageTarget;
 import io.conveyor.router.pipeline.DeliveryOptions;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.registry.SidecarRecord;
+import io.conveyor.testkit.MutableClock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.conveyor.testkit.MutableClock;
 import io.conveyor.webhook.WebhookApp;
 import io.conveyor.webhook.testing.Fixtures;
-import io.conveyor.webhook.testing.MutableClock;
 import io.conveyor.webhook.testing.TestTls;
 import io.conveyor.webhook.testing.TlsClients;
 import io.fabric8.kubernetes.api.model.Secret;
