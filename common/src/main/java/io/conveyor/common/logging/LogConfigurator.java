@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.jul.LevelChangePropagator;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -14,6 +15,7 @@ import ch.qos.logback.core.status.NopStatusListener;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Logging of every Conveyor binary, configured in code: {@code LOG_LEVEL} sets the root level
@@ -24,6 +26,10 @@ import java.util.Map;
  * model, the JDK's XML parser) into every process, the sidecar included, whose memory budget is
  * tight. A {@code logback.xml} or {@code logback-test.xml} on the class path, or {@code
  * -Dlogback.configurationFile}, still wins: this configurator then steps aside.
+ *
+ * <p>Libraries that log through {@code java.util.logging} — gRPC's transport among them, which
+ * reports a refused oversized message with a stack trace — are routed into the same appender, so
+ * that {@code LOG_FORMAT=json} holds for every line the process prints.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
@@ -48,6 +54,7 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
   /** Configures {@code context} from {@code env}; a bad value is named on {@code warnings}. */
   static void apply(LoggerContext context, Map<String, String> env, PrintStream warnings) {
     context.getStatusManager().add(new NopStatusListener()); // logback's chatter is not for users
+    routeJavaUtilLogging(context);
     Level level = level(env.get("LOG_LEVEL"), warnings);
     boolean json = json(env.get("LOG_FORMAT"), warnings);
 
@@ -63,6 +70,23 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
     // gRPC's shaded Netty logs connection-level detail at INFO that operators never act on.
     context.getLogger("io.grpc.netty.shaded").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.WARN);
+  }
+
+  /**
+   * Sends java.util.logging records to SLF4J. The level propagator mirrors logback's levels onto
+   * the JUL loggers, so that a record logback would drop is not even built (JUL's default handler
+   * would otherwise format every FINE record gRPC emits, only to discard it).
+   */
+  private static void routeJavaUtilLogging(LoggerContext context) {
+    LevelChangePropagator propagator = new LevelChangePropagator();
+    propagator.setContext(context);
+    propagator.setResetJUL(true);
+    propagator.start();
+    context.addListener(propagator);
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger(); // the JDK's console handler, plain text
+      SLF4JBridgeHandler.install();
+    }
   }
 
   private static Level level(String value, PrintStream warnings) {
