@@ -195,18 +195,32 @@ final class PushStream implements StreamObserver<PushRequestView> {
     }
     String batchId = batch.getBatchId();
     List<ByteString> records = batch.getRecordsList();
+    if (records.isEmpty()) {
+      ack(batchId, new BatchOutcome(0), 0, 0);
+      return;
+    }
+    // The batch's wire size, already computed (and memoized) for the size check above.
+    long bytes = batch.getSerializedSize();
+    // Counted in flight before the draining check: the shutdown sets draining, then waits for
+    // nothing to be in flight. A batch counted before that wait is waited for; one counted after
+    // it sees draining here and is answered without being processed. No batch is processed
+    // after the wait ended, when the stream may already be closed and its ack could not go out.
+    synchronized (this) {
+      pendingAcks++;
+      if (plane.inFlight().acquire(bytes) && !withholding) {
+        withholding = true;
+        plane.backpressure();
+        send(backpressure(true));
+      }
+    }
     if (plane.lifecycle().isDraining()) {
       plane.rejected("draining");
       ack(
           batchId,
           allFailed(
               records.size(), "sidecar " + plane.sidecarId() + " is draining; send again later"),
-          0,
-          0);
-      return;
-    }
-    if (records.isEmpty()) {
-      ack(batchId, new BatchOutcome(0), 0, 0);
+          bytes,
+          1);
       return;
     }
     Optional<PipelineRoute> route = plane.routes().table().pipeline(pipeline);
@@ -217,22 +231,12 @@ final class PushStream implements StreamObserver<PushRequestView> {
       ack(
           batchId,
           allFailed(records.size(), "pipeline '" + pipeline + "' was revoked from this sidecar"),
-          0,
-          0);
+          bytes,
+          1);
       fail(
           Status.FAILED_PRECONDITION.withDescription(
               "pipeline '" + pipeline + "' is no longer assigned to this sidecar"));
       return;
-    }
-    // The batch's wire size, already computed (and memoized) for the size check above.
-    long bytes = batch.getSerializedSize();
-    synchronized (this) {
-      pendingAcks++;
-      if (plane.inFlight().acquire(bytes) && !withholding) {
-        withholding = true;
-        plane.backpressure();
-        send(backpressure(true));
-      }
     }
     long started = System.nanoTime();
     PipelineRoute r = route.get();
@@ -266,9 +270,15 @@ final class PushStream implements StreamObserver<PushRequestView> {
             });
   }
 
-  /** Sends an ack and returns a credit (unless withheld); {@code bytes} are released first. */
+  /**
+   * Sends an ack and returns a credit (unless withheld), then releases the batch's {@code bytes}.
+   *
+   * <p>In that order: releasing is what lets a draining sidecar go on to close its push streams, so
+   * a batch must be answered before it stops counting as in flight — released first, a concurrent
+   * shutdown could close the stream between the two and the ack of a batch the sinks already
+   * confirmed would never be sent (its source would send it again: a duplicate).
+   */
   private void ack(String batchId, BatchOutcome outcome, long bytes, int pendingDone) {
-    boolean relieved = bytes > 0 && plane.inFlight().release(bytes);
     synchronized (this) {
       pendingAcks -= pendingDone;
       if (!closed) {
@@ -291,7 +301,7 @@ final class PushStream implements StreamObserver<PushRequestView> {
         completeIfDone();
       }
     }
-    if (relieved) {
+    if (bytes > 0 && plane.inFlight().release(bytes)) {
       plane.pushStreams().relieve();
     }
   }

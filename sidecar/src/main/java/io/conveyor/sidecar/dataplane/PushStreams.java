@@ -1,5 +1,6 @@
 package io.conveyor.sidecar.dataplane;
 
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -16,6 +17,11 @@ final class PushStreams {
 
   void remove(PushStream stream) {
     open.remove(stream);
+  }
+
+  /** The streams open now (a copy). */
+  List<PushStream> open() {
+    return List.copyOf(open);
   }
 
   int size() {
