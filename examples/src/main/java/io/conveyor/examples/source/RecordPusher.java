@@ -72,7 +72,13 @@ public final class RecordPusher implements AutoCloseable {
           Status.Code.UNAUTHENTICATED,
           Status.Code.PERMISSION_DENIED);
 
-  private record InFlight(List<Outstanding> records, long sentNanos) {}
+  private record InFlight(List<Outstanding> records, long sentNanos, long bytes) {}
+
+  /**
+   * Room kept in a message for what is not a record: the PushRequest and RecordBatch envelopes
+   * (tags and length prefixes, at most 12 bytes) and the batch id.
+   */
+  private static final int ENVELOPE_BYTES = 16;
 
   private final SidecarDataPlaneGrpc.SidecarDataPlaneStub stub;
   private final PusherSettings settings;
@@ -274,6 +280,7 @@ public final class RecordPusher implements AutoCloseable {
     }
     stream.ready = true;
     stream.credits = ready.getCredits();
+    stream.maxMessageBytes = ready.getMaxMessageBytes();
     stream.lastProgressNanos = now;
     pipeline = ready.getPipeline();
     batchSize = settings.workload().batchSize();
@@ -282,10 +289,12 @@ public final class RecordPusher implements AutoCloseable {
     }
     batchSize = Math.min(batchSize, batchSizeCap);
     log.info(
-        "pushing into pipeline {}: {} credits, batches of {} records, {} records waiting to be re-sent",
+        "pushing into pipeline {}: {} credits, batches of {} records and at most {} bytes, {} records"
+            + " waiting to be re-sent",
         ready.getPipeline(),
         ready.getCredits(),
         batchSize,
+        stream.maxMessageBytes > 0 ? stream.maxMessageBytes : "any",
         book.waitingForResend());
     pump();
   }
@@ -320,7 +329,9 @@ public final class RecordPusher implements AutoCloseable {
         wake.at(now + wait, now);
         break;
       }
-      List<Outstanding> records = book.nextBatch(now, batchSize);
+      String batchId = batchIdPrefix + (batchCounter + 1);
+      List<Outstanding> records =
+          book.nextBatch(now, batchSize, recordBytesBudget(stream, batchId));
       if (records.isEmpty()) {
         long due = book.nextDueNanos();
         if (due != Long.MAX_VALUE) {
@@ -328,21 +339,35 @@ public final class RecordPusher implements AutoCloseable {
         }
         break;
       }
-      String batchId = batchIdPrefix + (++batchCounter);
+      batchCounter++;
       RecordBatch.Builder batch = RecordBatch.newBuilder().setBatchId(batchId);
       for (Outstanding o : records) {
         batch.addRecords(o.record());
       }
-      inFlight.put(batchId, new InFlight(records, now));
+      PushRequest request = PushRequest.newBuilder().setBatch(batch).build();
+      inFlight.put(batchId, new InFlight(records, now, request.getSerializedSize()));
       stream.credits--;
       pacer.sent(now, records.size());
       stats.batchSent(inFlight.size());
-      stream.requests.onNext(PushRequest.newBuilder().setBatch(batch).build());
+      stream.requests.onNext(request);
       now = System.nanoTime();
     }
     if (book.complete()) {
       finish();
     }
+  }
+
+  /**
+   * Bytes of records a batch may carry so that the message stays within the largest one the sidecar
+   * said it accepts (PushReady.max_message_bytes). Over it, the sidecar refuses the batch with
+   * RESOURCE_EXHAUSTED — or, past the transport's own limit, the transport resets the stream
+   * (CANCELLED) — so batches are cut to fit before they are sent.
+   */
+  private static long recordBytesBudget(PushStream stream, String batchId) {
+    if (stream.maxMessageBytes <= 0) {
+      return Long.MAX_VALUE; // the sidecar named no limit
+    }
+    return Math.max(1, stream.maxMessageBytes - ENVELOPE_BYTES - batchId.length());
   }
 
   private void tick() {
@@ -400,9 +425,13 @@ public final class RecordPusher implements AutoCloseable {
     long now = System.nanoTime();
     int lost = inFlight.size();
     int largestLost = 0;
+    InFlight oversize = null;
     if (lost > 0) {
       for (InFlight batch : inFlight.values()) {
         largestLost = Math.max(largestLost, batch.records().size());
+        if (stream.maxMessageBytes > 0 && batch.bytes() > stream.maxMessageBytes) {
+          oversize = batch;
+        }
         book.onLost(batch.records(), now);
       }
       inFlight.clear();
@@ -414,6 +443,20 @@ public final class RecordPusher implements AutoCloseable {
     if (book.complete()) {
       // Everything still owed was exhausted by onLost.
       finish();
+      return;
+    }
+    if (oversize != null && oversize.records().size() == 1 && refusedAsTooLarge(status)) {
+      // Batches are cut to the sidecar's limit, so only a record larger than it gets here: no
+      // smaller batch can carry it, and sending it again would loop for ever.
+      giveUp(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "a single record of "
+                  + oversize.bytes()
+                  + " bytes is over the sidecar's limit of "
+                  + stream.maxMessageBytes
+                  + " bytes per message (the stream ended with "
+                  + status.getCode()
+                  + ")"));
       return;
     }
     boolean tooLarge = status.getCode() == Status.Code.RESOURCE_EXHAUSTED && largestLost > 1;
@@ -428,12 +471,7 @@ public final class RecordPusher implements AutoCloseable {
           status.getDescription(),
           batchSizeCap);
     } else if (FATAL.contains(status.getCode())) {
-      log.error(
-          "the sidecar refused the push stream ({}: {}); giving up",
-          status.getCode(),
-          status.getDescription());
-      fatal = status;
-      done.countDown();
+      giveUp(status);
       return;
     }
     stats.reconnect();
@@ -454,6 +492,25 @@ public final class RecordPusher implements AutoCloseable {
     }
     LoopExecutors.scheduleUnlessStopped(
         () -> loop.schedule(() -> run(this::connect), delay.toNanos(), TimeUnit.NANOSECONDS));
+  }
+
+  /**
+   * Whether the stream's end says a batch was too large: RESOURCE_EXHAUSTED from the sidecar, or
+   * CANCELLED, which is how grpc-java's transport ends a bidi stream whose later message is over
+   * its limit (grpc/grpc-java#11245) and what an oversize batch in flight explains.
+   */
+  private static boolean refusedAsTooLarge(Status status) {
+    return status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+        || status.getCode() == Status.Code.CANCELLED;
+  }
+
+  private void giveUp(Status status) {
+    log.error(
+        "the sidecar refused the push stream ({}: {}); giving up",
+        status.getCode(),
+        status.getDescription());
+    fatal = status;
+    done.countDown();
   }
 
   private void finish() {
@@ -504,6 +561,7 @@ public final class RecordPusher implements AutoCloseable {
     private ClientCallStreamObserver<PushRequest> requests;
     private boolean ready;
     private int credits;
+    private long maxMessageBytes;
     private boolean backpressured;
     private long lastProgressNanos;
 

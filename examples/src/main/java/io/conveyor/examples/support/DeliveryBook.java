@@ -1,9 +1,11 @@
 package io.conveyor.examples.support;
 
+import com.google.protobuf.CodedOutputStream;
 import io.conveyor.common.retry.Backoff;
 import io.conveyor.etl.v1.BatchResult;
 import io.conveyor.etl.v1.FailureKind;
 import io.conveyor.etl.v1.Record;
+import io.conveyor.etl.v1.RecordBatch;
 import io.conveyor.etl.v1.RecordError;
 import io.conveyor.etl.v1.RecordOutcome;
 import java.util.ArrayList;
@@ -65,6 +67,7 @@ public final class DeliveryBook {
   private long nextSequence;
   private long finished;
   private long queueOrder;
+  private Record peeked;
 
   public DeliveryBook(
       RecordGenerator generator,
@@ -85,17 +88,40 @@ public final class DeliveryBook {
    * when nothing may be sent now (see {@link #nextDueNanos()} for when a re-send becomes due).
    */
   public List<Outstanding> nextBatch(long now, int max) {
+    return nextBatch(now, max, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #nextBatch(long, int)}, and the records' encoded size in a {@code RecordBatch} stays
+   * within {@code maxBytes} — except that a batch always has at least one record, so that a record
+   * larger than the limit is still sent (and refused) rather than held back for ever.
+   */
+  public List<Outstanding> nextBatch(long now, int max, long maxBytes) {
     List<Outstanding> batch = new ArrayList<>(Math.min(max, 1024));
+    long bytes = 0;
     int resends = 0;
     while (batch.size() < max && !retries.isEmpty() && retries.peek().dueNanos <= now) {
+      long size = encodedSize(retries.peek().record);
+      if (!batch.isEmpty() && bytes + size > maxBytes) {
+        break;
+      }
       Outstanding o = retries.poll();
       o.sends++;
       resends++;
+      bytes += size;
       batch.add(o);
     }
     while (batch.size() < max && nextSequence < total && retries.size() < retryQueueLimit) {
-      Outstanding o = new Outstanding(generator.record(nextSequence++));
+      Record record = peekNew();
+      long size = encodedSize(record);
+      if (!batch.isEmpty() && bytes + size > maxBytes) {
+        break; // kept for the next batch
+      }
+      peeked = null;
+      nextSequence++;
+      Outstanding o = new Outstanding(record);
       o.sends = 1;
+      bytes += size;
       batch.add(o);
     }
     if (!batch.isEmpty()) {
@@ -104,6 +130,19 @@ public final class DeliveryBook {
       stats.resent.add(resends);
     }
     return batch;
+  }
+
+  /** The next new record, made once and kept until it is taken. */
+  private Record peekNew() {
+    if (peeked == null) {
+      peeked = generator.record(nextSequence);
+    }
+    return peeked;
+  }
+
+  /** A record's size inside a {@code RecordBatch}: its tag, length prefix and bytes. */
+  public static long encodedSize(Record record) {
+    return CodedOutputStream.computeMessageSize(RecordBatch.RECORDS_FIELD_NUMBER, record);
   }
 
   /** Applies the per-record outcomes of an answered batch. */

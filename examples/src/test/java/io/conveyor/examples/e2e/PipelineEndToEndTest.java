@@ -8,6 +8,7 @@ import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.SendRate;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -33,7 +34,9 @@ class PipelineEndToEndTest {
     topology = new Topology("pipeline");
     topology.startRouter();
     discoveryStarted = System.nanoTime();
-    topology.startPods();
+    // Pod A's sidecar takes messages of at most 256 KiB, so that a source's batches can be
+    // larger than both its limit and the transport's (twice it) without using much memory.
+    topology.startPods(Map.of("MAX_MESSAGE_BYTES", "256Ki"));
   }
 
   @AfterAll
@@ -111,6 +114,26 @@ class PipelineEndToEndTest {
 
   @Test
   @Order(3)
+  void batchesLargerThanTheSidecarAcceptsAreCutToFitAndAllArrive() throws Exception {
+    // 200 records of 5 KB are a batch of about 1 MB: over the sidecar's 256 KiB and over the
+    // transport's 512 KiB, past which grpc-java resets the stream instead of refusing the batch.
+    try (RecordPusher pusher = topology.pusher("e2e-large", 2_000, SendRate.unlimited(), 5_000)) {
+      pusher.start();
+      assertThat(pusher.awaitCompletion(Duration.ofSeconds(60)))
+          .as(pusher.snapshot().line())
+          .isTrue();
+      DeliveryStats.Snapshot stats = pusher.snapshot();
+      assertThat(stats.failed()).as(stats.line()).isZero();
+      assertThat(stats.reconnects()).as("streams re-opened: %s", stats.line()).isZero();
+      assertThat(stats.resent()).as(stats.line()).isZero();
+    }
+    Topology.SinkCount count = topology.sinkCount("e2e-large", 2_000);
+    assertThat(count.delivered()).as(count.json()).isEqualTo(1_800);
+    assertThat(count.lost()).as(count.json()).isZero();
+  }
+
+  @Test
+  @Order(4)
   void killingTheRemoteSidecarMidStreamLosesNothing() throws Exception {
     long records = 60_000;
     try (RecordPusher pusher =
@@ -141,7 +164,7 @@ class PipelineEndToEndTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void afterARouterRestartSidecarsRegisterAgainAndTrafficFlows() throws Exception {
     double registrationsBefore =
         Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total");
@@ -169,7 +192,7 @@ class PipelineEndToEndTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void sigtermDrainsTheSidecarWhichDeregistersAndExitsZero() {
     assertThat(topology.podB.sidecar().stop(Duration.ofSeconds(30))).isZero();
     await()

@@ -54,6 +54,11 @@ final class Topology implements AutoCloseable {
 
   /** Starts both pods' applications and sidecars (the router may or may not be up). */
   void startPods() {
+    startPods(Map.of());
+  }
+
+  /** As {@link #startPods()}, with extra environment for pod A's sidecar. */
+  void startPods(Map<String, String> podASidecarEnv) {
     podB = cluster.pod("pod-b");
     sink = podB.startApp("sink", 0, 1, Map.of());
     podB.startSidecar(Map.of());
@@ -63,7 +68,7 @@ final class Topology implements AutoCloseable {
         ServiceHost.start(
             NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", podA.appPort(0))),
             new DemoSource(DemoSource.DEFAULT_NAME, 500));
-    podA.startSidecar(Map.of());
+    podA.startSidecar(podASidecarEnv);
   }
 
   /** Keeps something open (a fake listener) until the topology closes. */
@@ -76,6 +81,11 @@ final class Topology implements AutoCloseable {
    * sidecar.
    */
   RecordPusher pusher(String sourceId, long records, SendRate rate) {
+    return pusher(sourceId, records, rate, 100);
+  }
+
+  /** As {@link #pusher(String, long, SendRate)}, with records of about {@code recordBytes}. */
+  RecordPusher pusher(String sourceId, long records, SendRate rate, int recordBytes) {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", podA.sidecarPort()).usePlaintext().build();
     channels.add(channel);
@@ -83,7 +93,7 @@ final class Topology implements AutoCloseable {
         WorkloadSettings.defaults(sourceId)
             .withRecords(records)
             .withBatchSize(200)
-            .withRecordBytes(100)
+            .withRecordBytes(recordBytes)
             .withRate(rate);
     return new RecordPusher(
         channel,

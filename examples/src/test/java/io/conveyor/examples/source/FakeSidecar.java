@@ -58,6 +58,16 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase
   /** A batch of more records ends the stream with RESOURCE_EXHAUSTED, as an oversize one does. */
   volatile int maxRecordsPerBatch = Integer.MAX_VALUE;
 
+  /**
+   * The largest message announced in PushReady (0: none). Like the real sidecar, a batch over it
+   * ends the stream with RESOURCE_EXHAUSTED, and one over twice it — grpc-java's transport limit
+   * there — with CANCELLED, as the transport resets a bidi stream whose later message is too large.
+   */
+  volatile long maxMessageBytes = 0;
+
+  /** Batches larger than {@link #maxMessageBytes} that reached this fake. */
+  final AtomicInteger oversizeBatches = new AtomicInteger();
+
   /** This batch is never acknowledged. */
   volatile int swallowBatch = -1;
 
@@ -154,11 +164,23 @@ final class FakeSidecar extends SidecarDataPlaneGrpc.SidecarDataPlaneImplBase
                     PushReady.newBuilder()
                         .setPipeline("demo")
                         .setCredits(credits)
-                        .setMaxBatchSize(10_000))
+                        .setMaxBatchSize(10_000)
+                        .setMaxMessageBytes(maxMessageBytes))
                 .build());
         return;
       }
       RecordBatch batch = request.getBatch();
+      long size = request.getSerializedSize();
+      if (maxMessageBytes > 0 && size > maxMessageBytes) {
+        oversizeBatches.incrementAndGet();
+        end(
+            size > 2 * maxMessageBytes
+                ? Status.CANCELLED.withDescription(
+                    "RST_STREAM closed stream. HTTP/2 error code: CANCEL")
+                : Status.RESOURCE_EXHAUSTED.withDescription(
+                    "batch of " + size + " bytes is over MAX_MESSAGE_BYTES of " + maxMessageBytes));
+        return;
+      }
       if (batch.getRecordsCount() > maxRecordsPerBatch) {
         end(
             Status.RESOURCE_EXHAUSTED.withDescription(

@@ -47,11 +47,15 @@ class RecordPusherTest {
   }
 
   private static PusherSettings settings(long records, int batchSize) {
+    return settings(records, batchSize, 16);
+  }
+
+  private static PusherSettings settings(long records, int batchSize, int recordBytes) {
     WorkloadSettings workload =
         WorkloadSettings.defaults("demo-source")
             .withRecords(records)
             .withBatchSize(batchSize)
-            .withRecordBytes(16)
+            .withRecordBytes(recordBytes)
             .withRetries(20, new Backoff(Duration.ofMillis(5), Duration.ofMillis(20), 2.0, 0.5));
     return PusherSettings.defaults("demo-source", workload)
         .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5))
@@ -188,6 +192,38 @@ class RecordPusherTest {
     assertThat(pusher.snapshot().reconnects()).isEqualTo(2);
     assertThat(pusher.snapshot().delivered()).isEqualTo(unfilteredBelow(1_000));
     assertEverythingDelivered(1_000);
+  }
+
+  @Test
+  void batchesAreCutToTheMessageSizeTheSidecarAnnouncedSoNoneIsRefused()
+      throws InterruptedException {
+    // 100 records of about 1 KB a batch would be ~100 KB: past twice the limit, which the real
+    // transport answers by resetting the stream (CANCELLED), not with RESOURCE_EXHAUSTED.
+    fake.maxMessageBytes = 16 * 1024;
+    RecordPusher pusher = runToCompletion(settings(2_000, 100, 1_000));
+
+    assertThat(fake.oversizeBatches).hasValue(0);
+    assertThat(fake.inits).hasValue(1);
+    assertThat(pusher.snapshot().reconnects()).isZero();
+    assertThat(pusher.snapshot().resent()).isZero();
+    assertEverythingDelivered(2_000);
+  }
+
+  @Test
+  void aRecordLargerThanTheLimitEndsThePusherInsteadOfLoopingOnTheTransportReset() {
+    // One record of 40 KB against 16 KiB: over twice the limit, so the stream ends CANCELLED.
+    fake.maxMessageBytes = 16 * 1024;
+    RecordPusher pusher = start(settings(10, 4, 40_000));
+
+    assertThatThrownBy(() -> pusher.awaitCompletion(WAIT))
+        .isInstanceOfSatisfying(
+            PushFailedException.class,
+            e -> {
+              assertThat(e.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+              assertThat(e.status().getDescription()).contains("16384").contains("CANCELLED");
+            });
+    assertThat(fake.inits).as("streams opened").hasValue(1);
+    assertThat(fake.oversizeBatches).hasValue(1);
   }
 
   @Test

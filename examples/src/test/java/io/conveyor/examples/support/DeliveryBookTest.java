@@ -72,6 +72,20 @@ class DeliveryBookTest {
   }
 
   @Test
+  void aByteBudgetCutsTheBatchButNeverBelowOneRecordAndLosesNoSequence() {
+    DeliveryBook book = book(5, 10, 100);
+    long one = DeliveryBook.encodedSize(book.nextBatch(0, 1).get(0).record());
+    List<Outstanding> two = book.nextBatch(0, 10, 2 * one + one / 2);
+    List<Outstanding> atLeastOne = book.nextBatch(0, 10, 1);
+    List<Outstanding> rest = book.nextBatch(0, 10, Long.MAX_VALUE);
+
+    assertThat(sequences(two)).containsExactly(1L, 2L);
+    assertThat(sequences(atLeastOne)).containsExactly(3L);
+    assertThat(sequences(rest)).containsExactly(4L);
+    assertThat(stats.snapshot(0).produced()).isEqualTo(5);
+  }
+
+  @Test
   void retryableFailuresComeBackAfterTheBackoffRejectedOnesAreFinal() {
     DeliveryBook book = book(3, 10, 100);
     List<Outstanding> batch = book.nextBatch(0, 3);
