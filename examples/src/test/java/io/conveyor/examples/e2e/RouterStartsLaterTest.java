@@ -24,8 +24,18 @@ class RouterStartsLaterTest {
   void sidecarsRegisterOnceTheRouterAppearsAndRecordsFlow() throws Exception {
     topology = new Topology("router-later");
     topology.startPods();
-    // No router: the sidecars are up (serving, not ready) and retrying with backoff.
-    await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> true);
+    // No router: the sidecars are up (serving, not ready) and retrying with backoff. Every
+    // registration attempt is counted (there is no router, so every one failed); two show a retry.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                Topology.metric(
+                            topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total")
+                        >= 2
+                    && Topology.metric(
+                            topology.podB.sidecarMetrics(), "conveyor_sidecar_registrations_total")
+                        >= 2);
     assertThat(topology.podA.sidecar().isAlive()).isTrue();
     assertThat(topology.podB.sidecar().isAlive()).isTrue();
     assertThat(topology.podA.sidecarReady()).isFalse();
