@@ -70,10 +70,16 @@ public final class SidecarBench {
       System.exit(2);
       return;
     }
+    // A run that timed out or did not deliver everything is a failed benchmark, not a figure:
+    // say so and exit non-zero, whatever threads are still alive.
+    int exit = 0;
     try (LocalCluster cluster = new LocalCluster(launcher, root.resolve(".bench"))) {
       new SidecarBench.Run(cluster, root.resolve("examples/pipelines"), settings).run();
+    } catch (Exception | AssertionError e) {
+      System.err.println("bench: FAILED: " + e);
+      exit = 1;
     }
-    System.exit(0);
+    System.exit(exit);
   }
 
   private static final class Run {
@@ -313,7 +319,11 @@ public final class SidecarBench {
     private static void check(boolean complete, Route path, DeliveryStats.Snapshot snapshot) {
       if (!complete || snapshot.failed() > 0) {
         throw new IllegalStateException(
-            path.label + " run did not deliver everything: " + snapshot.line());
+            path.label
+                + " run "
+                + (complete ? "failed records" : "timed out")
+                + ": "
+                + snapshot.line());
       }
     }
 

@@ -67,6 +67,7 @@ public final class AdmissionBench {
     int metricsPort = freePort();
     Process server =
         startServer(jvmOpts, httpsPort, metricsPort, caFile, work.resolve("server.log"));
+    int exitCode = 0;
     try {
       HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       awaitReady(plain, metricsPort, caFile, server);
@@ -191,12 +192,25 @@ public final class AdmissionBench {
           loadAverage(),
           pid,
           jvmOpts);
+      // Errors or unanswered reviews make the figures meaningless: fail the run visibly.
+      long unanswered = sent.get() - histogram.getTotalCount();
+      if (errors.get() > 0 || unanswered > 0) {
+        System.err.printf(
+            Locale.ROOT,
+            "webhook-bench: FAILED: %d errors %s and %d reviews unanswered of %d sent%n",
+            errors.get(),
+            errorKinds,
+            unanswered,
+            sent.get());
+        exitCode = 1;
+      }
     } finally {
       server.destroy();
       if (!server.waitFor(10, TimeUnit.SECONDS)) {
         server.destroyForcibly();
       }
     }
+    System.exit(exitCode);
   }
 
   private static Process startServer(
