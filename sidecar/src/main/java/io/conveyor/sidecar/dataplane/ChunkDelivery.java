@@ -82,6 +82,21 @@ final class ChunkDelivery {
   }
 
   /**
+   * The batch was aborted: the records at {@code indices} get no further attempt and fail,
+   * retryably, for the abort's reason.
+   */
+  void abandon(Iterable<Integer> indices) {
+    for (int i : indices) {
+      fail(i, FailureKind.FAILURE_KIND_RETRYABLE, batch.abortReason());
+    }
+  }
+
+  /** The batch was aborted: every record of the chunk fails for the abort's reason. */
+  void abandonAll() {
+    failAll(FailureKind.FAILURE_KIND_RETRYABLE, batch.abortReason());
+  }
+
+  /**
    * The records at {@code indices} as a batch for a stage call; the whole chunk without copying.
    */
   RecordBatchView batchOf(int[] indices) {

@@ -1,6 +1,7 @@
 package io.conveyor.sidecar.dataplane;
 
 import io.conveyor.etl.v1.FailureKind;
+import io.conveyor.etl.v1.ForwardBatchResponse;
 import io.conveyor.sidecar.routing.RemoteTarget;
 import io.conveyor.sidecar.routing.TargetSelector;
 import io.conveyor.sidecar.wire.v1.ForwardBatchRequestView;
@@ -69,6 +70,12 @@ final class ForwardCall {
   }
 
   private void attempt(int attempt, String lastError) {
+    BatchRun batch = chunk.batch();
+    if (batch.isAborted()) {
+      chunk.abandonAll();
+      done.complete(chunk.outcome());
+      return;
+    }
     if (tried.size() >= replicas.size()) {
       tried.clear(); // every replica had a go: start over, the ejection state still steers
     }
@@ -84,23 +91,31 @@ final class ForwardCall {
     String endpoint = target.endpoint();
     tried.add(endpoint);
     targets.health().started(endpoint);
-    client
-        .forward(endpoint, request, chunk.deadline())
-        .whenComplete(
-            (response, error) -> {
-              if (error == null) {
-                targets.health().succeeded(endpoint);
-                chunk
-                    .outcome()
-                    .copyAll(
-                        0,
-                        BatchOutcome.fromProto(
-                            response.getResult(), chunk.size(), chunk.stage().name()));
-                done.complete(chunk.outcome());
-              } else {
-                failed(target, error, attempt);
-              }
-            });
+    CompletableFuture<ForwardBatchResponse> call =
+        client.forward(endpoint, request, chunk.deadline());
+    Runnable cancel = () -> call.cancel(true);
+    batch.track(cancel);
+    call.whenComplete(
+        (response, error) -> {
+          batch.untrack(cancel);
+          if (error == null) {
+            targets.health().succeeded(endpoint);
+            chunk
+                .outcome()
+                .copyAll(
+                    0,
+                    BatchOutcome.fromProto(
+                        response.getResult(), chunk.size(), chunk.stage().name()));
+            done.complete(chunk.outcome());
+          } else if (batch.isAborted()) {
+            // Cancelled by the abort: says nothing about the replica's health.
+            targets.health().finished(endpoint);
+            chunk.abandonAll();
+            done.complete(chunk.outcome());
+          } else {
+            failed(target, error, attempt);
+          }
+        });
   }
 
   private void failed(RemoteTarget target, Throwable error, int attempt) {
@@ -129,7 +144,7 @@ final class ForwardCall {
       if (otherReplica && verdict == CallErrors.Verdict.RETRY_EJECT) {
         attempt(attempt + 1, message);
       } else {
-        retries.schedule(after.delay(), () -> attempt(attempt + 1, message));
+        retries.schedule(chunk.batch(), after.delay(), () -> attempt(attempt + 1, message));
       }
       return;
     }

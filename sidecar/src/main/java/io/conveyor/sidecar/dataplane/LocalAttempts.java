@@ -11,6 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * records the service failed retryably, and all records of a call that failed as a whole, are
  * called again — only those — as the {@link RetryPolicy} allows, and fail retryably when it gives
  * up. The future never fails.
+ *
+ * <p>When the batch is aborted, the call under way is cancelled and the records without an outcome
+ * fail for the abort's reason instead of being retried.
  */
 final class LocalAttempts<R> {
 
@@ -34,29 +37,42 @@ final class LocalAttempts<R> {
   }
 
   private void attempt(int[] pending, int attempt) {
-    call.call(pending)
-        .whenComplete(
-            (response, error) -> {
-              List<Integer> retry = new ArrayList<>();
-              String lastError;
-              if (error != null) {
-                lastError = callFailed(error, pending, retry);
-              } else if (call.resultCount(response) != pending.length) {
-                lastError =
-                    chunk.stage().name()
-                        + " answered "
-                        + call.resultCount(response)
-                        + " results for "
-                        + pending.length
-                        + " records";
-                for (int i : pending) {
-                  retry.add(i);
-                }
-              } else {
-                lastError = call.apply(response, pending, retry);
-              }
-              retryOrFinish(retry, attempt, lastError);
-            });
+    BatchRun batch = chunk.batch();
+    if (batch.isAborted()) {
+      chunk.abandon(toList(pending));
+      done.complete(chunk.outcome());
+      return;
+    }
+    CompletableFuture<R> response = call.call(pending);
+    Runnable cancel = () -> response.cancel(true);
+    batch.track(cancel);
+    response.whenComplete(
+        (answer, error) -> {
+          batch.untrack(cancel);
+          List<Integer> retry = new ArrayList<>();
+          String lastError;
+          if (error != null && batch.isAborted()) {
+            // Cancelled by the abort: not the service's failure; retryOrFinish abandons them.
+            retry.addAll(toList(pending));
+            lastError = null;
+          } else if (error != null) {
+            lastError = callFailed(error, pending, retry);
+          } else if (call.resultCount(answer) != pending.length) {
+            lastError =
+                chunk.stage().name()
+                    + " answered "
+                    + call.resultCount(answer)
+                    + " results for "
+                    + pending.length
+                    + " records";
+            for (int i : pending) {
+              retry.add(i);
+            }
+          } else {
+            lastError = call.apply(answer, pending, retry);
+          }
+          retryOrFinish(retry, attempt, lastError);
+        });
   }
 
   /** Classifies a call that failed as a whole: its records are rejected or to be retried. */
@@ -69,9 +85,7 @@ final class LocalAttempts<R> {
         chunk.fail(i, FailureKind.FAILURE_KIND_REJECTED, message);
       }
     } else {
-      for (int i : pending) {
-        retry.add(i);
-      }
+      retry.addAll(toList(pending));
     }
     return message;
   }
@@ -81,12 +95,17 @@ final class LocalAttempts<R> {
       done.complete(chunk.outcome());
       return;
     }
+    if (chunk.batch().isAborted()) {
+      chunk.abandon(retry);
+      done.complete(chunk.outcome());
+      return;
+    }
     RetryPolicy.Decision decision =
         policy.afterFailedAttempt(attempt, chunk.batch().deadlineNanos());
     if (decision instanceof RetryPolicy.RetryAfter after) {
       chunk.meters().retried(retry.size());
       int[] next = retry.stream().mapToInt(Integer::intValue).toArray();
-      retries.schedule(after.delay(), () -> attempt(next, attempt + 1));
+      retries.schedule(chunk.batch(), after.delay(), () -> attempt(next, attempt + 1));
       return;
     }
     String reason = ((RetryPolicy.GiveUp) decision).because(lastError);
@@ -94,5 +113,13 @@ final class LocalAttempts<R> {
       chunk.fail(i, FailureKind.FAILURE_KIND_RETRYABLE, reason);
     }
     done.complete(chunk.outcome());
+  }
+
+  private static List<Integer> toList(int[] indices) {
+    List<Integer> list = new ArrayList<>(indices.length);
+    for (int i : indices) {
+      list.add(i);
+    }
+    return list;
   }
 }

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *       re-send. Nothing is dropped silently.
  * </ul>
  *
- * Everything is asynchronous: no thread waits for a stage.
+ * Everything is asynchronous: no thread waits for a stage. A pipeline's batches can be failed at
+ * once ({@link #abort}, for a revoke without drain); the first answer of a batch is its only one.
  */
 public final class PipelineExecutor {
 
@@ -64,6 +65,7 @@ public final class PipelineExecutor {
   private final int maxChunkBytes;
   private final LongSupplier nanoTime = System::nanoTime;
   private final DeadLetters deadLetters = new DeadLetters(this::deliverInto);
+  private final OpenBatches open = new OpenBatches();
 
   public PipelineExecutor(
       String selfId,
@@ -90,7 +92,44 @@ public final class PipelineExecutor {
     if (records.isEmpty()) {
       return CompletableFuture.completedFuture(new BatchOutcome(0));
     }
-    return deliverInto(new BatchRun(route.pipeline(), deadline, nanoTime), route, index, records);
+    String entryStage = route.stage(index).name();
+    BatchRun batch = new BatchRun(route.pipeline(), records.size(), deadline, nanoTime);
+    open.add(batch);
+    deliverInto(batch, route, index, records)
+        .whenComplete(
+            (outcome, error) -> {
+              open.remove(batch);
+              batch.finish(
+                  error == null
+                      ? outcome
+                      : BatchOutcome.allFailed(
+                          records.size(),
+                          FailureKind.FAILURE_KIND_RETRYABLE,
+                          entryStage,
+                          "internal error: " + error));
+            });
+    return batch.answer();
+  }
+
+  /**
+   * Answers every batch of {@code pipeline} under way at once, each record failed retryably for
+   * {@code reason}, and stops their calls and retries: a later answer of a stopped call is not
+   * given to anyone. Returns how many batches were answered so.
+   */
+  public int abort(String pipeline, String reason) {
+    int aborted = 0;
+    for (BatchRun batch : open.of(pipeline)) {
+      if (batch.abort(reason)) {
+        aborted++;
+      }
+      open.remove(batch);
+    }
+    return aborted;
+  }
+
+  /** Batches of {@code pipeline} under way. */
+  public int batchesInFlight(String pipeline) {
+    return open.of(pipeline).size();
   }
 
   /** Stage calls waiting for their retry backoff to pass. */
@@ -105,6 +144,14 @@ public final class PipelineExecutor {
       return CompletableFuture.completedFuture(new BatchOutcome(0));
     }
     StageRoute stage = route.stage(index);
+    if (batch.isAborted()) {
+      return CompletableFuture.completedFuture(
+          BatchOutcome.allFailed(
+              records.size(),
+              FailureKind.FAILURE_KIND_RETRYABLE,
+              stage.name(),
+              batch.abortReason()));
+    }
     StageMeters meters = metrics.stage(route.pipeline(), stage.name());
     List<List<ByteString>> chunks =
         chunks(records, stage.batchLimit(route.delivery().maxBatchSize()));
