@@ -207,7 +207,15 @@ public final class PipelineExecutor {
       return stage.role() == StageRole.STAGE_ROLE_TRANSFORM ? runTransform(chunk) : runSink(chunk);
     }
     if (!stage.remotes().isEmpty()) {
-      return new ForwardCall(chunk, client, targets, policy(chunk), retries, selfId).run();
+      // The remote sidecar answers for this stage and everything after it: its answer is this
+      // stage's outcome here (records dead-lettered there were dead-lettered by it).
+      return new ForwardCall(chunk, client, targets, policy(chunk), retries, selfId)
+          .run()
+          .thenApply(
+              outcome -> {
+                count(outcome, chunk.meters());
+                return outcome;
+              });
     }
     chunk.failAll(
         FailureKind.FAILURE_KIND_RETRYABLE,
