@@ -2,12 +2,12 @@ package io.conveyor.sidecar.dataplane;
 
 import io.conveyor.etl.v1.FailureKind;
 import io.conveyor.etl.v1.ForwardBatchResponse;
+import io.conveyor.sidecar.routing.EndpointHealth;
 import io.conveyor.sidecar.routing.RemoteTarget;
 import io.conveyor.sidecar.routing.TargetSelector;
 import io.conveyor.sidecar.wire.v1.ForwardBatchRequestView;
 import io.conveyor.sidecar.wire.v1.RecordBatchView;
 import io.grpc.Status;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -99,7 +99,19 @@ final class ForwardCall {
         (response, error) -> {
           batch.untrack(cancel);
           if (error == null) {
-            targets.health().succeeded(endpoint);
+            targets
+                .health()
+                .succeeded(endpoint)
+                .ifPresent(
+                    recovery ->
+                        withRoute(
+                            () ->
+                                log.info(
+                                    "sidecar {} ({}) answers again after {} failed calls in {} ms",
+                                    target.podName(),
+                                    endpoint,
+                                    recovery.failedCalls(),
+                                    recovery.lasted().toMillis())));
             chunk
                 .outcome()
                 .copyAll(
@@ -126,8 +138,26 @@ final class ForwardCall {
     String message =
         "sidecar " + target.podName() + " (" + endpoint + "): " + CallErrors.describe(status);
     if (verdict == CallErrors.Verdict.RETRY_EJECT) {
-      Duration ejected = targets.health().failed(endpoint);
-      warn("ejected {} for {} ms: {}", endpoint, ejected.toMillis(), message);
+      // One line per episode: a dead replica fails every batch sent its way until it is back.
+      EndpointHealth.Ejection ejection = targets.health().failed(endpoint);
+      if (ejection.episodeStarted()) {
+        withRoute(
+            () ->
+                log.warn(
+                    "ejected {} for {} ms: {}; its further failures are counted until it answers"
+                        + " again",
+                    endpoint,
+                    ejection.duration().toMillis(),
+                    message));
+      } else if (log.isDebugEnabled()) {
+        withRoute(
+            () ->
+                log.debug(
+                    "{} failed again ({} failed calls since it was first ejected): {}",
+                    endpoint,
+                    ejection.failedCalls(),
+                    message));
+      }
     } else {
       targets.health().finished(endpoint);
     }
@@ -157,10 +187,11 @@ final class ForwardCall {
     done.complete(chunk.outcome());
   }
 
-  private void warn(String format, Object... args) {
+  /** Logs with the chunk's pipeline and stage in the MDC. */
+  private void withRoute(Runnable logging) {
     try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", chunk.route().pipeline());
         MDC.MDCCloseable s = MDC.putCloseable("stage", chunk.stage().name())) {
-      log.warn(format, args);
+      logging.run();
     }
   }
 }
