@@ -19,12 +19,17 @@ import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Timer;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The sidecar's {@code conveyor.etl.v1.SidecarDataPlane}: push streams from local sources and
  * batches forwarded by other sidecars, both handed to the {@link PipelineExecutor}.
  */
 public final class DataPlane {
+
+  private static final Logger log = LoggerFactory.getLogger(DataPlane.class);
 
   /**
    * The transport's own message limit, a multiple of MAX_MESSAGE_BYTES. Messages between the two
@@ -211,6 +216,40 @@ public final class DataPlane {
     long remaining = callerDeadline.timeRemaining(TimeUnit.NANOSECONDS);
     long margin = Math.min(remaining / 10, MAX_DEADLINE_MARGIN_NANOS);
     return Deadline.after(Math.max(0, remaining - margin), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The router took {@code pipeline} away from this sidecar ({@code RevokePipeline}). From now on
+   * it is refused as an unassigned pipeline is — new push streams, batches on open ones, batches
+   * forwarded by other sidecars — until the router's next assignment set, which is authoritative
+   * again. Its batches under way finish and are answered ({@code drain}), or are answered at once
+   * with every record failed retryably, their calls and retries stopped, so that their sources send
+   * them again elsewhere. A batch admitted at the very moment of the revoke may still finish as
+   * with drain; every batch is answered exactly once either way.
+   */
+  public void revoke(String pipeline, boolean drain, String reason) {
+    routes.revoke(pipeline);
+    int batches =
+        drain
+            ? executor.batchesInFlight(pipeline)
+            : executor.abort(
+                pipeline,
+                "pipeline '"
+                    + pipeline
+                    + "' was revoked from sidecar "
+                    + config.sidecarId()
+                    + " without drain ("
+                    + reason
+                    + "); send again");
+    try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", pipeline)) {
+      log.info(
+          "pipeline '{}' revoked (drain={}): {}; refusing its batches, {} under way {}",
+          pipeline,
+          drain,
+          reason,
+          batches,
+          drain ? "finish" : "failed for a re-send");
+    }
   }
 
   /** Ends every push stream; called at shutdown once in-flight batches were answered. */

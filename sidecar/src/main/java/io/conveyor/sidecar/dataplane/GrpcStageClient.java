@@ -17,7 +17,10 @@ import io.grpc.MethodDescriptor;
 import io.grpc.stub.ClientCalls;
 import java.util.concurrent.CompletableFuture;
 
-/** {@link StageClient} over gRPC, with the view-typed methods and pooled channels. */
+/**
+ * {@link StageClient} over gRPC, with the view-typed methods and pooled channels. Cancelling a
+ * returned future cancels its call.
+ */
 public final class GrpcStageClient implements StageClient {
 
   private final ChannelPool channels;
@@ -59,6 +62,15 @@ public final class GrpcStageClient implements StageClient {
       result.completeExceptionally(e);
       return result;
     }
+    // Cancelling the future (a revoked batch) cancels the call, so the service stops working on
+    // it and the transport frees its buffers.
+    ListenableFuture<R> started = call;
+    result.whenComplete(
+        (response, error) -> {
+          if (result.isCancelled()) {
+            started.cancel(true);
+          }
+        });
     Futures.addCallback(
         call,
         new FutureCallback<R>() {

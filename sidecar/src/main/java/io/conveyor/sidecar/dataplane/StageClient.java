@@ -11,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The calls the pipeline executor makes: to the pod's own transform and sink services, and to other
- * sidecars. Futures fail with {@link io.grpc.StatusRuntimeException}s.
+ * sidecars. Futures fail with {@link io.grpc.StatusRuntimeException}s; cancelling one should cancel
+ * its call.
  */
 public interface StageClient {
 

@@ -4,18 +4,46 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The sidecar's meters. Per-stage meters are created once per pipeline and stage and cached. */
+/**
+ * The sidecar's meters. Per-stage meters are created once per pipeline and stage and cached.
+ *
+ * <p>Every counter with a known set of label values is registered with all of them at construction,
+ * so that a scrape shows 0 rather than nothing before the first event (a rate over an absent series
+ * is empty, not 0). A value outside the known ones still counts; it appears when first used.
+ */
 public final class SidecarMetrics {
+
+  /** Why the data plane refused a call at the door, as its callers name it. */
+  public static final List<String> REJECTION_REASONS =
+      List.of("draining", "starting", "not_assigned", "too_large", "over_limit");
+
+  /** Results of a discovery run, a registration and a heartbeat, as their callers name them. */
+  public static final List<String> DISCOVERY_RESULTS = List.of("ok", "error");
+
+  public static final List<String> REGISTRATION_RESULTS = List.of("ok", "error");
+  public static final List<String> HEARTBEAT_RESULTS = List.of("ok", "unknown_sidecar", "error");
 
   private final MeterRegistry registry;
   private final Map<String, StageMeters> stages = new ConcurrentHashMap<>();
   private final Map<String, Timer> pushLatency = new ConcurrentHashMap<>();
+  private final Counter backpressure;
 
   public SidecarMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.backpressure =
+        Counter.builder("conveyor_sidecar_backpressure_events")
+            .description(
+                "Times the sidecar's in-flight bytes crossed its limit: push streams withheld"
+                    + " credits, or a forwarded batch was refused")
+            .register(registry);
+    REJECTION_REASONS.forEach(this::rejectedCounter);
+    DISCOVERY_RESULTS.forEach(this::discoveryRuns);
+    REGISTRATION_RESULTS.forEach(this::registrationCounter);
+    HEARTBEAT_RESULTS.forEach(this::heartbeatCounter);
   }
 
   public MeterRegistry registry() {
@@ -49,23 +77,49 @@ public final class SidecarMetrics {
   }
 
   public void backpressure() {
-    registry.counter("conveyor_sidecar_backpressure_events").increment();
+    backpressure.increment();
   }
 
-  /** A call refused at the door: {@code reason} is draining, not_assigned, over_limit, ... */
+  /** A call refused at the door: {@code reason} is one of {@link #REJECTION_REASONS}. */
   public void rejected(String reason) {
-    registry.counter("conveyor_sidecar_rejected_calls", "reason", reason).increment();
+    rejectedCounter(reason).increment();
   }
 
   public Counter discoveryRuns(String result) {
-    return registry.counter("conveyor_sidecar_discovery_runs", "result", result);
+    return Counter.builder("conveyor_sidecar_discovery_runs")
+        .description("Scans of the pod's ports for its services, by result")
+        .tag("result", result)
+        .register(registry);
   }
 
   public void registration(String result) {
-    registry.counter("conveyor_sidecar_registrations", "result", result).increment();
+    registrationCounter(result).increment();
   }
 
   public void heartbeat(String result) {
-    registry.counter("conveyor_sidecar_heartbeats", "result", result).increment();
+    heartbeatCounter(result).increment();
+  }
+
+  private Counter rejectedCounter(String reason) {
+    return Counter.builder("conveyor_sidecar_rejected_calls")
+        .description(
+            "Push streams, batches and forwarded batches the sidecar refused at the door, by"
+                + " reason")
+        .tag("reason", reason)
+        .register(registry);
+  }
+
+  private Counter registrationCounter(String result) {
+    return Counter.builder("conveyor_sidecar_registrations")
+        .description("Attempts to register with the router, by result")
+        .tag("result", result)
+        .register(registry);
+  }
+
+  private Counter heartbeatCounter(String result) {
+    return Counter.builder("conveyor_sidecar_heartbeats")
+        .description("Heartbeats sent to the router, by result")
+        .tag("result", result)
+        .register(registry);
   }
 }

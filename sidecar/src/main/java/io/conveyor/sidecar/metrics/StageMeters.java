@@ -29,21 +29,44 @@ public final class StageMeters {
 
   StageMeters(MeterRegistry registry, String pipeline, String stage) {
     String[] tags = {"pipeline", pipeline, "stage", stage};
-    recordsIn = registry.counter("conveyor_sidecar_records_in", tags);
-    batchesIn = registry.counter("conveyor_sidecar_batches_in", tags);
+    recordsIn =
+        counter(registry, "conveyor_sidecar_records_in", "Records that entered a stage", tags);
+    batchesIn =
+        counter(
+            registry,
+            "conveyor_sidecar_batches_in",
+            "Batches (chunks of at most a stage's batch size) that entered a stage",
+            tags);
     delivered = outcome(registry, tags, "delivered");
     filtered = outcome(registry, tags, "filtered");
     failed = outcome(registry, tags, "failed");
     deadLettered = outcome(registry, tags, "dead_lettered");
-    retries = registry.counter("conveyor_sidecar_retries", tags);
-    callFailures = registry.counter("conveyor_sidecar_stage_call_failures", tags);
+    retries =
+        counter(
+            registry,
+            "conveyor_sidecar_retries",
+            "Records a stage was called with again after a retryable failure",
+            tags);
+    callFailures =
+        counter(
+            registry,
+            "conveyor_sidecar_stage_call_failures",
+            "Calls of a stage's service or of another sidecar that failed as a whole",
+            tags);
     localLatency = latency(registry, tags, "local");
     remoteLatency = latency(registry, tags, "remote");
   }
 
+  private static Counter counter(
+      MeterRegistry registry, String name, String description, String[] tags) {
+    return Counter.builder(name).description(description).tags(tags).register(registry);
+  }
+
   private static Counter outcome(MeterRegistry registry, String[] tags, String outcome) {
     return Counter.builder("conveyor_sidecar_records_out")
-        .description("Records that left a stage on this sidecar, by outcome")
+        .description(
+            "Records that left a stage on this sidecar, by outcome; for a stage forwarded to"
+                + " another sidecar, as that sidecar answered")
         .tags(tags)
         .tag("outcome", outcome)
         .register(registry);

@@ -2,6 +2,7 @@ package io.conveyor.sidecar.routing;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -10,6 +11,11 @@ import java.util.function.LongSupplier;
  * Outlier ejection for remote sidecars, in the manner of Envoy's: a target that fails a call is
  * ejected for a while, longer on each consecutive failure (base doubled, up to a cap), and forgiven
  * on its first success. Also counts calls in flight per target for least-loaded picking.
+ *
+ * <p>From its first failed call to its next success an endpoint is in one ejection episode, however
+ * many calls fail meanwhile (a dead replica fails every batch sent its way): {@link #failed} says
+ * when a call started an episode and {@link #succeeded} when one ended and how many calls failed in
+ * it, so that callers log an episode, not every failure.
  */
 public final class EndpointHealth {
 
@@ -27,9 +33,31 @@ public final class EndpointHealth {
     this.maxEjectionNanos = maxEjection.toNanos();
   }
 
+  /**
+   * What a failed call did.
+   *
+   * @param duration how long the endpoint stays ejected from now
+   * @param episodeStarted true when the endpoint was healthy before this call: a new episode
+   * @param failedCalls calls failed in the episode so far, this one included
+   */
+  public record Ejection(Duration duration, boolean episodeStarted, int failedCalls) {}
+
+  /**
+   * The end of an ejection episode: the endpoint answered again.
+   *
+   * @param failedCalls calls that failed in the episode
+   * @param lasted from the episode's first failed call to this success
+   */
+  public record Recovery(int failedCalls, Duration lasted) {}
+
   private static final class State {
     final AtomicInteger inFlight = new AtomicInteger();
     volatile int consecutiveFailures;
+
+    /** Calls failed since the last success; 0 when healthy. Written under the state's lock. */
+    volatile int episodeFailures;
+
+    long episodeStart;
 
     /**
      * Ejected while {@code ejectedUntil - now > 0}. "Not ejected" is a time already reached, never
@@ -46,30 +74,52 @@ public final class EndpointHealth {
     state(endpoint).inFlight.incrementAndGet();
   }
 
-  public void succeeded(String endpoint) {
+  /**
+   * Records a successful call, which forgives the endpoint; returns the episode it ended, if it was
+   * in one.
+   */
+  public Optional<Recovery> succeeded(String endpoint) {
     State state = state(endpoint);
     state.inFlight.decrementAndGet();
     state.consecutiveFailures = 0;
-    state.ejectedUntil = nanoTime.getAsLong();
+    long now = nanoTime.getAsLong();
+    state.ejectedUntil = now;
+    if (state.episodeFailures == 0) {
+      return Optional.empty(); // the common case, without taking the lock
+    }
+    synchronized (state) {
+      int failedCalls = state.episodeFailures;
+      if (failedCalls == 0) {
+        return Optional.empty(); // another success ended the episode first
+      }
+      state.episodeFailures = 0;
+      return Optional.of(new Recovery(failedCalls, Duration.ofNanos(now - state.episodeStart)));
+    }
   }
 
   /**
-   * Records a failed call and ejects the endpoint; returns how long it stays ejected. The ejection
-   * grows per ejection, not per failed call: the many calls that were in flight when a replica died
-   * all fail together, and that is one incident.
+   * Records a failed call and ejects the endpoint. The ejection grows per ejection, not per failed
+   * call: the many calls that were in flight when a replica died all fail together, and that is one
+   * incident.
    */
-  public Duration failed(String endpoint) {
+  public Ejection failed(String endpoint) {
     State state = state(endpoint);
     state.inFlight.decrementAndGet();
     long now = nanoTime.getAsLong();
     synchronized (state) {
+      int failedCalls = ++state.episodeFailures;
+      boolean episodeStarted = failedCalls == 1;
+      if (episodeStarted) {
+        state.episodeStart = now;
+      }
       if (state.ejectedUntil - now > 0) {
-        return Duration.ofNanos(state.ejectedUntil - now);
+        return new Ejection(
+            Duration.ofNanos(state.ejectedUntil - now), episodeStarted, failedCalls);
       }
       int failures = ++state.consecutiveFailures;
       long ejection = Math.min(maxEjectionNanos, baseEjectionNanos << Math.min(20, failures - 1));
       state.ejectedUntil = now + ejection;
-      return Duration.ofNanos(ejection);
+      return new Ejection(Duration.ofNanos(ejection), episodeStarted, failedCalls);
     }
   }
 

@@ -71,6 +71,16 @@ public final class RoutingTable {
     return new RoutingTable(assignments.getVersion(), routes);
   }
 
+  /** This table without {@code pipelines}, at the same version. */
+  public RoutingTable without(Set<String> pipelines) {
+    if (pipelines.isEmpty()) {
+      return this;
+    }
+    Map<String, PipelineRoute> kept = new HashMap<>(this.pipelines);
+    kept.keySet().removeAll(pipelines);
+    return new RoutingTable(version, kept);
+  }
+
   public long version() {
     return version;
   }

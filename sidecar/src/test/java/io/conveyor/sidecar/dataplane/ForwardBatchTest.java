@@ -115,6 +115,46 @@ class ForwardBatchTest {
   }
 
   @Test
+  void aForwardedStageCountsTheRecordsTheOtherSidecarAnsweredFor() throws Exception {
+    FakeStages.Transform transform =
+        new FakeStages.Transform(
+            "mask",
+            (record, attempt) -> ok(record, record.toBuilder().setRecordType("copy").build()));
+    FakeStages.Sink sink = new FakeStages.Sink("store");
+    sink.behaviour =
+        (record, attempt) ->
+            record.getId().getSequence() == 3 && record.getRecordType().equals("copy")
+                ? FakeStages.failedSink("schema", false)
+                : FakeStages.okSink();
+    TestSidecar a = podA(transform);
+    TestSidecar b = podB("b", sink, Map.of());
+    a.assign(assignment(1, etl(a, a, stage(2, "store", StageRole.STAGE_ROLE_SINK, a, b))));
+    b.assign(assignment(1, etl(b, a, stage(2, "store", StageRole.STAGE_ROLE_SINK, b, b))));
+
+    PushClient source = new PushClient(channel(a)).init("etl", "orders");
+    source.next();
+    source.send(batch("b1", 0, 10, 20));
+    assertThat(source.nextAck().getAck().getResult().getOutcomesList()).hasSize(10);
+
+    // 20 outputs went to b: 19 written, 1 rejected. A counts them for the stage it forwarded.
+    assertThat(recordsOut(a, "store", "delivered")).isEqualTo(19.0);
+    assertThat(recordsOut(a, "store", "failed")).isEqualTo(1.0);
+    assertThat(recordsOut(b, "store", "delivered")).isEqualTo(19.0);
+    assertThat(a.meters.get("conveyor_sidecar_records_in").tag("stage", "store").counter().count())
+        .isEqualTo(20.0);
+  }
+
+  private static double recordsOut(TestSidecar sidecar, String stage, String outcome) {
+    return sidecar
+        .meters
+        .get("conveyor_sidecar_records_out")
+        .tag("stage", stage)
+        .tag("outcome", outcome)
+        .counter()
+        .count();
+  }
+
+  @Test
   void batchesAreSpreadOverEveryReplicaOfTheNextStage() throws Exception {
     FakeStages.Sink sink1 = new FakeStages.Sink("store");
     FakeStages.Sink sink2 = new FakeStages.Sink("store");

@@ -44,6 +44,7 @@ final class TestSidecar implements AutoCloseable {
   final Routes routes;
   final InFlight inFlight;
   final Lifecycle lifecycle = new Lifecycle();
+  final PipelineExecutor executor;
   final DataPlane plane;
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -63,7 +64,7 @@ final class TestSidecar implements AutoCloseable {
             endpoint ->
                 InProcessChannelBuilder.forName(endpoint).maxInboundMessageSize(16 << 20).build(),
             16);
-    PipelineExecutor executor =
+    this.executor =
         new PipelineExecutor(
             id,
             new GrpcStageClient(channels),

@@ -28,7 +28,7 @@ class EndpointHealthTest {
   void aFailureEjectsForTheBaseTimeThenTheEndpointIsBack() {
     health.started(B);
 
-    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(health.failed(B).duration()).isEqualTo(Duration.ofSeconds(1));
     assertThat(health.isEjected(B)).isTrue();
     assertThat(health.isEjected(C)).isFalse();
 
@@ -43,7 +43,7 @@ class EndpointHealthTest {
   private Duration failAfterEjection() {
     clock.advance(Duration.ofNanos(health.ejectionRemaining(B)));
     health.started(B);
-    return health.failed(B);
+    return health.failed(B).duration();
   }
 
   @Test
@@ -62,11 +62,11 @@ class EndpointHealthTest {
     for (int i = 0; i < 10; i++) {
       health.started(B);
     }
-    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(health.failed(B).duration()).isEqualTo(Duration.ofSeconds(1));
     clock.advance(Duration.ofMillis(300));
     for (int i = 0; i < 9; i++) {
       // The other calls that were in flight when B died come back failed: no longer ejection.
-      assertThat(health.failed(B)).isEqualTo(Duration.ofMillis(700));
+      assertThat(health.failed(B).duration()).isEqualTo(Duration.ofMillis(700));
     }
     assertThat(health.inFlight(B)).isZero();
     assertThat(failAfterEjection()).isEqualTo(Duration.ofSeconds(2));
@@ -94,7 +94,49 @@ class EndpointHealthTest {
 
     assertThat(health.isEjected(B)).isFalse();
     health.started(B);
-    assertThat(health.failed(B)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(health.failed(B).duration()).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void anEpisodeRunsFromTheFirstFailedCallToTheNextSuccessAndCountsItsFailures() {
+    health.started(B);
+    EndpointHealth.Ejection first = health.failed(B);
+    assertThat(first.episodeStarted()).isTrue();
+    assertThat(first.failedCalls()).isEqualTo(1);
+
+    // Calls failing while B is ejected, and after its ejection ran out, without a success between.
+    health.started(B);
+    assertThat(health.failed(B).episodeStarted()).isFalse();
+    clock.advance(Duration.ofSeconds(1));
+    health.started(B);
+    EndpointHealth.Ejection again = health.failed(B);
+    assertThat(again.episodeStarted()).isFalse();
+    assertThat(again.failedCalls()).isEqualTo(3);
+    assertThat(again.duration()).as("a re-ejection still doubles").isEqualTo(Duration.ofSeconds(2));
+
+    clock.advance(Duration.ofMillis(2500));
+    health.started(B);
+    assertThat(health.succeeded(B))
+        .contains(new EndpointHealth.Recovery(3, Duration.ofMillis(3500)));
+
+    health.started(B);
+    assertThat(health.succeeded(B)).as("healthy already: no episode ended").isEmpty();
+    health.started(B);
+    EndpointHealth.Ejection next = health.failed(B);
+    assertThat(next.episodeStarted()).isTrue();
+    assertThat(next.failedCalls()).isEqualTo(1);
+  }
+
+  @Test
+  void episodesArePerEndpoint() {
+    health.started(B);
+    health.started(C);
+    assertThat(health.failed(B).episodeStarted()).isTrue();
+    assertThat(health.failed(C).episodeStarted()).isTrue();
+    health.started(C);
+    assertThat(health.succeeded(C)).contains(new EndpointHealth.Recovery(1, Duration.ZERO));
+    health.started(B);
+    assertThat(health.failed(B).failedCalls()).isEqualTo(2);
   }
 
   @Test

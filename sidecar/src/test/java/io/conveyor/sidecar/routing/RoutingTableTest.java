@@ -306,6 +306,44 @@ class RoutingTableTest {
     assertThat(routes.services()).containsExactly(MASK_PII);
   }
 
+  @Test
+  void aRevokedPipelineStaysOutOfTheTableUntilTheNextAssignmentSet() {
+    Routes routes = new Routes(SELF);
+    PipelineAssignment other =
+        pipeline(
+            "clicks",
+            stage(0, "clicks", StageRole.STAGE_ROLE_SOURCE, "sc-a"),
+            stage(1, "warehouse", StageRole.STAGE_ROLE_SINK, "sc-c"));
+    routes.assign(set(5, ordersEtl(), other));
+
+    routes.revoke("orders-etl");
+    assertThat(routes.table().pipelineNames()).containsExactly("clicks");
+    assertThat(routes.table().version()).isEqualTo(5);
+
+    // Discovery rebuilding the table does not bring it back.
+    routes.services(List.of(MASK_PII));
+    assertThat(routes.table().pipeline("orders-etl")).isEmpty();
+    assertThat(routes.table().pipeline("clicks")).isPresent();
+
+    // The router's next set is authoritative again.
+    routes.assign(set(6, ordersEtl(), other));
+    assertThat(routes.table().pipelineNames()).containsExactlyInAnyOrder("orders-etl", "clicks");
+    assertThat(routes.table().pipeline("orders-etl").orElseThrow().stage(1).isLocal()).isTrue();
+  }
+
+  @Test
+  void revokingAPipelineThatIsNotAssignedChangesNothing() {
+    Routes routes = new Routes(SELF);
+    routes.assign(set(5, ordersEtl()));
+    RoutingTable before = routes.table();
+
+    routes.revoke("payments");
+
+    assertThat(routes.table()).isSameAs(before);
+    routes.services(List.of(MASK_PII));
+    assertThat(routes.table().pipeline("orders-etl")).isPresent();
+  }
+
   // ------------------------------------------------------------------ fixtures
 
   static AssignmentSet set(long version, PipelineAssignment... pipelines) {
