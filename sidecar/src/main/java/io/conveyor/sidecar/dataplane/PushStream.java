@@ -48,6 +48,7 @@ final class PushStream implements StreamObserver<PushRequestView> {
   private boolean initialized;
   private boolean closed;
   private boolean halfClosed;
+  private Status ending;
   private int pendingAcks;
   private boolean withholding;
   private int withheld;
@@ -73,7 +74,8 @@ final class PushStream implements StreamObserver<PushRequestView> {
       return;
     }
     if (!message.hasBatch()) {
-      fail(Status.INVALID_ARGUMENT.withDescription("after init, every message must be a batch"));
+      endAfterPendingAcks(
+          Status.INVALID_ARGUMENT.withDescription("after init, every message must be a batch"));
       return;
     }
     accept(message.getBatch());
@@ -180,9 +182,20 @@ final class PushStream implements StreamObserver<PushRequestView> {
   }
 
   private void accept(RecordBatchView batch) {
+    Status endingWith = ending();
+    if (endingWith != null) {
+      // Sent on the credits the source had before the stream began to end: answered, not run.
+      ack(
+          batch.getBatchId(),
+          allFailed(
+              batch.getRecordsCount(), "the push stream is ending: " + endingWith.getDescription()),
+          0,
+          0);
+      return;
+    }
     if (batch.getSerializedSize() > plane.config().maxMessageBytes()) {
       plane.rejected("too_large");
-      fail(
+      endAfterPendingAcks(
           Status.RESOURCE_EXHAUSTED.withDescription(
               "batch '"
                   + batch.getBatchId()
@@ -233,7 +246,7 @@ final class PushStream implements StreamObserver<PushRequestView> {
           allFailed(records.size(), "pipeline '" + pipeline + "' was revoked from this sidecar"),
           bytes,
           1);
-      fail(
+      endAfterPendingAcks(
           Status.FAILED_PRECONDITION.withDescription(
               "pipeline '" + pipeline + "' is no longer assigned to this sidecar"));
       return;
@@ -346,8 +359,30 @@ final class PushStream implements StreamObserver<PushRequestView> {
     completeIfDone();
   }
 
+  /**
+   * Ends the stream with {@code status} once every batch already accepted on it has been answered:
+   * ending it at once would drop the acks of batches the pipeline is still delivering, and their
+   * source would send them again although they arrive.
+   */
+  private synchronized void endAfterPendingAcks(Status status) {
+    if (closed || ending != null) {
+      return;
+    }
+    ending = status;
+    completeIfDone();
+  }
+
+  private synchronized Status ending() {
+    return ending;
+  }
+
   private void completeIfDone() {
-    if (halfClosed && pendingAcks == 0 && !closed) {
+    if (closed || pendingAcks > 0) {
+      return;
+    }
+    if (ending != null) {
+      fail(ending);
+    } else if (halfClosed) {
       closed = true;
       plane.pushStreams().remove(this);
       out.onCompleted();

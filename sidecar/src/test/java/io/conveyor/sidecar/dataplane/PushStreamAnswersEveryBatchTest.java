@@ -21,10 +21,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A graceful stop answers every batch it finished: the shutdown waits for nothing to be in flight,
- * then closes the push streams, and a batch the sink confirmed must have had its ack sent by then.
+ * Whatever ends a push stream, every batch accepted on it is answered first. A graceful stop waits
+ * for nothing to be in flight, then closes the push streams, and a batch the sink confirmed must
+ * have had its ack sent by then; a stream the sidecar ends because of a later batch (its pipeline
+ * revoked, a batch too large) ends only once the batches before it are answered.
  */
-class DrainAnswersFinishedBatchesTest {
+class PushStreamAnswersEveryBatchTest {
 
   private TestSidecar sidecar;
   private FakeStages.Sink sink;
@@ -99,6 +101,56 @@ class DrainAnswersFinishedBatchesTest {
     assertThat(acks.get(0).getAck().getResult().getOutcomesList())
         .containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED)
         .hasSize(5);
+  }
+
+  @Test
+  void aRevokeEndsTheStreamOnlyAfterTheBatchStillInTheSinkIsAnswered() throws Exception {
+    sink.hold();
+    PushClient client = new PushClient(channel).init("etl", "orders");
+    assertThat(client.next().hasReady()).isTrue();
+    client.send(batch("b1", 0, 5, 20));
+    await().atMost(Duration.ofSeconds(5)).until(() -> sink.calls.get() == 1);
+
+    sidecar.plane.revoke("etl", true, "pipeline removed");
+    client.send(batch("b2", 5, 5, 20));
+    PushResponse refused = client.nextAck();
+    assertThat(refused.getAck().getBatchId()).isEqualTo("b2");
+    assertThat(refused.getAck().getResult().getOutcomesList())
+        .containsOnly(RecordOutcome.RECORD_OUTCOME_FAILED);
+    assertThat(client.closed).as("ended while b1 is unanswered").isNotDone();
+
+    sink.open();
+    PushResponse delivered = client.nextAck();
+    assertThat(delivered.getAck().getBatchId()).isEqualTo("b1");
+    assertThat(delivered.getAck().getResult().getOutcomesList())
+        .containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED);
+    assertThat(client.awaitClosed().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+  }
+
+  @Test
+  void aBatchTooLargeEndsTheStreamOnlyAfterTheBatchesBeforeItAreAnswered() throws Exception {
+    sink.hold();
+    PushClient client = new PushClient(channel).init("etl", "orders");
+    assertThat(client.next().hasReady()).isTrue();
+    client.send(batch("b1", 0, 5, 20));
+    await().atMost(Duration.ofSeconds(5)).until(() -> sink.calls.get() == 1);
+
+    int overLimit = sidecar.config.maxMessageBytes() / 10 + 100;
+    client.send(batch("huge", 5, 10, overLimit));
+    client.send(batch("after", 15, 2, 20));
+    PushResponse after = client.nextAck();
+    assertThat(after.getAck().getBatchId()).isEqualTo("after");
+    assertThat(after.getAck().getResult().getErrors(0).getMessage())
+        .contains("ending")
+        .contains("MAX_MESSAGE_BYTES");
+    assertThat(client.closed).as("ended while b1 is unanswered").isNotDone();
+
+    sink.open();
+    assertThat(client.nextAck().getAck().getBatchId()).isEqualTo("b1");
+    Status status = client.awaitClosed();
+    assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(status.getDescription()).contains("huge");
+    assertThat(sink.calls.get()).as("only b1 reached the sink").isEqualTo(1);
   }
 
   /** A batch that arrives once draining began is answered, failed retryably, not processed. */
