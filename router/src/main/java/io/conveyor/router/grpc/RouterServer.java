@@ -22,9 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves a {@link RouterCore} over gRPC ({@code SidecarCoordinator}, health, reflection) and
- * expires silent sidecars once a second. The standalone router runs one for its lifetime; the
- * operator runs one while it holds the leader lease.
+ * Serves a {@link RouterCore} over gRPC ({@code SidecarCoordinator}, health, reflection), opens its
+ * warm-up window when it starts serving and, once a second, ends that window when it is due and
+ * expires silent sidecars. The standalone router runs one for its lifetime; the operator runs one
+ * while it holds the leader lease.
  */
 public final class RouterServer implements AutoCloseable {
 
@@ -81,6 +82,8 @@ public final class RouterServer implements AutoCloseable {
         new SidecarCoordinatorService(core, meters, timer, pushes, minAssignInterval));
     Server server;
     try {
+      // Opened before the first call can arrive: every sidecar coming back falls in the window.
+      core.servingStarted();
       server = builder.build().start();
     } catch (IOException e) {
       timer.shutdownNow();
@@ -100,6 +103,7 @@ public final class RouterServer implements AutoCloseable {
     timer.scheduleWithFixedDelay(
         () -> {
           try {
+            core.endWarmUpIfDue();
             List<String> expired = core.expire();
             if (!expired.isEmpty()) {
               meters.counter("conveyor_router_expirations_total").increment(expired.size());

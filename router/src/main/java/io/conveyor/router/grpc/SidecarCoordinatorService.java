@@ -72,14 +72,25 @@ public final class SidecarCoordinatorService
     try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", id)) {
       RegisterSidecarResponse response = core.register(request);
       registrations.increment();
-      log.info(
-          "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({} pipelines)",
-          request.getIdentity().getNamespace(),
-          request.getIdentity().getPodName(),
-          request.getDataPlaneEndpoint(),
-          request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
-          response.getAssignments().getVersion(),
-          response.getAssignments().getPipelinesCount());
+      if (response.getAssignments().getVersion() == 0) {
+        log.info(
+            "registered sidecar of pod {}/{} at {} with services {}; assignments held back during"
+                + " the warm-up until its pipelines have every stage served",
+            request.getIdentity().getNamespace(),
+            request.getIdentity().getPodName(),
+            request.getDataPlaneEndpoint(),
+            request.getServicesList().stream().map(s -> s.getDescription().getName()).toList());
+      } else {
+        log.info(
+            "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({}"
+                + " pipelines)",
+            request.getIdentity().getNamespace(),
+            request.getIdentity().getPodName(),
+            request.getDataPlaneEndpoint(),
+            request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
+            response.getAssignments().getVersion(),
+            response.getAssignments().getPipelinesCount());
+      }
       responses.onNext(response);
       responses.onCompleted();
     } catch (IllegalArgumentException e) {
