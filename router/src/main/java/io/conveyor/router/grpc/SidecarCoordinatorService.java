@@ -36,13 +36,13 @@ public final class SidecarCoordinatorService
   private static final Logger log = LoggerFactory.getLogger(SidecarCoordinatorService.class);
 
   private final RouterCore core;
-  private final ScheduledExecutorService timer;
-  private final Executor flusher;
+  private final WatchStream.FlushScheduler flushScheduler;
   private final Duration minAssignInterval;
   private final Counter registrations;
   private final Counter heartbeats;
   private final Counter unknownSidecarCalls;
   private final Counter deregistrations;
+  private final Counter droppedWatchCommands;
 
   /**
    * @param timer schedules the delayed pushes of paced watch streams
@@ -56,13 +56,19 @@ public final class SidecarCoordinatorService
       Executor flusher,
       Duration minAssignInterval) {
     this.core = core;
-    this.timer = timer;
-    this.flusher = flusher;
+    this.flushScheduler = WatchStream.FlushScheduler.on(timer, flusher);
     this.minAssignInterval = minAssignInterval;
     this.registrations = meters.counter("conveyor_router_registrations_total");
     this.heartbeats = meters.counter("conveyor_router_heartbeats_total");
     this.unknownSidecarCalls = meters.counter("conveyor_router_unknown_sidecar_calls_total");
     this.deregistrations = meters.counter("conveyor_router_deregistrations_total");
+    this.droppedWatchCommands =
+        Counter.builder("conveyor_router_watch_commands_dropped_total")
+            .description(
+                "Drain and revoke commands dropped because a sidecar's watch stream already held "
+                    + WatchStream.MAX_HELD_COMMANDS
+                    + " unsent ones")
+            .register(meters);
   }
 
   @Override
@@ -121,11 +127,21 @@ public final class SidecarCoordinatorService
     ServerCallStreamObserver<AssignmentUpdate> stream =
         (ServerCallStreamObserver<AssignmentUpdate>) responses;
     WatchStream subscriber =
-        new WatchStream(request.getSidecarId(), stream, timer, flusher, minAssignInterval);
+        new WatchStream(
+            request.getSidecarId(),
+            stream,
+            flushScheduler,
+            System::nanoTime,
+            minAssignInterval,
+            droppedWatchCommands);
     try {
       Runnable unsubscribe =
           core.watch(request.getSidecarId(), request.getKnownVersion(), subscriber);
-      stream.setOnCancelHandler(unsubscribe);
+      stream.setOnCancelHandler(
+          () -> {
+            unsubscribe.run();
+            subscriber.cancelled();
+          });
       stream.setOnCloseHandler(unsubscribe);
       stream.setOnReadyHandler(subscriber::flush);
     } catch (UnknownSidecarException e) {
