@@ -16,7 +16,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -38,11 +37,7 @@ public final class SidecarCoordinatorService
   private final RouterCore core;
   private final WatchStream.FlushScheduler flushScheduler;
   private final Duration minAssignInterval;
-  private final Counter registrations;
-  private final Counter heartbeats;
-  private final Counter unknownSidecarCalls;
-  private final Counter deregistrations;
-  private final Counter droppedWatchCommands;
+  private final RouterMetrics metrics;
 
   /**
    * @param timer schedules the delayed pushes of paced watch streams
@@ -55,20 +50,19 @@ public final class SidecarCoordinatorService
       ScheduledExecutorService timer,
       Executor flusher,
       Duration minAssignInterval) {
+    this(core, new RouterMetrics(meters), timer, flusher, minAssignInterval);
+  }
+
+  SidecarCoordinatorService(
+      RouterCore core,
+      RouterMetrics metrics,
+      ScheduledExecutorService timer,
+      Executor flusher,
+      Duration minAssignInterval) {
     this.core = core;
+    this.metrics = metrics;
     this.flushScheduler = WatchStream.FlushScheduler.on(timer, flusher);
     this.minAssignInterval = minAssignInterval;
-    this.registrations = meters.counter("conveyor_router_registrations_total");
-    this.heartbeats = meters.counter("conveyor_router_heartbeats_total");
-    this.unknownSidecarCalls = meters.counter("conveyor_router_unknown_sidecar_calls_total");
-    this.deregistrations = meters.counter("conveyor_router_deregistrations_total");
-    this.droppedWatchCommands =
-        Counter.builder("conveyor_router_watch_commands_dropped_total")
-            .description(
-                "Drain and revoke commands dropped because a sidecar's watch stream already held "
-                    + WatchStream.MAX_HELD_COMMANDS
-                    + " unsent ones")
-            .register(meters);
   }
 
   @Override
@@ -77,7 +71,7 @@ public final class SidecarCoordinatorService
     String id = request.getIdentity().getSidecarId();
     try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", id)) {
       RegisterSidecarResponse response = core.register(request);
-      registrations.increment();
+      metrics.registrations.increment();
       if (response.getAssignments().getVersion() == 0) {
         log.info(
             "registered sidecar of pod {}/{} at {} with services {}; assignments held back during"
@@ -100,9 +94,11 @@ public final class SidecarCoordinatorService
       responses.onNext(response);
       responses.onCompleted();
     } catch (IllegalArgumentException e) {
+      metrics.registrationsRefused(RouterMetrics.REFUSED_INVALID).increment();
       responses.onError(
           Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
     } catch (SidecarRegistry.RegistryFullException e) {
+      metrics.registrationsRefused(RouterMetrics.REFUSED_REGISTRY_FULL).increment();
       responses.onError(
           Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
     }
@@ -112,11 +108,11 @@ public final class SidecarCoordinatorService
   public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> responses) {
     try {
       HeartbeatResponse response = core.heartbeat(request);
-      heartbeats.increment();
+      metrics.heartbeats.increment();
       responses.onNext(response);
       responses.onCompleted();
     } catch (UnknownSidecarException e) {
-      unknownSidecarCalls.increment();
+      metrics.unknownSidecarCalls.increment();
       responses.onError(notFound(e));
     }
   }
@@ -133,7 +129,7 @@ public final class SidecarCoordinatorService
             flushScheduler,
             System::nanoTime,
             minAssignInterval,
-            droppedWatchCommands);
+            metrics.droppedWatchCommands);
     try {
       Runnable unsubscribe =
           core.watch(request.getSidecarId(), request.getKnownVersion(), subscriber);
@@ -145,7 +141,7 @@ public final class SidecarCoordinatorService
       stream.setOnCloseHandler(unsubscribe);
       stream.setOnReadyHandler(subscriber::flush);
     } catch (UnknownSidecarException e) {
-      unknownSidecarCalls.increment();
+      metrics.unknownSidecarCalls.increment();
       stream.onError(notFound(e));
     }
   }
@@ -155,7 +151,7 @@ public final class SidecarCoordinatorService
       DeregisterSidecarRequest request, StreamObserver<DeregisterSidecarResponse> responses) {
     try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", request.getSidecarId())) {
       if (core.deregister(request.getSidecarId())) {
-        deregistrations.increment();
+        metrics.deregistrations.increment();
         log.info("sidecar deregistered: {}", request.getReason());
       }
       responses.onNext(DeregisterSidecarResponse.getDefaultInstance());
