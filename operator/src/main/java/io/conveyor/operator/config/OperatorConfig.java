@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  *     WATCH_NAMESPACES}, comma-separated)
  * @param reconcileThreads reconciliations running at once ({@code RECONCILE_THREADS})
  * @param routerWarmUp after taking over, how long an absent registration is not yet read as a lost
- *     sidecar ({@code ROUTER_WARMUP_SECS})
+ *     sidecar, and how long the embedded router holds back a set with an incomplete pipeline
+ *     ({@code ROUTER_WARMUP_SECS}, also in {@code router})
  * @param heartbeatStatusRefresh how stale {@code status.lastHeartbeat} may get before a status
  *     write refreshes it on its own ({@code HEARTBEAT_STATUS_REFRESH_SECS})
  * @param router limits of the embedded router ({@code ROUTER_MAX_SIDECARS}, {@code
@@ -143,7 +144,9 @@ public record OperatorConfig(
             defaults.minHeartbeatInterval(),
             defaults.maxHeartbeatInterval(),
             defaults.defaultHeartbeatInterval(),
-            maxPipelines);
+            maxPipelines,
+            // The embedded router holds back incomplete plans for the same window.
+            warmUp);
     return new OperatorConfig(
         identity,
         leaseNamespace,

@@ -24,6 +24,7 @@ class OperatorConfigTest {
     assertThat(config.adminPort()).isEqualTo(8080);
     assertThat(config.watchesAllNamespaces()).isTrue();
     assertThat(config.routerWarmUp()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(config.router().warmUp()).isEqualTo(Duration.ofSeconds(15));
     assertThat(config.heartbeatStatusRefresh()).isEqualTo(Duration.ofMinutes(5));
     assertThat(config.router().missedHeartbeats()).isEqualTo(3);
   }

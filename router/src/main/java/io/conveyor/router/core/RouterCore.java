@@ -41,6 +41,14 @@ import org.slf4j.LoggerFactory;
  * version, pushed on its watch stream at once and repeated in heartbeat replies until the sidecar
  * reports it applied it. State changes happen under one lock; pushes and listener callbacks are
  * made after it is released, so a slow subscriber never blocks the router.
+ *
+ * <p>Warm-up: a router that just started serving (restarted, or a new operator leader) meets its
+ * sidecars one by one as each re-registers. A set computed then may name a pipeline whose later
+ * stages have not come back yet, and a sidecar applying it would route into nothing and fail its
+ * records. So for {@link RouterSettings#warmUp()} after {@link #servingStarted()}, a sidecar new to
+ * this router whose set has such an incomplete pipeline is <em>held</em>: it is answered with no
+ * set (version 0, which the sidecar does not apply: it keeps the routes it had) until its pipelines
+ * are complete or the window ends, whichever comes first; then its set is pushed like any change.
  */
 public final class RouterCore {
 
@@ -56,8 +64,18 @@ public final class RouterCore {
   private final Map<String, AssignmentSet> assignments = new HashMap<>();
   private final Map<String, AssignmentSubscriber> watchers = new HashMap<>();
   private final Map<String, List<Command>> pendingDrains = new HashMap<>();
+
+  /** Sidecars whose computed set is held back during the warm-up (see the class comment). */
+  private final Set<String> withheld = new HashSet<>();
+
+  /** End of the warm-up window; null before serving started, without a window and after it. */
+  private Instant warmUpEnds;
+
   private RoutingPlan plan = RoutingPlan.EMPTY;
   private long nextVersion;
+
+  /** What a held sidecar is answered with: version 0, "no set yet", which it does not apply. */
+  private static final AssignmentSet NO_SET = AssignmentSet.getDefaultInstance();
 
   private final List<RouterListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -81,6 +99,53 @@ public final class RouterCore {
 
   public RouterSettings settings() {
     return settings;
+  }
+
+  /**
+   * Opens the warm-up window (see the class comment): called when the router starts serving, so
+   * that the time spent loading pipelines or syncing caches before does not use it up. Without a
+   * call, or with a zero {@link RouterSettings#warmUp()}, no set is ever held.
+   */
+  public void servingStarted() {
+    if (settings.warmUp().isZero()) {
+      return;
+    }
+    Instant ends;
+    synchronized (lock) {
+      ends = clock.instant().plus(settings.warmUp());
+      warmUpEnds = ends;
+    }
+    log.info(
+        "warm-up until {}: a sidecar coming back is handed its assignments once its pipelines have"
+            + " every stage served, or when the warm-up ends",
+        ends);
+  }
+
+  /**
+   * Ends the warm-up window once its time has come and hands out every set still held; the router
+   * server's timer calls it. Returns true on the call that ended the window.
+   */
+  public boolean endWarmUpIfDue() {
+    Effects effects = new Effects();
+    List<String> released;
+    synchronized (lock) {
+      if (warmUpEnds == null || clock.instant().isBefore(warmUpEnds)) {
+        return false;
+      }
+      warmUpEnds = null;
+      released = release(effects);
+    }
+    effects.deliver();
+    if (released.isEmpty()) {
+      log.info("warm-up over; no assignment set was held back at its end");
+    } else {
+      log.info(
+          "warm-up over; handed out {} assignment set(s) held back with incomplete pipelines"
+              + " (first ten: {})",
+          released.size(),
+          released.subList(0, Math.min(10, released.size())));
+    }
+    return true;
   }
 
   // ------------------------------------------------------------------ sidecars
@@ -121,12 +186,16 @@ public final class RouterCore {
     Effects effects = new Effects();
     AssignmentSet set;
     synchronized (lock) {
+      boolean handedASetBefore = assignments.containsKey(id);
       for (String replaced : registry.register(record)) {
         forget(replaced, effects, "replaced by sidecar " + id + " of the same pod");
       }
       effects.sidecarChanged.add(id);
+      if (!handedASetBefore && warmingUp()) {
+        withheld.add(id); // released by replan at once when its pipelines are complete
+      }
       replan(effects);
-      set = assignments.get(id);
+      set = published(id);
     }
     effects.deliver();
     return RegisterSidecarResponse.newBuilder()
@@ -164,7 +233,7 @@ public final class RouterCore {
         replan(effects);
       }
       response.addAllCommands(takePendingDrains(after.sidecarId()));
-      AssignmentSet set = assignments.get(after.sidecarId());
+      AssignmentSet set = published(after.sidecarId());
       if (set.getVersion() != request.getAssignmentVersion()) {
         response.addCommands(Command.newBuilder().setAssign(set));
       }
@@ -192,7 +261,7 @@ public final class RouterCore {
       }
       previous = watchers.put(sidecarId, subscriber);
       initial.addAll(takePendingDrains(sidecarId));
-      AssignmentSet set = assignments.get(sidecarId);
+      AssignmentSet set = published(sidecarId);
       if (set.getVersion() != knownVersion) {
         initial.add(Command.newBuilder().setAssign(set).build());
       }
@@ -345,14 +414,61 @@ public final class RouterCore {
     }
   }
 
-  /** The assignment set a sidecar currently holds (empty when unknown). */
+  /**
+   * The assignment set computed for a sidecar (empty when unknown). During the warm-up it may still
+   * be held back from the sidecar: see {@link #heldBack(String)}.
+   */
   public Optional<AssignmentSet> assignments(String sidecarId) {
     synchronized (lock) {
       return Optional.ofNullable(assignments.get(sidecarId));
     }
   }
 
+  /** True while the sidecar's set is held back by the warm-up (see the class comment). */
+  public boolean heldBack(String sidecarId) {
+    synchronized (lock) {
+      return withheld.contains(sidecarId);
+    }
+  }
+
   // ------------------------------------------------------------------ internals
+
+  private boolean warmingUp() {
+    return warmUpEnds != null && clock.instant().isBefore(warmUpEnds);
+  }
+
+  /** The set the sidecar is to hold: its computed one, or none while it is held back. */
+  private AssignmentSet published(String sidecarId) {
+    return withheld.contains(sidecarId) ? NO_SET : assignments.get(sidecarId);
+  }
+
+  /**
+   * Hands out the held sets whose pipelines are now complete, or all of them once the window is
+   * over; returns the ids released. A released set goes out like any change: pushed on the watch,
+   * else in the next heartbeat reply (the sidecar reports version 0, which differs).
+   */
+  private List<String> release(Effects effects) {
+    if (withheld.isEmpty()) {
+      return List.of();
+    }
+    boolean windowOver = !warmingUp();
+    List<String> released = new ArrayList<>();
+    for (var it = withheld.iterator(); it.hasNext(); ) {
+      String id = it.next();
+      if (!windowOver && !plan.incompletePipelinesOf(id).isEmpty()) {
+        continue;
+      }
+      it.remove();
+      released.add(id);
+      if (watchers.containsKey(id)) {
+        effects
+            .pushes
+            .computeIfAbsent(id, k -> new ArrayList<>())
+            .add(Command.newBuilder().setAssign(assignments.get(id)).build());
+      }
+    }
+    return released;
+  }
 
   /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
   private void replan(Effects effects) {
@@ -368,7 +484,8 @@ public final class RouterCore {
           AssignmentSet.newBuilder().setVersion(++nextVersion).addAllPipelines(wanted).build();
       assignments.put(id, next);
       effects.planChanged = true;
-      if (current == null || !watchers.containsKey(id)) {
+      // A held sidecar does not hold `current`: nothing to revoke, and release() sends the set.
+      if (current == null || !watchers.containsKey(id) || withheld.contains(id)) {
         continue;
       }
       List<Command> commands = effects.pushes.computeIfAbsent(id, k -> new ArrayList<>());
@@ -384,6 +501,7 @@ public final class RouterCore {
       }
       commands.add(Command.newBuilder().setAssign(next).build());
     }
+    release(effects);
   }
 
   /**
@@ -422,6 +540,7 @@ public final class RouterCore {
       effects.planChanged = true;
     }
     pendingDrains.remove(sidecarId);
+    withheld.remove(sidecarId);
     AssignmentSubscriber watcher = watchers.remove(sidecarId);
     if (watcher != null) {
       effects.closes.put(watcher, reason);

@@ -11,6 +11,9 @@ import java.time.Duration;
  * @param maxHeartbeatInterval longest heartbeat period a sidecar may ask for
  * @param defaultHeartbeatInterval period assumed when a sidecar does not say
  * @param maxPipelines pipelines beyond this are refused
+ * @param warmUp after the router starts serving, how long it holds back an assignment set in which
+ *     a pipeline of the sidecar has a stage no sidecar serves yet (sidecars come back one by one
+ *     after a restart; see {@link RouterCore#servingStarted()}); zero hands out every set at once
  */
 public record RouterSettings(
     int maxSidecars,
@@ -18,11 +21,40 @@ public record RouterSettings(
     Duration minHeartbeatInterval,
     Duration maxHeartbeatInterval,
     Duration defaultHeartbeatInterval,
-    int maxPipelines) {
+    int maxPipelines,
+    Duration warmUp) {
 
+  public RouterSettings {
+    if (warmUp.isNegative()) {
+      throw new IllegalArgumentException("warmUp must not be negative: " + warmUp);
+    }
+  }
+
+  /**
+   * The core's own limits, without a warm-up: embedders that restart routers (the standalone main,
+   * the operator) set theirs with {@link #withWarmUp(Duration)}.
+   */
   public static RouterSettings defaults() {
     return new RouterSettings(
-        10_000, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 10_000);
+        10_000,
+        3,
+        Duration.ofSeconds(1),
+        Duration.ofMinutes(5),
+        Duration.ofSeconds(5),
+        10_000,
+        Duration.ZERO);
+  }
+
+  /** These settings with another warm-up window. */
+  public RouterSettings withWarmUp(Duration length) {
+    return new RouterSettings(
+        maxSidecars,
+        missedHeartbeats,
+        minHeartbeatInterval,
+        maxHeartbeatInterval,
+        defaultHeartbeatInterval,
+        maxPipelines,
+        length);
   }
 
   /** The period a sidecar asking for {@code requestedSeconds} is held to. */

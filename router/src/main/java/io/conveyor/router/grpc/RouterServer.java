@@ -7,7 +7,6 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -22,9 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves a {@link RouterCore} over gRPC ({@code SidecarCoordinator}, health, reflection) and
- * expires silent sidecars once a second. The standalone router runs one for its lifetime; the
- * operator runs one while it holds the leader lease.
+ * Serves a {@link RouterCore} over gRPC ({@code SidecarCoordinator}, health, reflection), opens its
+ * warm-up window when it starts serving and, once a second, ends that window when it is due and
+ * expires silent sidecars. The standalone router runs one for its lifetime; the operator runs one
+ * while it holds the leader lease.
  */
 public final class RouterServer implements AutoCloseable {
 
@@ -77,10 +77,13 @@ public final class RouterServer implements AutoCloseable {
     // At most one delayed push per watch stream is queued at a time: bounded by the sidecars.
     ExecutorService pushes = Executors.newFixedThreadPool(2, DaemonThreads.numbered("router-push"));
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
+    RouterMetrics metrics = new RouterMetrics(meters);
     builder.addService(
-        new SidecarCoordinatorService(core, meters, timer, pushes, minAssignInterval));
+        new SidecarCoordinatorService(core, metrics, timer, pushes, minAssignInterval));
     Server server;
     try {
+      // Opened before the first call can arrive: every sidecar coming back falls in the window.
+      core.servingStarted();
       server = builder.build().start();
     } catch (IOException e) {
       timer.shutdownNow();
@@ -91,18 +94,14 @@ public final class RouterServer implements AutoCloseable {
     health.setStatus("conveyor.etl.v1.SidecarCoordinator", ServingStatus.SERVING);
     // Removed again on close: a later server on the same registry (the operator regaining the
     // lease) would otherwise find these and keep reporting the stopped core.
-    List<Meter> gauges =
-        List.of(
-            Gauge.builder("conveyor_router_sidecars", core, c -> c.sidecars().size())
-                .register(meters),
-            Gauge.builder("conveyor_router_pipelines", core, c -> c.pipelines().size())
-                .register(meters));
+    List<Meter> gauges = RouterMetrics.gauges(meters, core);
     timer.scheduleWithFixedDelay(
         () -> {
           try {
+            core.endWarmUpIfDue();
             List<String> expired = core.expire();
             if (!expired.isEmpty()) {
-              meters.counter("conveyor_router_expirations_total").increment(expired.size());
+              metrics.expirations.increment(expired.size());
               log.warn("expired sidecars that missed their heartbeats: {}", expired);
             }
           } catch (RuntimeException e) {

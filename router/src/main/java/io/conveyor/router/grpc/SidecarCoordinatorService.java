@@ -16,7 +16,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -36,13 +35,9 @@ public final class SidecarCoordinatorService
   private static final Logger log = LoggerFactory.getLogger(SidecarCoordinatorService.class);
 
   private final RouterCore core;
-  private final ScheduledExecutorService timer;
-  private final Executor flusher;
+  private final WatchStream.FlushScheduler flushScheduler;
   private final Duration minAssignInterval;
-  private final Counter registrations;
-  private final Counter heartbeats;
-  private final Counter unknownSidecarCalls;
-  private final Counter deregistrations;
+  private final RouterMetrics metrics;
 
   /**
    * @param timer schedules the delayed pushes of paced watch streams
@@ -55,14 +50,19 @@ public final class SidecarCoordinatorService
       ScheduledExecutorService timer,
       Executor flusher,
       Duration minAssignInterval) {
+    this(core, new RouterMetrics(meters), timer, flusher, minAssignInterval);
+  }
+
+  SidecarCoordinatorService(
+      RouterCore core,
+      RouterMetrics metrics,
+      ScheduledExecutorService timer,
+      Executor flusher,
+      Duration minAssignInterval) {
     this.core = core;
-    this.timer = timer;
-    this.flusher = flusher;
+    this.metrics = metrics;
+    this.flushScheduler = WatchStream.FlushScheduler.on(timer, flusher);
     this.minAssignInterval = minAssignInterval;
-    this.registrations = meters.counter("conveyor_router_registrations_total");
-    this.heartbeats = meters.counter("conveyor_router_heartbeats_total");
-    this.unknownSidecarCalls = meters.counter("conveyor_router_unknown_sidecar_calls_total");
-    this.deregistrations = meters.counter("conveyor_router_deregistrations_total");
   }
 
   @Override
@@ -71,21 +71,34 @@ public final class SidecarCoordinatorService
     String id = request.getIdentity().getSidecarId();
     try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", id)) {
       RegisterSidecarResponse response = core.register(request);
-      registrations.increment();
-      log.info(
-          "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({} pipelines)",
-          request.getIdentity().getNamespace(),
-          request.getIdentity().getPodName(),
-          request.getDataPlaneEndpoint(),
-          request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
-          response.getAssignments().getVersion(),
-          response.getAssignments().getPipelinesCount());
+      metrics.registrations.increment();
+      if (response.getAssignments().getVersion() == 0) {
+        log.info(
+            "registered sidecar of pod {}/{} at {} with services {}; assignments held back during"
+                + " the warm-up until its pipelines have every stage served",
+            request.getIdentity().getNamespace(),
+            request.getIdentity().getPodName(),
+            request.getDataPlaneEndpoint(),
+            request.getServicesList().stream().map(s -> s.getDescription().getName()).toList());
+      } else {
+        log.info(
+            "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({}"
+                + " pipelines)",
+            request.getIdentity().getNamespace(),
+            request.getIdentity().getPodName(),
+            request.getDataPlaneEndpoint(),
+            request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
+            response.getAssignments().getVersion(),
+            response.getAssignments().getPipelinesCount());
+      }
       responses.onNext(response);
       responses.onCompleted();
     } catch (IllegalArgumentException e) {
+      metrics.registrationsRefused(RouterMetrics.REFUSED_INVALID).increment();
       responses.onError(
           Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
     } catch (SidecarRegistry.RegistryFullException e) {
+      metrics.registrationsRefused(RouterMetrics.REFUSED_REGISTRY_FULL).increment();
       responses.onError(
           Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
     }
@@ -95,11 +108,11 @@ public final class SidecarCoordinatorService
   public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> responses) {
     try {
       HeartbeatResponse response = core.heartbeat(request);
-      heartbeats.increment();
+      metrics.heartbeats.increment();
       responses.onNext(response);
       responses.onCompleted();
     } catch (UnknownSidecarException e) {
-      unknownSidecarCalls.increment();
+      metrics.unknownSidecarCalls.increment();
       responses.onError(notFound(e));
     }
   }
@@ -110,15 +123,25 @@ public final class SidecarCoordinatorService
     ServerCallStreamObserver<AssignmentUpdate> stream =
         (ServerCallStreamObserver<AssignmentUpdate>) responses;
     WatchStream subscriber =
-        new WatchStream(request.getSidecarId(), stream, timer, flusher, minAssignInterval);
+        new WatchStream(
+            request.getSidecarId(),
+            stream,
+            flushScheduler,
+            System::nanoTime,
+            minAssignInterval,
+            metrics.droppedWatchCommands);
     try {
       Runnable unsubscribe =
           core.watch(request.getSidecarId(), request.getKnownVersion(), subscriber);
-      stream.setOnCancelHandler(unsubscribe);
+      stream.setOnCancelHandler(
+          () -> {
+            unsubscribe.run();
+            subscriber.cancelled();
+          });
       stream.setOnCloseHandler(unsubscribe);
       stream.setOnReadyHandler(subscriber::flush);
     } catch (UnknownSidecarException e) {
-      unknownSidecarCalls.increment();
+      metrics.unknownSidecarCalls.increment();
       stream.onError(notFound(e));
     }
   }
@@ -128,7 +151,7 @@ public final class SidecarCoordinatorService
       DeregisterSidecarRequest request, StreamObserver<DeregisterSidecarResponse> responses) {
     try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", request.getSidecarId())) {
       if (core.deregister(request.getSidecarId())) {
-        deregistrations.increment();
+        metrics.deregistrations.increment();
         log.info("sidecar deregistered: {}", request.getReason());
       }
       responses.onNext(DeregisterSidecarResponse.getDefaultInstance());

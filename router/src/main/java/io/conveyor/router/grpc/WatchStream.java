@@ -5,6 +5,7 @@ import io.conveyor.etl.v1.Command;
 import io.conveyor.router.core.AssignmentSubscriber;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,13 +13,18 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One sidecar's WatchAssignments stream. Sends at once when the transport is ready; otherwise holds
  * the commands, coalescing assignment sets to the newest (a set replaces its predecessors whole),
- * so a stalled client costs at most one set and a few drain/revoke commands.
+ * so a stalled client costs at most one set and {@value #MAX_HELD_COMMANDS} drain/revoke commands.
+ * Commands past that bound are dropped, counted in {@code
+ * conveyor_router_watch_commands_dropped_total} and logged once per stall with their count (sixty
+ * four unsent commands mean the sidecar has not read its stream for long); its newest set is still
+ * kept, and a set is applied whole.
  *
  * <p>Sets are paced: after a set is sent, the next one waits until {@code minAssignInterval} has
  * passed, and whatever arrives meanwhile is coalesced to the newest. An isolated change still
@@ -30,79 +36,242 @@ import org.slf4j.LoggerFactory;
  * <p>Sets go out in version order: pushes computed under the router's lock are delivered after it
  * is released, so two concurrent changes may hand their sets over in either order, and a set older
  * than one already sent is dropped here rather than sent for the sidecar to ignore.
+ *
+ * <p>Threads: commands are taken under this stream's lock and written to the transport after it is
+ * released, so a caller never waits on the monitor for another caller's serialization and write.
+ * One thread writes at a time (the stream observer is not thread-safe, and two writers could pass
+ * each other): whoever finds a writer busy leaves its commands held, and the writer takes them
+ * before it stops, in the order they were taken.
  */
 final class WatchStream implements AssignmentSubscriber {
 
   private static final Logger log = LoggerFactory.getLogger(WatchStream.class);
 
   /** Bound on held commands other than the newest assignment set. */
-  private static final int MAX_HELD_COMMANDS = 64;
+  static final int MAX_HELD_COMMANDS = 64;
+
+  /** Runs the delayed flush of a paced set. */
+  @FunctionalInterface
+  interface FlushScheduler {
+
+    /**
+     * Runs {@code task} once, after {@code delayNanos}.
+     *
+     * @throws RejectedExecutionException when the server is stopping
+     */
+    void schedule(Runnable task, long delayNanos);
+
+    /**
+     * Schedules on {@code timer} and runs the task on {@code flusher}: serializing a fleet-sized
+     * set is work the timer thread must not do.
+     */
+    static FlushScheduler on(ScheduledExecutorService timer, Executor flusher) {
+      return (task, delayNanos) ->
+          timer.schedule(
+              () -> {
+                try {
+                  flusher.execute(task);
+                } catch (RejectedExecutionException e) {
+                  // The server is stopping; the stream is about to be cancelled.
+                }
+              },
+              delayNanos,
+              TimeUnit.NANOSECONDS);
+    }
+  }
 
   private final String sidecarId;
   private final ServerCallStreamObserver<AssignmentUpdate> stream;
-  private final ScheduledExecutorService timer;
-  private final Executor flusher;
+  private final FlushScheduler scheduler;
+  private final LongSupplier nanoTime;
   private final long minAssignIntervalNanos;
+  private final Counter droppedCommands;
+
+  private final Object lock = new Object();
   private final List<Command> held = new ArrayList<>();
   private Command newestAssign;
   private long sentVersion;
   private long sentAssignAtNanos;
   private boolean flushScheduled;
   private boolean closed;
+  private String closeReason; // set by close(), taken once by the writer
+  private boolean writing;
+  private long droppedThisStall;
 
   /**
-   * @param timer schedules the delayed flush of a paced set
-   * @param flusher runs it: serializing a fleet-sized set is work the timer must not do
+   * @param scheduler runs the delayed flush of a paced set
+   * @param nanoTime a monotonic clock in nanoseconds ({@code System::nanoTime} in production)
    * @param minAssignInterval least time between two sets; zero disables the pacing
+   * @param droppedCommands counts commands dropped past the bound on held commands
    */
   WatchStream(
       String sidecarId,
       ServerCallStreamObserver<AssignmentUpdate> stream,
-      ScheduledExecutorService timer,
-      Executor flusher,
-      Duration minAssignInterval) {
+      FlushScheduler scheduler,
+      LongSupplier nanoTime,
+      Duration minAssignInterval,
+      Counter droppedCommands) {
     this.sidecarId = sidecarId;
     this.stream = stream;
-    this.timer = timer;
-    this.flusher = flusher;
+    this.scheduler = scheduler;
+    this.nanoTime = nanoTime;
     this.minAssignIntervalNanos = minAssignInterval.toNanos();
+    this.droppedCommands = droppedCommands;
   }
 
   @Override
-  public synchronized void send(List<Command> commands) {
-    if (closed) {
-      return;
-    }
-    for (Command command : commands) {
-      if (command.hasAssign()) {
-        long version = command.getAssign().getVersion();
-        if (version > sentVersion
-            && (newestAssign == null || version > newestAssign.getAssign().getVersion())) {
-          newestAssign = command;
-        }
-      } else if (held.size() < MAX_HELD_COMMANDS) {
-        held.add(command);
+  public void send(List<Command> commands) {
+    int dropped = 0;
+    synchronized (lock) {
+      if (closed) {
+        return; // the sidecar is gone or watches on a newer stream
       }
+      for (Command command : commands) {
+        if (command.hasAssign()) {
+          long version = command.getAssign().getVersion();
+          if (version > sentVersion
+              && (newestAssign == null || version > newestAssign.getAssign().getVersion())) {
+            newestAssign = command;
+          }
+        } else if (held.size() < MAX_HELD_COMMANDS) {
+          held.add(command);
+        } else {
+          dropped++;
+        }
+      }
+      droppedThisStall += dropped;
     }
-    flush();
+    if (dropped > 0) {
+      droppedCommands.increment(dropped);
+    }
+    write();
   }
 
   /** Sends what is held if the transport can take it. Also the stream's on-ready handler. */
-  synchronized void flush() {
-    if (closed || stream.isCancelled() || !stream.isReady()) {
-      return;
+  void flush() {
+    write();
+  }
+
+  @Override
+  public void close(String reason) {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      closeReason = reason;
     }
-    long now = System.nanoTime();
+    write();
+  }
+
+  /**
+   * The client cancelled the stream: nothing more will be written. Reports the commands dropped
+   * during a stall that will now never end, and those still held.
+   */
+  void cancelled() {
+    long dropped;
+    synchronized (lock) {
+      closed = true;
+      closeReason = null;
+      dropped = droppedThisStall + discardHeld();
+      droppedThisStall = 0;
+    }
+    logDropped(dropped, "before the sidecar cancelled its watch");
+  }
+
+  /**
+   * Empties what the ended stream will never send; returns the drain/revoke commands among it, for
+   * they count as dropped (a set does not: the sidecar gets its current one when it watches again).
+   * Caller holds the lock.
+   */
+  private int discardHeld() {
+    int discarded = held.size();
+    held.clear();
+    newestAssign = null;
+    if (discarded > 0) {
+      droppedCommands.increment(discarded);
+    }
+    return discarded;
+  }
+
+  /** What the writer does next, decided under the lock and done outside it. */
+  private record Write(AssignmentUpdate update, String closeReason, long droppedThisStall) {}
+
+  /**
+   * Writes until nothing more is due; returns at once when another thread is writing (it takes what
+   * this one left held before it stops: deciding and clearing {@code writing} is one step under the
+   * lock).
+   */
+  private void write() {
+    synchronized (lock) {
+      if (writing) {
+        return;
+      }
+      writing = true;
+    }
+    boolean done = false;
+    try {
+      while (true) {
+        Write next;
+        synchronized (lock) {
+          next = takeNext();
+          if (next == null) {
+            writing = false;
+            done = true;
+            return;
+          }
+        }
+        perform(next);
+      }
+    } finally {
+      if (!done) { // the transport threw; whatever was taken is lost to this stream
+        synchronized (lock) {
+          writing = false;
+        }
+      }
+    }
+  }
+
+  /**
+   * The next write: what is due, then, once closed, the end of the stream (what was handed over
+   * before {@link #close} still goes first when the transport takes it). Caller holds the lock.
+   */
+  private Write takeNext() {
+    if (closed && closeReason == null) {
+      return null; // ended, or cancelled by the client
+    }
+    boolean open = !stream.isCancelled() && stream.isReady();
+    Write due = open ? takeDue() : null;
+    if (due != null || !closed) {
+      return due;
+    }
+    String reason = closeReason;
+    closeReason = null;
+    long dropped = droppedThisStall + discardHeld();
+    droppedThisStall = 0;
+    return new Write(null, reason, dropped);
+  }
+
+  /** Takes what may be sent now, or null. Caller holds the lock. */
+  private Write takeDue() {
+    long now = nanoTime.getAsLong();
     Command assign = newestAssign;
     if (assign != null && sentVersion != 0) { // versions start from the clock: 0 is "none yet"
       long wait = sentAssignAtNanos + minAssignIntervalNanos - now;
       if (wait > 0) {
-        assign = null; // paced: goes out with the delayed flush
-        scheduleFlush(wait);
+        assign = null; // paced: goes out with the delayed flush, unless the stream ends first
+        if (!closed) {
+          scheduleFlush(wait);
+        }
       }
     }
     if (held.isEmpty() && assign == null) {
-      return;
+      return null;
+    }
+    long dropped = 0;
+    if (!held.isEmpty()) { // the held commands leave: a stall, if there was one, is over
+      dropped = droppedThisStall;
+      droppedThisStall = 0;
     }
     AssignmentUpdate.Builder update = AssignmentUpdate.newBuilder().addAllCommands(held);
     held.clear();
@@ -112,52 +281,59 @@ final class WatchStream implements AssignmentSubscriber {
       sentVersion = assign.getAssign().getVersion();
       sentAssignAtNanos = now;
     }
-    stream.onNext(update.build());
+    return new Write(update.build(), null, dropped);
   }
 
+  private void perform(Write write) {
+    if (write.update() != null) {
+      stream.onNext(write.update());
+      logDropped(write.droppedThisStall(), "while its watch stream was stalled");
+    } else {
+      logDropped(write.droppedThisStall(), "before its watch ended");
+      if (!stream.isCancelled()) {
+        stream.onError(
+            Status.NOT_FOUND
+                .withDescription("watch of sidecar " + sidecarId + " ended: " + write.closeReason())
+                .asRuntimeException());
+      }
+    }
+  }
+
+  private void logDropped(long dropped, String when) {
+    if (dropped > 0) {
+      log.warn(
+          "dropped {} command(s) for sidecar {} {}: at most {} drain/revoke commands are held;"
+              + " its newest assignment set was kept",
+          dropped,
+          sidecarId,
+          when,
+          MAX_HELD_COMMANDS);
+    }
+  }
+
+  /** Caller holds the lock. */
   private void scheduleFlush(long delayNanos) {
     if (flushScheduled) {
       return;
     }
     flushScheduled = true;
     try {
-      timer.schedule(
-          () -> {
-            try {
-              flusher.execute(this::delayedFlush);
-            } catch (RejectedExecutionException e) {
-              // The server is stopping; the stream is about to be cancelled.
-            }
-          },
-          delayNanos,
-          TimeUnit.NANOSECONDS);
+      scheduler.schedule(this::delayedFlush, delayNanos);
     } catch (RejectedExecutionException e) {
       // The server is stopping; the stream is about to be cancelled.
       flushScheduled = false;
     }
   }
 
-  private synchronized void delayedFlush() {
-    flushScheduled = false;
+  private void delayedFlush() {
+    synchronized (lock) {
+      flushScheduled = false;
+    }
     try {
-      flush();
+      write();
     } catch (RuntimeException e) {
       // Nobody else would see it; the sidecar catches up from its next heartbeat's reply.
       log.warn("delayed push to sidecar {} failed", sidecarId, e);
-    }
-  }
-
-  @Override
-  public synchronized void close(String reason) {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    if (!stream.isCancelled()) {
-      stream.onError(
-          Status.NOT_FOUND
-              .withDescription("watch of sidecar " + sidecarId + " ended: " + reason)
-              .asRuntimeException());
     }
   }
 }

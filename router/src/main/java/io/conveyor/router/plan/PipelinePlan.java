@@ -15,6 +15,11 @@ public record PipelinePlan(PipelineDefinition pipeline, List<StagePlan> stages) 
     return stages.stream().filter(s -> s.replicas() == 0).toList();
   }
 
+  /** True when every stage has a sidecar that takes traffic for it: the pipeline can deliver. */
+  public boolean complete() {
+    return stages.stream().allMatch(s -> s.replicas() > 0);
+  }
+
   /** True when the sidecar runs at least one stage of this pipeline. */
   public boolean involves(String sidecarId) {
     return stages.stream().anyMatch(s -> s.hostedBy(sidecarId));

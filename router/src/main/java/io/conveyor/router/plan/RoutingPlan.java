@@ -3,10 +3,12 @@ package io.conveyor.router.plan;
 import io.conveyor.etl.v1.PipelineAssignment;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The router's answer to "which sidecar runs what": a plan per pipeline, and the assignment each
@@ -22,6 +24,9 @@ public final class RoutingPlan {
   /** Per sidecar: the pipelines it takes part in (by key, in name order) and its local stages. */
   private final Map<String, Map<String, BitSet>> participation;
 
+  /** Keys of the pipelines with a stage no sidecar can take traffic for. */
+  private final Set<String> incomplete;
+
   RoutingPlan(
       Map<String, PipelinePlan> pipelines,
       Map<String, PipelineMessages> messages,
@@ -29,6 +34,14 @@ public final class RoutingPlan {
     this.pipelines = Map.copyOf(pipelines);
     this.messages = Map.copyOf(messages);
     this.participation = Map.copyOf(participation);
+    Set<String> unserved = new HashSet<>();
+    pipelines.forEach(
+        (key, plan) -> {
+          if (!plan.complete()) {
+            unserved.add(key);
+          }
+        });
+    this.incomplete = Set.copyOf(unserved);
   }
 
   /** The plan of every pipeline, by {@code namespace/name}. */
@@ -49,6 +62,24 @@ public final class RoutingPlan {
     List<PipelineAssignment> assignments = new ArrayList<>(taking.size());
     taking.forEach((key, local) -> assignments.add(messages.get(key).forLocalStages(local)));
     return assignments;
+  }
+
+  /**
+   * The pipelines the sidecar takes part in that have a stage no sidecar can take traffic for, by
+   * key; empty when it takes part in none.
+   */
+  public List<String> incompletePipelinesOf(String sidecarId) {
+    Map<String, BitSet> taking = participation.get(sidecarId);
+    if (taking == null || incomplete.isEmpty()) {
+      return List.of();
+    }
+    List<String> keys = new ArrayList<>();
+    for (String key : taking.keySet()) {
+      if (incomplete.contains(key)) {
+        keys.add(key);
+      }
+    }
+    return keys;
   }
 
   /** The messages of each pipeline, for the next plan to carry over what did not change. */

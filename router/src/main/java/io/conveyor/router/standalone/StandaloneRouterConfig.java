@@ -16,6 +16,9 @@ import java.util.Map;
  * @param pipelinesDir folder of Pipeline YAML files ({@code PIPELINES_DIR})
  * @param rescanInterval how often the folder is re-read ({@code PIPELINES_RESCAN_SECS})
  * @param maxSidecars registrations beyond this are refused ({@code MAX_SIDECARS})
+ * @param warmUp after the router starts, how long a sidecar coming back is not yet handed a set
+ *     with a pipeline some stage of which has not come back ({@code ROUTER_WARMUP_SECS}; the
+ *     default is two of the sidecars' default heartbeat periods, within which each re-registers)
  */
 public record StandaloneRouterConfig(
     String bindAddress,
@@ -23,7 +26,11 @@ public record StandaloneRouterConfig(
     int metricsPort,
     Path pipelinesDir,
     Duration rescanInterval,
-    int maxSidecars) {
+    int maxSidecars,
+    Duration warmUp) {
+
+  /** Two default heartbeat periods: a sidecar re-registers on its first heartbeat refused. */
+  public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(10);
 
   public static StandaloneRouterConfig from(Map<String, String> env, List<String> args) {
     EnvReader reader = new EnvReader(env);
@@ -33,6 +40,7 @@ public record StandaloneRouterConfig(
     String dir = reader.string("PIPELINES_DIR", "pipelines");
     Duration rescan = reader.seconds("PIPELINES_RESCAN_SECS", Duration.ofSeconds(5), 1, 3600);
     int maxSidecars = reader.integer("MAX_SIDECARS", 10_000, 1, 1_000_000);
+    Duration warmUp = reader.seconds("ROUTER_WARMUP_SECS", DEFAULT_WARM_UP, 0, 600);
     if (args.size() == 1 && !args.get(0).startsWith("-")) {
       dir = args.get(0);
     } else if (args.size() == 2 && args.get(0).equals("--pipelines")) {
@@ -48,6 +56,6 @@ public record StandaloneRouterConfig(
     }
     reader.validate();
     return new StandaloneRouterConfig(
-        bind, grpcPort, metricsPort, Path.of(dir), rescan, maxSidecars);
+        bind, grpcPort, metricsPort, Path.of(dir), rescan, maxSidecars, warmUp);
   }
 }

@@ -40,14 +40,16 @@ public final class StandaloneRouterMain {
       return;
     }
     PrometheusMeterRegistry meters = MetricsRegistries.prometheus("conveyor-router");
+    RouterSettings defaults = RouterSettings.defaults();
     RouterSettings settings =
         new RouterSettings(
             config.maxSidecars(),
-            3,
-            Duration.ofSeconds(1),
-            Duration.ofMinutes(5),
-            Duration.ofSeconds(5),
-            10_000);
+            defaults.missedHeartbeats(),
+            defaults.minHeartbeatInterval(),
+            defaults.maxHeartbeatInterval(),
+            defaults.defaultHeartbeatInterval(),
+            defaults.maxPipelines(),
+            config.warmUp());
     RouterCore core = new RouterCore(Clock.systemUTC(), settings);
     PipelineFolderWatcher watcher = new PipelineFolderWatcher(config.pipelinesDir(), core);
     watcher.poll();

@@ -32,6 +32,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -54,6 +56,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Run: {@code ./conveyor bench router}. {@code BENCH_ROUTER_SIDECARS} (default {@code
  * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_TIMEOUT_SECS} (default 300) bounds each.
+ *
+ * <p>Exits 1, saying why on stderr, when a size does not converge in time or counts errors (a
+ * registration refused or failed, a watch stream ended by the router): a run that did not measure
+ * what it claims must not look like a result.
  */
 public final class RouterScaleBench {
 
@@ -75,11 +81,14 @@ public final class RouterScaleBench {
             .toArray();
     long timeoutMillis =
         Long.parseLong(System.getenv().getOrDefault("BENCH_ROUTER_TIMEOUT_SECS", "300")) * 1000;
-    runSize(Math.min(100, sizes[0]), timeoutMillis); // warm-up: JIT and class loading
+    List<String> failures = new ArrayList<>();
+    Result warmUp = runSize(Math.min(100, sizes[0]), timeoutMillis); // JIT and class loading
+    warmUp.failure().ifPresent(why -> failures.add("warm-up run: " + why));
     List<Result> results = new ArrayList<>();
     for (int size : sizes) {
       Result result = runSize(size, timeoutMillis);
       System.out.println(result.line());
+      result.failure().ifPresent(failures::add);
       results.add(result);
     }
     Result first = results.get(0);
@@ -95,6 +104,10 @@ public final class RouterScaleBench {
         last.perSidecarMillis() / first.perSidecarMillis(),
         last.sidecars,
         first.sidecars);
+    if (!failures.isEmpty()) {
+      failures.forEach(why -> System.err.println("bench: router FAILED: " + why));
+      System.exit(1);
+    }
   }
 
   record Result(
@@ -104,7 +117,32 @@ public final class RouterScaleBench {
       long pushedBytes,
       long pushedMessages,
       long cpuMillis,
-      boolean converged) {
+      boolean converged,
+      long timeoutMillis,
+      long errors,
+      String firstError) {
+
+    /** Why this run does not count, if it does not. */
+    Optional<String> failure() {
+      if (errors > 0) {
+        return Optional.of(
+            String.format(
+                Locale.ROOT,
+                "sidecars=%d counted %d error(s); first: %s",
+                sidecars,
+                errors,
+                firstError));
+      }
+      if (!converged) {
+        return Optional.of(
+            String.format(
+                Locale.ROOT,
+                "sidecars=%d did not converge within BENCH_ROUTER_TIMEOUT_SECS (%d s)",
+                sidecars,
+                timeoutMillis / 1000));
+      }
+      return Optional.empty();
+    }
 
     double perSidecarMillis() {
       return (double) convergedMillis / sidecars;
@@ -114,7 +152,7 @@ public final class RouterScaleBench {
       return String.format(
           Locale.ROOT,
           "bench: router storm sidecars=%d registered_ms=%d converged_ms=%d%s per_sidecar_ms=%.2f"
-              + " pushes=%d pushed_mib=%.1f jvm_cpu_ms=%d",
+              + " pushes=%d pushed_mib=%.1f jvm_cpu_ms=%d errors=%d",
           sidecars,
           registeredMillis,
           convergedMillis,
@@ -122,7 +160,8 @@ public final class RouterScaleBench {
           perSidecarMillis(),
           pushedMessages,
           pushedBytes / 1048576.0,
-          cpuMillis);
+          cpuMillis,
+          errors);
     }
   }
 
@@ -141,6 +180,7 @@ public final class RouterScaleBench {
               .build());
     }
     List<Watch> watches = new ArrayList<>();
+    Errors errors = new Errors();
     ExecutorService registering = Executors.newFixedThreadPool(REGISTERING_THREADS);
     long cpuBefore = processCpuMillis();
     long started = System.nanoTime();
@@ -149,10 +189,14 @@ public final class RouterScaleBench {
       for (int i = 0; i < sidecars; i++) {
         int index = i;
         ManagedChannel channel = channels.get(i % channels.size());
-        pending.add(registering.submit(() -> register(channel, index)));
+        pending.add(registering.submit(() -> register(channel, index, errors)));
       }
       for (Future<Watch> future : pending) {
-        watches.add(future.get());
+        try {
+          watches.add(future.get());
+        } catch (ExecutionException e) {
+          errors.add("registration failed: " + e.getCause());
+        }
       }
       long registered = System.nanoTime();
       int[] replicas = new int[STAGES.length];
@@ -161,7 +205,8 @@ public final class RouterScaleBench {
       }
       boolean converged = false;
       long deadline = started + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-      while (System.nanoTime() < deadline) {
+      // A fleet with a sidecar missing never holds the full plan: no use waiting for it.
+      while (errors.count() == 0 && System.nanoTime() < deadline) {
         if (watches.stream().allMatch(w -> w.holdsFullPlan(replicas))) {
           converged = true;
           break;
@@ -178,7 +223,10 @@ public final class RouterScaleBench {
           bytes,
           messages,
           processCpuMillis() - cpuBefore,
-          converged);
+          converged,
+          timeoutMillis,
+          errors.count(),
+          errors.first());
     } finally {
       registering.shutdownNow();
       watches.forEach(Watch::cancel);
@@ -187,7 +235,26 @@ public final class RouterScaleBench {
     }
   }
 
-  private static Watch register(ManagedChannel channel, int index) {
+  /** Errors seen by any thread of one run: counted, the first one kept to be named. */
+  private static final class Errors {
+    private final AtomicLong count = new AtomicLong();
+    private final AtomicReference<String> first = new AtomicReference<>();
+
+    void add(String what) {
+      count.incrementAndGet();
+      first.compareAndSet(null, what);
+    }
+
+    long count() {
+      return count.get();
+    }
+
+    String first() {
+      return first.get();
+    }
+  }
+
+  private static Watch register(ManagedChannel channel, int index, Errors errors) {
     String id = String.format(Locale.ROOT, "sc-%05d", index);
     String stage = STAGES[index % STAGES.length];
     DiscoveredService service =
@@ -201,22 +268,27 @@ public final class RouterScaleBench {
     SidecarCoordinatorGrpc.newBlockingStub(channel)
         .withDeadlineAfter(60, TimeUnit.SECONDS)
         .registerSidecar(request);
-    Watch watch = new Watch(channel.newCall(WATCH_RAW, CallOptions.DEFAULT));
+    Watch watch = new Watch(id, channel.newCall(WATCH_RAW, CallOptions.DEFAULT), errors);
     watch.start(WatchAssignmentsRequest.newBuilder().setSidecarId(id).build());
     return watch;
   }
 
   /** One sidecar's watch stream: counts what arrives, keeps the newest message unparsed. */
   private static final class Watch extends ClientCall.Listener<byte[]> {
+    private final String sidecarId;
     private final ClientCall<WatchAssignmentsRequest, byte[]> call;
+    private final Errors errors;
+    private volatile boolean cancelled;
     private final AtomicReference<byte[]> newest = new AtomicReference<>();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong messages = new AtomicLong();
     private byte[] checked;
     private boolean full;
 
-    Watch(ClientCall<WatchAssignmentsRequest, byte[]> call) {
+    Watch(String sidecarId, ClientCall<WatchAssignmentsRequest, byte[]> call, Errors errors) {
+      this.sidecarId = sidecarId;
       this.call = call;
+      this.errors = errors;
     }
 
     void start(WatchAssignmentsRequest request) {
@@ -234,7 +306,11 @@ public final class RouterScaleBench {
     }
 
     @Override
-    public void onClose(Status status, Metadata trailers) {}
+    public void onClose(Status status, Metadata trailers) {
+      if (!cancelled) { // the router ended a watch the benchmark still needed
+        errors.add("watch of " + sidecarId + " ended: " + status);
+      }
+    }
 
     /** Parses the newest message once: does it hold every replica of every stage? */
     boolean holdsFullPlan(int[] replicas) {
@@ -271,6 +347,7 @@ public final class RouterScaleBench {
     }
 
     void cancel() {
+      cancelled = true;
       call.cancel("benchmark over", null);
     }
   }

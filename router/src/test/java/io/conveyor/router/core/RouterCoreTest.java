@@ -179,7 +179,13 @@ class RouterCoreTest {
         new RouterCore(
             clock,
             new RouterSettings(
-                1, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 10));
+                1,
+                3,
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(5),
+                10,
+                Duration.ZERO));
     small.register(registration("a"));
 
     assertThatThrownBy(() -> small.register(registration("b")))
@@ -519,7 +525,13 @@ class RouterCoreTest {
         new RouterCore(
             clock,
             new RouterSettings(
-                10, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 1));
+                10,
+                3,
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(5),
+                1,
+                Duration.ZERO));
     small.upsertPipeline(ORDERS);
 
     assertThatThrownBy(

@@ -242,7 +242,13 @@ class SidecarCoordinatorServiceTest {
         new RouterCore(
             clock,
             new RouterSettings(
-                1, 3, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), 10));
+                1,
+                3,
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(5),
+                10,
+                Duration.ZERO));
     String name = InProcessServerBuilder.generateName();
     server =
         RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
@@ -378,6 +384,55 @@ class SidecarCoordinatorServiceTest {
     assertThat(meters.counter("conveyor_router_heartbeats_total").count()).isEqualTo(1);
     assertThat(meters.get("conveyor_router_sidecars").gauge().value()).isEqualTo(2);
     assertThat(meters.get("conveyor_router_pipelines").gauge().value()).isEqualTo(1);
+  }
+
+  @Test
+  void duringTheWarmUpTheFirstSidecarBackGetsNoSetUntilItsPipelineIsCompleteOrTheWindowEnds()
+      throws InterruptedException {
+    stop();
+    core = new RouterCore(clock, RouterSettings.defaults().withWarmUp(Duration.ofSeconds(10)));
+    core.replacePipelines(List.of(ORDERS));
+    String name = InProcessServerBuilder.generateName();
+    server =
+        RouterServer.start(InProcessServerBuilder.forName(name).directExecutor(), core, meters);
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    blocking =
+        SidecarCoordinatorGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    async = SidecarCoordinatorGrpc.newStub(channel);
+
+    // A restarted router: the source+transform pod comes back before the sink pod.
+    RegisterSidecarResponse first =
+        blocking.registerSidecar(registration("sc-a", source("orders"), transform("mask-pii")));
+    assertThat(first.getAssignments().getVersion()).isZero();
+    assertThat(first.getAssignments().getPipelinesList()).isEmpty();
+    WatchRecorder watch = watch("sc-a", 0);
+    assertThat(
+            blocking
+                .heartbeat(heartbeat("sc-a", 0, source("orders"), transform("mask-pii")))
+                .getCommandsList())
+        .isEmpty();
+    assertThat(watch.updates).isEmpty();
+
+    RegisterSidecarResponse sink =
+        blocking.registerSidecar(registration("sc-c", sink("warehouse")));
+    assertThat(targetIds(stage(orders(sink.getAssignments()), "warehouse")))
+        .containsExactly("sc-c");
+    await().atMost(Duration.ofSeconds(5)).until(() -> watch.assigns().size() == 1);
+    assertThat(targetIds(stage(orders(watch.assigns().get(0)), "warehouse")))
+        .containsExactly("sc-c");
+
+    // A second pipeline whose sink never comes back: published by the server's timer at the end.
+    core.upsertPipeline(pipeline("refunds", "refunds-src", List.of(), "ledger"));
+    RegisterSidecarResponse lonely =
+        blocking.registerSidecar(registration("sc-r", source("refunds-src")));
+    assertThat(lonely.getAssignments().getVersion()).isZero();
+    WatchRecorder lonelyWatch = watch("sc-r", 0);
+    clock.advance(Duration.ofSeconds(10));
+    await().atMost(Duration.ofSeconds(10)).until(() -> lonelyWatch.assigns().size() == 1);
+    assertThat(
+            targetIds(
+                stage(pipelineIn(lonelyWatch.assigns().get(0), "refunds").orElseThrow(), "ledger")))
+        .isEmpty();
   }
 
   @Test

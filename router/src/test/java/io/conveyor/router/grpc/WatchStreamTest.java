@@ -1,32 +1,56 @@
 package io.conveyor.router.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
 import io.conveyor.etl.v1.Command;
 import io.conveyor.etl.v1.DrainSidecar;
 import io.conveyor.etl.v1.RevokePipeline;
+import io.conveyor.testkit.MutableClock;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class WatchStreamTest {
 
   /** A server stream whose readiness the test controls; remembers what was sent. */
   static final class FakeServerStream extends ServerCallStreamObserver<AssignmentUpdate> {
     final List<AssignmentUpdate> sent = new CopyOnWriteArrayList<>();
+    final AtomicInteger writers = new AtomicInteger();
+    final AtomicInteger mostWritersAtOnce = new AtomicInteger();
     volatile boolean ready = true;
-    boolean cancelled;
-    Throwable error;
+    volatile boolean cancelled;
+    volatile Throwable error;
+
+    /** Runs inside onNext before the update is recorded, with the number of the write. */
+    volatile IntConsumerThatMayWait duringWrite = n -> {};
+
+    interface IntConsumerThatMayWait {
+      void accept(int writeNumber) throws InterruptedException;
+    }
+
+    private final AtomicInteger writes = new AtomicInteger();
 
     @Override
     public boolean isCancelled() {
@@ -61,11 +85,24 @@ class WatchStreamTest {
       if (error != null) {
         throw new IllegalStateException("call is closed");
       }
-      sent.add(value);
+      int now = writers.incrementAndGet();
+      mostWritersAtOnce.accumulateAndGet(now, Math::max);
+      try {
+        duringWrite.accept(writes.incrementAndGet());
+        sent.add(value);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      } finally {
+        writers.decrementAndGet();
+      }
     }
 
     @Override
     public void onError(Throwable t) {
+      if (writers.get() > 0) {
+        throw new IllegalStateException("onError while onNext runs on another thread");
+      }
       error = t;
     }
 
@@ -73,18 +110,73 @@ class WatchStreamTest {
     public void onCompleted() {}
   }
 
+  /** Runs scheduled flushes when the test moves the clock past their time: no sleeping. */
+  static final class ManualScheduler implements WatchStream.FlushScheduler {
+    private record Scheduled(long dueNanos, Runnable task) {}
+
+    private final MutableClock clock;
+    private final List<Scheduled> tasks = new ArrayList<>();
+
+    ManualScheduler(MutableClock clock) {
+      this.clock = clock;
+    }
+
+    @Override
+    public synchronized void schedule(Runnable task, long delayNanos) {
+      tasks.add(new Scheduled(clock.nanoTime() + delayNanos, task));
+    }
+
+    /** Moves the clock and runs what has come due, as the timer would. */
+    void advance(Duration by) {
+      clock.advance(by);
+      List<Runnable> due = new ArrayList<>();
+      synchronized (this) {
+        tasks.removeIf(
+            t -> {
+              if (t.dueNanos() <= clock.nanoTime()) {
+                due.add(t.task());
+                return true;
+              }
+              return false;
+            });
+      }
+      due.forEach(Runnable::run);
+    }
+
+    synchronized int pending() {
+      return tasks.size();
+    }
+  }
+
+  private final MutableClock clock = new MutableClock();
+  private final ManualScheduler scheduler = new ManualScheduler(clock);
   private final FakeServerStream stream = new FakeServerStream();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-  private final WatchStream watch =
-      new WatchStream("sc-a", stream, timer, Runnable::run, Duration.ZERO);
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final Counter dropped = meters.counter("dropped");
+  private final WatchStream watch = paced(Duration.ZERO);
+  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+  private final Logger watchLog = (Logger) LoggerFactory.getLogger(WatchStream.class);
+
+  @BeforeEach
+  void captureLogs() {
+    logs.start();
+    watchLog.addAppender(logs);
+  }
 
   @AfterEach
-  void stopTimer() {
-    timer.shutdownNow();
+  void releaseLogs() {
+    watchLog.detachAppender(logs);
   }
 
   private WatchStream paced(Duration interval) {
-    return new WatchStream("sc-a", stream, timer, Runnable::run, interval);
+    return new WatchStream("sc-a", stream, scheduler, clock.nanos(), interval, dropped);
+  }
+
+  private List<String> warnings() {
+    return logs.list.stream()
+        .filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage)
+        .toList();
   }
 
   private static AssignmentUpdate update(Command... commands) {
@@ -159,7 +251,10 @@ class WatchStreamTest {
     paced.send(List.of(assign(3)));
 
     assertThat(stream.sent).as("the first set goes at once, the others wait").hasSize(1);
-    await().atMost(Duration.ofSeconds(10)).until(() -> stream.sent.size() == 2);
+    assertThat(scheduler.pending()).as("one delayed flush, however many sets wait").isEqualTo(1);
+    scheduler.advance(Duration.ofMillis(1_999));
+    assertThat(stream.sent).hasSize(1);
+    scheduler.advance(Duration.ofMillis(1));
     assertThat(stream.sent).containsExactly(update(assign(1)), update(assign(3)));
   }
 
@@ -173,7 +268,8 @@ class WatchStreamTest {
 
     assertThat(stream.sent)
         .containsExactly(update(assign(1)), update(revoke("p")), update(drain("bye")));
-    await().atMost(Duration.ofSeconds(10)).until(() -> stream.sent.size() == 4);
+    scheduler.advance(Duration.ofSeconds(2));
+    assertThat(stream.sent).hasSize(4);
     assertThat(stream.sent.get(3)).isEqualTo(update(assign(2)));
   }
 
@@ -182,10 +278,11 @@ class WatchStreamTest {
     WatchStream paced = paced(Duration.ofMillis(200));
     paced.send(List.of(assign(1)));
 
-    await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+    clock.advance(Duration.ofMillis(300));
     paced.send(List.of(assign(2)));
 
     assertThat(stream.sent).containsExactly(update(assign(1)), update(assign(2)));
+    assertThat(scheduler.pending()).isZero();
   }
 
   @Test
@@ -195,7 +292,7 @@ class WatchStreamTest {
     stream.ready = false;
 
     paced.send(List.of(assign(2)));
-    await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+    scheduler.advance(Duration.ofMillis(300));
     assertThat(stream.sent).hasSize(1);
 
     stream.ready = true;
@@ -211,15 +308,107 @@ class WatchStreamTest {
   }
 
   @Test
-  void heldCommandsOtherThanSetsAreBounded() {
+  void commandsPastTheBoundAreCountedAndLoggedOncePerStallWithTheirCount() {
     stream.ready = false;
     IntStream.range(0, 100).forEach(i -> watch.send(List.of(revoke("p" + i))));
+
+    assertThat(dropped.count()).as("counted as they are dropped").isEqualTo(36);
+    assertThat(warnings()).as("logged once, when the stall ends").isEmpty();
+
     stream.ready = true;
     watch.flush();
 
     assertThat(stream.sent)
         .singleElement()
         .satisfies(u -> assertThat(u.getCommandsCount()).isEqualTo(64));
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(line -> assertThat(line).contains("dropped 36 command(s) for sidecar sc-a"));
+
+    watch.send(List.of(revoke("after")));
+    stream.ready = false;
+    IntStream.range(0, 66).forEach(i -> watch.send(List.of(revoke("q" + i))));
+    stream.ready = true;
+    watch.flush();
+
+    assertThat(dropped.count()).isEqualTo(38);
+    assertThat(warnings())
+        .as("a second stall is a second episode")
+        .hasSize(2)
+        .last()
+        .satisfies(line -> assertThat(line).contains("dropped 2 command(s)"));
+  }
+
+  @Test
+  void dropsOfAStallThatEndsWithTheStreamAreCountedAndLoggedToo() {
+    stream.ready = false;
+    IntStream.range(0, 70).forEach(i -> watch.send(List.of(revoke("p" + i))));
+
+    watch.cancelled();
+    watch.send(List.of(revoke("late")));
+
+    assertThat(dropped.count()).as("6 past the bound and the 64 held").isEqualTo(70);
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(line -> assertThat(line).contains("dropped 70 command(s)"));
+  }
+
+  @Test
+  void commandsStillHeldWhenTheStreamIsClosedCountAsDropped() {
+    stream.ready = false;
+    watch.send(List.of(drain("bye"), assign(5)));
+
+    watch.close("replaced by a newer watch of the same sidecar");
+
+    assertThat(stream.sent).isEmpty();
+    assertThat(dropped.count()).as("the drain; the set is not a loss").isEqualTo(1);
+    assertThat(warnings())
+        .singleElement()
+        .satisfies(line -> assertThat(line).contains("dropped 1 command(s)"));
+  }
+
+  @Test
+  void aSenderDoesNotWaitForAnotherSendersWriteAndSetsLeaveInVersionOrder() throws Exception {
+    CountDownLatch inFirstWrite = new CountDownLatch(1);
+    CountDownLatch finishFirstWrite = new CountDownLatch(1);
+    stream.duringWrite =
+        n -> {
+          if (n == 1) {
+            inFirstWrite.countDown();
+            finishFirstWrite.await(10, TimeUnit.SECONDS);
+          }
+        };
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      Future<?> first = threads.submit(() -> watch.send(List.of(assign(7))));
+      assertThat(inFirstWrite.await(10, TimeUnit.SECONDS)).isTrue();
+
+      // While the first thread is inside onNext, a second one hands over newer commands. It must
+      // neither wait for that write nor write beside it.
+      Future<?> second =
+          threads.submit(
+              () -> {
+                watch.send(List.of(revoke("p"), assign(8)));
+                watch.send(List.of(assign(9)));
+                watch.close("replaced by a newer watch of the same sidecar");
+              });
+      second.get(10, TimeUnit.SECONDS);
+      assertThat(stream.sent).as("nothing written beside the running write").isEmpty();
+
+      finishFirstWrite.countDown();
+      first.get(10, TimeUnit.SECONDS);
+    } finally {
+      finishFirstWrite.countDown();
+      threads.shutdownNow();
+    }
+
+    assertThat(stream.sent)
+        .as("the writing thread took what the other left, in version order")
+        .containsExactly(update(assign(7)), update(revoke("p"), assign(9)));
+    assertThat(stream.mostWritersAtOnce.get()).isEqualTo(1);
+    assertThat(Status.fromThrowable(stream.error).getDescription())
+        .as("closed after the last write, by the writer")
+        .contains("replaced by a newer watch");
   }
 
   @Test
@@ -243,5 +432,24 @@ class WatchStreamTest {
 
     assertThat(stream.sent).isEmpty();
     assertThat(stream.error).isNull();
+  }
+
+  @Test
+  void aWriteThatThrowsDoesNotLeaveTheStreamStuck() {
+    stream.duringWrite =
+        n -> {
+          if (n == 1) {
+            throw new IllegalStateException("transport broke once");
+          }
+        };
+
+    try {
+      watch.send(List.of(assign(1)));
+    } catch (IllegalStateException expected) {
+      // The caller (the core's delivery) isolates it.
+    }
+    watch.send(List.of(assign(2)));
+
+    assertThat(stream.sent).containsExactly(update(assign(2)));
   }
 }

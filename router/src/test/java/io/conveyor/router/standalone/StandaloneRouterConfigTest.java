@@ -21,7 +21,13 @@ class StandaloneRouterConfigTest {
     assertThat(config)
         .isEqualTo(
             new StandaloneRouterConfig(
-                "0.0.0.0", 50051, 9095, Path.of("pipelines"), Duration.ofSeconds(5), 10_000));
+                "0.0.0.0",
+                50051,
+                9095,
+                Path.of("pipelines"),
+                Duration.ofSeconds(5),
+                10_000,
+                Duration.ofSeconds(10)));
   }
 
   @Test
@@ -34,7 +40,8 @@ class StandaloneRouterConfigTest {
                 "METRICS_PORT", "6001",
                 "PIPELINES_DIR", "/etc/conveyor/pipelines",
                 "PIPELINES_RESCAN_SECS", "30",
-                "MAX_SIDECARS", "50"),
+                "MAX_SIDECARS", "50",
+                "ROUTER_WARMUP_SECS", "0"),
             List.of());
 
     assertThat(config)
@@ -45,7 +52,8 @@ class StandaloneRouterConfigTest {
                 6001,
                 Path.of("/etc/conveyor/pipelines"),
                 Duration.ofSeconds(30),
-                50));
+                50,
+                Duration.ZERO));
   }
 
   @Test
@@ -83,6 +91,8 @@ class StandaloneRouterConfigTest {
         "PIPELINES_RESCAN_SECS | 5s      | PIPELINES_RESCAN_SECS='5s' is not valid: expected an integer from 1 to 3600",
         "MAX_SIDECARS          | -1      | MAX_SIDECARS='-1' is not valid: expected an integer from 1 to 1000000",
         "MAX_SIDECARS          | lots    | MAX_SIDECARS='lots' is not valid: expected an integer from 1 to 1000000",
+        "ROUTER_WARMUP_SECS    | -1      | ROUTER_WARMUP_SECS='-1' is not valid: expected an integer from 0 to 600",
+        "ROUTER_WARMUP_SECS    | 601     | ROUTER_WARMUP_SECS='601' is not valid: expected an integer from 0 to 600",
       })
   void aMalformedValueFailsNamingTheVariableAndWhatIsAccepted(
       String variable, String value, String problem) {
