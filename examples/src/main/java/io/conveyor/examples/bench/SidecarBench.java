@@ -1,6 +1,7 @@
 package io.conveyor.examples.bench;
 
 import io.conveyor.common.config.ConfigException;
+import io.conveyor.common.contract.SidecarEnvironment;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.examples.direct.DirectPipelineDriver;
 import io.conveyor.examples.direct.DirectSettings;
@@ -203,7 +204,7 @@ public final class SidecarBench {
      */
     private Map<String, String> sidecarEnv(String pod) {
       Map<String, String> env = new java.util.HashMap<>();
-      env.put("PUSH_CREDITS", Integer.toString(settings.window()));
+      env.put(SidecarEnvironment.PUSH_CREDITS.variable(), Integer.toString(settings.window()));
       StringBuilder options =
           new StringBuilder(System.getenv().getOrDefault("BENCH_SIDECAR_JAVA_OPTIONS", ""));
       String jfrDir = System.getenv("BENCH_JFR_DIR");

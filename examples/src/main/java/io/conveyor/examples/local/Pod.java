@@ -1,5 +1,18 @@
 package io.conveyor.examples.local;
 
+import static io.conveyor.common.contract.SidecarEnvironment.ADVERTISE_HOST;
+import static io.conveyor.common.contract.SidecarEnvironment.BIND_ADDRESS;
+import static io.conveyor.common.contract.SidecarEnvironment.CLUSTER_ENDPOINT;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_END_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_INTERVAL_SECS;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_START_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.GRPC_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.HEARTBEAT_INTERVAL_SECS;
+import static io.conveyor.common.contract.SidecarEnvironment.METRICS_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.NAMESPACE;
+import static io.conveyor.common.contract.SidecarEnvironment.POD_NAME;
+import static io.conveyor.common.contract.SidecarEnvironment.SIDECAR_ID;
+
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -49,18 +62,18 @@ public final class Pod {
   /** Starts the pod's sidecar, configured as the injector would configure it. */
   public ManagedProcess startSidecar(Map<String, String> extraEnv) {
     Map<String, String> env = new HashMap<>();
-    env.put("SIDECAR_ID", name + "-sidecar");
-    env.put("POD_NAME", name);
-    env.put("NAMESPACE", "default");
-    env.put("CLUSTER_ENDPOINT", cluster.routerEndpoint());
-    env.put("GRPC_PORT", Integer.toString(sidecarPort()));
-    env.put("METRICS_PORT", Integer.toString(sidecarMetricsPort()));
-    env.put("DISCOVERY_START_PORT", Integer.toString(appPort(0)));
-    env.put("DISCOVERY_END_PORT", Integer.toString(appPort(LocalCluster.APP_PORTS - 1)));
-    env.put("BIND_ADDRESS", "127.0.0.1");
-    env.put("ADVERTISE_HOST", "127.0.0.1");
-    env.put("HEARTBEAT_INTERVAL_SECS", "1");
-    env.put("DISCOVERY_INTERVAL_SECS", "2");
+    env.put(SIDECAR_ID.variable(), name + "-sidecar");
+    env.put(POD_NAME.variable(), name);
+    env.put(NAMESPACE.variable(), "default");
+    env.put(CLUSTER_ENDPOINT.variable(), cluster.routerEndpoint());
+    env.put(GRPC_PORT.variable(), Integer.toString(sidecarPort()));
+    env.put(METRICS_PORT.variable(), Integer.toString(sidecarMetricsPort()));
+    env.put(DISCOVERY_START_PORT.variable(), Integer.toString(appPort(0)));
+    env.put(DISCOVERY_END_PORT.variable(), Integer.toString(appPort(LocalCluster.APP_PORTS - 1)));
+    env.put(BIND_ADDRESS.variable(), "127.0.0.1");
+    env.put(ADVERTISE_HOST.variable(), "127.0.0.1");
+    env.put(HEARTBEAT_INTERVAL_SECS.variable(), "1");
+    env.put(DISCOVERY_INTERVAL_SECS.variable(), "2");
     env.putAll(extraEnv);
     sidecar = cluster.start(name + "-sidecar", Component.SIDECAR, List.of(), env);
     LocalCluster.awaitPort(sidecar, sidecarPort(), Duration.ofSeconds(30));

@@ -1,7 +1,29 @@
 package io.conveyor.sidecar.config;
 
+import static io.conveyor.common.contract.SidecarEnvironment.ADVERTISE_HOST;
+import static io.conveyor.common.contract.SidecarEnvironment.BIND_ADDRESS;
+import static io.conveyor.common.contract.SidecarEnvironment.CLUSTER_ENDPOINT;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_END_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_HOST;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_INTERVAL_SECS;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_PROBE_TIMEOUT_MS;
+import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_START_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.GRPC_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.HEARTBEAT_INTERVAL_SECS;
+import static io.conveyor.common.contract.SidecarEnvironment.MAX_INFLIGHT_BYTES;
+import static io.conveyor.common.contract.SidecarEnvironment.MAX_MESSAGE_BYTES;
+import static io.conveyor.common.contract.SidecarEnvironment.METRICS_PORT;
+import static io.conveyor.common.contract.SidecarEnvironment.NAMESPACE;
+import static io.conveyor.common.contract.SidecarEnvironment.POD_IP;
+import static io.conveyor.common.contract.SidecarEnvironment.POD_NAME;
+import static io.conveyor.common.contract.SidecarEnvironment.POD_UID;
+import static io.conveyor.common.contract.SidecarEnvironment.PUSH_CREDITS;
+import static io.conveyor.common.contract.SidecarEnvironment.SHUTDOWN_GRACE_SECS;
+import static io.conveyor.common.contract.SidecarEnvironment.SIDECAR_ID;
+
 import io.conveyor.common.config.EnvReader;
 import io.conveyor.common.config.HostPort;
+import io.conveyor.common.contract.SidecarEnvironment;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -12,29 +34,30 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
- * Everything the sidecar is configured with, read once from the environment at start. The first
- * eight variables are the contract of the design; the rest have defaults that suit a pod.
+ * Everything the sidecar is configured with, read once from the environment at start. The
+ * variables, their meanings and defaults are the contract declared in {@link SidecarEnvironment};
+ * this record parses them into typed values and refuses malformed ones.
  *
- * @param sidecarId {@code SIDECAR_ID}: unique id; a random UUID by default
- * @param podName {@code POD_NAME}: the pod's name (downward API); {@code unknown}
- * @param namespace {@code NAMESPACE}: the pod's namespace; {@code default}
- * @param clusterEndpoint {@code CLUSTER_ENDPOINT}: the router; {@code localhost:50051}
- * @param grpcPort {@code GRPC_PORT}: data plane and health; {@code 9091}
- * @param discoveryStartPort {@code DISCOVERY_START_PORT}: first port scanned; {@code 50051}
- * @param discoveryEndPort {@code DISCOVERY_END_PORT}: last port scanned; {@code 50060}
- * @param heartbeatInterval {@code HEARTBEAT_INTERVAL_SECS}: heartbeat period; {@code 5}
- * @param podUid {@code POD_UID}: the pod's UID (downward API); empty
- * @param podIp {@code POD_IP}: the pod's IP (downward API); empty
- * @param advertiseHost {@code ADVERTISE_HOST}: host other sidecars dial; POD_IP, else 127.0.0.1
- * @param bindAddress {@code BIND_ADDRESS}: where the servers listen; {@code 0.0.0.0}
- * @param metricsPort {@code METRICS_PORT}: /metrics, /healthz, /readyz; {@code 9090}
- * @param discoveryHost {@code DISCOVERY_HOST}: the pod's loopback; {@code 127.0.0.1}
- * @param discoveryInterval {@code DISCOVERY_INTERVAL_SECS}: re-discovery period; {@code 10}
- * @param probeTimeout {@code DISCOVERY_PROBE_TIMEOUT_MS}: deadline per port; {@code 1000}
- * @param maxInFlightBytes {@code MAX_INFLIGHT_BYTES}: bound on batch bytes held; {@code 8Mi}
- * @param pushCredits {@code PUSH_CREDITS}: batches a source may have unacknowledged; {@code 8}
- * @param maxMessageBytes {@code MAX_MESSAGE_BYTES}: largest gRPC message accepted; {@code 4Mi}
- * @param shutdownGrace {@code SHUTDOWN_GRACE_SECS}: time to finish in-flight batches; {@code 20}
+ * @param sidecarId {@link SidecarEnvironment#SIDECAR_ID}
+ * @param podName {@link SidecarEnvironment#POD_NAME}
+ * @param namespace {@link SidecarEnvironment#NAMESPACE}
+ * @param clusterEndpoint {@link SidecarEnvironment#CLUSTER_ENDPOINT}
+ * @param grpcPort {@link SidecarEnvironment#GRPC_PORT}
+ * @param discoveryStartPort {@link SidecarEnvironment#DISCOVERY_START_PORT}
+ * @param discoveryEndPort {@link SidecarEnvironment#DISCOVERY_END_PORT}
+ * @param heartbeatInterval {@link SidecarEnvironment#HEARTBEAT_INTERVAL_SECS}
+ * @param podUid {@link SidecarEnvironment#POD_UID}
+ * @param podIp {@link SidecarEnvironment#POD_IP}
+ * @param advertiseHost {@link SidecarEnvironment#ADVERTISE_HOST}
+ * @param bindAddress {@link SidecarEnvironment#BIND_ADDRESS}
+ * @param metricsPort {@link SidecarEnvironment#METRICS_PORT}
+ * @param discoveryHost {@link SidecarEnvironment#DISCOVERY_HOST}
+ * @param discoveryInterval {@link SidecarEnvironment#DISCOVERY_INTERVAL_SECS}
+ * @param probeTimeout {@link SidecarEnvironment#DISCOVERY_PROBE_TIMEOUT_MS}
+ * @param maxInFlightBytes {@link SidecarEnvironment#MAX_INFLIGHT_BYTES}
+ * @param pushCredits {@link SidecarEnvironment#PUSH_CREDITS}
+ * @param maxMessageBytes {@link SidecarEnvironment#MAX_MESSAGE_BYTES}
+ * @param shutdownGrace {@link SidecarEnvironment#SHUTDOWN_GRACE_SECS}
  */
 public record SidecarConfig(
     String sidecarId,
@@ -59,15 +82,16 @@ public record SidecarConfig(
     Duration shutdownGrace) {
 
   /** Larger scan ranges are refused: a pod runs a handful of services, not thousands. */
-  public static final int MAX_DISCOVERY_PORTS = 4096;
+  public static final int MAX_DISCOVERY_PORTS = SidecarEnvironment.MAX_DISCOVERY_PORTS;
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   /** Kubernetes namespace names (DNS-1123 label): what pipelines are matched on, so exact. */
-  private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern NAMESPACE_NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   /** Kubernetes pod names (DNS-1123 subdomain). */
-  private static final Pattern POD_NAME =
+  private static final Pattern POD_NAME_FORM =
       Pattern.compile(
           "(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
@@ -92,77 +116,91 @@ public record SidecarConfig(
     EnvReader r = new EnvReader(env);
     String sidecarId =
         r.matching(
-            "SIDECAR_ID",
+            SIDECAR_ID.variable(),
             UUID.randomUUID().toString(),
             ID,
             "1-128 letters, digits, '.', '_' or '-'");
     String podName =
         r.matching(
-            "POD_NAME", "unknown", POD_NAME, "a pod name: lower-case letters, digits, '-' and '.'");
+            POD_NAME.variable(),
+            "unknown",
+            POD_NAME_FORM,
+            "a pod name: lower-case letters, digits, '-' and '.'");
     String namespace =
         r.matching(
-            "NAMESPACE",
+            NAMESPACE.variable(),
             "default",
-            NAMESPACE,
+            NAMESPACE_NAME,
             "a namespace name: 1-63 lower-case letters, digits or '-'");
-    HostPort clusterEndpoint = r.hostPort("CLUSTER_ENDPOINT", "localhost:50051");
+    HostPort clusterEndpoint = r.hostPort(CLUSTER_ENDPOINT.variable(), "localhost:50051");
     // Cross-field checks below only compare values the user actually gave correctly: a malformed
     // value has been replaced by its default, and comparing that would report a bogus second error.
     int before = r.problems().size();
-    int grpcPort = r.port("GRPC_PORT", 9091);
+    int grpcPort = r.port(GRPC_PORT.variable(), 9091);
     boolean grpcPortValid = r.problems().size() == before;
     before = r.problems().size();
-    int start = r.port("DISCOVERY_START_PORT", 50051);
-    int end = r.port("DISCOVERY_END_PORT", 50060);
+    int start = r.port(DISCOVERY_START_PORT.variable(), 50051);
+    int end = r.port(DISCOVERY_END_PORT.variable(), 50060);
     boolean rangeValid = r.problems().size() == before;
-    Duration heartbeat = r.seconds("HEARTBEAT_INTERVAL_SECS", Duration.ofSeconds(5), 1, 300);
-    String podUid = r.string("POD_UID", "");
+    Duration heartbeat =
+        r.seconds(HEARTBEAT_INTERVAL_SECS.variable(), Duration.ofSeconds(5), 1, 300);
+    String podUid = r.string(POD_UID.variable(), "");
     String podIp =
         validated(
-            r, "POD_IP", "", SidecarConfig::isIpLiteral, "an IPv4 or IPv6 address, e.g. 10.1.2.3");
+            r,
+            POD_IP.variable(),
+            "",
+            SidecarConfig::isIpLiteral,
+            "an IPv4 or IPv6 address, e.g. 10.1.2.3");
     String advertise =
         validated(
             r,
-            "ADVERTISE_HOST",
+            ADVERTISE_HOST.variable(),
             podIp.isEmpty() ? "127.0.0.1" : podIp,
             SidecarConfig::isHost,
             "a host name or an IP address (IPv6 without brackets)");
     String bind =
         validated(
             r,
-            "BIND_ADDRESS",
+            BIND_ADDRESS.variable(),
             "0.0.0.0",
             SidecarConfig::isIpLiteral,
             "an IP address to listen on, e.g. 0.0.0.0");
     before = r.problems().size();
-    int metricsPort = r.port("METRICS_PORT", 9090);
+    int metricsPort = r.port(METRICS_PORT.variable(), 9090);
     boolean metricsPortValid = r.problems().size() == before;
     String discoveryHost =
         validated(
             r,
-            "DISCOVERY_HOST",
+            DISCOVERY_HOST.variable(),
             "127.0.0.1",
             SidecarConfig::isHost,
             "a host name or an IP address (IPv6 without brackets)");
     Duration discoveryInterval =
-        r.seconds("DISCOVERY_INTERVAL_SECS", Duration.ofSeconds(10), 1, 3600);
+        r.seconds(DISCOVERY_INTERVAL_SECS.variable(), Duration.ofSeconds(10), 1, 3600);
     Duration probeTimeout =
-        r.millis("DISCOVERY_PROBE_TIMEOUT_MS", Duration.ofMillis(1000), 50, 60_000);
-    long maxInFlight = r.bytes("MAX_INFLIGHT_BYTES", 8L << 20, 64L << 10, 1L << 34);
-    int credits = r.integer("PUSH_CREDITS", 8, 1, 1024);
-    int maxMessage = (int) r.bytes("MAX_MESSAGE_BYTES", 4L << 20, 1L << 10, 1L << 30);
-    Duration grace = r.seconds("SHUTDOWN_GRACE_SECS", Duration.ofSeconds(20), 0, 3600);
+        r.millis(DISCOVERY_PROBE_TIMEOUT_MS.variable(), Duration.ofMillis(1000), 50, 60_000);
+    long maxInFlight = r.bytes(MAX_INFLIGHT_BYTES.variable(), 8L << 20, 64L << 10, 1L << 34);
+    int credits = r.integer(PUSH_CREDITS.variable(), 8, 1, 1024);
+    int maxMessage = (int) r.bytes(MAX_MESSAGE_BYTES.variable(), 4L << 20, 1L << 10, 1L << 30);
+    Duration grace = r.seconds(SHUTDOWN_GRACE_SECS.variable(), Duration.ofSeconds(20), 0, 3600);
 
     if (rangeValid && start > end) {
       r.problem(
-          "DISCOVERY_START_PORT="
+          DISCOVERY_START_PORT
+              + "="
               + start
-              + " is above DISCOVERY_END_PORT="
+              + " is above "
+              + DISCOVERY_END_PORT
+              + "="
               + end
               + ": the scan range must be start <= end");
     } else if (rangeValid && end - start + 1 > MAX_DISCOVERY_PORTS) {
       r.problem(
-          "DISCOVERY_START_PORT..DISCOVERY_END_PORT spans "
+          DISCOVERY_START_PORT
+              + ".."
+              + DISCOVERY_END_PORT
+              + " spans "
               + (end - start + 1)
               + " ports: at most "
               + MAX_DISCOVERY_PORTS
@@ -170,7 +208,8 @@ public record SidecarConfig(
     }
     if (maxInFlight > maxHeapBytes / 2) {
       r.problem(
-          "MAX_INFLIGHT_BYTES="
+          MAX_INFLIGHT_BYTES
+              + "="
               + maxInFlight
               + " is more than half of this JVM's maximum heap ("
               + maxHeapBytes
@@ -178,7 +217,7 @@ public record SidecarConfig(
               + " (sidecar/jvm.options) so that the heap is more than twice its value");
     }
     if (grpcPortValid && metricsPortValid && grpcPort == metricsPort) {
-      r.problem("GRPC_PORT and METRICS_PORT must differ, both are " + grpcPort);
+      r.problem(GRPC_PORT + " and " + METRICS_PORT + " must differ, both are " + grpcPort);
     }
     r.validate();
     return new SidecarConfig(

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.config.HostPort;
+import io.conveyor.common.contract.SidecarEnvironment;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -15,11 +17,101 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The sidecar's environment: defaults, parsing, and the error a user sees for each bad value. */
 class SidecarConfigTest {
+
+  /**
+   * The contract of {@link SidecarEnvironment} against the parser: each variable it declares is one
+   * the parser reads, and each default it documents is the one the parser uses.
+   */
+  @Nested
+  class Contract {
+
+    private static final long HEAP = 1L << 30;
+
+    /** A fixed id, so that two parses of one environment compare equal. */
+    private static final Map<String, String> BASE = Map.of("SIDECAR_ID", "sc-base");
+
+    /** A valid value for each variable, different from its default, acceptable on its own. */
+    private static final Map<SidecarEnvironment, String> SAMPLES =
+        new EnumMap<>(SidecarEnvironment.class);
+
+    static {
+      SAMPLES.put(SidecarEnvironment.SIDECAR_ID, "sc-7f3a");
+      SAMPLES.put(SidecarEnvironment.POD_NAME, "orders-5d9c7b-x2x8q");
+      SAMPLES.put(SidecarEnvironment.NAMESPACE, "payments");
+      SAMPLES.put(SidecarEnvironment.POD_IP, "10.244.1.17");
+      SAMPLES.put(SidecarEnvironment.POD_UID, "0b9f6a6e-3c1e-4a8e-9d3c-2f1d4c5b6a7e");
+      SAMPLES.put(SidecarEnvironment.CLUSTER_ENDPOINT, "conveyor-router.conveyor-system.svc:7000");
+      SAMPLES.put(SidecarEnvironment.GRPC_PORT, "9191");
+      SAMPLES.put(SidecarEnvironment.METRICS_PORT, "9190");
+      SAMPLES.put(SidecarEnvironment.DISCOVERY_START_PORT, "50052");
+      SAMPLES.put(SidecarEnvironment.DISCOVERY_END_PORT, "50070");
+      SAMPLES.put(SidecarEnvironment.HEARTBEAT_INTERVAL_SECS, "2");
+      SAMPLES.put(SidecarEnvironment.ADVERTISE_HOST, "orders-0.orders.payments.svc");
+      SAMPLES.put(SidecarEnvironment.BIND_ADDRESS, "127.0.0.1");
+      SAMPLES.put(SidecarEnvironment.DISCOVERY_HOST, "localhost");
+      SAMPLES.put(SidecarEnvironment.DISCOVERY_INTERVAL_SECS, "30");
+      SAMPLES.put(SidecarEnvironment.DISCOVERY_PROBE_TIMEOUT_MS, "250");
+      SAMPLES.put(SidecarEnvironment.MAX_INFLIGHT_BYTES, "64Mi");
+      SAMPLES.put(SidecarEnvironment.PUSH_CREDITS, "32");
+      SAMPLES.put(SidecarEnvironment.MAX_MESSAGE_BYTES, "8MiB");
+      SAMPLES.put(SidecarEnvironment.SHUTDOWN_GRACE_SECS, "0");
+    }
+
+    @ParameterizedTest
+    @EnumSource(SidecarEnvironment.class)
+    void everyVariableOfTheContractIsReadByTheParser(SidecarEnvironment variable) {
+      String sample = SAMPLES.get(variable);
+      assertThat(sample).as("a sample value of %s for this test", variable).isNotNull();
+      Map<String, String> env = new HashMap<>(BASE);
+      env.put(variable.variable(), sample);
+
+      assertThat(SidecarConfig.fromEnv(env, HEAP))
+          .as("%s=%s changes the configuration", variable, sample)
+          .isNotEqualTo(SidecarConfig.fromEnv(BASE, HEAP));
+    }
+
+    static Stream<SidecarEnvironment> withALiteralDefault() {
+      return SidecarEnvironment.all().stream().filter(v -> !v.defaultValue().isEmpty());
+    }
+
+    @ParameterizedTest
+    @MethodSource("withALiteralDefault")
+    void theDefaultTheContractDocumentsIsTheParsersDefault(SidecarEnvironment variable) {
+      Map<String, String> env = new HashMap<>(BASE);
+      env.put(variable.variable(), variable.defaultValue());
+
+      assertThat(SidecarConfig.fromEnv(env, HEAP))
+          .as("%s set to its documented default %s", variable, variable.defaultValue())
+          .isEqualTo(SidecarConfig.fromEnv(BASE, HEAP));
+    }
+
+    @Test
+    void variablesWithoutALiteralDefaultAreComputedOrEmpty() {
+      SidecarConfig config = SidecarConfig.fromEnv(Map.of(), HEAP);
+
+      assertThat(
+              SidecarEnvironment.all().stream()
+                  .filter(v -> v.defaultValue().isEmpty())
+                  .map(SidecarEnvironment::variable))
+          .containsExactly("SIDECAR_ID", "POD_IP", "POD_UID", "ADVERTISE_HOST");
+      assertThat(UUID.fromString(config.sidecarId())).isNotNull();
+      assertThat(config.podIp()).isEmpty();
+      assertThat(config.podUid()).isEmpty();
+      assertThat(config.advertiseHost()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void theScanLimitIsTheContracts() {
+      assertThat(SidecarConfig.MAX_DISCOVERY_PORTS)
+          .isEqualTo(SidecarEnvironment.MAX_DISCOVERY_PORTS);
+    }
+  }
 
   @Nested
   class Defaults {

@@ -28,6 +28,11 @@ public record PortRange(int start, int end) {
     return new PortRange(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
   }
 
+  /** How many ports the range holds. */
+  public int size() {
+    return end - start + 1;
+  }
+
   @Override
   public String toString() {
     return start + "-" + end;

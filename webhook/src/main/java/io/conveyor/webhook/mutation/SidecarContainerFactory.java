@@ -1,5 +1,6 @@
 package io.conveyor.webhook.mutation;
 
+import io.conveyor.common.contract.SidecarEnvironment;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -85,27 +86,38 @@ public final class SidecarContainerFactory {
         .build();
   }
 
+  /**
+   * The sidecar's environment, written through {@link SidecarEnvironment}: the pod's identity from
+   * the downward API, the router and the ports from the spec, the discovery range only when the pod
+   * asked for one (the sidecar's default applies otherwise).
+   */
   private static List<EnvVar> env(SidecarSpec spec) {
     List<EnvVar> env = new ArrayList<>();
-    env.add(fieldRef("POD_NAME", "metadata.name"));
-    env.add(fieldRef("NAMESPACE", "metadata.namespace"));
-    env.add(fieldRef("POD_IP", "status.podIP"));
-    env.add(fieldRef("POD_UID", "metadata.uid"));
-    env.add(value("CLUSTER_ENDPOINT", spec.clusterEndpoint().toString()));
-    env.add(value("GRPC_PORT", Integer.toString(spec.grpcPort())));
-    env.add(value("METRICS_PORT", Integer.toString(spec.metricsPort())));
+    env.add(fieldRef(SidecarEnvironment.POD_NAME));
+    env.add(fieldRef(SidecarEnvironment.NAMESPACE));
+    env.add(fieldRef(SidecarEnvironment.POD_IP));
+    env.add(fieldRef(SidecarEnvironment.POD_UID));
+    env.add(value(SidecarEnvironment.CLUSTER_ENDPOINT, spec.clusterEndpoint().toString()));
+    env.add(value(SidecarEnvironment.GRPC_PORT, Integer.toString(spec.grpcPort())));
+    env.add(value(SidecarEnvironment.METRICS_PORT, Integer.toString(spec.metricsPort())));
     spec.discoveryPorts()
         .ifPresent(
             range -> {
-              env.add(value("DISCOVERY_START_PORT", Integer.toString(range.start())));
-              env.add(value("DISCOVERY_END_PORT", Integer.toString(range.end())));
+              env.add(
+                  value(SidecarEnvironment.DISCOVERY_START_PORT, Integer.toString(range.start())));
+              env.add(value(SidecarEnvironment.DISCOVERY_END_PORT, Integer.toString(range.end())));
             });
     return env;
   }
 
-  private static EnvVar fieldRef(String name, String fieldPath) {
+  private static EnvVar fieldRef(SidecarEnvironment variable) {
+    String fieldPath =
+        variable
+            .downwardApiField()
+            .orElseThrow(
+                () -> new IllegalArgumentException(variable + " is not from the downward API"));
     return new EnvVarBuilder()
-        .withName(name)
+        .withName(variable.variable())
         .withNewValueFrom()
         .withNewFieldRef()
         .withApiVersion("v1")
@@ -115,8 +127,8 @@ public final class SidecarContainerFactory {
         .build();
   }
 
-  private static EnvVar value(String name, String value) {
-    return new EnvVarBuilder().withName(name).withValue(value).build();
+  private static EnvVar value(SidecarEnvironment variable, String value) {
+    return new EnvVarBuilder().withName(variable.variable()).withValue(value).build();
   }
 
   private static Probe grpcProbe(

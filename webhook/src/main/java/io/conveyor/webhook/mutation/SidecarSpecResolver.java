@@ -1,6 +1,7 @@
 package io.conveyor.webhook.mutation;
 
 import io.conveyor.common.config.HostPort;
+import io.conveyor.common.contract.SidecarEnvironment;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +40,10 @@ public final class SidecarSpecResolver {
     Optional<PortRange> discovery =
         p.parseOptional(
             InjectionKeys.DISCOVERY_PORTS,
-            PortRange::parse,
-            "start-end with ports from 1 to 65535 and start <= end, e.g. 50051-50060");
+            SidecarSpecResolver::scanRange,
+            "start-end with ports from 1 to 65535, start <= end and at most "
+                + SidecarEnvironment.MAX_DISCOVERY_PORTS
+                + " ports, e.g. 50051-50060");
     int grpcPort =
         p.parse(InjectionKeys.GRPC_PORT, settings.grpcPort(), SidecarSpecResolver::port, PORT);
     int metricsPort =
@@ -86,6 +89,15 @@ public final class SidecarSpecResolver {
         discovery,
         resources,
         settings.runAsUser());
+  }
+
+  /** A range the sidecar scans: one it would refuse at start is refused at admission instead. */
+  private static PortRange scanRange(String value) {
+    PortRange range = PortRange.parse(value);
+    if (range.size() > SidecarEnvironment.MAX_DISCOVERY_PORTS) {
+      throw new IllegalArgumentException("too wide");
+    }
+    return range;
   }
 
   private static int port(String value) {

@@ -191,6 +191,15 @@ class PodMutatorTest {
                 List.of(
                     "annotation conveyor.etl/discovery-ports='50060-50051' is not valid: expected start-end"))),
         c(
+            "discovery range wider than the sidecar scans",
+            "annotated",
+            Map.of(InjectionKeys.DISCOVERY_PORTS, "1-65535"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/discovery-ports='1-65535' is not valid: expected start-end",
+                    "at most 4096 ports"))),
+        c(
             "endpoint without port",
             "annotated",
             Map.of(InjectionKeys.CLUSTER_ENDPOINT, "router"),
