@@ -79,8 +79,9 @@ public final class PipelineExecutor {
     this.targets = targets;
     this.retries = new RetryTimer(timer);
     this.metrics = metrics;
-    // Leave room for the envelope around the records.
-    this.maxChunkBytes = Math.max(1024, maxMessageBytes - 64 * 1024);
+    // Room for the envelope around the records (pipeline, stage and sidecar names): 64 KiB, or an
+    // eighth of a small limit — a fixed 64 KiB left 1 KiB chunks, one record each, at 64 KiB.
+    this.maxChunkBytes = Math.max(1024, maxMessageBytes - Math.min(64 * 1024, maxMessageBytes / 8));
   }
 
   /**
