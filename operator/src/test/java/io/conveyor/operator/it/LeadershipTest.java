@@ -9,15 +9,12 @@ import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.SidecarPhase;
 import io.conveyor.operator.testing.FakeSidecar;
-import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.OperatorHarness;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.RbacAudit;
 import io.conveyor.operator.testing.Services;
-import io.conveyor.operator.testing.TestOperators;
 import io.conveyor.router.pipeline.PipelineSpec;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -29,10 +26,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two operator replicas against one API server: exactly one leads and serves the coordinator; when
@@ -43,35 +39,25 @@ class LeadershipTest {
 
   private static final String NS = "fleet";
 
-  private static MockCluster cluster;
+  @RegisterExtension static final OperatorHarness harness = new OperatorHarness();
+
   private static KubernetesClient client;
   private static ConveyorOperator first;
   private static ConveyorOperator second;
 
   @BeforeAll
   static void startReplicas() {
-    cluster = new MockCluster();
-    client = cluster.client();
+    client = harness.client();
     Duration warmUp = Duration.ofSeconds(10);
-    first =
-        TestOperators.start(cluster, TestOperators.config("replica-a", warmUp), Clock.systemUTC());
-    second =
-        TestOperators.start(cluster, TestOperators.config("replica-b", warmUp), Clock.systemUTC());
-  }
-
-  @AfterAll
-  static void stopReplicas() {
-    Stream.of(first, second).forEach(op -> op.close(Duration.ofSeconds(10)));
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
+    first = harness.start("replica-a", warmUp, Clock.systemUTC());
+    second = harness.start("replica-b", warmUp, Clock.systemUTC());
   }
 
   @Test
   void exactlyOneReplicaServesAndTheOtherTakesOverWhenItStops() {
-    await().atMost(Duration.ofSeconds(20)).until(() -> first.serving() || second.serving());
+    await()
+        .atMost(OperatorHarness.LEADERSHIP_TIMEOUT)
+        .until(() -> first.serving() || second.serving());
     ConveyorOperator leader = first.serving() ? first : second;
     ConveyorOperator standby = leader == first ? second : first;
     int leaderPort = leader.routerPort().orElseThrow();
@@ -119,7 +105,7 @@ class LeadershipTest {
       assertThat(leader.serving()).isFalse();
       assertThat(accepts(leaderPort)).as("the old leader's port is closed").isFalse();
 
-      await().atMost(Duration.ofSeconds(20)).until(standby::serving);
+      await().atMost(OperatorHarness.LEADERSHIP_TIMEOUT).until(standby::serving);
       assertThat(holder()).isEqualTo(standby.identity());
       assertThat(standby.readiness().ok()).isTrue();
       int newPort = standby.routerPort().orElseThrow();
@@ -147,13 +133,7 @@ class LeadershipTest {
   // ------------------------------------------------------------------ helpers
 
   private static String holder() {
-    Lease lease =
-        client
-            .leases()
-            .inNamespace(TestOperators.LEASE_NAMESPACE)
-            .withName(TestOperators.LEASE_NAME)
-            .get();
-    return lease.getSpec().getHolderIdentity();
+    return harness.lease().getSpec().getHolderIdentity();
   }
 
   private static boolean accepts(int port) {

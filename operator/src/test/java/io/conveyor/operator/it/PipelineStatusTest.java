@@ -8,11 +8,9 @@ import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.StageStatus;
 import io.conveyor.operator.testing.FakeSidecar;
-import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.OperatorHarness;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.RbacAudit;
 import io.conveyor.operator.testing.Services;
-import io.conveyor.operator.testing.TestOperators;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.PipelineSpec;
@@ -23,41 +21,24 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Pipeline status on the CRUD mock server, as sidecars come through the real coordinator. */
 class PipelineStatusTest {
 
   private static final String NS = "billing";
 
-  private static MockCluster cluster;
+  @RegisterExtension static final OperatorHarness harness = new OperatorHarness();
+
   private static KubernetesClient client;
   private static ConveyorOperator operator;
 
   @BeforeAll
   static void startOperator() {
-    cluster = new MockCluster();
-    client = cluster.client();
-    operator =
-        TestOperators.start(
-            cluster,
-            TestOperators.config("op-pipelines", Duration.ZERO),
-            MutableClock.startingNow());
-    await().atMost(Duration.ofSeconds(20)).until(operator::serving);
-  }
-
-  @AfterAll
-  static void stopOperator() {
-    if (operator != null) {
-      operator.close(Duration.ofSeconds(10));
-    }
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
+    client = harness.client();
+    operator = harness.startLeader("op-pipelines", Duration.ZERO, MutableClock.startingNow());
   }
 
   @Test

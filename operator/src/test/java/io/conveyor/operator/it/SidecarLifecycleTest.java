@@ -8,11 +8,9 @@ import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.SidecarPhase;
 import io.conveyor.operator.testing.FakeSidecar;
-import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.OperatorHarness;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.RbacAudit;
 import io.conveyor.operator.testing.Services;
-import io.conveyor.operator.testing.TestOperators;
 import io.conveyor.router.pipeline.PipelineSpec;
 import io.conveyor.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -22,9 +20,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The life of a ConveyorSidecar on the CRUD mock server, with sidecars registering through the real
@@ -35,31 +33,17 @@ class SidecarLifecycleTest {
 
   private static final String NS = "shop";
 
-  private static MockCluster cluster;
+  @RegisterExtension static final OperatorHarness harness = new OperatorHarness();
+
   private static KubernetesClient client;
   private static MutableClock clock;
   private static ConveyorOperator operator;
 
   @BeforeAll
   static void startOperator() {
-    cluster = new MockCluster();
-    client = cluster.client();
+    client = harness.client();
     clock = MutableClock.startingNow();
-    operator =
-        TestOperators.start(cluster, TestOperators.config("op-lifecycle", Duration.ZERO), clock);
-    await().atMost(Duration.ofSeconds(20)).until(operator::serving);
-  }
-
-  @AfterAll
-  static void stopOperator() {
-    if (operator != null) {
-      operator.close(Duration.ofSeconds(10));
-    }
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
+    operator = harness.startLeader("op-lifecycle", Duration.ZERO, clock);
   }
 
   @Test
