@@ -9,7 +9,6 @@ import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.SidecarPhase;
 import io.conveyor.operator.testing.ApiRequest;
-import io.conveyor.operator.testing.FakeSidecar;
 import io.conveyor.operator.testing.MockCluster;
 import io.conveyor.operator.testing.Pods;
 import io.conveyor.operator.testing.Services;
@@ -136,10 +135,10 @@ public final class OperatorBenchmark {
         ManagedChannelBuilder.forAddress("127.0.0.1", operator.routerPort().orElseThrow())
             .usePlaintext()
             .build();
-    List<FakeSidecar> sidecars = new ArrayList<>();
+    List<SimulatedSidecar> sidecars = new ArrayList<>();
     for (int i = 0; i < PODS; i++) {
       sidecars.add(
-          new FakeSidecar("sc-" + i, pods.get(i), channel, service(i))
+          new SimulatedSidecar("sc-" + i, pods.get(i), channel, service(i))
               .withHeartbeatInterval(HEARTBEAT_SECONDS));
     }
     ExecutorService pool = Executors.newFixedThreadPool(32);
@@ -166,7 +165,7 @@ public final class OperatorBenchmark {
         HEARTBEAT_SECONDS,
         TimeUnit.SECONDS);
     long registerStart = System.nanoTime();
-    runAll(pool, sidecars, FakeSidecar::register);
+    runAll(pool, sidecars, SimulatedSidecar::register);
     long registered = System.nanoTime();
     awaitObjects(
         client,
@@ -323,11 +322,11 @@ public final class OperatorBenchmark {
 
   private static void runAll(
       ExecutorService pool,
-      List<FakeSidecar> sidecars,
-      java.util.function.Consumer<FakeSidecar> call)
+      List<SimulatedSidecar> sidecars,
+      java.util.function.Consumer<SimulatedSidecar> call)
       throws Exception {
     List<Future<?>> futures = new ArrayList<>();
-    for (FakeSidecar sidecar : sidecars) {
+    for (SimulatedSidecar sidecar : sidecars) {
       futures.add(pool.submit(() -> call.accept(sidecar)));
     }
     for (Future<?> f : futures) {

@@ -8,10 +8,10 @@ import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.SidecarPhase;
-import io.conveyor.operator.testing.FakeSidecar;
 import io.conveyor.operator.testing.OperatorHarness;
+import io.conveyor.operator.testing.PodApps;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.Services;
+import io.conveyor.operator.testing.SidecarPod;
 import io.conveyor.router.pipeline.PipelineSpec;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -32,8 +32,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two operator replicas against one API server: exactly one leads and serves the coordinator; when
- * it stops, the other takes over, sidecars register again with it, and the statuses of the objects
- * do not flap while they do.
+ * it stops, the other takes over, a real sidecar (reaching the replicas through the Service) finds
+ * the new leader and registers again with it by itself, and the statuses of the objects do not flap
+ * while it does.
  */
 class LeadershipTest {
 
@@ -80,19 +81,13 @@ class LeadershipTest {
     pod.setStatus(Pods.running("10.3.0.1", true));
     pod = client.resource(pod).updateStatus();
     List<SidecarPhase> phases = new CopyOnWriteArrayList<>();
-    try (FakeSidecar sidecar =
-            new FakeSidecar(
-                    "sc-probe-0",
-                    pod,
-                    leaderPort,
-                    Services.source("probe"),
-                    Services.sink("archive"))
-                // Long enough that no heartbeat is needed for the test to be about fail-over only.
-                .withHeartbeatInterval(60);
+    try (SidecarPod sidecar =
+            harness.startSidecar(
+                pod, "sc-probe-0", PodApps.source("probe"), PodApps.sink("archive"));
         Watch watch = recordPhases("probe-0", phases)) {
-      sidecar.register();
       awaitSidecarPhase("probe-0", SidecarPhase.Ready);
       awaitPipelinePhase("telemetry", PipelinePhase.Running);
+      assertThat(leader.routerCore().orElseThrow().sidecar("sc-probe-0")).isPresent();
       // The watch delivers events in order but after the GETs above saw Ready: an earlier Pending
       // event may still be on its way. Once the watch has delivered Ready, all before it are in.
       await()
@@ -108,17 +103,15 @@ class LeadershipTest {
       await().atMost(OperatorHarness.LEADERSHIP_TIMEOUT).until(standby::serving);
       assertThat(holder()).isEqualTo(standby.identity());
       assertThat(standby.readiness().ok()).isTrue();
-      int newPort = standby.routerPort().orElseThrow();
 
-      // Like the Service, the sidecar's channel now reaches the new leader, which does not know
-      // it: its heartbeat is refused with NOT_FOUND and it registers again.
-      sidecar.connectTo(newPort);
+      // Nobody tells the sidecar: through the Service its calls now reach the new leader, which
+      // does not know it, and it registers again by itself, once.
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .untilAsserted(
               () -> {
-                sidecar.heartbeatOrRegister();
                 assertThat(standby.routerCore().orElseThrow().sidecar("sc-probe-0")).isPresent();
+                assertThat(sidecar.isRegistered()).isTrue();
               });
       assertThat(sidecar.registrations()).isEqualTo(2);
 

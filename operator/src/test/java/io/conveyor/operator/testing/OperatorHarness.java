@@ -2,7 +2,10 @@ package io.conveyor.operator.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import io.conveyor.common.config.HostPort;
+import io.conveyor.etl.v1.ServiceDescriptor;
 import io.conveyor.operator.ConveyorOperator;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,6 +14,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -27,6 +33,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * OperatorHarness();}) the cluster lives for the whole class, and {@code @BeforeAll} methods may
  * start operators on it; on an instance field each test gets a cluster of its own. Operators are
  * started by the test, not here, so that a test can prepare the cluster before any replica runs.
+ *
+ * <p>Sidecars are real ({@link SidecarPod}: {@code io.conveyor.sidecar.Sidecar} and the services it
+ * discovers) and reach the replicas through {@link #routerEndpoint()}, as through the Service.
  */
 public final class OperatorHarness
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
@@ -39,8 +48,12 @@ public final class OperatorHarness
   /** Closed in reverse order of creation: what was started last depends on what came before. */
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
 
+  /** The replicas started on the current cluster, for {@link RouterService}. */
+  private final List<ConveyorOperator> operators = new CopyOnWriteArrayList<>();
+
   private boolean classScoped;
   private MockCluster cluster;
+  private RouterService routerService;
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -89,6 +102,7 @@ public final class OperatorHarness
     ConveyorOperator operator =
         TestOperators.start(
             requireOpen(), TestOperators.config(identity, routerWarmUp), clock, meters);
+    operators.add(operator);
     started.push(() -> operator.close(OPERATOR_STOP_TIMEOUT));
     return operator;
   }
@@ -98,6 +112,35 @@ public final class OperatorHarness
     ConveyorOperator operator = start(identity, routerWarmUp, clock);
     await().atMost(LEADERSHIP_TIMEOUT).until(operator::serving);
     return operator;
+  }
+
+  /**
+   * Service {@code conveyor-router}: the address sidecars are given, reaching whichever replica
+   * started here serves the router when a connection is opened.
+   */
+  public HostPort routerEndpoint() {
+    requireOpen();
+    if (routerService == null) {
+      RouterService service = new RouterService(this::servingRouterPort);
+      routerService = service;
+      started.push(
+          () -> {
+            routerService = null;
+            service.close();
+          });
+    }
+    return routerService.endpoint();
+  }
+
+  /**
+   * Starts a real sidecar for {@code pod} (which must exist, with its UID, and its IP if it has
+   * one), pointed at {@link #routerEndpoint()}, discovering {@code services} served in this JVM. It
+   * is killed when the harness tears down unless the test stopped it.
+   */
+  public SidecarPod startSidecar(Pod pod, String sidecarId, ServiceDescriptor... services) {
+    SidecarPod sidecar = SidecarPod.start(pod, sidecarId, routerEndpoint(), services);
+    started.push(sidecar);
+    return sidecar;
   }
 
   /** The leader Lease the replicas campaign for. */
@@ -114,6 +157,17 @@ public final class OperatorHarness
       throw new IllegalStateException("the harness is already open");
     }
     cluster = new MockCluster();
+    operators.clear();
+  }
+
+  private Optional<Integer> servingRouterPort() {
+    for (ConveyorOperator operator : operators) {
+      Optional<Integer> port = operator.routerPort();
+      if (port.isPresent()) {
+        return port;
+      }
+    }
+    return Optional.empty();
   }
 
   private MockCluster requireOpen() {
