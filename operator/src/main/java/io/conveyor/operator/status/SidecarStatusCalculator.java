@@ -66,6 +66,43 @@ public final class SidecarStatusCalculator {
     NONE
   }
 
+  /**
+   * What the sidecar reported, as the router holds it (or as the previous status carried it over):
+   * the phase and conditions are decided on these enums, and strings are only written out.
+   */
+  private record Reported(SidecarState state, List<ReportedService> services) {
+    static final Reported NOTHING = new Reported(SidecarState.SIDECAR_STATE_UNSPECIFIED, List.of());
+
+    static Reported from(SidecarRecord record) {
+      return new Reported(
+          record.state(),
+          record.services().stream()
+              .map(s -> new ReportedService(serviceStatus(s), s.getHealth()))
+              .sorted(
+                  Comparator.comparing((ReportedService s) -> s.status().getName())
+                      .thenComparing(s -> s.status().getEndpoint()))
+              .toList());
+    }
+
+    /** The facts a status written earlier recorded, read back from its strings. */
+    static Reported carriedIn(ConveyorSidecarStatus previous) {
+      return new Reported(
+          SidecarStateName.parse(previous.getSidecarState()),
+          previous.getServices().stream()
+              .map(s -> new ReportedService(s, ServiceHealthName.parse(s.getHealth())))
+              .toList());
+    }
+
+    List<String> notServing() {
+      return services.stream()
+          .filter(s -> s.health() == ServiceHealth.SERVICE_HEALTH_NOT_SERVING)
+          .map(s -> s.status().getName())
+          .toList();
+    }
+  }
+
+  private record ReportedService(ServiceStatus status, ServiceHealth health) {}
+
   public Result compute(
       PodFacts pod,
       RouterFacts router,
@@ -89,11 +126,14 @@ public final class SidecarStatusCalculator {
     Duration recheck = null;
     boolean wasRegistered = Boolean.TRUE.equals(prev.getRegistered());
     Source source;
+    Reported reported = Reported.NOTHING;
     if (router.sidecar().isPresent()) {
       source = Source.REGISTRY;
-      fillFromRegistry(next, router.sidecar().get(), router.pipelines());
+      reported = Reported.from(router.sidecar().get());
+      fillFromRegistry(next, router.sidecar().get(), reported, router.pipelines());
     } else if (wasRegistered && router.warmingUp(now)) {
       source = Source.CARRIED;
+      reported = Reported.carriedIn(prev);
       carryRouterFields(prev, next);
       recheck = atLeastMin(Duration.between(now, router.warmUpUntil().orElseThrow()));
     } else if ((wasRegistered || prev.getPhase() == SidecarPhase.Lost) && !pod.finished()) {
@@ -109,8 +149,8 @@ public final class SidecarStatusCalculator {
 
     ConditionSet conditions = new ConditionSet(prev.getConditions(), generation, now);
     setPodConditions(pod, conditions);
-    setRouterConditions(next, source, prev, pod, conditions);
-    SidecarPhase phase = phase(pod, next, source, prev);
+    setRouterConditions(next, reported, source, prev, pod, conditions);
+    SidecarPhase phase = phase(pod, reported, source, prev);
     next.setPhase(phase);
     setReady(phase, next, pod, conditions);
     next.setConditions(conditions.toList());
@@ -124,20 +164,17 @@ public final class SidecarStatusCalculator {
   // ------------------------------------------------------------------ router facts
 
   private static void fillFromRegistry(
-      ConveyorSidecarStatus next, SidecarRecord record, List<String> pipelines) {
+      ConveyorSidecarStatus next, SidecarRecord record, Reported reported, List<String> pipelines) {
     next.setRegistered(true);
     next.setSidecarId(record.sidecarId());
-    next.setSidecarState(stateName(record.state()));
+    next.setSidecarState(SidecarStateName.of(record.state()));
     next.setSidecarVersion(blankToNull(record.sidecarVersion()));
     next.setEndpoint(record.dataPlaneEndpoint());
     next.setRegisteredAt(Timestamps.format(record.registeredAt()));
     next.setLastHeartbeat(Timestamps.format(record.lastHeartbeat()));
     List<ServiceStatus> services =
-        record.services().stream()
-            .map(SidecarStatusCalculator::serviceStatus)
-            .sorted(
-                Comparator.comparing(ServiceStatus::getName)
-                    .thenComparing(ServiceStatus::getEndpoint))
+        reported.services().stream()
+            .map(ReportedService::status)
             .collect(Collectors.toCollection(ArrayList::new));
     next.setServices(services);
     next.setServiceNames(
@@ -171,62 +208,40 @@ public final class SidecarStatusCalculator {
           case SERVICE_TYPE_SINK -> "sink";
           default -> "unknown";
         },
-        healthName(service.getHealth()),
+        ServiceHealthName.of(service.getHealth()),
         blankToNull(service.getEndpoint()),
         blankToNull(service.getGrpcService()));
-  }
-
-  private static String healthName(ServiceHealth health) {
-    return switch (health) {
-      case SERVICE_HEALTH_SERVING -> "Serving";
-      case SERVICE_HEALTH_NOT_SERVING -> "NotServing";
-      default -> "Unknown";
-    };
-  }
-
-  private static String stateName(SidecarState state) {
-    return switch (state) {
-      case SIDECAR_STATE_STARTING -> "Starting";
-      case SIDECAR_STATE_SERVING -> "Serving";
-      case SIDECAR_STATE_DRAINING -> "Draining";
-      default -> "Unknown";
-    };
   }
 
   // ------------------------------------------------------------------ phase
 
   private static SidecarPhase phase(
-      PodFacts pod, ConveyorSidecarStatus next, Source source, ConveyorSidecarStatus prev) {
+      PodFacts pod, Reported reported, Source source, ConveyorSidecarStatus prev) {
     if (pod.deleting() || pod.finished()) {
       return SidecarPhase.Terminating;
     }
     boolean registered = source == Source.REGISTRY || source == Source.CARRIED;
-    if (registered && "Draining".equals(next.getSidecarState())) {
+    if (registered && reported.state() == SidecarState.SIDECAR_STATE_DRAINING) {
       return SidecarPhase.Terminating;
     }
     if (registered) {
       boolean containerReady = pod.sidecar().map(PodFacts.SidecarContainer::ready).orElse(false);
       boolean healthy =
-          "Serving".equals(next.getSidecarState())
+          reported.state() == SidecarState.SIDECAR_STATE_SERVING
               && pod.ready()
               && containerReady
-              && !next.getServices().isEmpty()
-              && notServing(next).isEmpty();
+              && !reported.services().isEmpty()
+              && reported.notServing().isEmpty();
       if (healthy) {
         return SidecarPhase.Ready;
       }
       boolean wasUp =
           prev.getPhase() == SidecarPhase.Ready || prev.getPhase() == SidecarPhase.Degraded;
-      return !notServing(next).isEmpty() || wasUp ? SidecarPhase.Degraded : SidecarPhase.Registered;
+      return !reported.notServing().isEmpty() || wasUp
+          ? SidecarPhase.Degraded
+          : SidecarPhase.Registered;
     }
     return source == Source.LOST ? SidecarPhase.Lost : SidecarPhase.Pending;
-  }
-
-  private static List<String> notServing(ConveyorSidecarStatus status) {
-    return status.getServices().stream()
-        .filter(s -> "NotServing".equals(s.getHealth()))
-        .map(ServiceStatus::getName)
-        .toList();
   }
 
   // ------------------------------------------------------------------ conditions
@@ -273,13 +288,14 @@ public final class SidecarStatusCalculator {
 
   private static void setRouterConditions(
       ConveyorSidecarStatus next,
+      Reported reported,
       Source source,
       ConveyorSidecarStatus prev,
       PodFacts pod,
       ConditionSet conditions) {
     switch (source) {
       case REGISTRY -> {
-        if ("Draining".equals(next.getSidecarState())) {
+        if (reported.state() == SidecarState.SIDECAR_STATE_DRAINING) {
           conditions.set(
               REGISTERED, true, "Draining", "sidecar " + next.getSidecarId() + " is draining");
         } else {
@@ -294,7 +310,7 @@ public final class SidecarStatusCalculator {
                   + ", data plane at "
                   + next.getEndpoint());
         }
-        setServicesCondition(next, conditions);
+        setServicesCondition(reported, conditions);
       }
       case CARRIED -> {
         if (!conditions.carry(REGISTERED)) {
@@ -305,7 +321,7 @@ public final class SidecarStatusCalculator {
               "a new router leader took over; waiting for the sidecar to register again");
         }
         if (!conditions.carry(SERVICES_HEALTHY)) {
-          setServicesCondition(next, conditions);
+          setServicesCondition(reported, conditions);
         }
       }
       case LOST -> {
@@ -340,9 +356,9 @@ public final class SidecarStatusCalculator {
     }
   }
 
-  private static void setServicesCondition(ConveyorSidecarStatus next, ConditionSet conditions) {
-    List<String> failing = notServing(next);
-    if (next.getServices().isEmpty()) {
+  private static void setServicesCondition(Reported reported, ConditionSet conditions) {
+    List<String> failing = reported.notServing();
+    if (reported.services().isEmpty()) {
       conditions.set(
           SERVICES_HEALTHY,
           false,
@@ -360,7 +376,8 @@ public final class SidecarStatusCalculator {
           true,
           "ServicesServing",
           "serving: "
-              + next.getServices().stream()
+              + reported.services().stream()
+                  .map(ReportedService::status)
                   .map(s -> s.getName() + " (" + s.getType() + ")")
                   .collect(Collectors.joining(", ")));
     }

@@ -9,7 +9,6 @@ import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.SidecarPhase;
 import io.conveyor.operator.testing.ApiRequest;
-import io.conveyor.operator.testing.FakeSidecar;
 import io.conveyor.operator.testing.MockCluster;
 import io.conveyor.operator.testing.Pods;
 import io.conveyor.operator.testing.Services;
@@ -31,17 +30,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How the operator copes with 500 injected pods on the fabric8 CRUD mock server (one JVM,
- * loopback). Reports, does not assert:
+ * loopback). Reports figures; exits non-zero, saying why on stderr, when a wait times out or the
+ * run met errors (failed sidecar calls, failed reconciles or leader terms), since its figures would
+ * then not describe the normal case:
  *
  * <ol>
  *   <li>time from the first of 500 labelled pods being created (operator running) until all 500
@@ -65,21 +71,53 @@ public final class OperatorBenchmark {
 
   private static final Duration QUIET_WINDOW =
       Duration.ofSeconds(Integer.getInteger("bench.quietSeconds", 20));
+
+  /** Longest wait for all objects to reach a state; a slower run is a failure, not a figure. */
+  private static final Duration OBJECTS_TIMEOUT =
+      Duration.ofSeconds(Integer.getInteger("bench.timeoutSeconds", 180));
+
+  /** Longest wait for one round of calls (all registrations, or one heartbeat of each sidecar). */
+  private static final Duration CALLS_TIMEOUT = Duration.ofSeconds(60);
+
   private static final String NS = "bench";
+  private static final Logger log = LoggerFactory.getLogger(OperatorBenchmark.class);
+
+  /** Thrown when a wait of the benchmark ran out: the run cannot go on. */
+  private static final class BenchTimeout extends Exception {
+    BenchTimeout(String message) {
+      super(message);
+    }
+  }
 
   private OperatorBenchmark() {}
 
   public static void main(String[] args) {
-    try {
-      run();
-      System.exit(0);
-    } catch (Exception | AssertionError e) {
-      e.printStackTrace(System.err);
-      System.exit(1);
-    }
+    System.exit(runAndJudge());
   }
 
-  private static void run() throws Exception {
+  /** Runs the benchmark; 0 when it ran to the end without errors, else 1 with the reason. */
+  static int runAndJudge() {
+    BenchErrors errors = new BenchErrors();
+    try {
+      run(errors);
+    } catch (BenchTimeout e) {
+      System.err.println("operator benchmark FAILED: timed out " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      log.error("operator benchmark failed", e);
+      System.err.println("operator benchmark FAILED: " + BenchErrors.describe(e));
+      return 1;
+    }
+    if (errors.total() > 0) {
+      System.err.printf(
+          "operator benchmark FAILED: %d error(s) during the run: %s%n",
+          errors.total(), errors.summary());
+      return 1;
+    }
+    return 0;
+  }
+
+  private static void run(BenchErrors errors) throws Exception {
     System.out.printf(
         "operator benchmark: %d pods, %d pipelines, %d CPUs, Java %s%n",
         PODS,
@@ -87,15 +125,15 @@ public final class OperatorBenchmark {
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"));
     try (MockCluster cluster = new MockCluster()) {
-      liveCreation(cluster);
+      liveCreation(cluster, errors);
     }
     try (MockCluster cluster = new MockCluster()) {
-      coldStart(cluster);
+      coldStart(cluster, errors);
     }
   }
 
   /** Scenarios 1, 3 and 4: the operator runs, pods arrive, sidecars register and heartbeat. */
-  private static void liveCreation(MockCluster cluster) throws Exception {
+  private static void liveCreation(MockCluster cluster, BenchErrors errors) throws Exception {
     KubernetesClient client = cluster.client();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ConveyorOperator operator =
@@ -117,7 +155,9 @@ public final class OperatorBenchmark {
     List<Pod> pods = createPods(client);
     long created = System.nanoTime();
     awaitObjects(
-        client, "1. 500 pods created while the operator runs", cs -> cs.getStatus() != null);
+        client,
+        "1. " + PODS + " pods created while the operator runs",
+        cs -> cs.getStatus() != null);
     long done = System.nanoTime();
     Map<String, Integer> writes = operatorWrites(cluster.drainRequests());
     System.out.printf(
@@ -136,10 +176,10 @@ public final class OperatorBenchmark {
         ManagedChannelBuilder.forAddress("127.0.0.1", operator.routerPort().orElseThrow())
             .usePlaintext()
             .build();
-    List<FakeSidecar> sidecars = new ArrayList<>();
+    List<SimulatedSidecar> sidecars = new ArrayList<>();
     for (int i = 0; i < PODS; i++) {
       sidecars.add(
-          new FakeSidecar("sc-" + i, pods.get(i), channel, service(i))
+          new SimulatedSidecar("sc-" + i, pods.get(i), channel, service(i))
               .withHeartbeatInterval(HEARTBEAT_SECONDS));
     }
     ExecutorService pool = Executors.newFixedThreadPool(32);
@@ -147,35 +187,32 @@ public final class OperatorBenchmark {
     AtomicLong heartbeats = new AtomicLong();
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
     ticker.scheduleWithFixedDelay(
-        () -> {
-          try {
+        () ->
             runAll(
                 pool,
                 sidecars,
+                "heartbeat",
+                errors,
                 s -> {
                   if (s.registrations() > 0) {
                     s.heartbeat();
                     heartbeats.incrementAndGet();
                   }
-                });
-          } catch (Exception e) {
-            e.printStackTrace(System.err);
-          }
-        },
+                }),
         HEARTBEAT_SECONDS,
         HEARTBEAT_SECONDS,
         TimeUnit.SECONDS);
     long registerStart = System.nanoTime();
-    runAll(pool, sidecars, FakeSidecar::register);
+    runAll(pool, sidecars, "registration", errors, SimulatedSidecar::register);
     long registered = System.nanoTime();
     awaitObjects(
         client,
-        "3. 500 sidecars registered",
+        "3. " + PODS + " sidecars registered",
         cs -> cs.getStatus() != null && cs.getStatus().getPhase() == SidecarPhase.Ready);
     long ready = System.nanoTime();
     awaitTrue(
         "pipelines running",
-        Duration.ofSeconds(60),
+        OBJECTS_TIMEOUT,
         () ->
             client.resources(Pipeline.class).inNamespace(NS).list().getItems().stream()
                 .allMatch(
@@ -195,17 +232,20 @@ public final class OperatorBenchmark {
 
     long reconcilesBefore = reconciles(meters);
     long heartbeatsBefore = heartbeats.get();
+    long heartbeatErrorsBefore = errors.count("heartbeat");
     Thread.sleep(QUIET_WINDOW.toMillis());
     long heartbeatsDuring = heartbeats.get() - heartbeatsBefore;
+    long heartbeatErrorsDuring = errors.count("heartbeat") - heartbeatErrorsBefore;
     Map<String, Integer> heartbeatWrites = operatorWrites(cluster.drainRequests());
     long reconcilesDuring = reconciles(meters) - reconcilesBefore;
     System.out.printf(
-        "4. %d s of steady heartbeats (%d sidecars every %d s, %d heartbeats): API writes by the"
-            + " operator %s (total %d), reconciles %d%n",
+        "4. %d s of steady heartbeats (%d sidecars every %d s, %d heartbeats, %d failed): API"
+            + " writes by the operator %s (total %d), reconciles %d%n",
         QUIET_WINDOW.toSeconds(),
         PODS,
         HEARTBEAT_SECONDS,
         heartbeatsDuring,
+        heartbeatErrorsDuring,
         heartbeatWrites,
         total(heartbeatWrites),
         reconcilesDuring);
@@ -214,18 +254,19 @@ public final class OperatorBenchmark {
     pool.shutdownNow();
     channel.shutdownNow();
     operator.close(Duration.ofSeconds(20));
+    countOperatorErrors(meters, errors);
   }
 
   /** Scenario 2: a leader starting with 500 injected pods already there. */
-  private static void coldStart(MockCluster cluster) throws Exception {
+  private static void coldStart(MockCluster cluster, BenchErrors errors) throws Exception {
     KubernetesClient client = cluster.client();
     createPods(client);
     cluster.drainRequests();
     long start = System.nanoTime();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ConveyorOperator operator =
-        TestOperators.start(
-            cluster, config("bench-cold"), Clock.systemUTC(), new SimpleMeterRegistry());
-    awaitObjects(client, "2. leader starting with 500 pods", cs -> cs.getStatus() != null);
+        TestOperators.start(cluster, config("bench-cold"), Clock.systemUTC(), meters);
+    awaitObjects(client, "2. leader starting with " + PODS + " pods", cs -> cs.getStatus() != null);
     long done = System.nanoTime();
     Map<String, Integer> writes = operatorWrites(cluster.drainRequests());
     System.out.printf(
@@ -234,6 +275,25 @@ public final class OperatorBenchmark {
             + " = %.2f per pod%n",
         PODS, ms(done - start), writes, total(writes) / (double) PODS);
     operator.close(Duration.ofSeconds(20));
+    countOperatorErrors(meters, errors);
+  }
+
+  /** Reconciles that failed and leader terms that did not start, as the operator counted them. */
+  private static void countOperatorErrors(SimpleMeterRegistry meters, BenchErrors errors) {
+    meters
+        .find("conveyor.operator.reconcile")
+        .tag("outcome", "error")
+        .timers()
+        .forEach(
+            t ->
+                errors.add(
+                    "failed reconcile",
+                    t.count(),
+                    "controller " + t.getId().getTag("controller") + " (see the log)"));
+    meters
+        .find("conveyor.operator.leader.term.failures")
+        .counters()
+        .forEach(c -> errors.add("failed leader term", (long) c.count(), "see the log"));
   }
 
   // ------------------------------------------------------------------ helpers
@@ -272,8 +332,15 @@ public final class OperatorBenchmark {
               }));
     }
     List<Pod> pods = new ArrayList<>();
+    long deadline = System.nanoTime() + CALLS_TIMEOUT.toNanos();
     for (Future<Pod> f : futures) {
-      pods.add(f.get());
+      try {
+        pods.add(f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (TimeoutException e) {
+        pool.shutdownNow();
+        throw new BenchTimeout(
+            "after " + CALLS_TIMEOUT.toSeconds() + " s creating " + PODS + " pods");
+      }
     }
     pool.shutdown();
     return pods;
@@ -298,10 +365,10 @@ public final class OperatorBenchmark {
 
   private static void awaitObjects(
       KubernetesClient client, String what, Predicate<ConveyorSidecar> done)
-      throws InterruptedException {
+      throws InterruptedException, BenchTimeout {
     awaitTrue(
         what,
-        Duration.ofMinutes(3),
+        OBJECTS_TIMEOUT,
         () -> {
           List<ConveyorSidecar> items =
               client.resources(ConveyorSidecar.class).inNamespace(NS).list().getItems();
@@ -311,27 +378,45 @@ public final class OperatorBenchmark {
 
   private static void awaitTrue(
       String what, Duration timeout, java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
+      throws InterruptedException, BenchTimeout {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out waiting for: " + what);
+        throw new BenchTimeout("after " + timeout.toSeconds() + " s waiting for: " + what);
       }
       Thread.sleep(50);
     }
   }
 
+  /**
+   * Makes {@code call} for every sidecar on {@code pool}; each failure is counted as an error of
+   * {@code kind}, and so is a round that does not end within {@link #CALLS_TIMEOUT}.
+   */
   private static void runAll(
       ExecutorService pool,
-      List<FakeSidecar> sidecars,
-      java.util.function.Consumer<FakeSidecar> call)
-      throws Exception {
+      List<SimulatedSidecar> sidecars,
+      String kind,
+      BenchErrors errors,
+      java.util.function.Consumer<SimulatedSidecar> call) {
     List<Future<?>> futures = new ArrayList<>();
-    for (FakeSidecar sidecar : sidecars) {
+    for (SimulatedSidecar sidecar : sidecars) {
       futures.add(pool.submit(() -> call.accept(sidecar)));
     }
+    long deadline = System.nanoTime() + CALLS_TIMEOUT.toNanos();
     for (Future<?> f : futures) {
-      f.get();
+      try {
+        f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (ExecutionException e) {
+        errors.count(kind, e.getCause());
+      } catch (TimeoutException e) {
+        errors.add(kind, 1, "no answer within " + CALLS_TIMEOUT.toSeconds() + " s");
+        f.cancel(true);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the ticker is being stopped
+        return;
+      } catch (CancellationException e) {
+        return; // the pool is being stopped
+      }
     }
   }
 

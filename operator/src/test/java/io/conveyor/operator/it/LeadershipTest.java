@@ -8,16 +8,13 @@ import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.SidecarPhase;
-import io.conveyor.operator.testing.FakeSidecar;
-import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.OperatorHarness;
+import io.conveyor.operator.testing.PodApps;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.RbacAudit;
-import io.conveyor.operator.testing.Services;
-import io.conveyor.operator.testing.TestOperators;
+import io.conveyor.operator.testing.SidecarPod;
 import io.conveyor.router.pipeline.PipelineSpec;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -29,49 +26,39 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two operator replicas against one API server: exactly one leads and serves the coordinator; when
- * it stops, the other takes over, sidecars register again with it, and the statuses of the objects
- * do not flap while they do.
+ * it stops, the other takes over, a real sidecar (reaching the replicas through the Service) finds
+ * the new leader and registers again with it by itself, and the statuses of the objects do not flap
+ * while it does.
  */
 class LeadershipTest {
 
   private static final String NS = "fleet";
 
-  private static MockCluster cluster;
+  @RegisterExtension static final OperatorHarness harness = new OperatorHarness();
+
   private static KubernetesClient client;
   private static ConveyorOperator first;
   private static ConveyorOperator second;
 
   @BeforeAll
   static void startReplicas() {
-    cluster = new MockCluster();
-    client = cluster.client();
+    client = harness.client();
     Duration warmUp = Duration.ofSeconds(10);
-    first =
-        TestOperators.start(cluster, TestOperators.config("replica-a", warmUp), Clock.systemUTC());
-    second =
-        TestOperators.start(cluster, TestOperators.config("replica-b", warmUp), Clock.systemUTC());
-  }
-
-  @AfterAll
-  static void stopReplicas() {
-    Stream.of(first, second).forEach(op -> op.close(Duration.ofSeconds(10)));
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
+    first = harness.start("replica-a", warmUp, Clock.systemUTC());
+    second = harness.start("replica-b", warmUp, Clock.systemUTC());
   }
 
   @Test
   void exactlyOneReplicaServesAndTheOtherTakesOverWhenItStops() {
-    await().atMost(Duration.ofSeconds(20)).until(() -> first.serving() || second.serving());
+    await()
+        .atMost(OperatorHarness.LEADERSHIP_TIMEOUT)
+        .until(() -> first.serving() || second.serving());
     ConveyorOperator leader = first.serving() ? first : second;
     ConveyorOperator standby = leader == first ? second : first;
     int leaderPort = leader.routerPort().orElseThrow();
@@ -94,19 +81,13 @@ class LeadershipTest {
     pod.setStatus(Pods.running("10.3.0.1", true));
     pod = client.resource(pod).updateStatus();
     List<SidecarPhase> phases = new CopyOnWriteArrayList<>();
-    try (FakeSidecar sidecar =
-            new FakeSidecar(
-                    "sc-probe-0",
-                    pod,
-                    leaderPort,
-                    Services.source("probe"),
-                    Services.sink("archive"))
-                // Long enough that no heartbeat is needed for the test to be about fail-over only.
-                .withHeartbeatInterval(60);
+    try (SidecarPod sidecar =
+            harness.startSidecar(
+                pod, "sc-probe-0", PodApps.source("probe"), PodApps.sink("archive"));
         Watch watch = recordPhases("probe-0", phases)) {
-      sidecar.register();
       awaitSidecarPhase("probe-0", SidecarPhase.Ready);
       awaitPipelinePhase("telemetry", PipelinePhase.Running);
+      assertThat(leader.routerCore().orElseThrow().sidecar("sc-probe-0")).isPresent();
       // The watch delivers events in order but after the GETs above saw Ready: an earlier Pending
       // event may still be on its way. Once the watch has delivered Ready, all before it are in.
       await()
@@ -119,20 +100,18 @@ class LeadershipTest {
       assertThat(leader.serving()).isFalse();
       assertThat(accepts(leaderPort)).as("the old leader's port is closed").isFalse();
 
-      await().atMost(Duration.ofSeconds(20)).until(standby::serving);
+      await().atMost(OperatorHarness.LEADERSHIP_TIMEOUT).until(standby::serving);
       assertThat(holder()).isEqualTo(standby.identity());
       assertThat(standby.readiness().ok()).isTrue();
-      int newPort = standby.routerPort().orElseThrow();
 
-      // Like the Service, the sidecar's channel now reaches the new leader, which does not know
-      // it: its heartbeat is refused with NOT_FOUND and it registers again.
-      sidecar.connectTo(newPort);
+      // Nobody tells the sidecar: through the Service its calls now reach the new leader, which
+      // does not know it, and it registers again by itself, once.
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .untilAsserted(
               () -> {
-                sidecar.heartbeatOrRegister();
                 assertThat(standby.routerCore().orElseThrow().sidecar("sc-probe-0")).isPresent();
+                assertThat(sidecar.isRegistered()).isTrue();
               });
       assertThat(sidecar.registrations()).isEqualTo(2);
 
@@ -147,13 +126,7 @@ class LeadershipTest {
   // ------------------------------------------------------------------ helpers
 
   private static String holder() {
-    Lease lease =
-        client
-            .leases()
-            .inNamespace(TestOperators.LEASE_NAMESPACE)
-            .withName(TestOperators.LEASE_NAME)
-            .get();
-    return lease.getSpec().getHolderIdentity();
+    return harness.lease().getSpec().getHolderIdentity();
   }
 
   private static boolean accepts(int port) {

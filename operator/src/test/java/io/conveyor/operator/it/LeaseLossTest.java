@@ -4,16 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.conveyor.operator.ConveyorOperator;
-import io.conveyor.operator.testing.MockCluster;
-import io.conveyor.operator.testing.RbacAudit;
+import io.conveyor.operator.testing.OperatorHarness;
 import io.conveyor.operator.testing.TestOperators;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A leader that finds the Lease held by someone else stops serving at once, campaigns again, and
@@ -21,32 +19,19 @@ import org.junit.jupiter.api.Test;
  */
 class LeaseLossTest {
 
-  private final MockCluster cluster = new MockCluster();
-  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-  private ConveyorOperator operator;
+  @RegisterExtension final OperatorHarness harness = new OperatorHarness();
 
-  @AfterEach
-  void stop() {
-    if (operator != null) {
-      operator.close(Duration.ofSeconds(10));
-    }
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
-  }
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   @Test
   void aLeaderThatLosesTheLeaseStopsServingAndLeadsAgainInANewTerm() {
-    operator =
-        TestOperators.start(
-            cluster, TestOperators.config("replica-a", Duration.ZERO), Clock.systemUTC(), meters);
-    await().atMost(Duration.ofSeconds(20)).until(operator::serving);
+    ConveyorOperator operator =
+        harness.start("replica-a", Duration.ZERO, Clock.systemUTC(), meters);
+    await().atMost(OperatorHarness.LEADERSHIP_TIMEOUT).until(operator::serving);
     var firstCore = operator.routerCore().orElseThrow();
 
     // Someone else takes the Lease (as after a network partition outlasting the renew deadline).
-    cluster
+    harness
         .client()
         .leases()
         .inNamespace(TestOperators.LEASE_NAMESPACE)
@@ -65,18 +50,9 @@ class LeaseLossTest {
 
     // The intruder never renews: once its Lease expires the replica leads again, from scratch.
     await().atMost(Duration.ofSeconds(15)).until(operator::serving);
-    assertThat(holder().getSpec().getHolderIdentity()).isEqualTo("replica-a");
+    assertThat(harness.lease().getSpec().getHolderIdentity()).isEqualTo("replica-a");
     assertThat(operator.routerCore().orElseThrow()).isNotSameAs(firstCore);
     assertThat(meters.get("conveyor.operator.leader.terms").counter().count()).isEqualTo(2.0);
     assertThat(meters.get("conveyor.operator.leader").gauge().value()).isEqualTo(1.0);
-  }
-
-  private Lease holder() {
-    return cluster
-        .client()
-        .leases()
-        .inNamespace(TestOperators.LEASE_NAMESPACE)
-        .withName(TestOperators.LEASE_NAME)
-        .get();
   }
 }

@@ -3,21 +3,19 @@ package io.conveyor.operator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.conveyor.operator.ConveyorOperator;
 import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.operator.crd.SidecarPhase;
-import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.OperatorHarness;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.RbacAudit;
-import io.conveyor.operator.testing.TestOperators;
 import io.conveyor.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Pods deleted while no replica was leading leave their ConveyorSidecar behind (there is no garbage
@@ -27,20 +25,13 @@ class OrphanSweepTest {
 
   private static final String NS = "legacy";
 
-  private final MockCluster cluster = new MockCluster();
-  private final KubernetesClient client = cluster.client();
-  private ConveyorOperator operator;
+  @RegisterExtension final OperatorHarness harness = new OperatorHarness();
 
-  @AfterEach
-  void stop() {
-    if (operator != null) {
-      operator.close(Duration.ofSeconds(10));
-    }
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
+  private KubernetesClient client;
+
+  @BeforeEach
+  void client() {
+    client = harness.client();
   }
 
   @Test
@@ -51,9 +42,7 @@ class OrphanSweepTest {
     Pod replaced = client.resource(Pods.injected(NS, "reused-name")).create();
     leftBehind("reused-name", "uid-of-the-previous-pod-of-that-name");
 
-    operator =
-        TestOperators.start(
-            cluster, TestOperators.config("op-sweep", Duration.ZERO), MutableClock.startingNow());
+    harness.start("op-sweep", Duration.ZERO, MutableClock.startingNow());
 
     await()
         .atMost(Duration.ofSeconds(20))

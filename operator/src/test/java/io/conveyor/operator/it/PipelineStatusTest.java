@@ -7,12 +7,10 @@ import io.conveyor.operator.ConveyorOperator;
 import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.PipelinePhase;
 import io.conveyor.operator.crd.StageStatus;
-import io.conveyor.operator.testing.FakeSidecar;
-import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.OperatorHarness;
+import io.conveyor.operator.testing.PodApps;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.RbacAudit;
-import io.conveyor.operator.testing.Services;
-import io.conveyor.operator.testing.TestOperators;
+import io.conveyor.operator.testing.SidecarPod;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.PipelineSpec;
@@ -23,55 +21,33 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Pipeline status on the CRUD mock server, as sidecars come through the real coordinator. */
+/** Pipeline status on the CRUD mock server, as real sidecars register through the coordinator. */
 class PipelineStatusTest {
 
   private static final String NS = "billing";
 
-  private static MockCluster cluster;
+  @RegisterExtension static final OperatorHarness harness = new OperatorHarness();
+
   private static KubernetesClient client;
   private static ConveyorOperator operator;
 
   @BeforeAll
   static void startOperator() {
-    cluster = new MockCluster();
-    client = cluster.client();
-    operator =
-        TestOperators.start(
-            cluster,
-            TestOperators.config("op-pipelines", Duration.ZERO),
-            MutableClock.startingNow());
-    await().atMost(Duration.ofSeconds(20)).until(operator::serving);
-  }
-
-  @AfterAll
-  static void stopOperator() {
-    if (operator != null) {
-      operator.close(Duration.ofSeconds(10));
-    }
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
+    client = harness.client();
+    operator = harness.startLeader("op-pipelines", Duration.ZERO, MutableClock.startingNow());
   }
 
   @Test
   void aPipelineIsPendingUntilASidecarServesItsMissingStageThenRunning() {
     client.resource(pipeline("invoices", "invoice-feed", List.of("enrich"), "ledger")).create();
     Pod edge = runningPod("edge-0", "10.2.0.1");
-    try (FakeSidecar edgeSidecar =
-        new FakeSidecar(
-            "sc-edge-0",
-            edge,
-            routerPort(),
-            Services.source("invoice-feed"),
-            Services.sink("ledger"))) {
-      edgeSidecar.register();
+    try (SidecarPod edgeSidecar =
+        harness.startSidecar(
+            edge, "sc-edge-0", PodApps.source("invoice-feed"), PodApps.sink("ledger"))) {
 
       // The pipeline is Pending from its creation on, first with no replica at all: await the
       // status that counts the edge sidecar, not just the phase.
@@ -96,9 +72,8 @@ class PipelineStatusTest {
       assertThat(condition(pending, "Ready").getMessage()).contains("enrich (transform)");
 
       Pod worker = runningPod("enrich-0", "10.2.0.2");
-      try (FakeSidecar workerSidecar =
-          new FakeSidecar("sc-enrich-0", worker, routerPort(), Services.transform("enrich"))) {
-        workerSidecar.register();
+      try (SidecarPod workerSidecar =
+          harness.startSidecar(worker, "sc-enrich-0", PodApps.transform("enrich"))) {
 
         Pipeline running = awaitPhase("invoices", PipelinePhase.Running);
         assertThat(running.getStatus().getReplicaSummary())
@@ -158,10 +133,6 @@ class PipelineStatusTest {
 
   private static RouterCore core() {
     return operator.routerCore().orElseThrow();
-  }
-
-  private static int routerPort() {
-    return operator.routerPort().orElseThrow();
   }
 
   private static Pod runningPod(String name, String ip) {

@@ -7,12 +7,11 @@ import io.conveyor.operator.ConveyorOperator;
 import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.operator.crd.Pipeline;
 import io.conveyor.operator.crd.SidecarPhase;
-import io.conveyor.operator.testing.FakeSidecar;
-import io.conveyor.operator.testing.MockCluster;
+import io.conveyor.operator.testing.OperatorHarness;
+import io.conveyor.operator.testing.PodApps;
 import io.conveyor.operator.testing.Pods;
-import io.conveyor.operator.testing.RbacAudit;
-import io.conveyor.operator.testing.Services;
-import io.conveyor.operator.testing.TestOperators;
+import io.conveyor.operator.testing.SidecarPod;
+import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.pipeline.PipelineSpec;
 import io.conveyor.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -22,44 +21,30 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The life of a ConveyorSidecar on the CRUD mock server, with sidecars registering through the real
+ * The life of a ConveyorSidecar on the CRUD mock server, with real sidecars registering through the
  * gRPC coordinator: created for a labelled pod with the pod as owner, Ready once the pod is ready
- * and its sidecar registered, Lost when its heartbeats stop, gone with its pod.
+ * and its sidecar registered, Lost when its heartbeats stop or it deregisters, gone with its pod.
  */
 class SidecarLifecycleTest {
 
   private static final String NS = "shop";
 
-  private static MockCluster cluster;
+  @RegisterExtension static final OperatorHarness harness = new OperatorHarness();
+
   private static KubernetesClient client;
   private static MutableClock clock;
   private static ConveyorOperator operator;
 
   @BeforeAll
   static void startOperator() {
-    cluster = new MockCluster();
-    client = cluster.client();
+    client = harness.client();
     clock = MutableClock.startingNow();
-    operator =
-        TestOperators.start(cluster, TestOperators.config("op-lifecycle", Duration.ZERO), clock);
-    await().atMost(Duration.ofSeconds(20)).until(operator::serving);
-  }
-
-  @AfterAll
-  static void stopOperator() {
-    if (operator != null) {
-      operator.close(Duration.ofSeconds(10));
-    }
-    try {
-      RbacAudit.check(cluster.drainRequests());
-    } finally {
-      cluster.close();
-    }
+    operator = harness.startLeader("op-lifecycle", Duration.ZERO, clock);
   }
 
   @Test
@@ -89,35 +74,39 @@ class SidecarLifecycleTest {
 
     pod.setStatus(Pods.running("10.1.0.5", true));
     pod = client.resource(pod).updateStatus();
-    try (FakeSidecar sidecar =
-        new FakeSidecar(
-            "sidecar-orders-1",
-            pod,
-            operator.routerPort().orElseThrow(),
-            Services.source("orders"),
-            Services.sink("warehouse"))) {
-      sidecar.register();
-
+    RouterCore core = operator.routerCore().orElseThrow();
+    try (SidecarPod sidecar =
+        harness.startSidecar(
+            pod, "sidecar-orders-1", PodApps.source("orders"), PodApps.sink("warehouse"))) {
       ConveyorSidecar ready = awaitSidecar("orders-1", SidecarPhase.Ready);
       assertThat(ready.getStatus().getRegistered()).isTrue();
       assertThat(ready.getStatus().getSidecarId()).isEqualTo("sidecar-orders-1");
-      assertThat(ready.getStatus().getEndpoint()).isEqualTo("10.1.0.5:9091");
+      assertThat(ready.getStatus().getEndpoint()).isEqualTo("10.1.0.5:" + sidecar.grpcPort());
       assertThat(ready.getStatus().getPodIP()).isEqualTo("10.1.0.5");
       assertThat(ready.getStatus().getServiceNames()).containsExactly("orders", "warehouse");
       assertThat(ready.getStatus().getPipelines()).containsExactly("orders");
       assertThat(ready.getStatus().getLastHeartbeat()).isNotBlank();
       assertThat(condition(ready, "Ready").getStatus()).isEqualTo("True");
 
-      // Heartbeats alone write nothing.
+      // Heartbeats alone write nothing: five of them, each at a later time on the router's clock.
       String version = ready.getMetadata().getResourceVersion();
       for (int i = 0; i < 5; i++) {
         clock.advance(Duration.ofSeconds(1));
-        sidecar.heartbeat();
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    core.sidecar("sidecar-orders-1")
+                        .map(r -> r.lastHeartbeat().equals(clock.instant()))
+                        .orElse(false));
       }
       await()
           .during(Duration.ofMillis(1500))
           .atMost(Duration.ofSeconds(5))
           .until(() -> get("orders-1").getMetadata().getResourceVersion().equals(version));
+
+      // The sidecar dies without a word (SIGKILL): its heartbeats stop, nothing deregisters it.
+      sidecar.kill();
     }
 
     // The heartbeats stop: three missed periods later the router expires the sidecar.
@@ -131,6 +120,27 @@ class SidecarLifecycleTest {
     await()
         .atMost(Duration.ofSeconds(15))
         .untilAsserted(() -> assertThat(get("orders-1")).isNull());
+  }
+
+  @Test
+  void aSidecarThatShutsDownGracefullyDeregistersAtOnce() {
+    Pod pod = client.resource(Pods.injected(NS, "payments-0")).create();
+    pod.setStatus(Pods.running("10.1.0.9", true));
+    pod = client.resource(pod).updateStatus();
+    RouterCore core = operator.routerCore().orElseThrow();
+    try (SidecarPod sidecar =
+        harness.startSidecar(pod, "sidecar-payments-0", PodApps.source("payments"))) {
+      awaitSidecar("payments-0", SidecarPhase.Ready);
+
+      sidecar.shutdown("SIGTERM");
+
+      // Deregistered, not expired: the router's clock has not moved.
+      assertThat(core.sidecar("sidecar-payments-0")).isEmpty();
+      ConveyorSidecar left = awaitSidecar("payments-0", SidecarPhase.Lost);
+      assertThat(left.getStatus().getRegistered()).isFalse();
+      assertThat(left.getStatus().getSidecarId()).isEqualTo("sidecar-payments-0");
+      assertThat(condition(left, "Registered").getReason()).isEqualTo("SidecarLost");
+    }
   }
 
   @Test

@@ -179,6 +179,44 @@ class SidecarStatusCalculatorTest {
   }
 
   @Test
+  void duringARouterWarmUpTheCarriedStateAndHealthStillDecideThePhase() {
+    PodFacts pod = PodFacts.of(runningPod(true));
+    Optional<Instant> warmUpEnds = Optional.of(T0.plusSeconds(40));
+    ConveyorSidecarStatus draining =
+        compute(
+            pod,
+            registered(
+                record(
+                    "sc-1", SidecarState.SIDECAR_STATE_DRAINING, T0, Services.sink("warehouse"))),
+            null,
+            T0);
+    ConveyorSidecarStatus failing =
+        compute(
+            pod,
+            registered(
+                record(
+                    "sc-1",
+                    SidecarState.SIDECAR_STATE_SERVING,
+                    T0,
+                    Services.notServing(Services.sink("warehouse")))),
+            null,
+            T0);
+
+    ConveyorSidecarStatus stillDraining =
+        compute(pod, RouterFacts.unregistered(warmUpEnds), draining, T0.plusSeconds(10));
+    ConveyorSidecarStatus stillFailing =
+        compute(pod, RouterFacts.unregistered(warmUpEnds), failing, T0.plusSeconds(10));
+
+    assertThat(stillDraining.getPhase()).isEqualTo(SidecarPhase.Terminating);
+    assertThat(stillDraining.getSidecarState()).isEqualTo("Draining");
+    assertThat(condition(stillDraining, "Ready").getReason()).isEqualTo("SidecarDraining");
+    assertThat(stillFailing.getPhase()).isEqualTo(SidecarPhase.Degraded);
+    assertThat(stillFailing.getServices())
+        .extracting(ServiceStatus::getHealth)
+        .containsExactly("NotServing");
+  }
+
+  @Test
   void heartbeatsAloneDoNotChangeTheStatusUntilTheRefreshPeriodIsOver() {
     PodFacts pod = PodFacts.of(runningPod(true));
     SidecarRecord first =

@@ -1,0 +1,168 @@
+package io.conveyor.operator.testing;
+
+import io.conveyor.common.config.HostPort;
+import io.conveyor.etl.v1.ServiceDescriptor;
+import io.conveyor.sidecar.Sidecar;
+import io.conveyor.sidecar.config.SidecarConfig;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * What runs inside an injected pod, in this JVM: the real Conveyor sidecar ({@link Sidecar}, with
+ * its discovery and cluster client), configured from the environment the webhook gives it, and the
+ * pod's applications ({@link PodApps}) on the loopback port it discovers.
+ *
+ * <p>The sidecar heartbeats every second and finds the router at {@code CLUSTER_ENDPOINT}: the
+ * harness's {@link RouterService}, so it fails over between replicas by itself.
+ */
+public final class SidecarPod implements AutoCloseable {
+
+  /** The shortest period the router accepts: keeps fail-over and expiry tests short. */
+  static final int HEARTBEAT_SECONDS = 1;
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final String sidecarId;
+  private final PodApps apps;
+  private final Sidecar sidecar;
+  private final AtomicBoolean stopped = new AtomicBoolean();
+
+  private SidecarPod(String sidecarId, PodApps apps, Sidecar sidecar) {
+    this.sidecarId = sidecarId;
+    this.apps = apps;
+    this.sidecar = sidecar;
+  }
+
+  /**
+   * Starts the pod's applications, then its sidecar for {@code pod} (name, namespace, UID and IP as
+   * the downward API gives them), pointed at the router at {@code router}.
+   */
+  public static SidecarPod start(
+      Pod pod, String sidecarId, HostPort router, ServiceDescriptor... services) {
+    PodApps apps = PodApps.serve(services);
+    try {
+      int[] ports = freePorts(2);
+      Map<String, String> env = new HashMap<>();
+      env.put("SIDECAR_ID", sidecarId);
+      env.put("POD_NAME", pod.getMetadata().getName());
+      env.put("NAMESPACE", pod.getMetadata().getNamespace());
+      env.put("POD_UID", pod.getMetadata().getUid());
+      if (pod.getStatus() != null && pod.getStatus().getPodIP() != null) {
+        env.put("POD_IP", pod.getStatus().getPodIP());
+      }
+      env.put("CLUSTER_ENDPOINT", router.toString());
+      env.put("BIND_ADDRESS", "127.0.0.1");
+      env.put("GRPC_PORT", Integer.toString(ports[0]));
+      env.put("METRICS_PORT", Integer.toString(ports[1]));
+      env.put("DISCOVERY_START_PORT", Integer.toString(apps.port()));
+      env.put("DISCOVERY_END_PORT", Integer.toString(apps.port()));
+      env.put("HEARTBEAT_INTERVAL_SECS", Integer.toString(HEARTBEAT_SECONDS));
+      return new SidecarPod(sidecarId, apps, Sidecar.start(SidecarConfig.fromEnv(env)));
+    } catch (RuntimeException e) {
+      apps.close();
+      throw e;
+    }
+  }
+
+  public String sidecarId() {
+    return sidecarId;
+  }
+
+  public boolean isRegistered() {
+    return sidecar.isRegistered();
+  }
+
+  public int grpcPort() {
+    return sidecar.grpcPort();
+  }
+
+  /** Successful registrations so far, as the sidecar's own metrics count them. */
+  public long registrations() {
+    String page = metricsPage();
+    for (String line : page.split("\n")) {
+      if (line.startsWith("conveyor_sidecar_registrations_total{")
+          && line.contains("result=\"ok\"")) {
+        return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0;
+  }
+
+  /** SIGTERM: refuse new batches, finish in-flight ones, deregister, stop. */
+  public void shutdown(String reason) {
+    if (stopped.compareAndSet(false, true)) {
+      sidecar.shutdown(reason);
+    }
+  }
+
+  /** SIGKILL: the sidecar stops at once and tells the router nothing; its heartbeats stop. */
+  public void kill() {
+    if (stopped.compareAndSet(false, true)) {
+      sidecar.close();
+    }
+  }
+
+  /** Kills the sidecar unless it was stopped already, then stops the applications. */
+  @Override
+  public void close() {
+    try {
+      kill();
+    } finally {
+      apps.close();
+    }
+  }
+
+  private String metricsPage() {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.metricsPort() + "/metrics"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
+    try {
+      return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the sidecar's metrics", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted reading the sidecar's metrics", e);
+    }
+  }
+
+  /**
+   * Ports free at this moment (held open together, so they differ): the sidecar's configuration
+   * takes no port 0, and its advertised endpoint names the gRPC port it was given.
+   */
+  private static int[] freePorts(int count) {
+    ServerSocket[] sockets = new ServerSocket[count];
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        sockets[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ports[i] = sockets[i].getLocalPort();
+      }
+      return ports;
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port for the sidecar", e);
+    } finally {
+      for (ServerSocket socket : sockets) {
+        if (socket != null) {
+          try {
+            socket.close();
+          } catch (IOException e) {
+            // a closed listener: the port is free again, which is what we want
+          }
+        }
+      }
+    }
+  }
+}
