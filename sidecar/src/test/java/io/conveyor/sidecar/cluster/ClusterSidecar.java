@@ -44,6 +44,30 @@ final class ClusterSidecar implements AutoCloseable {
   private final ScheduledThreadPoolExecutor scheduler;
 
   ClusterSidecar(String id, int routerPort, int heartbeatSeconds, DiscoveredService... services) {
+    this(
+        id,
+        routerPort,
+        NettyChannelBuilder.forTarget("127.0.0.1:" + routerPort)
+            .usePlaintext()
+            .directExecutor()
+            .disableRetry()
+            .build(),
+        heartbeatSeconds,
+        services);
+  }
+
+  /** Over a given channel to the router (in-process, for a coordinator the test scripts). */
+  ClusterSidecar(
+      String id, ManagedChannel channel, int heartbeatSeconds, DiscoveredService... services) {
+    this(id, 1, channel, heartbeatSeconds, services);
+  }
+
+  private ClusterSidecar(
+      String id,
+      int routerPort,
+      ManagedChannel channel,
+      int heartbeatSeconds,
+      DiscoveredService... services) {
     this.id = id;
     this.config =
         SidecarConfig.fromEnv(
@@ -65,12 +89,7 @@ final class ClusterSidecar implements AutoCloseable {
     this.routes = new Routes(id);
     this.services = new AtomicReference<>(List.of(services));
     routes.services(local(List.of(services)));
-    this.channel =
-        NettyChannelBuilder.forTarget(config.clusterEndpoint().toString())
-            .usePlaintext()
-            .directExecutor()
-            .disableRetry()
-            .build();
+    this.channel = channel;
     this.scheduler =
         new ScheduledThreadPoolExecutor(
             1,
