@@ -216,6 +216,11 @@ public final class Sidecar implements AutoCloseable {
               }
 
               @Override
+              public void pipelineRevoked(String pipeline, boolean drain, String reason) {
+                dataPlane.revoke(pipeline, drain, reason);
+              }
+
+              @Override
               public void drainRequested(Duration deadline, String reason) {
                 log.info("the router asked this sidecar to drain: {}", reason);
                 onDrainRequested.run();

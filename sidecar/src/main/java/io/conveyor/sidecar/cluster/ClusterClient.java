@@ -57,6 +57,15 @@ public final class ClusterClient implements AutoCloseable {
     /** The sidecar is registered (first time or again). */
     void registered(String routerInstanceId);
 
+    /**
+     * The router took a pipeline away from this pod (removed, or no longer placed here). Heard in
+     * order with the assignments of the same message: before the set that no longer holds it.
+     *
+     * @param drain whether batches of the pipeline already in flight finish (true) or fail
+     *     retryably (false)
+     */
+    void pipelineRevoked(String pipeline, boolean drain, String reason);
+
     /** The router asked this sidecar to drain and exit. */
     void drainRequested(Duration deadline, String reason);
   }
@@ -282,8 +291,7 @@ public final class ClusterClient implements AutoCloseable {
       switch (command.getCommandCase()) {
         case ASSIGN -> apply(command.getAssign());
         case REVOKE ->
-            log.info(
-                "pipeline '{}' revoked (drain={}): {}",
+            listener.pipelineRevoked(
                 command.getRevoke().getPipeline(),
                 command.getRevoke().getDrain(),
                 command.getRevoke().getReason());

@@ -19,12 +19,16 @@ import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Timer;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sidecar's {@code conveyor.etl.v1.SidecarDataPlane}: push streams from local sources and
  * batches forwarded by other sidecars, both handed to the {@link PipelineExecutor}.
  */
 public final class DataPlane {
+
+  private static final Logger log = LoggerFactory.getLogger(DataPlane.class);
 
   /**
    * The transport's own message limit, a multiple of MAX_MESSAGE_BYTES. Messages between the two
@@ -63,6 +67,14 @@ public final class DataPlane {
     this.lifecycle = lifecycle;
     this.metrics = metrics;
     this.discoveryTrigger = discoveryTrigger;
+  }
+
+  /**
+   * The router took {@code pipeline} away from this pod. Placeholder so that the cluster side
+   * compiles: helper A's branch brings the real one (stop accepting it; drain or fail in flight).
+   */
+  public void revoke(String pipeline, boolean drain, String reason) {
+    log.info("pipeline '{}' revoked (drain={}): {}", pipeline, drain, reason);
   }
 
   /** The gRPC service, typed with the wire views. */

@@ -31,6 +31,9 @@ final class ClusterSidecar implements AutoCloseable {
 
   record Drain(Duration deadline, String reason) {}
 
+  /** A revoke heard, and whether the pipeline was still routed then (the new set not applied). */
+  record Revoke(String pipeline, boolean drain, String reason, boolean stillRouted) {}
+
   final String id;
   final SidecarConfig config;
   final Routes routes;
@@ -39,6 +42,7 @@ final class ClusterSidecar implements AutoCloseable {
   final AtomicReference<List<DiscoveredService>> services;
   final List<String> registeredWith = new CopyOnWriteArrayList<>();
   final List<Drain> drains = new CopyOnWriteArrayList<>();
+  final List<Revoke> revokes = new CopyOnWriteArrayList<>();
   final ClusterClient client;
   private final ManagedChannel channel;
   private final ScheduledThreadPoolExecutor scheduler;
@@ -113,6 +117,13 @@ final class ClusterSidecar implements AutoCloseable {
               @Override
               public void registered(String routerInstanceId) {
                 registeredWith.add(routerInstanceId);
+              }
+
+              @Override
+              public void pipelineRevoked(String pipeline, boolean drain, String reason) {
+                revokes.add(
+                    new Revoke(
+                        pipeline, drain, reason, routes.table().pipeline(pipeline).isPresent()));
               }
 
               @Override
