@@ -443,18 +443,27 @@ public final class Sidecar implements AutoCloseable {
   }
 
   private void registerGauges() {
-    Gauge.builder("conveyor_sidecar_inflight_bytes", inFlight, InFlight::bytes).register(meters);
+    Gauge.builder("conveyor_sidecar_inflight_bytes", inFlight, InFlight::bytes)
+        .description("Bytes of batches this sidecar holds in flight (limit: MAX_INFLIGHT_BYTES)")
+        .register(meters);
     Gauge.builder("conveyor_sidecar_inflight_batches", inFlight, InFlight::batches)
+        .description("Batches this sidecar holds in flight, not yet answered")
         .register(meters);
     Gauge.builder("conveyor_sidecar_waiting_retries", executor, PipelineExecutor::waitingRetries)
+        .description("Retries waiting out their backoff (the queue depth reported to the router)")
         .register(meters);
     Gauge.builder("conveyor_sidecar_push_streams", dataPlane, DataPlane::pushStreamCount)
+        .description("Open PushRecords streams from local sources")
         .register(meters);
     Gauge.builder("conveyor_sidecar_discovered_services", discovery, d -> d.current().size())
+        .description("Conveyor services the last discovery scan found in this pod")
         .register(meters);
     Gauge.builder("conveyor_sidecar_registered", cluster, c -> c.isRegistered() ? 1 : 0)
+        .description("1 while registered with the router, 0 while not (re-registering included)")
         .register(meters);
-    Gauge.builder("conveyor_sidecar_channels", channels, ChannelPool::size).register(meters);
+    Gauge.builder("conveyor_sidecar_channels", channels, ChannelPool::size)
+        .description("Channels held to the pod's services and to other sidecars (at most 256)")
+        .register(meters);
   }
 
   private static ScheduledExecutorService newTimer() {
