@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -138,7 +139,7 @@ class SidecarStartTest {
   private static int otherFreePort(int... taken) {
     while (true) {
       int port = FreePorts.anyFreePort();
-      if (java.util.Arrays.stream(taken).noneMatch(p -> p == port)) {
+      if (Arrays.stream(taken).noneMatch(p -> p == port)) {
         return port;
       }
     }
