@@ -1,6 +1,7 @@
 package io.conveyor.sidecar;
 
 import io.conveyor.common.concurrent.DaemonThreads;
+import io.conveyor.common.config.HostPort;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.common.http.AdminHttpServer;
 import io.conveyor.common.metrics.MetricsRegistries;
@@ -28,7 +29,6 @@ import io.conveyor.sidecar.routing.TargetSelector;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -36,6 +36,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -53,12 +54,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running sidecar: its servers, discovery, cluster client and data plane, wired together, and
- * its orderly shutdown.
+ * One sidecar: its servers, discovery, cluster client and data plane, wired together, and its
+ * orderly shutdown.
  *
- * <p>Start: serve the data plane and health at once (overall health NOT_SERVING, {@code liveness}
- * SERVING), discover the pod's services, then register and route. Stop: refuse new batches, finish
- * or fail in-flight ones within the grace period, deregister, stop.
+ * <p>As in grpc-java's examples: the constructor wires the parts and starts nothing (no thread, no
+ * socket); {@link #start()} serves the data plane and health at once (overall health NOT_SERVING,
+ * {@code liveness} SERVING), then the admin HTTP server, then discovers the pod's services and
+ * registers once the first scan is done; {@link #close()} stops whatever was started. A start that
+ * fails half-way closes what it had started before it throws. The orderly stop is {@link
+ * #shutdown(String)}: refuse new batches, finish or fail in-flight ones within the grace period,
+ * deregister, close.
  */
 public final class Sidecar implements AutoCloseable {
 
@@ -77,39 +82,30 @@ public final class Sidecar implements AutoCloseable {
   private final ManagedChannel routerChannel;
   private final Server server;
   private final HealthStatusManager health;
-  private final AdminHttpServer admin;
   private final DiscoveryLoop discovery;
   private final ClusterClient cluster;
   private final DataPlane dataPlane;
   private final InFlight inFlight;
   private final PipelineExecutor executor;
   private final Lifecycle lifecycle;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile AdminHttpServer admin;
   private volatile Runnable onDrainRequested = () -> {};
 
-  private Sidecar(SidecarConfig config) {
+  /** Wires a sidecar; starts nothing. */
+  public Sidecar(SidecarConfig config) {
     this.config = config;
     this.meters = MetricsRegistries.prometheus("conveyor-sidecar");
     SidecarMetrics metrics = new SidecarMetrics(meters);
+    // Netty starts an event loop's thread on its first task, executors theirs on their first task.
     this.transport = new Transport(2);
-    ScheduledThreadPoolExecutor timer =
-        new ScheduledThreadPoolExecutor(1, DaemonThreads.numbered("sidecar-timer"));
-    timer.setRemoveOnCancelPolicy(true);
-    this.scheduler = timer;
+    this.scheduler = newTimer();
     this.discoveryScheduler =
         Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("sidecar-discovery"));
-    // Probe threads exist only while a scan runs: between scans they would only hold memory.
-    ThreadPoolExecutor probes =
-        new ThreadPoolExecutor(
-            8,
-            8,
-            5,
-            TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
-            DaemonThreads.numbered("sidecar-probe"));
-    probes.allowCoreThreadTimeOut(true);
-    this.probePool = probes;
+    this.probePool = newProbePool();
 
     this.lifecycle = new Lifecycle();
     this.inFlight = new InFlight(config.maxInFlightBytes());
@@ -127,33 +123,11 @@ public final class Sidecar implements AutoCloseable {
             metrics,
             config.maxMessageBytes());
 
-    PortProber prober =
-        new PortProber(
-            config.discoveryHost(),
-            config.probeTimeout().toMillis(),
-            endpoint -> transport.channel(endpoint, 1 << 20));
-    Set<Integer> ownPorts = Set.of(config.grpcPort(), config.metricsPort());
-    // With the pod's socket table, a listener's answer settles over one discovery interval and
-    // is re-checked every six.
-    Optional<PortScanner.SocketTable> socketTable =
-        isLoopback(config.discoveryHost())
-            ? Optional.of(
-                PortScanner.SocketTable.ofThisProcess(
-                    config.discoveryInterval(), config.discoveryInterval().multipliedBy(6)))
-            : Optional.empty();
-    PortScanner scanner =
-        new PortScanner(
-            prober,
-            config.discoveryStartPort(),
-            config.discoveryEndPort(),
-            ownPorts,
-            probePool,
-            socketTable);
     // Set below; discovery reports to the cluster client, which needs discovery's results.
     ClusterClient[] clusterRef = new ClusterClient[1];
     this.discovery =
         new DiscoveryLoop(
-            scanner,
+            portScanner(config, transport, probePool),
             config.discoveryInterval(),
             discoveryScheduler,
             found -> {
@@ -168,7 +142,10 @@ public final class Sidecar implements AutoCloseable {
             config, routes, executor, inFlight, lifecycle, metrics, discovery::requestScan);
 
     this.health = new HealthStatusManager();
-    NettyServerBuilder builder =
+    this.health.setStatus(LIVENESS, ServingStatus.SERVING);
+    this.health.setStatus("", ServingStatus.NOT_SERVING);
+    this.health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    this.server =
         transport
             .server(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
             // Every handler of the sidecar is non-blocking (it starts asynchronous calls and
@@ -177,24 +154,12 @@ public final class Sidecar implements AutoCloseable {
             .maxInboundMessageSize(DataPlane.transportMessageLimit(config.maxMessageBytes()))
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
-            .addService(dataPlane.service());
-    this.health.setStatus(LIVENESS, ServingStatus.SERVING);
-    this.health.setStatus("", ServingStatus.NOT_SERVING);
-    this.health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
-    builder.addService(health.getHealthService());
-    builder.addService(io.grpc.protobuf.services.ProtoReflectionServiceV1.newInstance());
-    try {
-      this.server = builder.build().start();
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot serve the data plane on "
-              + config.bindAddress()
-              + ":"
-              + config.grpcPort()
-              + " (GRPC_PORT)",
-          e);
-    }
+            .addService(dataPlane.service())
+            .addService(health.getHealthService())
+            .addService(io.grpc.protobuf.services.ProtoReflectionServiceV1.newInstance())
+            .build();
 
+    // An idle channel: it connects on the first call.
     this.routerChannel = transport.channel(config.clusterEndpoint().toString(), 4 << 20);
     this.cluster =
         new ClusterClient(
@@ -206,49 +171,43 @@ public final class Sidecar implements AutoCloseable {
             this::load,
             scheduler,
             metrics,
-            new ClusterClient.Listener() {
-              @Override
-              public void registered(String routerInstanceId) {
-                if (!lifecycle.isDraining()) {
-                  health.setStatus("", ServingStatus.SERVING);
-                  health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.SERVING);
-                }
-              }
-
-              @Override
-              public void drainRequested(Duration deadline, String reason) {
-                log.info("the router asked this sidecar to drain: {}", reason);
-                onDrainRequested.run();
-              }
-            },
+            new ClusterEvents(),
             new SplittableRandom());
     clusterRef[0] = cluster;
-
-    this.admin =
-        AdminHttpServer.builder(new InetSocketAddress(config.bindAddress(), config.metricsPort()))
-            .metrics(meters)
-            .readiness(
-                () ->
-                    cluster.hasRegistered() && !lifecycle.isDraining()
-                        ? AdminHttpServer.Check.ok(
-                            "registered; assignment version " + cluster.appliedVersion())
-                        : AdminHttpServer.Check.failing(
-                            lifecycle.isDraining()
-                                ? "draining"
-                                : "not registered with " + config.clusterEndpoint()))
-            .start();
     registerGauges();
   }
 
-  /** Starts a sidecar: serves at once, registers once the first discovery scan is done. */
+  /**
+   * Wires and starts a sidecar: serves at once, registers once the first discovery scan is done.
+   */
   public static Sidecar start(SidecarConfig config) {
-    Sidecar sidecar = new Sidecar(config);
-    sidecar.discovery.start();
-    sidecar
-        .discovery
-        .firstScan()
-        .orTimeout(config.probeTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS)
-        .whenComplete((ignored, error) -> sidecar.cluster.start());
+    return new Sidecar(config).start();
+  }
+
+  /**
+   * Serves the data plane, health and the admin HTTP server, and starts discovery; registers once
+   * the first scan is done. Once only.
+   *
+   * @return this sidecar
+   * @throws SidecarStartException when a part cannot start (e.g. its port is taken); every part
+   *     started before it is closed by then
+   */
+  public Sidecar start() {
+    if (closed.get() || !started.compareAndSet(false, true)) {
+      throw new IllegalStateException("a sidecar starts once, and not after close()");
+    }
+    try {
+      serveDataPlane();
+      serveAdmin();
+      discoverThenRegister();
+    } catch (RuntimeException e) {
+      SidecarStartException failure =
+          e instanceof SidecarStartException known
+              ? known
+              : new SidecarStartException("cannot start the sidecar: " + e, e);
+      closeOnce().forEach(failure::addSuppressed);
+      throw failure;
+    }
     log.info(
         "conveyor-sidecar {} of pod {}/{} serving on {}:{} (advertised as {}), metrics on :{}, "
             + "discovering {}:{}-{}, router {}",
@@ -256,14 +215,98 @@ public final class Sidecar implements AutoCloseable {
         config.namespace(),
         config.podName(),
         config.bindAddress(),
-        sidecar.server.getPort(),
+        server.getPort(),
         config.dataPlaneEndpoint(),
-        sidecar.admin.port(),
+        admin.port(),
         config.discoveryHost(),
         config.discoveryStartPort(),
         config.discoveryEndPort(),
         config.clusterEndpoint());
-    return sidecar;
+    return this;
+  }
+
+  private void serveDataPlane() {
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw cannotServe("the data plane", "GRPC_PORT", config.grpcPort(), e);
+    }
+  }
+
+  private void serveAdmin() {
+    try {
+      admin =
+          AdminHttpServer.builder(new InetSocketAddress(config.bindAddress(), config.metricsPort()))
+              .metrics(meters)
+              .readiness(this::readiness)
+              .start();
+    } catch (UncheckedIOException e) {
+      throw cannotServe("metrics and health", "METRICS_PORT", config.metricsPort(), e);
+    }
+  }
+
+  private void discoverThenRegister() {
+    discovery.start();
+    discovery
+        .firstScan()
+        .orTimeout(config.probeTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS)
+        .whenComplete((ignored, error) -> cluster.start());
+  }
+
+  private SidecarStartException cannotServe(
+      String what, String variable, int port, Exception cause) {
+    return new SidecarStartException(
+        "cannot serve "
+            + what
+            + " on "
+            + new HostPort(config.bindAddress(), port)
+            + " ("
+            + variable
+            + "="
+            + port
+            + "): "
+            + rootMessage(cause),
+        cause);
+  }
+
+  /** The innermost message: "Address already in use" rather than the wrappers' "failed to bind". */
+  private static String rootMessage(Throwable error) {
+    Throwable root = error;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.toString() : root.getMessage();
+  }
+
+  private AdminHttpServer.Check readiness() {
+    if (lifecycle.isDraining()) {
+      return AdminHttpServer.Check.failing("draining");
+    }
+    return cluster.hasRegistered()
+        ? AdminHttpServer.Check.ok("registered; assignment version " + cluster.appliedVersion())
+        : AdminHttpServer.Check.failing("not registered with " + config.clusterEndpoint());
+  }
+
+  /** What the control plane tells this sidecar, acted on. Runs on the cluster client's context. */
+  private final class ClusterEvents implements ClusterClient.Listener {
+    @Override
+    public void registered(String routerInstanceId) {
+      if (!lifecycle.isDraining()) {
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      }
+    }
+
+    @Override
+    public void pipelineRevoked(String pipeline, boolean drain, String reason) {
+      dataPlane.revoke(pipeline, drain, reason);
+    }
+
+    @Override
+    public void drainRequested(Duration deadline, String reason) {
+      log.info("the router asked this sidecar to drain: {}", reason);
+      onDrainRequested.run();
+    }
   }
 
   /** What to run when the router asks for a drain (the main exits the process after). */
@@ -271,12 +314,18 @@ public final class Sidecar implements AutoCloseable {
     this.onDrainRequested = action;
   }
 
+  /** The port the data plane is served on; after {@link #start()}. */
   public int grpcPort() {
     return server.getPort();
   }
 
+  /** The port of metrics and health; after {@link #start()}. */
   public int metricsPort() {
-    return admin.port();
+    AdminHttpServer serving = admin;
+    if (serving == null) {
+      throw new IllegalStateException("the sidecar is not started");
+    }
+    return serving.port();
   }
 
   public boolean isRegistered() {
@@ -293,7 +342,7 @@ public final class Sidecar implements AutoCloseable {
       awaitStopped();
       return;
     }
-    long started = System.nanoTime();
+    long began = System.nanoTime();
     log.info("draining ({}): refusing new batches, {} in flight", reason, inFlight.batches());
     lifecycle.draining();
     health.setStatus("", ServingStatus.NOT_SERVING);
@@ -315,7 +364,7 @@ public final class Sidecar implements AutoCloseable {
     dataPlane.closePushStreams();
     cluster.deregister(reason, Duration.ofSeconds(2));
     close();
-    log.info("stopped in {} ms", (System.nanoTime() - started) / 1_000_000);
+    log.info("stopped in {} ms", (System.nanoTime() - began) / 1_000_000);
   }
 
   /** Blocks until the sidecar stopped. */
@@ -327,26 +376,56 @@ public final class Sidecar implements AutoCloseable {
     }
   }
 
-  /** Stops everything at once, without draining. */
+  /** Stops everything at once, without draining; whatever was started. Idempotent. */
   @Override
   public void close() {
-    cluster.close();
-    discovery.close();
+    for (RuntimeException failure : closeOnce()) {
+      log.warn("while closing the sidecar: {}", failure.toString());
+    }
+  }
+
+  /** Closes every part, each whatever happens to the others; returns what failed. */
+  private List<RuntimeException> closeOnce() {
+    if (!closed.compareAndSet(false, true)) {
+      return List.of();
+    }
+    List<RuntimeException> failures = new ArrayList<>();
+    closing(failures, cluster::close);
+    closing(failures, discovery::close);
+    closing(failures, this::stopServer);
+    closing(
+        failures,
+        () -> {
+          if (admin != null) {
+            admin.close();
+          }
+        });
+    closing(failures, channels::close);
+    closing(failures, () -> GrpcServers.shutdown(routerChannel, Duration.ofMillis(500)));
+    closing(failures, scheduler::shutdownNow);
+    closing(failures, discoveryScheduler::shutdownNow);
+    closing(failures, probePool::shutdownNow);
+    closing(failures, transport::close);
+    closing(failures, meters::close);
+    stopped.countDown();
+    return failures;
+  }
+
+  private static void closing(List<RuntimeException> failures, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
+  }
+
+  private void stopServer() {
     server.shutdownNow();
     try {
       server.awaitTermination(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    admin.close();
-    channels.close();
-    GrpcServers.shutdown(routerChannel, Duration.ofMillis(500));
-    scheduler.shutdownNow();
-    discoveryScheduler.shutdownNow();
-    probePool.shutdownNow();
-    transport.close();
-    meters.close();
-    stopped.countDown();
   }
 
   private SidecarLoad load() {
@@ -364,18 +443,72 @@ public final class Sidecar implements AutoCloseable {
   }
 
   private void registerGauges() {
-    Gauge.builder("conveyor_sidecar_inflight_bytes", inFlight, InFlight::bytes).register(meters);
+    Gauge.builder("conveyor_sidecar_inflight_bytes", inFlight, InFlight::bytes)
+        .description("Bytes of batches this sidecar holds in flight (limit: MAX_INFLIGHT_BYTES)")
+        .register(meters);
     Gauge.builder("conveyor_sidecar_inflight_batches", inFlight, InFlight::batches)
+        .description("Batches this sidecar holds in flight, not yet answered")
         .register(meters);
     Gauge.builder("conveyor_sidecar_waiting_retries", executor, PipelineExecutor::waitingRetries)
+        .description("Retries waiting out their backoff (the queue depth reported to the router)")
         .register(meters);
     Gauge.builder("conveyor_sidecar_push_streams", dataPlane, DataPlane::pushStreamCount)
+        .description("Open PushRecords streams from local sources")
         .register(meters);
     Gauge.builder("conveyor_sidecar_discovered_services", discovery, d -> d.current().size())
+        .description("Conveyor services the last discovery scan found in this pod")
         .register(meters);
     Gauge.builder("conveyor_sidecar_registered", cluster, c -> c.isRegistered() ? 1 : 0)
+        .description("1 while registered with the router, 0 while not (re-registering included)")
         .register(meters);
-    Gauge.builder("conveyor_sidecar_channels", channels, ChannelPool::size).register(meters);
+    Gauge.builder("conveyor_sidecar_channels", channels, ChannelPool::size)
+        .description("Channels held to the pod's services and to other sidecars (at most 256)")
+        .register(meters);
+  }
+
+  private static ScheduledExecutorService newTimer() {
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.numbered("sidecar-timer"));
+    timer.setRemoveOnCancelPolicy(true);
+    return timer;
+  }
+
+  /** Probe threads exist only while a scan runs: between scans they would only hold memory. */
+  private static ExecutorService newProbePool() {
+    ThreadPoolExecutor probes =
+        new ThreadPoolExecutor(
+            8,
+            8,
+            5,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            DaemonThreads.numbered("sidecar-probe"));
+    probes.allowCoreThreadTimeOut(true);
+    return probes;
+  }
+
+  private static PortScanner portScanner(
+      SidecarConfig config, Transport transport, ExecutorService probePool) {
+    PortProber prober =
+        new PortProber(
+            config.discoveryHost(),
+            config.probeTimeout().toMillis(),
+            endpoint -> transport.channel(endpoint, 1 << 20));
+    // With the pod's socket table, a listener's answer settles over one discovery interval and
+    // is re-checked every six.
+    Optional<PortScanner.SocketTable> socketTable =
+        isLoopback(config.discoveryHost())
+            ? Optional.of(
+                PortScanner.SocketTable.ofThisProcess(
+                    config.discoveryInterval(), config.discoveryInterval().multipliedBy(6)))
+            : Optional.empty();
+    return new PortScanner(
+        prober,
+        config.discoveryStartPort(),
+        config.discoveryEndPort(),
+        Set.of(config.grpcPort(), config.metricsPort()),
+        probePool,
+        socketTable);
   }
 
   static List<LocalService> localServices(List<DiscoveredService> found) {

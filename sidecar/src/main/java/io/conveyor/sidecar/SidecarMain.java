@@ -2,7 +2,6 @@ package io.conveyor.sidecar;
 
 import io.conveyor.common.config.ConfigException;
 import io.conveyor.sidecar.config.SidecarConfig;
-import java.io.UncheckedIOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -30,8 +29,9 @@ public final class SidecarMain {
     Sidecar sidecar;
     try {
       sidecar = Sidecar.start(config);
-    } catch (UncheckedIOException e) {
-      log.error("{}: {}", e.getMessage(), e.getCause().getMessage());
+    } catch (SidecarStartException e) {
+      // One line that names the part, its address and variable, and the cause; nothing runs now.
+      log.error("{}", e.getMessage());
       System.exit(1);
       return;
     }

@@ -14,7 +14,10 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Netty resources every server and channel of the sidecar shares: one small event loop group
@@ -22,6 +25,11 @@ import java.util.concurrent.TimeUnit;
  * thread count and memory low.
  */
 final class Transport implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+  /** The shutdown's own timeout (1 s) and a margin for tasks still queued on the loops. */
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
   private final EventLoopGroup group;
   private final Class<? extends ServerChannel> serverChannel;
@@ -66,8 +74,18 @@ final class Transport implements AutoCloseable {
         .build();
   }
 
+  /**
+   * Stops the event loops, closing every channel and server still on them; waits (a few seconds at
+   * most) until their threads are gone, so that a closed sidecar leaves no thread behind.
+   */
   @Override
   public void close() {
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    boolean terminated =
+        group
+            .shutdownGracefully(0, 1, TimeUnit.SECONDS)
+            .awaitUninterruptibly(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    if (!terminated) {
+      log.warn("the sidecar's I/O threads did not stop within {} s", CLOSE_WAIT.toSeconds());
+    }
   }
 }

@@ -36,6 +36,16 @@ class ClusterClientTest {
           "warehouse",
           DeliveryOptions.defaults());
 
+  private static final PipelineDefinition PAYMENTS_ETL =
+      new PipelineDefinition(
+          "default",
+          "payments-etl",
+          1,
+          "payments",
+          List.of("mask-pii"),
+          "warehouse",
+          DeliveryOptions.defaults());
+
   /** Long enough that nothing in a test can arrive by a periodic heartbeat: only the watch. */
   private static final int NO_HEARTBEAT_SOON = 60;
 
@@ -239,6 +249,37 @@ class ClusterClientTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> !sidecar.drains.isEmpty());
     assertThat(sidecar.drains)
         .containsExactly(new ClusterSidecar.Drain(Duration.ofSeconds(7), "node maintenance"));
+  }
+
+  @Test
+  void aPipelineRemovedAtTheRouterIsRevokedBeforeTheSetWithoutIt() {
+    TestRouter router = router(ORDERS_ETL);
+    ClusterSidecar sidecar =
+        sidecar(
+            "sc-a",
+            NO_HEARTBEAT_SOON,
+            source("orders"),
+            transform("mask-pii"),
+            sink("warehouse"),
+            source("payments"));
+    awaitRegistered(router, sidecar);
+    assertThat(sidecar.routes.table().pipeline("orders-etl")).isPresent();
+    // A change that can only arrive on the watch stream: the router now pushes to this sidecar.
+    router.core.upsertPipeline(PAYMENTS_ETL);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> sidecar.routes.table().pipeline("payments-etl").isPresent());
+
+    router.core.removePipeline(ORDERS_ETL.key());
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> sidecar.routes.table().pipeline("orders-etl").isEmpty());
+    assertThat(sidecar.revokes)
+        .containsExactly(
+            new ClusterSidecar.Revoke(
+                "orders-etl", true, "pipeline removed or no longer runs on this pod", true));
+    assertThat(sidecar.routes.table().pipeline("payments-etl")).isPresent();
   }
 
   @Test

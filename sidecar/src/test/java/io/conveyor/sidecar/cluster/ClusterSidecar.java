@@ -31,6 +31,9 @@ final class ClusterSidecar implements AutoCloseable {
 
   record Drain(Duration deadline, String reason) {}
 
+  /** A revoke heard, and whether the pipeline was still routed then (the new set not applied). */
+  record Revoke(String pipeline, boolean drain, String reason, boolean stillRouted) {}
+
   final String id;
   final SidecarConfig config;
   final Routes routes;
@@ -39,11 +42,36 @@ final class ClusterSidecar implements AutoCloseable {
   final AtomicReference<List<DiscoveredService>> services;
   final List<String> registeredWith = new CopyOnWriteArrayList<>();
   final List<Drain> drains = new CopyOnWriteArrayList<>();
+  final List<Revoke> revokes = new CopyOnWriteArrayList<>();
   final ClusterClient client;
   private final ManagedChannel channel;
   private final ScheduledThreadPoolExecutor scheduler;
 
   ClusterSidecar(String id, int routerPort, int heartbeatSeconds, DiscoveredService... services) {
+    this(
+        id,
+        routerPort,
+        NettyChannelBuilder.forTarget("127.0.0.1:" + routerPort)
+            .usePlaintext()
+            .directExecutor()
+            .disableRetry()
+            .build(),
+        heartbeatSeconds,
+        services);
+  }
+
+  /** Over a given channel to the router (in-process, for a coordinator the test scripts). */
+  ClusterSidecar(
+      String id, ManagedChannel channel, int heartbeatSeconds, DiscoveredService... services) {
+    this(id, 1, channel, heartbeatSeconds, services);
+  }
+
+  private ClusterSidecar(
+      String id,
+      int routerPort,
+      ManagedChannel channel,
+      int heartbeatSeconds,
+      DiscoveredService... services) {
     this.id = id;
     this.config =
         SidecarConfig.fromEnv(
@@ -65,12 +93,7 @@ final class ClusterSidecar implements AutoCloseable {
     this.routes = new Routes(id);
     this.services = new AtomicReference<>(List.of(services));
     routes.services(local(List.of(services)));
-    this.channel =
-        NettyChannelBuilder.forTarget(config.clusterEndpoint().toString())
-            .usePlaintext()
-            .directExecutor()
-            .disableRetry()
-            .build();
+    this.channel = channel;
     this.scheduler =
         new ScheduledThreadPoolExecutor(
             1,
@@ -94,6 +117,13 @@ final class ClusterSidecar implements AutoCloseable {
               @Override
               public void registered(String routerInstanceId) {
                 registeredWith.add(routerInstanceId);
+              }
+
+              @Override
+              public void pipelineRevoked(String pipeline, boolean drain, String reason) {
+                revokes.add(
+                    new Revoke(
+                        pipeline, drain, reason, routes.table().pipeline(pipeline).isPresent()));
               }
 
               @Override

@@ -1,0 +1,97 @@
+package io.conveyor.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.conveyor.sidecar.config.SidecarConfig;
+import io.conveyor.sidecar.discovery.FreePorts;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The gauges a running sidecar exposes on /metrics, each with a description (Prometheus HELP). */
+class SidecarGaugesTest {
+
+  private static final List<String> GAUGES =
+      List.of(
+          "conveyor_sidecar_inflight_bytes",
+          "conveyor_sidecar_inflight_batches",
+          "conveyor_sidecar_waiting_retries",
+          "conveyor_sidecar_push_streams",
+          "conveyor_sidecar_discovered_services",
+          "conveyor_sidecar_registered",
+          "conveyor_sidecar_channels");
+
+  private Sidecar sidecar;
+
+  @AfterEach
+  void close() {
+    if (sidecar != null) {
+      sidecar.close();
+    }
+  }
+
+  @Test
+  void everyGaugeIsExposedWithAHelpText() throws IOException, InterruptedException {
+    int grpcPort = FreePorts.anyFreePort();
+    int metricsPort = FreePorts.anyFreePort();
+    int nobody = FreePorts.anyFreePort();
+    sidecar =
+        Sidecar.start(
+            SidecarConfig.fromEnv(
+                Map.of(
+                    "SIDECAR_ID",
+                    "sc-gauges",
+                    "POD_IP",
+                    "10.0.0.9",
+                    "BIND_ADDRESS",
+                    "127.0.0.1",
+                    "GRPC_PORT",
+                    String.valueOf(grpcPort),
+                    "METRICS_PORT",
+                    String.valueOf(metricsPort),
+                    "CLUSTER_ENDPOINT",
+                    "127.0.0.1:" + nobody,
+                    "DISCOVERY_START_PORT",
+                    String.valueOf(nobody),
+                    "DISCOVERY_END_PORT",
+                    String.valueOf(nobody))));
+
+    String metrics = scrape(sidecar.metricsPort());
+
+    for (String gauge : GAUGES) {
+      Optional<String> help = help(metrics, gauge);
+      assertThat(help).as("HELP line of %s", gauge).isPresent();
+      assertThat(help.orElseThrow()).as("HELP text of %s", gauge).isNotBlank();
+    }
+  }
+
+  private static String scrape(int port) throws IOException, InterruptedException {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpResponse<String> response =
+        client.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body();
+  }
+
+  /** The text of {@code # HELP name text}; empty when the metric is not exposed at all. */
+  private static Optional<String> help(String exposition, String name) {
+    String prefix = "# HELP " + name + " ";
+    return exposition
+        .lines()
+        .filter(line -> line.startsWith(prefix) || line.equals("# HELP " + name))
+        .findFirst()
+        .map(line -> line.length() > prefix.length() ? line.substring(prefix.length()) : "");
+  }
+}
