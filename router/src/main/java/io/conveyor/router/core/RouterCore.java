@@ -232,14 +232,19 @@ public final class RouterCore {
         effects.sidecarChanged.add(after.sidecarId());
         replan(effects);
       }
+      // This reply carries what the change means for the sidecar itself, in place of the watch
+      // stream: the revokes the replan computed (its services changed, so it no longer runs a
+      // pipeline), then the new set.
+      List<Command> own = effects.pushes.remove(after.sidecarId());
       response.addAllCommands(takePendingDrains(after.sidecarId()));
+      if (own != null) {
+        own.stream().filter(Command::hasRevoke).forEach(response::addCommands);
+      }
       AssignmentSet set = published(after.sidecarId());
       if (set.getVersion() != request.getAssignmentVersion()) {
         response.addCommands(Command.newBuilder().setAssign(set));
       }
       response.setHeartbeatIntervalSeconds((int) after.heartbeatInterval().toSeconds());
-      // The watch stream may also carry what this reply carries; versions make repeats harmless.
-      effects.pushes.remove(after.sidecarId());
     }
     effects.deliver();
     return response.build();

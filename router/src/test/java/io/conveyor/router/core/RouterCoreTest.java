@@ -470,6 +470,25 @@ class RouterCoreTest {
   }
 
   @Test
+  void aSidecarWhoseHeartbeatTakesItOutOfAPipelineIsToldToRevokeItBeforeTheNewSet() {
+    core.upsertPipeline(pipeline("refunds", "payments", List.of(), "ledger"));
+    core.register(registration("sc-a", source("orders"), sink("ledger")));
+    watchUpToDate("sc-a");
+
+    // Its pod no longer serves the ledger sink: "refunds" no longer runs here.
+    HeartbeatResponse response =
+        core.heartbeat(heartbeat("sc-a", versionOf("sc-a"), source("orders")));
+
+    List<Command> commands = response.getCommandsList();
+    assertThat(commands).hasSize(2);
+    assertThat(commands.get(0).getRevoke().getPipeline()).isEqualTo("refunds");
+    assertThat(commands.get(0).getRevoke().getDrain()).isTrue();
+    assertThat(commands.get(1).getAssign().getPipelinesList())
+        .extracting(PipelineAssignment::getPipeline)
+        .containsExactly("orders-etl");
+  }
+
+  @Test
   void removingAnUnknownPipelineChangesNothing() {
     core.register(registration("sc-a", source("orders")));
     RecordingSubscriber a = watchUpToDate("sc-a");
