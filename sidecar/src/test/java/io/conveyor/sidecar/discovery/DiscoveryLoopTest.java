@@ -46,9 +46,14 @@ class DiscoveryLoopTest {
     probePool.shutdownNow();
   }
 
+  /**
+   * A scanner of the test's one port. The probe's deadline is generous: the first probe in a JVM (a
+   * cold gRPC channel, reflection) took over a second with both cores busy, timed out, and the
+   * service went unfound. No test here waits for this deadline to pass.
+   */
   private PortScanner scanner(ExecutorService pool) {
     return new PortScanner(
-        new PortProber("127.0.0.1", 1_000, PortScannerTest::channel), port, port, Set.of(), pool);
+        new PortProber("127.0.0.1", 10_000, PortScannerTest::channel), port, port, Set.of(), pool);
   }
 
   private double scans() {
