@@ -75,8 +75,11 @@ public final class OperatorMetrics implements Metrics {
 
   /** Counts a write to the API: {@code kind} of object, {@code operation} create/status/delete. */
   public void apiWrite(String kind, String operation) {
-    registry
-        .counter("conveyor.operator.api.writes", "kind", kind, "operation", operation)
+    Counter.builder("conveyor.operator.api.writes")
+        .description("Writes this replica made to the Kubernetes API, by kind and operation")
+        .tag("kind", kind)
+        .tag("operation", operation)
+        .register(registry)
         .increment();
   }
 
