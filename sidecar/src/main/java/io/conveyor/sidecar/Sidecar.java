@@ -192,7 +192,9 @@ public final class Sidecar implements AutoCloseable {
    * @throws SidecarStartException when a part cannot start (e.g. its port is taken); every part
    *     started before it is closed by then
    */
-  public Sidecar start() {
+  // Synchronized with closeOnce(): a close (SIGTERM) during start waits for it, then closes all
+  // that was started, instead of missing a part that start() assigned meanwhile.
+  public synchronized Sidecar start() {
     if (closed.get() || !started.compareAndSet(false, true)) {
       throw new IllegalStateException("a sidecar starts once, and not after close()");
     }
@@ -291,9 +293,13 @@ public final class Sidecar implements AutoCloseable {
   private final class ClusterEvents implements ClusterClient.Listener {
     @Override
     public void registered(String routerInstanceId) {
-      if (!lifecycle.isDraining()) {
-        health.setStatus("", ServingStatus.SERVING);
-        health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      // Under the health lock, as the drain's NOT_SERVING is: a registration answered while the
+      // sidecar begins to drain must not mark it serving again.
+      synchronized (health) {
+        if (!lifecycle.isDraining()) {
+          health.setStatus("", ServingStatus.SERVING);
+          health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        }
       }
     }
 
@@ -344,9 +350,11 @@ public final class Sidecar implements AutoCloseable {
     }
     long began = System.nanoTime();
     log.info("draining ({}): refusing new batches, {} in flight", reason, inFlight.batches());
-    lifecycle.draining();
-    health.setStatus("", ServingStatus.NOT_SERVING);
-    health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    synchronized (health) {
+      lifecycle.draining();
+      health.setStatus("", ServingStatus.NOT_SERVING);
+      health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    }
     cluster.heartbeatNow();
     boolean idle;
     try {
@@ -385,7 +393,7 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /** Closes every part, each whatever happens to the others; returns what failed. */
-  private List<RuntimeException> closeOnce() {
+  private synchronized List<RuntimeException> closeOnce() {
     if (!closed.compareAndSet(false, true)) {
       return List.of();
     }

@@ -501,7 +501,8 @@ public final class RouterCore {
                     RevokePipeline.newBuilder()
                         .setPipeline(revoked)
                         .setDrain(true)
-                        .setReason("pipeline removed or no longer runs on this pod"))
+                        .setReason("pipeline removed or no longer runs on this pod")
+                        .setAssignmentVersion(next.getVersion()))
                 .build());
       }
       commands.add(Command.newBuilder().setAssign(next).build());

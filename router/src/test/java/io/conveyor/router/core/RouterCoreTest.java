@@ -467,6 +467,9 @@ class RouterCoreTest {
     assertThat(commands.get(1).getAssign().getPipelinesList())
         .extracting(PipelineAssignment::getPipeline)
         .containsExactly("refunds");
+    assertThat(commands.get(0).getRevoke().getAssignmentVersion())
+        .as("the revoke names the set that drops the pipeline")
+        .isEqualTo(commands.get(1).getAssign().getVersion());
   }
 
   @Test

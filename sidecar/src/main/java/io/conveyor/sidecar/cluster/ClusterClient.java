@@ -5,6 +5,7 @@ import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.Command;
 import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.RegisterSidecarResponse;
+import io.conveyor.etl.v1.RevokePipeline;
 import io.conveyor.etl.v1.SidecarLoad;
 import io.conveyor.sidecar.config.SidecarConfig;
 import io.conveyor.sidecar.dataplane.Lifecycle;
@@ -286,15 +287,29 @@ public final class ClusterClient implements AutoCloseable {
 
   // ------------------------------------------------------------------ commands
 
+  /**
+   * Acts on a revoke unless it arrived late: the router delivers pushes outside its lock, so a
+   * revoke can reach the sidecar after a newer set that lists the pipeline again, and acting on it
+   * then would keep the pipeline out until some later change.
+   */
+  private void revoke(RevokePipeline revoke) {
+    long version = revoke.getAssignmentVersion();
+    if (version > 0 && version <= appliedVersion) {
+      log.debug(
+          "ignoring a late revoke of '{}' (for version {}, version {} applied)",
+          revoke.getPipeline(),
+          version,
+          appliedVersion);
+      return;
+    }
+    listener.pipelineRevoked(revoke.getPipeline(), revoke.getDrain(), revoke.getReason());
+  }
+
   private void handle(List<Command> commands) {
     for (Command command : commands) {
       switch (command.getCommandCase()) {
         case ASSIGN -> apply(command.getAssign());
-        case REVOKE ->
-            listener.pipelineRevoked(
-                command.getRevoke().getPipeline(),
-                command.getRevoke().getDrain(),
-                command.getRevoke().getReason());
+        case REVOKE -> revoke(command.getRevoke());
         case DRAIN ->
             listener.drainRequested(
                 Duration.ofSeconds(command.getDrain().getDeadlineSeconds()),

@@ -146,23 +146,40 @@ public final class DataPlane {
               .asRuntimeException());
       return;
     }
+    // Checked again now that the batch counts as in flight, as PushStream does: a drain that
+    // began after the first check is either waiting for this batch, or it is refused here; none
+    // runs after the drain stopped waiting, when its answer could no longer be sent.
+    if (lifecycle.isDraining()) {
+      releaseBytes(bytes);
+      metrics.rejected("draining");
+      responses.onError(
+          Status.UNAVAILABLE
+              .withDescription("sidecar " + config.sidecarId() + " is draining")
+              .asRuntimeException());
+      return;
+    }
     PipelineRoute r = route.get();
     executor
         .deliver(r, request.getStageIndex(), request.getBatch().getRecordsList(), deadlineFor(r))
         .whenComplete(
             (outcome, error) -> {
-              if (inFlight.release(bytes)) {
-                pushStreams.relieve();
-              }
+              // Answered before it stops counting as in flight (see PushStream#ack).
               if (error != null) {
                 responses.onError(
                     Status.INTERNAL.withDescription(String.valueOf(error)).asRuntimeException());
-                return;
+              } else {
+                responses.onNext(
+                    ForwardBatchResponse.newBuilder().setResult(outcome.toProto()).build());
+                responses.onCompleted();
               }
-              responses.onNext(
-                  ForwardBatchResponse.newBuilder().setResult(outcome.toProto()).build());
-              responses.onCompleted();
+              releaseBytes(bytes);
             });
+  }
+
+  private void releaseBytes(long bytes) {
+    if (inFlight.release(bytes)) {
+      pushStreams.relieve();
+    }
   }
 
   private Optional<String> checkStage(

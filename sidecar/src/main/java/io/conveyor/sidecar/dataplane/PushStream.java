@@ -50,7 +50,8 @@ final class PushStream implements StreamObserver<PushRequestView> {
   private boolean halfClosed;
   private Status ending;
   private int pendingAcks;
-  private boolean withholding;
+  // Written under the lock; read without it by relieve()'s fast path.
+  private volatile boolean withholding;
   private int withheld;
 
   PushStream(DataPlane plane, ServerCallStreamObserver<PushResponse> out) {
@@ -173,8 +174,8 @@ final class PushStream implements StreamObserver<PushRequestView> {
                       .setMaxBatchSize(r.delivery().maxBatchSize())
                       .setMaxMessageBytes(plane.config().maxMessageBytes()))
               .build());
-      out.request(credits);
     }
+    requestOutsideLock(credits);
     try (MDC.MDCCloseable p = MDC.putCloseable("pipeline", pipeline)) {
       log.info(
           "source '{}' ({}) opened a push stream", init.getSourceName(), init.getSourceInstance());
@@ -292,13 +293,17 @@ final class PushStream implements StreamObserver<PushRequestView> {
    * confirmed would never be sent (its source would send it again: a duplicate).
    */
   private void ack(String batchId, BatchOutcome outcome, long bytes, int pendingDone) {
+    int credits = 0;
     synchronized (this) {
       pendingAcks -= pendingDone;
       if (!closed) {
-        int credits = 1;
-        if (withholding) {
-          withheld++;
+        // A stream that is ending takes no more batches: its answers return no credit.
+        if (ending != null) {
           credits = 0;
+        } else if (withholding) {
+          withheld++;
+        } else {
+          credits = 1;
         }
         send(
             PushResponse.newBuilder()
@@ -308,12 +313,10 @@ final class PushStream implements StreamObserver<PushRequestView> {
                         .setResult(outcome.toProto())
                         .setCredits(credits))
                 .build());
-        if (credits > 0) {
-          out.request(credits);
-        }
         completeIfDone();
       }
     }
+    requestOutsideLock(credits);
     if (bytes > 0 && plane.inFlight().release(bytes)) {
       plane.pushStreams().relieve();
     }
@@ -321,20 +324,37 @@ final class PushStream implements StreamObserver<PushRequestView> {
 
   /** Called when in-flight bytes fell under the low watermark: give back withheld credits. */
   void relieve() {
+    if (!withholding) {
+      return; // the common case, read without the lock: this stream has nothing withheld
+    }
+    int credits;
     synchronized (this) {
       if (closed || !withholding || !plane.inFlight().underLowWatermark()) {
         return;
       }
       withholding = false;
       send(backpressure(false));
-      if (withheld > 0) {
+      credits = ending == null ? withheld : 0;
+      withheld = 0;
+      if (credits > 0) {
         send(
             PushResponse.newBuilder()
-                .setCredit(CreditGrant.newBuilder().setCredits(withheld))
+                .setCredit(CreditGrant.newBuilder().setCredits(credits))
                 .build());
-        out.request(withheld);
-        withheld = 0;
       }
+    }
+    requestOutsideLock(credits);
+  }
+
+  /**
+   * Asks the transport for more batches. Never under this stream's lock: with the server's direct
+   * executor, the transport may deliver a waiting batch at once on this thread, and answering it
+   * (drain, revoke) can release bytes and relieve every other stream — taking their locks while
+   * holding this one, in the opposite order of a thread doing the same for another stream.
+   */
+  private void requestOutsideLock(int credits) {
+    if (credits > 0) {
+      out.request(credits);
     }
   }
 

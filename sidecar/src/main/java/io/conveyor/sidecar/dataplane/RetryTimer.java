@@ -1,6 +1,7 @@
 package io.conveyor.sidecar.dataplane;
 
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +29,14 @@ final class RetryTimer {
   void schedule(BatchRun batch, Duration delay, Runnable retry) {
     WaitingRetry entry = new WaitingRetry(batch, retry);
     waiting.incrementAndGet();
-    entry.scheduled = timer.schedule(entry::due, delay.toNanos(), TimeUnit.NANOSECONDS);
+    try {
+      entry.scheduled = timer.schedule(entry::due, delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException stopped) {
+      // The sidecar is closing and its timer stopped: try now rather than never, so the batch is
+      // still answered (its call fails fast on the closing channels, and its records retryably).
+      entry.due();
+      return;
+    }
     batch.track(entry);
   }
 
