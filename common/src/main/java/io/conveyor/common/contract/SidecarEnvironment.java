@@ -90,7 +90,19 @@ public enum SidecarEnvironment {
   SHUTDOWN_GRACE_SECS(
       Injection.NOT_INJECTED,
       "20",
-      "seconds a stopping sidecar gives in-flight batches to finish, 0-3600");
+      "seconds a stopping sidecar gives in-flight batches to finish, 0-3600"),
+  SERVICE_ACCOUNT_TOKEN_FILE(
+      Injection.INJECTOR,
+      "",
+      "absolute path of the pod's projected ServiceAccount token (audience conveyor.etl), which"
+          + " the kubelet rotates: the sidecar's credential at enrolment (not wired in yet);"
+          + " none when unset, as in standalone mode"),
+  TRUST_BUNDLE_FILE(
+      Injection.INJECTOR,
+      "",
+      "absolute path of the Conveyor trust bundle (PEM CA certificates, from the ConfigMap"
+          + " conveyor-trust-bundle), which the kubelet refreshes when it changes (not wired in"
+          + " yet); none when unset");
 
   /** The widest discovery scan accepted: a pod runs a handful of services, not thousands. */
   public static final int MAX_DISCOVERY_PORTS = 4096;

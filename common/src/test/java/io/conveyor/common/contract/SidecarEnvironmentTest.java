@@ -28,7 +28,7 @@ class SidecarEnvironmentTest {
   }
 
   @Test
-  void theInjectorMustGiveThePodsIdentityTheRouterAndThePortsItProbes() {
+  void theInjectorMustGiveThePodsIdentityTheRouterThePortsItProbesAndTheCredentialFiles() {
     assertThat(SidecarEnvironment.requiredFromInjector())
         .extracting(SidecarEnvironment::variable)
         .containsExactly(
@@ -38,7 +38,9 @@ class SidecarEnvironmentTest {
             "POD_UID",
             "CLUSTER_ENDPOINT",
             "GRPC_PORT",
-            "METRICS_PORT");
+            "METRICS_PORT",
+            "SERVICE_ACCOUNT_TOKEN_FILE",
+            "TRUST_BUNDLE_FILE");
   }
 
   @Test

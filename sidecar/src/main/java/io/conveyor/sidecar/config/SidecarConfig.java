@@ -18,14 +18,18 @@ import static io.conveyor.common.contract.SidecarEnvironment.POD_IP;
 import static io.conveyor.common.contract.SidecarEnvironment.POD_NAME;
 import static io.conveyor.common.contract.SidecarEnvironment.POD_UID;
 import static io.conveyor.common.contract.SidecarEnvironment.PUSH_CREDITS;
+import static io.conveyor.common.contract.SidecarEnvironment.SERVICE_ACCOUNT_TOKEN_FILE;
 import static io.conveyor.common.contract.SidecarEnvironment.SHUTDOWN_GRACE_SECS;
 import static io.conveyor.common.contract.SidecarEnvironment.SIDECAR_ID;
+import static io.conveyor.common.contract.SidecarEnvironment.TRUST_BUNDLE_FILE;
 
 import io.conveyor.common.config.EnvReader;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -58,6 +62,10 @@ import java.util.regex.Pattern;
  * @param pushCredits {@link SidecarEnvironment#PUSH_CREDITS}
  * @param maxMessageBytes {@link SidecarEnvironment#MAX_MESSAGE_BYTES}
  * @param shutdownGrace {@link SidecarEnvironment#SHUTDOWN_GRACE_SECS}
+ * @param serviceAccountTokenFile {@link SidecarEnvironment#SERVICE_ACCOUNT_TOKEN_FILE}; only a path
+ *     until enrolment is wired in
+ * @param trustBundleFile {@link SidecarEnvironment#TRUST_BUNDLE_FILE}; only a path until mutual TLS
+ *     is wired in
  */
 public record SidecarConfig(
     String sidecarId,
@@ -79,7 +87,9 @@ public record SidecarConfig(
     long maxInFlightBytes,
     int pushCredits,
     int maxMessageBytes,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Optional<Path> serviceAccountTokenFile,
+    Optional<Path> trustBundleFile) {
 
   /** Larger scan ranges are refused: a pod runs a handful of services, not thousands. */
   public static final int MAX_DISCOVERY_PORTS = SidecarEnvironment.MAX_DISCOVERY_PORTS;
@@ -184,6 +194,8 @@ public record SidecarConfig(
     int credits = r.integer(PUSH_CREDITS.variable(), 8, 1, 1024);
     int maxMessage = (int) r.bytes(MAX_MESSAGE_BYTES.variable(), 4L << 20, 1L << 10, 1L << 30);
     Duration grace = r.seconds(SHUTDOWN_GRACE_SECS.variable(), Duration.ofSeconds(20), 0, 3600);
+    Optional<Path> tokenFile = absolutePath(r, SERVICE_ACCOUNT_TOKEN_FILE.variable());
+    Optional<Path> trustBundle = absolutePath(r, TRUST_BUNDLE_FILE.variable());
 
     if (rangeValid && start > end) {
       r.problem(
@@ -240,7 +252,27 @@ public record SidecarConfig(
         maxInFlight,
         credits,
         maxMessage,
-        grace);
+        grace,
+        tokenFile,
+        trustBundle);
+  }
+
+  /** An optional file the sidecar is handed by path; relative paths are refused, cwd is no API. */
+  private static Optional<Path> absolutePath(EnvReader r, String name) {
+    Optional<String> value = r.raw(name);
+    if (value.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      Path path = Path.of(value.get());
+      if (path.isAbsolute()) {
+        return Optional.of(path.normalize());
+      }
+    } catch (InvalidPathException e) {
+      // reported below, like any other malformed value
+    }
+    r.problem(name + "='" + value.get() + "' is not valid: expected an absolute file path");
+    return Optional.empty();
   }
 
   /** A value that must satisfy {@code valid}; reported like EnvReader's own problems. */

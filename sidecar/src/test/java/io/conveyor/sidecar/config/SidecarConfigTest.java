@@ -7,10 +7,12 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Nested;
@@ -61,6 +63,12 @@ class SidecarConfigTest {
       SAMPLES.put(SidecarEnvironment.PUSH_CREDITS, "32");
       SAMPLES.put(SidecarEnvironment.MAX_MESSAGE_BYTES, "8MiB");
       SAMPLES.put(SidecarEnvironment.SHUTDOWN_GRACE_SECS, "0");
+      SAMPLES.put(
+          SidecarEnvironment.SERVICE_ACCOUNT_TOKEN_FILE,
+          "/var/run/secrets/conveyor.etl/serviceaccount/token");
+      SAMPLES.put(
+          SidecarEnvironment.TRUST_BUNDLE_FILE,
+          "/var/run/secrets/conveyor.etl/trust-bundle/ca.crt");
     }
 
     @ParameterizedTest
@@ -99,8 +107,16 @@ class SidecarConfigTest {
               SidecarEnvironment.all().stream()
                   .filter(v -> v.defaultValue().isEmpty())
                   .map(SidecarEnvironment::variable))
-          .containsExactly("SIDECAR_ID", "POD_IP", "POD_UID", "ADVERTISE_HOST");
+          .containsExactly(
+              "SIDECAR_ID",
+              "POD_IP",
+              "POD_UID",
+              "ADVERTISE_HOST",
+              "SERVICE_ACCOUNT_TOKEN_FILE",
+              "TRUST_BUNDLE_FILE");
       assertThat(UUID.fromString(config.sidecarId())).isNotNull();
+      assertThat(config.serviceAccountTokenFile()).isEmpty();
+      assertThat(config.trustBundleFile()).isEmpty();
       assertThat(config.podIp()).isEmpty();
       assertThat(config.podUid()).isEmpty();
       assertThat(config.advertiseHost()).isEqualTo("127.0.0.1");
@@ -190,6 +206,8 @@ class SidecarConfigTest {
       env.put("PUSH_CREDITS", "32");
       env.put("MAX_MESSAGE_BYTES", "8MiB");
       env.put("SHUTDOWN_GRACE_SECS", "0");
+      env.put("SERVICE_ACCOUNT_TOKEN_FILE", "/var/run/secrets/conveyor.etl/serviceaccount/token");
+      env.put("TRUST_BUNDLE_FILE", "/var/run/secrets/conveyor.etl/trust-bundle/ca.crt");
 
       SidecarConfig config = SidecarConfig.fromEnv(env);
 
@@ -215,7 +233,9 @@ class SidecarConfigTest {
                   64L << 20,
                   32,
                   8 << 20,
-                  Duration.ZERO));
+                  Duration.ZERO,
+                  Optional.of(Path.of("/var/run/secrets/conveyor.etl/serviceaccount/token")),
+                  Optional.of(Path.of("/var/run/secrets/conveyor.etl/trust-bundle/ca.crt"))));
       assertThat(config.dataPlaneEndpoint()).isEqualTo("orders-0.orders.payments.svc:9191");
     }
 
@@ -344,7 +364,9 @@ class SidecarConfigTest {
           Arguments.of("PUSH_CREDITS", "1025", "an integer from 1 to 1024"),
           Arguments.of("MAX_MESSAGE_BYTES", "2Gi", "a size from 1024 to 1073741824 bytes"),
           Arguments.of("MAX_MESSAGE_BYTES", "4 megabytes", "a size from 1024 to 1073741824 bytes"),
-          Arguments.of("SHUTDOWN_GRACE_SECS", "-1", "an integer from 0 to 3600"));
+          Arguments.of("SHUTDOWN_GRACE_SECS", "-1", "an integer from 0 to 3600"),
+          Arguments.of("SERVICE_ACCOUNT_TOKEN_FILE", "token", "an absolute file path"),
+          Arguments.of("TRUST_BUNDLE_FILE", "./ca.crt", "an absolute file path"));
     }
 
     @ParameterizedTest(name = "{0}={1}")

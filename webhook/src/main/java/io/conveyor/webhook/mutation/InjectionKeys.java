@@ -1,5 +1,6 @@
 package io.conveyor.webhook.mutation;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -37,6 +38,28 @@ public final class InjectionKeys {
 
   /** The emptyDir mounted at {@code /tmp} in the sidecar, whose root filesystem is read-only. */
   public static final String SIDECAR_TMP_VOLUME = "conveyor-sidecar-tmp";
+
+  /** The projected volume holding the pod's {@code conveyor.etl} token, for the sidecar only. */
+  public static final String TOKEN_VOLUME = "conveyor-token";
+
+  /** The volume of the trust bundle ConfigMap, for the sidecar only. */
+  public static final String TRUST_BUNDLE_VOLUME = "conveyor-trust-bundle";
+
+  /** The ConfigMap the operator publishes the trust bundle in, in every namespace it serves. */
+  public static final String TRUST_BUNDLE_CONFIG_MAP = "conveyor-trust-bundle";
+
+  /** The key of that ConfigMap holding the PEM CA certificates. */
+  public static final String TRUST_BUNDLE_KEY = "ca.crt";
+
+  /**
+   * The empty volume mounted over the default API token path in the sidecar, so that the API server
+   * does not mount the pod's default ServiceAccount token there.
+   */
+  public static final String NO_API_TOKEN_VOLUME = "conveyor-no-api-token";
+
+  /** Every volume the injection adds, in the order it adds them. */
+  public static final List<String> VOLUMES =
+      List.of(SIDECAR_TMP_VOLUME, TOKEN_VOLUME, TRUST_BUNDLE_VOLUME, NO_API_TOKEN_VOLUME);
 
   /** Namespaces that never get a sidecar, whatever their pods or labels say. */
   public static final Set<String> SYSTEM_NAMESPACES =

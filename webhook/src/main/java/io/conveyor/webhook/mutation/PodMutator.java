@@ -80,7 +80,8 @@ public final class PodMutator {
             settings.injectorVersion(),
             InjectionKeys.SIDECAR_CONTAINER,
             spec.mode().value(),
-            spec.image());
+            spec.image(),
+            InjectionKeys.VOLUMES);
     return new MutationOutcome.Injected(inject(pod, spec, status), spec, status);
   }
 
@@ -101,11 +102,17 @@ public final class PodMutator {
     } else {
       builder.editSpec().addToContainers(sidecar).endSpec();
     }
-    builder.editSpec().addToVolumes(SidecarContainerFactory.tmpVolume()).endSpec();
+    builder
+        .editSpec()
+        .addToVolumes(SidecarContainerFactory.tmpVolume())
+        .addAllToVolumes(SidecarCredentialVolumes.volumes())
+        .endSpec();
     return builder.build();
   }
 
-  /** What in the pod would keep the sidecar from working: its ports taken, its volume name used. */
+  /**
+   * What in the pod would keep the sidecar from working: its ports taken, its volumes' names used.
+   */
   private static List<String> conflicts(PodSpec podSpec, SidecarSpec spec) {
     List<String> problems = new ArrayList<>();
     allContainers(podSpec)
@@ -124,10 +131,10 @@ public final class PodMutator {
               }
             });
     for (Volume volume : orEmpty(podSpec.getVolumes())) {
-      if (InjectionKeys.SIDECAR_TMP_VOLUME.equals(volume.getName())) {
+      if (InjectionKeys.VOLUMES.contains(volume.getName())) {
         problems.add(
             "the pod already has a volume named "
-                + InjectionKeys.SIDECAR_TMP_VOLUME
+                + volume.getName()
                 + ", which the sidecar needs; rename it");
       }
     }

@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * Builds the sidecar container from a {@link SidecarSpec}: the sidecar's environment contract
  * (downward API for pod identity — a pod made by a controller has no name yet at admission), its
- * ports, gRPC probes and a hardened security context.
+ * ports, gRPC probes, a hardened security context and the mounts of {@link
+ * SidecarCredentialVolumes}.
  */
 public final class SidecarContainerFactory {
 
@@ -69,6 +70,7 @@ public final class SidecarContainerFactory {
             .withName(InjectionKeys.SIDECAR_TMP_VOLUME)
             .withMountPath("/tmp")
             .endVolumeMount()
+            .addAllToVolumeMounts(SidecarCredentialVolumes.mounts())
             .withTerminationMessagePolicy("FallbackToLogsOnError");
     if (spec.mode() == SidecarMode.NATIVE) {
       builder.withRestartPolicy("Always");
@@ -100,6 +102,10 @@ public final class SidecarContainerFactory {
     env.add(value(SidecarEnvironment.CLUSTER_ENDPOINT, spec.clusterEndpoint().toString()));
     env.add(value(SidecarEnvironment.GRPC_PORT, Integer.toString(spec.grpcPort())));
     env.add(value(SidecarEnvironment.METRICS_PORT, Integer.toString(spec.metricsPort())));
+    env.add(
+        value(SidecarEnvironment.SERVICE_ACCOUNT_TOKEN_FILE, SidecarCredentialVolumes.TOKEN_FILE));
+    env.add(
+        value(SidecarEnvironment.TRUST_BUNDLE_FILE, SidecarCredentialVolumes.TRUST_BUNDLE_FILE));
     spec.discoveryPorts()
         .ifPresent(
             range -> {

@@ -11,13 +11,19 @@ import io.conveyor.common.contract.SidecarEnvironment.Injection;
 import io.conveyor.sidecar.config.SidecarConfig;
 import io.conveyor.webhook.testing.Fixtures;
 import io.conveyor.webhook.testing.KubeletEnvironment;
+import io.fabric8.kubernetes.api.model.ConfigMapVolumeSource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeProjection;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +214,30 @@ class InjectedEnvironmentTest {
     assertThat(config.discoveryEndPort()).isEqualTo(c.expect().scanEnd());
 
     Container sidecar = injected.container();
+    assertThat(config.serviceAccountTokenFile())
+        .as("the sidecar is told where its conveyor.etl token is")
+        .contains(Path.of("/var/run/secrets/conveyor.etl/serviceaccount/token"));
+    assertThat(projectedFile(pod, sidecar, config.serviceAccountTokenFile().orElseThrow()))
+        .as("a projected token for the Conveyor CA, at that path")
+        .satisfies(
+            source -> {
+              assertThat(source.getServiceAccountToken().getAudience()).isEqualTo("conveyor.etl");
+              assertThat(source.getServiceAccountToken().getPath()).isEqualTo("token");
+            });
+    assertThat(config.trustBundleFile())
+        .as("the sidecar is told where the trust bundle is")
+        .contains(Path.of("/var/run/secrets/conveyor.etl/trust-bundle/ca.crt"));
+    assertThat(configMapFile(pod, sidecar, config.trustBundleFile().orElseThrow()))
+        .as("the trust bundle ConfigMap's ca.crt, at that path, optional")
+        .satisfies(
+            configMap -> {
+              assertThat(configMap.getName()).isEqualTo("conveyor-trust-bundle");
+              assertThat(configMap.getOptional()).isTrue();
+              assertThat(configMap.getItems())
+                  .extracting(KeyToPath::getKey, KeyToPath::getPath)
+                  .containsExactly(
+                      tuple("ca.crt", config.trustBundleFile().get().getFileName().toString()));
+            });
     assertThat(sidecar.getPorts())
         .extracting(ContainerPort::getName, ContainerPort::getContainerPort)
         .containsExactly(tuple("grpc", config.grpcPort()), tuple("metrics", config.metricsPort()));
@@ -364,6 +394,39 @@ class InjectedEnvironmentTest {
         .addNewPodIP(c.podIp())
         .endStatus()
         .build();
+  }
+
+  /** The read-only mount of {@code container} whose directory holds {@code file}. */
+  private static Volume mountedVolumeHolding(Pod pod, Container container, Path file) {
+    VolumeMount mount =
+        container.getVolumeMounts().stream()
+            .filter(m -> Path.of(m.getMountPath()).equals(file.getParent()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("nothing is mounted at " + file.getParent()));
+    assertThat(mount.getReadOnly()).as("%s is mounted read-only", file).isTrue();
+    assertThat(mount.getSubPath()).as("no subPath: the kubelet updates the file").isNull();
+    return pod.getSpec().getVolumes().stream()
+        .filter(v -> v.getName().equals(mount.getName()))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static VolumeProjection projectedFile(Pod pod, Container container, Path file) {
+    Volume volume = mountedVolumeHolding(pod, container, file);
+    assertThat(volume.getProjected()).as(volume.getName() + " is projected").isNotNull();
+    return volume.getProjected().getSources().stream()
+        .filter(
+            s ->
+                s.getServiceAccountToken() != null
+                    && s.getServiceAccountToken().getPath().equals(file.getFileName().toString()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(volume.getName() + " projects no " + file));
+  }
+
+  private static ConfigMapVolumeSource configMapFile(Pod pod, Container container, Path file) {
+    Volume volume = mountedVolumeHolding(pod, container, file);
+    assertThat(volume.getConfigMap()).as(volume.getName() + " is a ConfigMap").isNotNull();
+    return volume.getConfigMap();
   }
 
   private static Service service(String name, String clusterIp, int port) {

@@ -83,6 +83,12 @@ class PodMutatorTest {
             false,
             new Injects("overrides.expected")),
         c(
+            "pod as the ServiceAccount plugin hands it: the app keeps its API token",
+            "service-account",
+            "shop",
+            false,
+            new Injects("service-account.expected")),
+        c(
             "job pod: sidecar before its init container",
             "job",
             "batch",
@@ -311,9 +317,52 @@ class PodMutatorTest {
                     "0.1.0",
                     "conveyor-sidecar",
                     "native",
-                    "ghcr.io/conveyor-etl/conveyor-sidecar:0.1.0"));
+                    "ghcr.io/conveyor-etl/conveyor-sidecar:0.1.0",
+                    List.of(
+                        "conveyor-sidecar-tmp",
+                        "conveyor-token",
+                        "conveyor-trust-bundle",
+                        "conveyor-no-api-token")));
       }
     }
+  }
+
+  /**
+   * A pod reaches the webhook with the ServiceAccount plugin's token already mounted into its app
+   * container: the patch leaves that container and that volume alone and appends the sidecar's.
+   */
+  @Test
+  void thePatchLeavesTheAppsApiTokenAloneAndAppendsTheSidecarsVolumes() {
+    Pod pod = Fixtures.pod("service-account");
+    Pod mutated =
+        ((MutationOutcome.Injected) MUTATOR.mutate(pod, new AdmissionTarget("shop", false))).pod();
+
+    JsonNode patch = JsonPatches.diff(normalized(pod), normalized(mutated));
+
+    List<String> operations = new ArrayList<>();
+    patch.forEach(op -> operations.add(op.get("op").asText() + " " + op.get("path").asText()));
+    assertThat(operations)
+        .containsExactlyInAnyOrder(
+            "add /metadata/labels/conveyor.etl~1injected",
+            "add /metadata/annotations/conveyor.etl~1status",
+            "add /spec/initContainers",
+            "add /spec/volumes/1",
+            "add /spec/volumes/2",
+            "add /spec/volumes/3",
+            "add /spec/volumes/4");
+    List<String> added = new ArrayList<>();
+    patch.forEach(
+        op -> {
+          if (op.get("path").asText().startsWith("/spec/volumes/")) {
+            added.add(op.get("value").get("name").asText());
+          }
+        });
+    assertThat(added)
+        .containsExactlyInAnyOrder(
+            "conveyor-sidecar-tmp",
+            "conveyor-token",
+            "conveyor-trust-bundle",
+            "conveyor-no-api-token");
   }
 
   @Test
