@@ -78,6 +78,50 @@ public final class CsrValidator {
    */
   public ValidatedCsr validate(byte[] der, WorkloadIdentity authenticatedAs)
       throws CsrRejectedException {
+    requireSize(der);
+    PKCS10CertificationRequest csr = parse(der);
+    PublicKey publicKey = acceptedKey(csr.getSubjectPublicKeyInfo());
+    verifySignature(csr, publicKey);
+    requireExactly(authenticatedAs, csr);
+    return new ValidatedCsr(authenticatedAs, publicKey);
+  }
+
+  /**
+   * The identity a CSR asks for, read without checking its key or signature: what a certificate
+   * service hands its enrolment verifier before it knows who the caller is. The result is a claim,
+   * not a fact; {@link #validate} is still what decides. Bounded like {@code validate}: an
+   * oversized request is not parsed.
+   *
+   * @throws CsrRejectedException TOO_LARGE or MALFORMED as {@code validate} would, or NAME_MISMATCH
+   *     when the request does not ask for exactly one URI SAN that is a workload identity
+   */
+  public WorkloadIdentity requestedIdentity(byte[] der) throws CsrRejectedException {
+    requireSize(der);
+    PKCS10CertificationRequest csr = parse(der);
+    List<String> uris = new ArrayList<>();
+    for (GeneralName name : requestedNames(csr)) {
+      if (name.getTagNo() == GeneralName.uniformResourceIdentifier) {
+        uris.add(((ASN1String) name.getName()).getString());
+      }
+    }
+    if (uris.size() != 1) {
+      throw new CsrRejectedException(
+          NAME_MISMATCH,
+          "the CSR asks for "
+              + uris.size()
+              + " URI SANs; it must ask for exactly one, the requester's "
+              + WorkloadIdentity.SCHEME_PREFIX
+              + "<trust-domain>/ns/<namespace>/pod/<pod>/sa/<service-account>");
+    }
+    try {
+      return WorkloadIdentity.parse(uris.get(0));
+    } catch (IdentityFormatException e) {
+      throw new CsrRejectedException(
+          NAME_MISMATCH, "the CSR's URI SAN is not a workload identity: " + e.getMessage(), e);
+    }
+  }
+
+  private void requireSize(byte[] der) throws CsrRejectedException {
     if (der == null || der.length == 0) {
       throw new CsrRejectedException(MALFORMED, "the CSR is empty");
     }
@@ -86,11 +130,6 @@ public final class CsrValidator {
           TOO_LARGE,
           "the CSR is " + der.length + " bytes, more than the " + maxBytes + " accepted");
     }
-    PKCS10CertificationRequest csr = parse(der);
-    PublicKey publicKey = acceptedKey(csr.getSubjectPublicKeyInfo());
-    verifySignature(csr, publicKey);
-    requireExactly(authenticatedAs, csr);
-    return new ValidatedCsr(authenticatedAs, publicKey);
   }
 
   private static PKCS10CertificationRequest parse(byte[] der) throws CsrRejectedException {

@@ -205,4 +205,66 @@ class CsrValidatorTest {
             CsrRejectedException.class, e -> assertThat(e.reason()).isEqualTo(TOO_LARGE));
     assertThat(new CsrValidator(der.length).validate(der, ME).identity()).isEqualTo(ME);
   }
+
+  @Test
+  void readsTheRequestedIdentityWithoutTrustingIt() throws Exception {
+    // Signed by another key: the claim is read all the same; validate is what refuses it.
+    KeyPair otherKey = keyPair("EC", "secp256r1");
+    byte[] forged =
+        csr(
+            TestCsrs.emptySubject(),
+            EC_P256.getPublic(),
+            otherKey.getPrivate(),
+            "SHA256withECDSA",
+            uri(OTHER_NAMESPACE));
+
+    assertThat(validator.requestedIdentity(CertificateRequests.csrFor(ME, EC_P256))).isEqualTo(ME);
+    assertThat(validator.requestedIdentity(forged)).isEqualTo(OTHER_NAMESPACE);
+  }
+
+  static Stream<Arguments> noRequestedIdentity() {
+    return Stream.of(
+        row("empty", () -> new byte[0], MALFORMED, "the CSR is empty"),
+        row("not DER", () -> new byte[] {1, 2, 3}, MALFORMED, "not a DER-encoded PKCS#10"),
+        row(
+            "no SAN",
+            () -> csr(EC_P256, "SHA256withECDSA"),
+            NAME_MISMATCH,
+            "asks for 0 URI SANs; it must ask for exactly one"),
+        row(
+            "two URI SANs",
+            () -> csr(EC_P256, "SHA256withECDSA", uri(ME), uri(OTHER_POD)),
+            NAME_MISMATCH,
+            "asks for 2 URI SANs"),
+        row(
+            "a URI that is no workload identity",
+            () ->
+                csr(
+                    EC_P256,
+                    "SHA256withECDSA",
+                    new GeneralName(GeneralName.uniformResourceIdentifier, "https://example.com/")),
+            NAME_MISMATCH,
+            "not a workload identity"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("noRequestedIdentity")
+  void aCsrWithoutOneWorkloadIdentityHasNoRequestedIdentity(
+      String name, Supplier<byte[]> csr, Reason reason, String messagePart) {
+    byte[] der = csr.get();
+
+    assertThatThrownBy(() -> validator.requestedIdentity(der))
+        .isInstanceOfSatisfying(
+            CsrRejectedException.class, e -> assertThat(e.reason()).isEqualTo(reason))
+        .hasMessageContaining(messagePart);
+  }
+
+  @Test
+  void anOversizedCsrIsNotParsedForItsIdentity() {
+    byte[] der = CertificateRequests.csrFor(ME, EC_P256);
+
+    assertThatThrownBy(() -> new CsrValidator(der.length - 1).requestedIdentity(der))
+        .isInstanceOfSatisfying(
+            CsrRejectedException.class, e -> assertThat(e.reason()).isEqualTo(TOO_LARGE));
+  }
 }

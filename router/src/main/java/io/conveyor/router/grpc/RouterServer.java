@@ -3,8 +3,10 @@ package io.conveyor.router.grpc;
 import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.router.core.RouterCore;
+import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.Meter;
@@ -12,6 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -73,6 +76,20 @@ public final class RouterServer implements AutoCloseable {
    */
   public static RouterServer start(
       ServerBuilder<?> builder, RouterCore core, MeterRegistry meters, Duration minAssignInterval) {
+    return start(builder, core, meters, minAssignInterval, List.of());
+  }
+
+  /**
+   * As {@link #start(ServerBuilder, RouterCore, MeterRegistry, Duration)}, also serving {@code
+   * extraServices} on the same port (the standalone router's CertificateService), each reported
+   * SERVING in health while the server runs.
+   */
+  public static RouterServer start(
+      ServerBuilder<?> builder,
+      RouterCore core,
+      MeterRegistry meters,
+      Duration minAssignInterval,
+      List<BindableService> extraServices) {
     ScheduledExecutorService timer = DaemonThreads.scheduler("router-timer");
     // At most one delayed push per watch stream is queued at a time: bounded by the sidecars.
     ExecutorService pushes = Executors.newFixedThreadPool(2, DaemonThreads.numbered("router-push"));
@@ -80,6 +97,12 @@ public final class RouterServer implements AutoCloseable {
     RouterMetrics metrics = new RouterMetrics(meters);
     builder.addService(
         new SidecarCoordinatorService(core, metrics, timer, pushes, minAssignInterval));
+    List<String> extraNames = new ArrayList<>();
+    for (BindableService service : extraServices) {
+      ServerServiceDefinition definition = service.bindService();
+      builder.addService(definition);
+      extraNames.add(definition.getServiceDescriptor().getName());
+    }
     Server server;
     try {
       // Opened before the first call can arrive: every sidecar coming back falls in the window.
@@ -92,6 +115,7 @@ public final class RouterServer implements AutoCloseable {
     }
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus("conveyor.etl.v1.SidecarCoordinator", ServingStatus.SERVING);
+    extraNames.forEach(name -> health.setStatus(name, ServingStatus.SERVING));
     // Removed again on close: a later server on the same registry (the operator regaining the
     // lease) would otherwise find these and keep reporting the stopped core.
     List<Meter> gauges = RouterMetrics.gauges(meters, core);

@@ -1,10 +1,16 @@
 package io.conveyor.router.standalone;
 
 import io.conveyor.common.config.EnvReader;
+import io.conveyor.identity.EnrolmentCredential;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Settings of the standalone router, read once from the environment (and the command line: a single
@@ -19,6 +25,7 @@ import java.util.Map;
  * @param warmUp after the router starts, how long a sidecar coming back is not yet handed a set
  *     with a pipeline some stage of which has not come back ({@code ROUTER_WARMUP_SECS}; the
  *     default is two of the sidecars' default heartbeat periods, within which each re-registers)
+ * @param security the router's CA and who may enrol with it
  */
 public record StandaloneRouterConfig(
     String bindAddress,
@@ -27,7 +34,8 @@ public record StandaloneRouterConfig(
     Path pipelinesDir,
     Duration rescanInterval,
     int maxSidecars,
-    Duration warmUp) {
+    Duration warmUp,
+    Security security) {
 
   /** Two default heartbeat periods: a sidecar re-registers on its first heartbeat refused. */
   public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(10);
@@ -41,6 +49,7 @@ public record StandaloneRouterConfig(
     Duration rescan = reader.seconds("PIPELINES_RESCAN_SECS", Duration.ofSeconds(5), 1, 3600);
     int maxSidecars = reader.integer("MAX_SIDECARS", 10_000, 1, 1_000_000);
     Duration warmUp = reader.seconds("ROUTER_WARMUP_SECS", DEFAULT_WARM_UP, 0, 600);
+    Security security = Security.from(reader);
     if (args.size() == 1 && !args.get(0).startsWith("-")) {
       dir = args.get(0);
     } else if (args.size() == 2 && args.get(0).equals("--pipelines")) {
@@ -56,6 +65,84 @@ public record StandaloneRouterConfig(
     }
     reader.validate();
     return new StandaloneRouterConfig(
-        bind, grpcPort, metricsPort, Path.of(dir), rescan, maxSidecars, warmUp);
+        bind, grpcPort, metricsPort, Path.of(dir), rescan, maxSidecars, warmUp, security);
+  }
+
+  /** Whether the router runs its CA ({@code mtls}) or none at all ({@code plaintext}). */
+  public enum SecurityMode {
+    MTLS,
+    PLAINTEXT
+  }
+
+  /**
+   * The router's CA and who may enrol with it.
+   *
+   * @param mode {@code SECURITY_MODE}: {@code mtls} (the default) runs the CA and serves
+   *     CertificateService; {@code plaintext} runs neither, warns at start and says so in metrics
+   * @param caDir {@code CA_DIR}: where the CA's {@code ca.crt} and {@code ca.key} are loaded from,
+   *     or created in when the folder has none (default {@code .conveyor/ca} under the working
+   *     directory)
+   * @param bootstrapToken from {@code BOOTSTRAP_TOKEN_FILE} or {@code BOOTSTRAP_TOKEN}; empty when
+   *     neither is set, in which case the router keeps a generated one in {@code caDir}
+   */
+  public record Security(
+      SecurityMode mode, Path caDir, Optional<EnrolmentCredential.BootstrapToken> bootstrapToken) {
+
+    public static final Path DEFAULT_CA_DIR = Path.of(".conveyor", "ca");
+
+    /** Shorter tokens are too easy to guess for what they guard: a certificate. */
+    public static final int MIN_TOKEN_LENGTH = 16;
+
+    /** Largest token file read: a token is a line, not a document. */
+    static final long MAX_TOKEN_FILE_BYTES = 4096;
+
+    static Security from(EnvReader reader) {
+      SecurityMode mode = reader.enumValue("SECURITY_MODE", SecurityMode.MTLS, SecurityMode.class);
+      Path caDir = Path.of(reader.string("CA_DIR", DEFAULT_CA_DIR.toString()));
+      Optional<String> file = reader.raw("BOOTSTRAP_TOKEN_FILE");
+      Optional<String> value = reader.raw("BOOTSTRAP_TOKEN");
+      Optional<EnrolmentCredential.BootstrapToken> token = Optional.empty();
+      if (file.isPresent() && value.isPresent()) {
+        reader.problem("set BOOTSTRAP_TOKEN_FILE or BOOTSTRAP_TOKEN, not both");
+      } else if (file.isPresent()) {
+        token = readTokenFile(reader, file.get());
+      } else if (value.isPresent()) {
+        // Never echo the value: it is a secret, and error lines end up in logs.
+        token = checked(reader, "BOOTSTRAP_TOKEN", value.get());
+      }
+      return new Security(mode, caDir, token);
+    }
+
+    private static Optional<EnrolmentCredential.BootstrapToken> readTokenFile(
+        EnvReader reader, String file) {
+      String where = "BOOTSTRAP_TOKEN_FILE='" + file + "'";
+      try {
+        Path path = Path.of(file);
+        if (Files.size(path) > MAX_TOKEN_FILE_BYTES) {
+          reader.problem(where + " is larger than " + MAX_TOKEN_FILE_BYTES + " bytes");
+          return Optional.empty();
+        }
+        return checked(reader, where, Files.readString(path, StandardCharsets.UTF_8).strip());
+      } catch (IOException | InvalidPathException e) {
+        reader.problem(
+            where + " cannot be read: " + e.getClass().getSimpleName() + " " + e.getMessage());
+        return Optional.empty();
+      }
+    }
+
+    private static Optional<EnrolmentCredential.BootstrapToken> checked(
+        EnvReader reader, String where, String token) {
+      if (token.length() < MIN_TOKEN_LENGTH) {
+        reader.problem(
+            where
+                + " holds a token of "
+                + token.length()
+                + " characters; at least "
+                + MIN_TOKEN_LENGTH
+                + " are required");
+        return Optional.empty();
+      }
+      return Optional.of(new EnrolmentCredential.BootstrapToken(token));
+    }
   }
 }

@@ -7,12 +7,16 @@ import io.conveyor.common.metrics.MetricsRegistries;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.RouterSettings;
 import io.conveyor.router.grpc.RouterServer;
+import io.grpc.BindableService;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +58,18 @@ public final class StandaloneRouterMain {
     PipelineFolderWatcher watcher = new PipelineFolderWatcher(config.pipelinesDir(), core);
     watcher.poll();
 
+    List<BindableService> securityServices;
+    try {
+      securityServices =
+          StandaloneSecurity.services(
+              config.security(), meters, Clock.systemUTC(), new SecureRandom());
+    } catch (IOException | RuntimeException e) {
+      System.err.println(
+          "conveyor-router: CA_DIR=" + config.security().caDir() + ": " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+
     RouterServer server =
         RouterServer.start(
             NettyServerBuilder.forAddress(
@@ -62,7 +78,9 @@ public final class StandaloneRouterMain {
                 .permitKeepAliveWithoutCalls(true)
                 .maxInboundMessageSize(4 << 20),
             core,
-            meters);
+            meters,
+            RouterServer.DEFAULT_MIN_ASSIGN_INTERVAL,
+            securityServices);
     AdminHttpServer admin =
         AdminHttpServer.builder(new InetSocketAddress(config.bindAddress(), config.metricsPort()))
             .metrics(meters)
@@ -92,7 +110,8 @@ public final class StandaloneRouterMain {
         TimeUnit.MILLISECONDS);
 
     log.info(
-        "conveyor-router serving SidecarCoordinator on {}:{}, metrics on :{}, pipelines from {}",
+        "conveyor-router serving SidecarCoordinator{} on {}:{}, metrics on :{}, pipelines from {}",
+        securityServices.isEmpty() ? " (plaintext, no CA)" : " and CertificateService",
         config.bindAddress(),
         server.port(),
         admin.port(),

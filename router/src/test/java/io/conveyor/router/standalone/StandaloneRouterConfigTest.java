@@ -4,11 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.conveyor.common.config.ConfigException;
+import io.conveyor.identity.EnrolmentCredential;
+import io.conveyor.router.standalone.StandaloneRouterConfig.Security;
+import io.conveyor.router.standalone.StandaloneRouterConfig.SecurityMode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -27,7 +33,8 @@ class StandaloneRouterConfigTest {
                 Path.of("pipelines"),
                 Duration.ofSeconds(5),
                 10_000,
-                Duration.ofSeconds(10)));
+                Duration.ofSeconds(10),
+                new Security(SecurityMode.MTLS, Path.of(".conveyor/ca"), Optional.empty())));
   }
 
   @Test
@@ -41,7 +48,10 @@ class StandaloneRouterConfigTest {
                 "PIPELINES_DIR", "/etc/conveyor/pipelines",
                 "PIPELINES_RESCAN_SECS", "30",
                 "MAX_SIDECARS", "50",
-                "ROUTER_WARMUP_SECS", "0"),
+                "ROUTER_WARMUP_SECS", "0",
+                "SECURITY_MODE", "plaintext",
+                "CA_DIR", "/var/lib/conveyor/ca",
+                "BOOTSTRAP_TOKEN", "sixteen-chars-at-least"),
             List.of());
 
     assertThat(config)
@@ -53,7 +63,12 @@ class StandaloneRouterConfigTest {
                 Path.of("/etc/conveyor/pipelines"),
                 Duration.ofSeconds(30),
                 50,
-                Duration.ZERO));
+                Duration.ZERO,
+                new Security(
+                    SecurityMode.PLAINTEXT,
+                    Path.of("/var/lib/conveyor/ca"),
+                    Optional.of(
+                        new EnrolmentCredential.BootstrapToken("sixteen-chars-at-least")))));
   }
 
   @Test
@@ -93,6 +108,8 @@ class StandaloneRouterConfigTest {
         "MAX_SIDECARS          | lots    | MAX_SIDECARS='lots' is not valid: expected an integer from 1 to 1000000",
         "ROUTER_WARMUP_SECS    | -1      | ROUTER_WARMUP_SECS='-1' is not valid: expected an integer from 0 to 600",
         "ROUTER_WARMUP_SECS    | 601     | ROUTER_WARMUP_SECS='601' is not valid: expected an integer from 0 to 600",
+        "SECURITY_MODE         | tls     | SECURITY_MODE='tls' is not valid: expected one of mtls, plaintext",
+        "BOOTSTRAP_TOKEN       | short   | BOOTSTRAP_TOKEN holds a token of 5 characters; at least 16 are required",
       })
   void aMalformedValueFailsNamingTheVariableAndWhatIsAccepted(
       String variable, String value, String problem) {
@@ -138,5 +155,87 @@ class StandaloneRouterConfigTest {
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining("expected none, <pipelines-dir> or --pipelines <dir>");
     }
+  }
+
+  @TempDir Path temp;
+
+  @Test
+  void theBootstrapTokenIsReadFromItsFileWithoutTheTrailingNewline() throws Exception {
+    Path file = Files.writeString(temp.resolve("token"), "a-token-from-a-file-0123\n");
+
+    assertThat(
+            StandaloneRouterConfig.from(Map.of("BOOTSTRAP_TOKEN_FILE", file.toString()), List.of())
+                .security()
+                .bootstrapToken())
+        .contains(new EnrolmentCredential.BootstrapToken("a-token-from-a-file-0123"));
+  }
+
+  @Test
+  void anUnreadableTokenFileIsOneLineNamingTheVariable() {
+    Path missing = temp.resolve("no-such-token");
+
+    assertThatThrownBy(
+            () ->
+                StandaloneRouterConfig.from(
+                    Map.of("BOOTSTRAP_TOKEN_FILE", missing.toString()), List.of()))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .asString()
+                    .startsWith("BOOTSTRAP_TOKEN_FILE='" + missing + "' cannot be read: ")
+                    .doesNotContain("\n"));
+  }
+
+  @Test
+  void aShortTokenInAFileIsRefusedWithoutPrintingIt() throws Exception {
+    Path file = Files.writeString(temp.resolve("token"), "hunter2\n");
+
+    assertThatThrownBy(
+            () ->
+                StandaloneRouterConfig.from(
+                    Map.of("BOOTSTRAP_TOKEN_FILE", file.toString()), List.of()))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "BOOTSTRAP_TOKEN_FILE='"
+                            + file
+                            + "' holds a token of 7 characters; at least 16 are required"))
+        .message()
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void aTokenAndATokenFileTogetherAreRefused() throws Exception {
+    Path file = Files.writeString(temp.resolve("token"), "a-token-from-a-file-0123");
+
+    assertThatThrownBy(
+            () ->
+                StandaloneRouterConfig.from(
+                    Map.of(
+                        "BOOTSTRAP_TOKEN_FILE",
+                        file.toString(),
+                        "BOOTSTRAP_TOKEN",
+                        "a-token-from-the-environment"),
+                    List.of()))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly("set BOOTSTRAP_TOKEN_FILE or BOOTSTRAP_TOKEN, not both"))
+        .message()
+        .doesNotContain("a-token-from-the-environment");
+  }
+
+  @Test
+  void theConfigNeverPrintsTheToken() {
+    StandaloneRouterConfig config =
+        StandaloneRouterConfig.from(
+            Map.of("BOOTSTRAP_TOKEN", "a-token-from-the-environment"), List.of());
+
+    assertThat(config.toString()).doesNotContain("a-token-from-the-environment");
   }
 }
