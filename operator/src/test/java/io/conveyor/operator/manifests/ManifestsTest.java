@@ -281,6 +281,19 @@ class ManifestsTest {
     }
     assertThat(named).isEqualTo(plurals);
 
+    // Outside Conveyor's own group and the core pods, the only grant is creating TokenReviews
+    // (enrolment): no other authentication, authorization or certificates API.
+    List<PolicyRule> others =
+        clusterRole.getRules().stream()
+            .filter(r -> !r.getApiGroups().contains(ConveyorLabels.GROUP))
+            .filter(r -> !r.getApiGroups().equals(List.of("")))
+            .toList();
+    assertThat(others).hasSize(1);
+    assertThat(others.get(0).getApiGroups()).containsExactly("authentication.k8s.io");
+    assertThat(others.get(0).getResources()).containsExactly("tokenreviews");
+    assertThat(others.get(0).getVerbs()).containsExactly("create");
+    assertThat(others.get(0).getResourceNames()).isNullOrEmpty();
+
     // The Lease the operator renews is the one the Role names.
     Set<String> leaseNames =
         role.getRules().stream()

@@ -36,6 +36,9 @@ class ApiRequestTest {
                 "deletecollection", "conveyor.etl", "conveyorsidecars", null, "shop", null));
     assertThat(ApiRequest.parse("GET", "/api/v1/namespaces/shop"))
         .contains(new ApiRequest("get", "", "namespaces", null, null, "shop"));
+    assertThat(ApiRequest.parse("POST", "/apis/authentication.k8s.io/v1/tokenreviews"))
+        .contains(
+            new ApiRequest("create", "authentication.k8s.io", "tokenreviews", null, null, null));
     assertThat(ApiRequest.parse("GET", "/version")).isEmpty();
     assertThat(ApiRequest.parse("GET", "/apis")).isEmpty();
   }
@@ -89,6 +92,18 @@ class ApiRequestTest {
                     "shop",
                     "conveyor-operator-leader")))
         .as("only in our namespace")
+        .isEmpty();
+    assertThat(
+            rules.allowing(
+                new ApiRequest(
+                    "create", "authentication.k8s.io", "tokenreviews", null, null, null)))
+        .as("enrolment checks tokens")
+        .isPresent();
+    assertThat(
+            rules.allowing(
+                new ApiRequest(
+                    "create", "authorization.k8s.io", "subjectaccessreviews", null, null, null)))
+        .as("but asks nothing else of the authorizer")
         .isEmpty();
   }
 }
