@@ -95,8 +95,14 @@ public enum SidecarEnvironment {
       Injection.INJECTOR,
       "",
       "absolute path of the pod's projected ServiceAccount token (audience conveyor.etl), which"
-          + " the kubelet rotates: the sidecar's credential at enrolment (not wired in yet);"
-          + " none when unset, as in standalone mode"),
+          + " the kubelet rotates: the sidecar's credential at enrolment, re-read at every"
+          + " attempt; none when unset, as in standalone mode"),
+  BOOTSTRAP_TOKEN_FILE(
+      Injection.NOT_INJECTED,
+      "",
+      "absolute path of the bootstrap token the standalone router was given: the sidecar's"
+          + " credential at enrolment outside a cluster, re-read at every attempt; not with"
+          + " SERVICE_ACCOUNT_TOKEN_FILE; none when unset"),
   TRUST_BUNDLE_FILE(
       Injection.INJECTOR,
       "",

@@ -2,6 +2,7 @@ package io.conveyor.sidecar.config;
 
 import static io.conveyor.common.contract.SidecarEnvironment.ADVERTISE_HOST;
 import static io.conveyor.common.contract.SidecarEnvironment.BIND_ADDRESS;
+import static io.conveyor.common.contract.SidecarEnvironment.BOOTSTRAP_TOKEN_FILE;
 import static io.conveyor.common.contract.SidecarEnvironment.CLUSTER_ENDPOINT;
 import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_END_PORT;
 import static io.conveyor.common.contract.SidecarEnvironment.DISCOVERY_HOST;
@@ -66,6 +67,8 @@ import java.util.regex.Pattern;
  *     until enrolment is wired in
  * @param trustBundleFile {@link SidecarEnvironment#TRUST_BUNDLE_FILE}; only a path until mutual TLS
  *     is wired in
+ * @param bootstrapTokenFile {@link SidecarEnvironment#BOOTSTRAP_TOKEN_FILE}; never together with
+ *     {@code serviceAccountTokenFile}
  */
 public record SidecarConfig(
     String sidecarId,
@@ -89,7 +92,8 @@ public record SidecarConfig(
     int maxMessageBytes,
     Duration shutdownGrace,
     Optional<Path> serviceAccountTokenFile,
-    Optional<Path> trustBundleFile) {
+    Optional<Path> trustBundleFile,
+    Optional<Path> bootstrapTokenFile) {
 
   /** Larger scan ranges are refused: a pod runs a handful of services, not thousands. */
   public static final int MAX_DISCOVERY_PORTS = SidecarEnvironment.MAX_DISCOVERY_PORTS;
@@ -196,6 +200,16 @@ public record SidecarConfig(
     Duration grace = r.seconds(SHUTDOWN_GRACE_SECS.variable(), Duration.ofSeconds(20), 0, 3600);
     Optional<Path> tokenFile = absolutePath(r, SERVICE_ACCOUNT_TOKEN_FILE.variable());
     Optional<Path> trustBundle = absolutePath(r, TRUST_BUNDLE_FILE.variable());
+    Optional<Path> bootstrapToken = absolutePath(r, BOOTSTRAP_TOKEN_FILE.variable());
+    if (tokenFile.isPresent() && bootstrapToken.isPresent()) {
+      // One credential per enrolment (the CA takes exactly one): which to send must not be a guess.
+      r.problem(
+          SERVICE_ACCOUNT_TOKEN_FILE
+              + " and "
+              + BOOTSTRAP_TOKEN_FILE
+              + " are both set: set one, the ServiceAccount token in a cluster, the bootstrap"
+              + " token standalone");
+    }
 
     if (rangeValid && start > end) {
       r.problem(
@@ -254,7 +268,8 @@ public record SidecarConfig(
         maxMessage,
         grace,
         tokenFile,
-        trustBundle);
+        trustBundle,
+        bootstrapToken);
   }
 
   /** An optional file the sidecar is handed by path; relative paths are refused, cwd is no API. */

@@ -69,6 +69,7 @@ class SidecarConfigTest {
       SAMPLES.put(
           SidecarEnvironment.TRUST_BUNDLE_FILE,
           "/var/run/secrets/conveyor.etl/trust-bundle/ca.crt");
+      SAMPLES.put(SidecarEnvironment.BOOTSTRAP_TOKEN_FILE, "/etc/conveyor/bootstrap-token");
     }
 
     @ParameterizedTest
@@ -113,7 +114,9 @@ class SidecarConfigTest {
               "POD_UID",
               "ADVERTISE_HOST",
               "SERVICE_ACCOUNT_TOKEN_FILE",
+              "BOOTSTRAP_TOKEN_FILE",
               "TRUST_BUNDLE_FILE");
+      assertThat(config.bootstrapTokenFile()).isEmpty();
       assertThat(UUID.fromString(config.sidecarId())).isNotNull();
       assertThat(config.serviceAccountTokenFile()).isEmpty();
       assertThat(config.trustBundleFile()).isEmpty();
@@ -235,7 +238,8 @@ class SidecarConfigTest {
                   8 << 20,
                   Duration.ZERO,
                   Optional.of(Path.of("/var/run/secrets/conveyor.etl/serviceaccount/token")),
-                  Optional.of(Path.of("/var/run/secrets/conveyor.etl/trust-bundle/ca.crt"))));
+                  Optional.of(Path.of("/var/run/secrets/conveyor.etl/trust-bundle/ca.crt")),
+                  Optional.empty()));
       assertThat(config.dataPlaneEndpoint()).isEqualTo("orders-0.orders.payments.svc:9191");
     }
 
@@ -366,7 +370,26 @@ class SidecarConfigTest {
           Arguments.of("MAX_MESSAGE_BYTES", "4 megabytes", "a size from 1024 to 1073741824 bytes"),
           Arguments.of("SHUTDOWN_GRACE_SECS", "-1", "an integer from 0 to 3600"),
           Arguments.of("SERVICE_ACCOUNT_TOKEN_FILE", "token", "an absolute file path"),
-          Arguments.of("TRUST_BUNDLE_FILE", "./ca.crt", "an absolute file path"));
+          Arguments.of("TRUST_BUNDLE_FILE", "./ca.crt", "an absolute file path"),
+          Arguments.of("BOOTSTRAP_TOKEN_FILE", "token", "an absolute file path"));
+    }
+
+    @Test
+    void bothEnrolmentCredentialsAtOnceAreRefused() {
+      ConfigException e =
+          catchThrowableOfType(
+              ConfigException.class,
+              () ->
+                  SidecarConfig.fromEnv(
+                      Map.of(
+                          "SERVICE_ACCOUNT_TOKEN_FILE", "/var/run/token",
+                          "BOOTSTRAP_TOKEN_FILE", "/etc/conveyor/bootstrap-token")));
+
+      assertThat(e).isNotNull();
+      assertThat(e.problems())
+          .singleElement()
+          .asString()
+          .contains("SERVICE_ACCOUNT_TOKEN_FILE and BOOTSTRAP_TOKEN_FILE are both set");
     }
 
     @ParameterizedTest(name = "{0}={1}")
