@@ -9,6 +9,7 @@ import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.ServiceHealth;
 import io.conveyor.etl.v1.SidecarDataPlaneGrpc;
 import io.conveyor.etl.v1.SidecarLoad;
+import io.conveyor.identity.WorkloadIdentity;
 import io.conveyor.sidecar.cluster.ClusterClient;
 import io.conveyor.sidecar.cluster.ProcessMemory;
 import io.conveyor.sidecar.config.SidecarConfig;
@@ -21,6 +22,10 @@ import io.conveyor.sidecar.dataplane.PipelineExecutor;
 import io.conveyor.sidecar.discovery.DiscoveryLoop;
 import io.conveyor.sidecar.discovery.PortProber;
 import io.conveyor.sidecar.discovery.PortScanner;
+import io.conveyor.sidecar.identity.CertificateEnroller;
+import io.conveyor.sidecar.identity.CredentialFile;
+import io.conveyor.sidecar.identity.EnrolmentMetrics;
+import io.conveyor.sidecar.identity.WorkloadCertificate;
 import io.conveyor.sidecar.metrics.SidecarMetrics;
 import io.conveyor.sidecar.routing.EndpointHealth;
 import io.conveyor.sidecar.routing.LocalService;
@@ -35,6 +40,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +95,7 @@ public final class Sidecar implements AutoCloseable {
   private final InFlight inFlight;
   private final PipelineExecutor executor;
   private final Lifecycle lifecycle;
+  private final Optional<CertificateEnroller> enroller;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
@@ -174,6 +182,10 @@ public final class Sidecar implements AutoCloseable {
             new ClusterEvents(),
             new SplittableRandom());
     clusterRef[0] = cluster;
+    EnrolmentMetrics enrolmentMetrics = new EnrolmentMetrics(meters);
+    this.enroller = enroller(config, routerChannel, scheduler, enrolmentMetrics);
+    enrolmentMetrics.expiryGauge(
+        () -> enroller.map(CertificateEnroller::secondsToExpiry).orElse(-1.0));
     registerGauges();
   }
 
@@ -201,6 +213,7 @@ public final class Sidecar implements AutoCloseable {
     try {
       serveDataPlane();
       serveAdmin();
+      enrol();
       discoverThenRegister();
     } catch (RuntimeException e) {
       SidecarStartException failure =
@@ -245,6 +258,56 @@ public final class Sidecar implements AutoCloseable {
     } catch (UncheckedIOException e) {
       throw cannotServe("metrics and health", "METRICS_PORT", config.metricsPort(), e);
     }
+  }
+
+  /**
+   * Starts enrolment with the CA when a credential is configured. The certificate is not used yet
+   * (mutual TLS comes next): enrolment neither gates readiness nor touches the data plane.
+   */
+  private void enrol() {
+    enroller.ifPresentOrElse(
+        CertificateEnroller::start,
+        () ->
+            log.info(
+                "no enrolment credential (SERVICE_ACCOUNT_TOKEN_FILE or BOOTSTRAP_TOKEN_FILE):"
+                    + " running without a workload certificate"));
+  }
+
+  private static Optional<CertificateEnroller> enroller(
+      SidecarConfig config,
+      ManagedChannel routerChannel,
+      ScheduledExecutorService scheduler,
+      EnrolmentMetrics metrics) {
+    Optional<CredentialFile> credential =
+        config
+            .serviceAccountTokenFile()
+            .map(path -> new CredentialFile(path, CredentialFile.Kind.SERVICE_ACCOUNT_TOKEN))
+            .or(
+                () ->
+                    config
+                        .bootstrapTokenFile()
+                        .map(
+                            path -> new CredentialFile(path, CredentialFile.Kind.BOOTSTRAP_TOKEN)));
+    // The service account is "default" for now: in a cluster the CA takes the real one from the
+    // token's review and refuses a CSR naming another, so this must read the token's claims
+    // before mutual TLS is switched on.
+    return credential.map(
+        file ->
+            new CertificateEnroller(
+                WorkloadIdentity.of(config.namespace(), config.podName(), "default"),
+                file,
+                routerChannel,
+                scheduler,
+                Clock.systemUTC(),
+                new SplittableRandom(),
+                new SecureRandom(),
+                metrics,
+                CertificateEnroller.Settings.defaults()));
+  }
+
+  /** The workload certificate held now, if enrolled and not expired; for the mTLS step to come. */
+  public Optional<WorkloadCertificate> certificate() {
+    return enroller.flatMap(CertificateEnroller::current);
   }
 
   private void discoverThenRegister() {
@@ -398,6 +461,7 @@ public final class Sidecar implements AutoCloseable {
       return List.of();
     }
     List<RuntimeException> failures = new ArrayList<>();
+    closing(failures, () -> enroller.ifPresent(CertificateEnroller::close));
     closing(failures, cluster::close);
     closing(failures, discovery::close);
     closing(failures, this::stopServer);

@@ -56,7 +56,7 @@ public final class EnrolmentMetrics {
   }
 
   /** Registers the expiry gauge; {@code secondsToExpiry} answers -1 while there is none. */
-  void expiryGauge(DoubleSupplier secondsToExpiry) {
+  public void expiryGauge(DoubleSupplier secondsToExpiry) {
     Gauge.builder(
             "conveyor_sidecar_certificate_expiry_seconds",
             secondsToExpiry,
