@@ -70,4 +70,15 @@ class SidecarEnvironmentTest {
     assertThat(SidecarEnvironment.named("GRPC_PROT")).isEmpty();
     assertThat(SidecarEnvironment.named("grpc_port")).isEmpty();
   }
+
+  @Test
+  void theBootstrapTokenIsForStandaloneRunsAndNeverInjected() {
+    // An injected pod enrols with its ServiceAccount token; the bootstrap token is set by hand.
+    assertThat(SidecarEnvironment.BOOTSTRAP_TOKEN_FILE.injection())
+        .isEqualTo(Injection.NOT_INJECTED);
+    assertThat(SidecarEnvironment.BOOTSTRAP_TOKEN_FILE.defaultValue()).isEmpty();
+    assertThat(SidecarEnvironment.BOOTSTRAP_TOKEN_FILE.meaning())
+        .contains("standalone")
+        .contains("SERVICE_ACCOUNT_TOKEN_FILE");
+  }
 }
