@@ -86,11 +86,7 @@ public final class DataPlane {
   void forwardBatch(
       ForwardBatchRequestView request, StreamObserver<ForwardBatchResponse> responses) {
     if (lifecycle.isDraining()) {
-      metrics.rejected("draining");
-      responses.onError(
-          Status.UNAVAILABLE
-              .withDescription("sidecar " + config.sidecarId() + " is draining")
-              .asRuntimeException());
+      refuseDraining(responses);
       return;
     }
     if (lifecycle.isStarting()) {
@@ -151,11 +147,7 @@ public final class DataPlane {
     // runs after the drain stopped waiting, when its answer could no longer be sent.
     if (lifecycle.isDraining()) {
       releaseBytes(bytes);
-      metrics.rejected("draining");
-      responses.onError(
-          Status.UNAVAILABLE
-              .withDescription("sidecar " + config.sidecarId() + " is draining")
-              .asRuntimeException());
+      refuseDraining(responses);
       return;
     }
     PipelineRoute r = route.get();
@@ -174,6 +166,14 @@ public final class DataPlane {
               }
               releaseBytes(bytes);
             });
+  }
+
+  private void refuseDraining(StreamObserver<ForwardBatchResponse> responses) {
+    metrics.rejected("draining");
+    responses.onError(
+        Status.UNAVAILABLE
+            .withDescription("sidecar " + config.sidecarId() + " is draining")
+            .asRuntimeException());
   }
 
   private void releaseBytes(long bytes) {
