@@ -55,6 +55,39 @@ public final class CallerAuthorization {
   }
 
   /**
+   * {@code Heartbeat}, {@code WatchAssignments}, {@code DeregisterSidecar}: they name a sidecar by
+   * id, and the certificate must name the pod that registered it. The refusal names only the id the
+   * caller sent and the caller's own pod, never the pod that owns the id.
+   */
+  public AuthorizationDecision ownSidecar(
+      Optional<WorkloadIdentity> caller, String sidecarId, String ownerNamespace, String ownerPod) {
+    Optional<Denied> unverified = requireOurs(caller);
+    if (unverified.isPresent()) {
+      return unverified.get();
+    }
+    WorkloadIdentity identity = caller.orElseThrow();
+    if (!identity.namespace().equals(ownerNamespace) || !identity.podName().equals(ownerPod)) {
+      return new Denied(
+          PERMISSION_DENIED,
+          "the sidecar this call names was not registered by pod "
+              + identity.namespace()
+              + "/"
+              + identity.podName());
+    }
+    return AuthorizationDecision.ALLOWED;
+  }
+
+  /**
+   * Any call that needs a verified workload before anything is looked up: an unknown sidecar id
+   * must not be told apart from a known one for an unauthenticated caller.
+   */
+  public AuthorizationDecision anyWorkload(Optional<WorkloadIdentity> caller) {
+    return requireOurs(caller)
+        .map(AuthorizationDecision.class::cast)
+        .orElse(AuthorizationDecision.ALLOWED);
+  }
+
+  /**
    * {@code ForwardBatch}: only from a sidecar the router placed upstream of the stage the batch is
    * for. {@code placedUpstream} is the set the router sent this sidecar with that assignment; empty
    * when it has none (then nobody may forward to it).

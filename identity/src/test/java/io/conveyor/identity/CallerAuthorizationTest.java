@@ -73,6 +73,36 @@ class CallerAuthorizationTest {
         authorization.coordinatorCall(caller, namespace, pod), caller, denial, messagePart);
   }
 
+  // The owner of the sidecar id is UPSTREAM_A's pod; no refusal may name it.
+  static Stream<Arguments> ownSidecarCalls() {
+    return Stream.of(
+        row(Optional.of(UPSTREAM_A), null, null),
+        row(Optional.empty(), UNAUTHENTICATED, "client certificate"),
+        row(
+            Optional.of(OTHER_POD),
+            PERMISSION_DENIED,
+            "the sidecar this call names was not registered by pod shop/orders-1"),
+        row(
+            Optional.of(WorkloadIdentity.of("bank", "ingest-a7", "ingest")),
+            PERMISSION_DENIED,
+            "not registered by pod bank/ingest-a7"),
+        row(
+            Optional.of(new WorkloadIdentity("evil.example", "shop", "ingest-a7", "ingest")),
+            PERMISSION_DENIED,
+            "trust domain evil.example"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("ownSidecarCalls")
+  void sidecarCallsOnlyFromThePodThatRegisteredTheSidecar(
+      Optional<WorkloadIdentity> caller, Code denial, String messagePart) {
+    assertDecision(
+        authorization.ownSidecar(caller, "sc-1", UPSTREAM_A.namespace(), UPSTREAM_A.podName()),
+        caller,
+        denial,
+        messagePart);
+  }
+
   static Stream<Arguments> forwardBatches() {
     return Stream.of(
         row(Optional.of(UPSTREAM_A), PLACED, null, null),

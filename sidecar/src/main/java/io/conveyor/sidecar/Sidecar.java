@@ -9,7 +9,9 @@ import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.ServiceHealth;
 import io.conveyor.etl.v1.SidecarDataPlaneGrpc;
 import io.conveyor.etl.v1.SidecarLoad;
+import io.conveyor.identity.PeerCertificates;
 import io.conveyor.identity.WorkloadIdentity;
+import io.conveyor.identity.tls.CallerIdentity;
 import io.conveyor.sidecar.cluster.ClusterClient;
 import io.conveyor.sidecar.cluster.ProcessMemory;
 import io.conveyor.sidecar.config.SidecarConfig;
@@ -18,6 +20,7 @@ import io.conveyor.sidecar.dataplane.DataPlane;
 import io.conveyor.sidecar.dataplane.GrpcStageClient;
 import io.conveyor.sidecar.dataplane.InFlight;
 import io.conveyor.sidecar.dataplane.Lifecycle;
+import io.conveyor.sidecar.dataplane.PeerAccess;
 import io.conveyor.sidecar.dataplane.PipelineExecutor;
 import io.conveyor.sidecar.discovery.DiscoveryLoop;
 import io.conveyor.sidecar.discovery.PortProber;
@@ -25,6 +28,8 @@ import io.conveyor.sidecar.discovery.PortScanner;
 import io.conveyor.sidecar.identity.CertificateEnroller;
 import io.conveyor.sidecar.identity.CredentialFile;
 import io.conveyor.sidecar.identity.EnrolmentMetrics;
+import io.conveyor.sidecar.identity.SidecarTls;
+import io.conveyor.sidecar.identity.TokenServiceAccount;
 import io.conveyor.sidecar.identity.WorkloadCertificate;
 import io.conveyor.sidecar.metrics.SidecarMetrics;
 import io.conveyor.sidecar.routing.EndpointHealth;
@@ -33,13 +38,16 @@ import io.conveyor.sidecar.routing.Routes;
 import io.conveyor.sidecar.routing.TargetSelector;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -79,6 +87,9 @@ public final class Sidecar implements AutoCloseable {
   /** Health service name that answers SERVING as soon as the process is up (startup/liveness). */
   public static final String LIVENESS = "liveness";
 
+  /** Where GRPC_PORT listens: the pod's own processes only. */
+  static final String LOOPBACK = "127.0.0.1";
+
   private final SidecarConfig config;
   private final PrometheusMeterRegistry meters;
   private final Transport transport;
@@ -87,7 +98,10 @@ public final class Sidecar implements AutoCloseable {
   private final ExecutorService probePool;
   private final ChannelPool channels;
   private final ManagedChannel routerChannel;
-  private final Server server;
+  private final Optional<ManagedChannel> enrolmentChannel;
+  private final Server localServer;
+  private final Server peerServer;
+  private final Optional<SidecarTls> tls;
   private final HealthStatusManager health;
   private final DiscoveryLoop discovery;
   private final ClusterClient cluster;
@@ -107,6 +121,7 @@ public final class Sidecar implements AutoCloseable {
   public Sidecar(SidecarConfig config) {
     this.config = config;
     this.meters = MetricsRegistries.prometheus("conveyor-sidecar");
+    this.tls = openTls(config, meters);
     SidecarMetrics metrics = new SidecarMetrics(meters);
     // Netty starts an event loop's thread on its first task, executors theirs on their first task.
     this.transport = new Transport(2);
@@ -119,7 +134,12 @@ public final class Sidecar implements AutoCloseable {
     this.inFlight = new InFlight(config.maxInFlightBytes());
     Routes routes = new Routes(config.sidecarId());
     int maxResponse = (int) Math.min(Integer.MAX_VALUE, 4L * config.maxMessageBytes());
-    this.channels = new ChannelPool(endpoint -> transport.channel(endpoint, maxResponse), 256);
+    this.channels =
+        new ChannelPool(
+            endpoint -> transport.channel(endpoint, maxResponse),
+            (endpoint, identity) ->
+                transport.channel(endpoint, maxResponse, tls.map(t -> t.peerClient(identity))),
+            256);
     EndpointHealth endpointHealth =
         new EndpointHealth(System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(30));
     this.executor =
@@ -147,28 +167,52 @@ public final class Sidecar implements AutoCloseable {
             metrics);
     this.dataPlane =
         new DataPlane(
-            config, routes, executor, inFlight, lifecycle, metrics, discovery::requestScan);
+            config,
+            routes,
+            executor,
+            inFlight,
+            lifecycle,
+            metrics,
+            discovery::requestScan,
+            tls.map(SidecarTls::peerAccess).orElseGet(PeerAccess::open));
 
     this.health = new HealthStatusManager();
     this.health.setStatus(LIVENESS, ServingStatus.SERVING);
     this.health.setStatus("", ServingStatus.NOT_SERVING);
     this.health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
-    this.server =
+    // GRPC_PORT: the pod's own processes, on loopback only, plaintext as with Istio's app-proxy
+    // hop. PEER_PORT: other sidecars, on the network, mutual TLS.
+    this.localServer =
         transport
-            .server(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
-            // Every handler of the sidecar is non-blocking (it starts asynchronous calls and
-            // returns), so calls run on the I/O threads: no hand-off per message.
+            .server(new InetSocketAddress(LOOPBACK, config.grpcPort()))
             .directExecutor()
             .maxInboundMessageSize(DataPlane.transportMessageLimit(config.maxMessageBytes()))
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
-            .addService(dataPlane.service())
+            .addService(dataPlane.localService())
             .addService(health.getHealthService())
             .addService(io.grpc.protobuf.services.ProtoReflectionServiceV1.newInstance())
             .build();
+    NettyServerBuilder peer =
+        transport
+            .server(new InetSocketAddress(config.bindAddress(), config.peerPort()))
+            .directExecutor()
+            .maxInboundMessageSize(DataPlane.transportMessageLimit(config.maxMessageBytes()))
+            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            // A connection re-handshakes at least hourly: the peer's certificate is checked again,
+            // so one that expired or whose pod is gone does not outlive it for long.
+            .maxConnectionAge(1, TimeUnit.HOURS)
+            .maxConnectionAgeGrace(1, TimeUnit.MINUTES)
+            .addService(
+                ServerInterceptors.intercept(dataPlane.peerService(), new CallerIdentity()));
+    tls.ifPresent(t -> peer.sslContext(t.peerServer()));
+    this.peerServer = peer.build();
 
-    // An idle channel: it connects on the first call.
-    this.routerChannel = transport.channel(config.clusterEndpoint().toString(), 4 << 20);
+    // The router: over mutual TLS, its certificate checked for the control plane's account.
+    this.routerChannel =
+        transport.channel(
+            config.clusterEndpoint().toString(), 4 << 20, tls.map(SidecarTls::routerClient));
     this.cluster =
         new ClusterClient(
             config,
@@ -183,7 +227,17 @@ public final class Sidecar implements AutoCloseable {
             new SplittableRandom());
     clusterRef[0] = cluster;
     EnrolmentMetrics enrolmentMetrics = new EnrolmentMetrics(meters);
-    this.enroller = enroller(config, routerChannel, scheduler, enrolmentMetrics);
+    // Enrolment has no client certificate to show yet: a connection of its own, so the router's
+    // channel handshakes only once there is one.
+    this.enrolmentChannel =
+        tls.map(
+            t ->
+                transport.channel(
+                    config.clusterEndpoint().toString(),
+                    1 << 20,
+                    Optional.of(t.enrolmentClient())));
+    this.enroller =
+        enroller(config, enrolmentChannel.orElse(routerChannel), scheduler, enrolmentMetrics);
     enrolmentMetrics.expiryGauge(
         () -> enroller.map(CertificateEnroller::secondsToExpiry).orElse(-1.0));
     registerGauges();
@@ -213,8 +267,7 @@ public final class Sidecar implements AutoCloseable {
     try {
       serveDataPlane();
       serveAdmin();
-      enrol();
-      discoverThenRegister();
+      enrolThenRegister();
     } catch (RuntimeException e) {
       SidecarStartException failure =
           e instanceof SidecarStartException known
@@ -224,13 +277,16 @@ public final class Sidecar implements AutoCloseable {
       throw failure;
     }
     log.info(
-        "conveyor-sidecar {} of pod {}/{} serving on {}:{} (advertised as {}), metrics on :{}, "
-            + "discovering {}:{}-{}, router {}",
+        "conveyor-sidecar {} of pod {}/{}: local sources on {}:{}, peers on {}:{} ({}, advertised"
+            + " as {}), metrics on :{}, discovering {}:{}-{}, router {}",
         config.sidecarId(),
         config.namespace(),
         config.podName(),
+        LOOPBACK,
+        localServer.getPort(),
         config.bindAddress(),
-        server.getPort(),
+        peerServer.getPort(),
+        tls.map(t -> "mutual TLS, " + t.provider()).orElse("plaintext"),
         config.dataPlaneEndpoint(),
         admin.port(),
         config.discoveryHost(),
@@ -242,9 +298,14 @@ public final class Sidecar implements AutoCloseable {
 
   private void serveDataPlane() {
     try {
-      server.start();
+      localServer.start();
     } catch (IOException e) {
-      throw cannotServe("the data plane", "GRPC_PORT", config.grpcPort(), e);
+      throw cannotServe("local sources", "GRPC_PORT", LOOPBACK, config.grpcPort(), e);
+    }
+    try {
+      peerServer.start();
+    } catch (IOException e) {
+      throw cannotServe("other sidecars", "PEER_PORT", config.bindAddress(), config.peerPort(), e);
     }
   }
 
@@ -256,7 +317,8 @@ public final class Sidecar implements AutoCloseable {
               .readiness(this::readiness)
               .start();
     } catch (UncheckedIOException e) {
-      throw cannotServe("metrics and health", "METRICS_PORT", config.metricsPort(), e);
+      throw cannotServe(
+          "metrics and health", "METRICS_PORT", config.bindAddress(), config.metricsPort(), e);
     }
   }
 
@@ -264,13 +326,71 @@ public final class Sidecar implements AutoCloseable {
    * Starts enrolment with the CA when a credential is configured. The certificate is not used yet
    * (mutual TLS comes next): enrolment neither gates readiness nor touches the data plane.
    */
-  private void enrol() {
-    enroller.ifPresentOrElse(
-        CertificateEnroller::start,
-        () ->
+  /**
+   * Under mutual TLS: enrol first, and register only with a certificate to show (the router refuses
+   * a sidecar without one); until then the sidecar is not ready and the peer port refuses every
+   * handshake. Renewals go to the live TLS contexts without a restart. Without mutual TLS: register
+   * at once (and enrol anyway if given a credential, as before).
+   */
+  private void enrolThenRegister() {
+    if (tls.isEmpty()) {
+      enroller.ifPresentOrElse(
+          CertificateEnroller::start,
+          () ->
+              log.info(
+                  "no enrolment credential (SERVICE_ACCOUNT_TOKEN_FILE or BOOTSTRAP_TOKEN_FILE):"
+                      + " running without a workload certificate"));
+      discoverThenRegister();
+      return;
+    }
+    SidecarTls secured = tls.get();
+    CertificateEnroller enrolling =
+        enroller.orElseThrow(() -> new IllegalStateException("mutual TLS without a credential"));
+    AtomicBoolean first = new AtomicBoolean(true);
+    enrolling.onCertificate(
+        certificate -> {
+          secured.use(certificate);
+          if (first.compareAndSet(true, false) && !closed.get()) {
             log.info(
-                "no enrolment credential (SERVICE_ACCOUNT_TOKEN_FILE or BOOTSTRAP_TOKEN_FILE):"
-                    + " running without a workload certificate"));
+                "enrolled as {} until {}: registering with the router",
+                identityOf(certificate),
+                certificate.notAfter());
+            discoverThenRegister();
+          }
+        });
+    enrolling.start();
+  }
+
+  private static String identityOf(WorkloadCertificate certificate) {
+    try {
+      return PeerCertificates.identityOf(certificate.leaf()).toUri();
+    } catch (RuntimeException e) {
+      return "(unreadable identity: " + e.getMessage() + ")";
+    }
+  }
+
+  private static Optional<SidecarTls> openTls(
+      SidecarConfig config, PrometheusMeterRegistry meters) {
+    if (config.securityMode() == SidecarConfig.SecurityMode.PLAINTEXT) {
+      log.warn(
+          "SECURITY_MODE=plaintext: no TLS and no identities; any process that reaches PEER_PORT"
+              + " may forward batches here. Use it only where the network is yours alone.");
+      return Optional.empty();
+    }
+    if (config.trustBundleFile().isEmpty()) {
+      throw new SidecarStartException(
+          "SECURITY_MODE=mtls needs TRUST_BUNDLE_FILE (the Conveyor CA's certificate) to verify"
+              + " the router and other sidecars; set SECURITY_MODE=plaintext to run without TLS",
+          null);
+    }
+    if (config.serviceAccountTokenFile().isEmpty() && config.bootstrapTokenFile().isEmpty()) {
+      throw new SidecarStartException(
+          "SECURITY_MODE=mtls needs SERVICE_ACCOUNT_TOKEN_FILE (in a cluster) or"
+              + " BOOTSTRAP_TOKEN_FILE (standalone) to enrol for a certificate; set"
+              + " SECURITY_MODE=plaintext to run without TLS",
+          null);
+    }
+    return Optional.of(SidecarTls.open(config, meters, Clock.systemUTC()));
   }
 
   private static Optional<CertificateEnroller> enroller(
@@ -294,7 +414,7 @@ public final class Sidecar implements AutoCloseable {
     return credential.map(
         file ->
             new CertificateEnroller(
-                WorkloadIdentity.of(config.namespace(), config.podName(), "default"),
+                WorkloadIdentity.of(config.namespace(), config.podName(), serviceAccount(file)),
                 file,
                 routerChannel,
                 scheduler,
@@ -303,6 +423,21 @@ public final class Sidecar implements AutoCloseable {
                 new SecureRandom(),
                 metrics,
                 CertificateEnroller.Settings.defaults()));
+  }
+
+  /**
+   * The service account the CSR names: from the ServiceAccount token's subject in a cluster, {@code
+   * default} standalone (the bootstrap token proves no account).
+   */
+  private static String serviceAccount(CredentialFile file) {
+    if (file.kind() != CredentialFile.Kind.SERVICE_ACCOUNT_TOKEN) {
+      return "default";
+    }
+    try {
+      return TokenServiceAccount.of(Files.readString(file.path())).orElse("default");
+    } catch (IOException | RuntimeException e) {
+      return "default";
+    }
   }
 
   /** The workload certificate held now, if enrolled and not expired; for the mTLS step to come. */
@@ -319,12 +454,12 @@ public final class Sidecar implements AutoCloseable {
   }
 
   private SidecarStartException cannotServe(
-      String what, String variable, int port, Exception cause) {
+      String what, String variable, String address, int port, Exception cause) {
     return new SidecarStartException(
         "cannot serve "
             + what
             + " on "
-            + new HostPort(config.bindAddress(), port)
+            + new HostPort(address, port)
             + " ("
             + variable
             + "="
@@ -346,6 +481,10 @@ public final class Sidecar implements AutoCloseable {
   private AdminHttpServer.Check readiness() {
     if (lifecycle.isDraining()) {
       return AdminHttpServer.Check.failing("draining");
+    }
+    if (tls.isPresent() && !tls.get().hasCertificate()) {
+      return AdminHttpServer.Check.failing(
+          "no workload certificate yet: enrolling with " + config.clusterEndpoint());
     }
     return cluster.hasRegistered()
         ? AdminHttpServer.Check.ok("registered; assignment version " + cluster.appliedVersion())
@@ -383,9 +522,14 @@ public final class Sidecar implements AutoCloseable {
     this.onDrainRequested = action;
   }
 
-  /** The port the data plane is served on; after {@link #start()}. */
+  /** The loopback port the pod's own sources push on; after {@link #start()}. */
   public int grpcPort() {
-    return server.getPort();
+    return localServer.getPort();
+  }
+
+  /** The port other sidecars forward batches to; after {@link #start()}. */
+  public int peerPort() {
+    return peerServer.getPort();
   }
 
   /** The port of metrics and health; after {@link #start()}. */
@@ -474,6 +618,9 @@ public final class Sidecar implements AutoCloseable {
         });
     closing(failures, channels::close);
     closing(failures, () -> GrpcServers.shutdown(routerChannel, Duration.ofMillis(500)));
+    closing(
+        failures,
+        () -> enrolmentChannel.ifPresent(c -> GrpcServers.shutdown(c, Duration.ofMillis(500))));
     closing(failures, scheduler::shutdownNow);
     closing(failures, discoveryScheduler::shutdownNow);
     closing(failures, probePool::shutdownNow);
@@ -492,9 +639,11 @@ public final class Sidecar implements AutoCloseable {
   }
 
   private void stopServer() {
-    server.shutdownNow();
+    localServer.shutdownNow();
+    peerServer.shutdownNow();
     try {
-      server.awaitTermination(2, TimeUnit.SECONDS);
+      localServer.awaitTermination(2, TimeUnit.SECONDS);
+      peerServer.awaitTermination(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -578,7 +727,7 @@ public final class Sidecar implements AutoCloseable {
         prober,
         config.discoveryStartPort(),
         config.discoveryEndPort(),
-        Set.of(config.grpcPort(), config.metricsPort()),
+        Set.of(config.grpcPort(), config.metricsPort(), config.peerPort()),
         probePool,
         socketTable);
   }

@@ -12,9 +12,11 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,10 +62,19 @@ final class Transport implements AutoCloseable {
    * clients only starts the next asynchronous step, so a thread hop would cost more than it saves.
    */
   ManagedChannel channel(String endpoint, int maxInboundMessageBytes) {
-    return NettyChannelBuilder.forTarget(endpoint)
-        .eventLoopGroup(group)
-        .channelType(clientChannel)
-        .usePlaintext()
+    return channel(endpoint, maxInboundMessageBytes, Optional.empty());
+  }
+
+  /** As {@link #channel(String, int)}, over TLS with {@code tls} when given. */
+  ManagedChannel channel(String endpoint, int maxInboundMessageBytes, Optional<SslContext> tls) {
+    NettyChannelBuilder builder =
+        NettyChannelBuilder.forTarget(endpoint).eventLoopGroup(group).channelType(clientChannel);
+    if (tls.isPresent()) {
+      builder.sslContext(tls.get());
+    } else {
+      builder.usePlaintext();
+    }
+    return builder
         .directExecutor()
         .disableRetry()
         .maxInboundMessageSize(maxInboundMessageBytes)

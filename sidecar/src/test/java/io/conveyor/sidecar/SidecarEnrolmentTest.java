@@ -99,6 +99,9 @@ class SidecarEnrolmentTest {
     int metricsPort = FreePorts.anyFreePort();
     Map<String, String> env = new HashMap<>();
     env.put("SIDECAR_ID", "sc-enrol");
+    // The router here serves CertificateService in plaintext: what is tested is the enroller.
+    env.put("SECURITY_MODE", "plaintext");
+    env.put("PEER_PORT", String.valueOf(FreePorts.anyFreePort()));
     env.put("POD_NAME", "orders-0");
     env.put("NAMESPACE", "shop");
     env.put("BIND_ADDRESS", "127.0.0.1");

@@ -46,23 +46,17 @@ class SidecarGaugesTest {
     sidecar =
         Sidecar.start(
             SidecarConfig.fromEnv(
-                Map.of(
-                    "SIDECAR_ID",
-                    "sc-gauges",
-                    "POD_IP",
-                    "10.0.0.9",
-                    "BIND_ADDRESS",
-                    "127.0.0.1",
-                    "GRPC_PORT",
-                    String.valueOf(grpcPort),
-                    "METRICS_PORT",
-                    String.valueOf(metricsPort),
-                    "CLUSTER_ENDPOINT",
-                    "127.0.0.1:" + nobody,
-                    "DISCOVERY_START_PORT",
-                    String.valueOf(nobody),
-                    "DISCOVERY_END_PORT",
-                    String.valueOf(nobody))));
+                Map.ofEntries(
+                    Map.entry("SECURITY_MODE", "plaintext"),
+                    Map.entry("PEER_PORT", String.valueOf(FreePorts.anyFreePort())),
+                    Map.entry("SIDECAR_ID", "sc-gauges"),
+                    Map.entry("POD_IP", "10.0.0.9"),
+                    Map.entry("BIND_ADDRESS", "127.0.0.1"),
+                    Map.entry("GRPC_PORT", String.valueOf(grpcPort)),
+                    Map.entry("METRICS_PORT", String.valueOf(metricsPort)),
+                    Map.entry("CLUSTER_ENDPOINT", "127.0.0.1:" + nobody),
+                    Map.entry("DISCOVERY_START_PORT", String.valueOf(nobody)),
+                    Map.entry("DISCOVERY_END_PORT", String.valueOf(nobody)))));
 
     String metrics = scrape(sidecar.metricsPort());
 

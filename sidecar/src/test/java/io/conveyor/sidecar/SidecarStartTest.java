@@ -31,6 +31,7 @@ class SidecarStartTest {
 
   private final int grpcPort = FreePorts.anyFreePort();
   private final int metricsPort = otherFreePort(grpcPort);
+  private final int peerPort = otherFreePort(grpcPort, metricsPort);
 
   @Test
   void aTakenGrpcPortFailsTheStartNamingItAndLeavesNothingRunning() throws IOException {
@@ -84,7 +85,10 @@ class SidecarStartTest {
 
   private SidecarConfig config() {
     int nobody = otherFreePort(grpcPort, metricsPort);
-    return SidecarConfig.fromEnv(
+    Map<String, String> env =
+        new java.util.HashMap<>(
+            Map.of("SECURITY_MODE", "plaintext", "PEER_PORT", String.valueOf(peerPort)));
+    env.putAll(
         Map.of(
             "SIDECAR_ID",
             "sc-start",
@@ -105,6 +109,7 @@ class SidecarStartTest {
             String.valueOf(nobody),
             "DISCOVERY_END_PORT",
             String.valueOf(nobody)));
+    return SidecarConfig.fromEnv(env);
   }
 
   private static void awaitNoThreadsLeftSince(Set<Thread> before) {

@@ -39,6 +39,7 @@ class SidecarEnvironmentTest {
             "CLUSTER_ENDPOINT",
             "GRPC_PORT",
             "METRICS_PORT",
+            "PEER_PORT",
             "SERVICE_ACCOUNT_TOKEN_FILE",
             "TRUST_BUNDLE_FILE");
   }

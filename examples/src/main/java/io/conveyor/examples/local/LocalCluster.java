@@ -28,10 +28,10 @@ import java.util.Map;
 public final class LocalCluster implements AutoCloseable {
 
   /**
-   * Ports per pod: 10 for the pod's applications (the discovery range), sidecar gRPC, sidecar
-   * admin.
+   * Ports per pod: 10 for the pod's applications (the discovery range), sidecar gRPC (loopback),
+   * sidecar admin, sidecar peer port.
    */
-  static final int POD_PORTS = 12;
+  static final int POD_PORTS = 13;
 
   public static final int APP_PORTS = 10;
 
@@ -44,8 +44,22 @@ public final class LocalCluster implements AutoCloseable {
   private final int routerPort;
   private final int routerMetricsPort;
   private ManagedProcess router;
+  private final boolean mutualTls;
 
+  /**
+   * A cluster with mutual TLS on, as a user gets it by default, unless {@code SECURITY_MODE} is
+   * {@code plaintext} in this process's environment.
+   */
   public LocalCluster(Launcher launcher, Path workDir) {
+    this(launcher, workDir, !"plaintext".equalsIgnoreCase(System.getenv("SECURITY_MODE")));
+  }
+
+  /**
+   * @param mutualTls the router runs its CA and every hop is mutual TLS; the sidecars enrol with
+   *     the bootstrap token the router keeps in its CA folder
+   */
+  public LocalCluster(Launcher launcher, Path workDir, boolean mutualTls) {
+    this.mutualTls = mutualTls;
     this.launcher = launcher;
     this.workDir = workDir;
     PortBlock routerPorts = PortBlock.allocate(2);
@@ -74,6 +88,32 @@ public final class LocalCluster implements AutoCloseable {
     return routerMetricsPort;
   }
 
+  public boolean mutualTls() {
+    return mutualTls;
+  }
+
+  /** Where the standalone router keeps its CA, its root and the bootstrap token. */
+  public Path caDir() {
+    return workDir.resolve("ca");
+  }
+
+  /**
+   * The security settings a sidecar of this cluster gets: the trust bundle and bootstrap token from
+   * the router's CA folder, or plaintext.
+   */
+  Map<String, String> sidecarSecurityEnv() {
+    if (!mutualTls) {
+      return Map.of("SECURITY_MODE", "plaintext");
+    }
+    return Map.of(
+        "SECURITY_MODE",
+        "mtls",
+        "TRUST_BUNDLE_FILE",
+        caDir().resolve("ca.crt").toAbsolutePath().toString(),
+        "BOOTSTRAP_TOKEN_FILE",
+        caDir().resolve("bootstrap-token").toAbsolutePath().toString());
+  }
+
   /** Starts the standalone router on its ports with the pipelines of {@code pipelinesDir}. */
   public ManagedProcess startRouter(Path pipelinesDir) {
     Map<String, String> env = new HashMap<>();
@@ -81,6 +121,8 @@ public final class LocalCluster implements AutoCloseable {
     env.put("METRICS_PORT", Integer.toString(routerMetricsPort));
     env.put("BIND_ADDRESS", "127.0.0.1");
     env.put("PIPELINES_RESCAN_SECS", "1");
+    env.put("SECURITY_MODE", mutualTls ? "mtls" : "plaintext");
+    env.put("CA_DIR", caDir().toAbsolutePath().toString());
     router =
         start("router", Component.ROUTER, List.of(pipelinesDir.toAbsolutePath().toString()), env);
     awaitPort(router, routerPort, Duration.ofSeconds(30));

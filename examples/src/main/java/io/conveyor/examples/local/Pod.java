@@ -10,6 +10,7 @@ import static io.conveyor.common.contract.SidecarEnvironment.GRPC_PORT;
 import static io.conveyor.common.contract.SidecarEnvironment.HEARTBEAT_INTERVAL_SECS;
 import static io.conveyor.common.contract.SidecarEnvironment.METRICS_PORT;
 import static io.conveyor.common.contract.SidecarEnvironment.NAMESPACE;
+import static io.conveyor.common.contract.SidecarEnvironment.PEER_PORT;
 import static io.conveyor.common.contract.SidecarEnvironment.POD_NAME;
 import static io.conveyor.common.contract.SidecarEnvironment.SIDECAR_ID;
 
@@ -55,6 +56,11 @@ public final class Pod {
     return ports.port(LocalCluster.APP_PORTS + 1);
   }
 
+  /** The port other sidecars reach this pod's sidecar on (mutual TLS unless plaintext). */
+  public int sidecarPeerPort() {
+    return ports.port(LocalCluster.APP_PORTS + 2);
+  }
+
   public String sidecarEndpoint() {
     return "127.0.0.1:" + sidecarPort();
   }
@@ -74,6 +80,8 @@ public final class Pod {
     env.put(ADVERTISE_HOST.variable(), "127.0.0.1");
     env.put(HEARTBEAT_INTERVAL_SECS.variable(), "1");
     env.put(DISCOVERY_INTERVAL_SECS.variable(), "2");
+    env.put(PEER_PORT.variable(), Integer.toString(sidecarPeerPort()));
+    env.putAll(cluster.sidecarSecurityEnv());
     env.putAll(extraEnv);
     sidecar = cluster.start(name + "-sidecar", Component.SIDECAR, List.of(), env);
     LocalCluster.awaitPort(sidecar, sidecarPort(), Duration.ofSeconds(30));

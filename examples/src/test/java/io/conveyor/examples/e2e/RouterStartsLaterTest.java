@@ -24,17 +24,17 @@ class RouterStartsLaterTest {
   void sidecarsRegisterOnceTheRouterAppearsAndRecordsFlow() throws Exception {
     topology = new Topology("router-later");
     topology.startPods();
-    // No router: the sidecars are up (serving, not ready) and retrying with backoff. Every
-    // registration attempt is counted (there is no router, so every one failed); two show a retry.
+    // No router, so no CA yet: the sidecars are up (not ready) and keep trying to enrol with
+    // backoff, since under mutual TLS they register only with a certificate. Every attempt is
+    // counted (each one failed); two show a retry.
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                Topology.metric(
-                            topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total")
+                Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_enrolments_total")
                         >= 2
                     && Topology.metric(
-                            topology.podB.sidecarMetrics(), "conveyor_sidecar_registrations_total")
+                            topology.podB.sidecarMetrics(), "conveyor_sidecar_enrolments_total")
                         >= 2);
     assertThat(topology.podA.sidecar().isAlive()).isTrue();
     assertThat(topology.podB.sidecar().isAlive()).isTrue();
@@ -42,7 +42,7 @@ class RouterStartsLaterTest {
     LocalCluster.HttpResult readiness =
         topology.cluster.get(topology.podA.sidecarMetricsPort(), "/readyz");
     assertThat(readiness.status()).isEqualTo(503);
-    assertThat(readiness.body()).contains("not registered");
+    assertThat(readiness.body()).contains("no workload certificate yet");
 
     topology.startRouter();
     await()

@@ -32,21 +32,20 @@ public final class TrustBundleFile implements Supplier<TrustBundle> {
   private final Clock clock;
   private final Duration recheck;
 
+  /** How often a file that holds no bundle yet is looked for. */
+  private static final Duration WHILE_MISSING = Duration.ofSeconds(1);
+
   private volatile TrustBundle current;
   private Instant checkedAt;
   private FileTime modified;
-  private long size;
+  private long size = -1;
   private String lastProblem;
 
-  private TrustBundleFile(Path file, Clock clock, Duration recheck, TrustBundle first)
-      throws IOException {
+  private TrustBundleFile(Path file, Clock clock, Duration recheck) {
     this.file = file;
     this.clock = clock;
     this.recheck = recheck;
-    this.current = first;
-    this.checkedAt = clock.instant();
-    this.modified = Files.getLastModifiedTime(file);
-    this.size = Files.size(file);
+    this.checkedAt = clock.instant().minus(recheck).minus(WHILE_MISSING);
   }
 
   /**
@@ -57,26 +56,49 @@ public final class TrustBundleFile implements Supplier<TrustBundle> {
    */
   public static TrustBundleFile open(Path file, Clock clock, Duration recheck) throws IOException {
     Objects.requireNonNull(file, "file");
+    TrustBundleFile watched = watch(file, clock, recheck);
+    watched.current = TrustBundle.read(file);
+    watched.modified = Files.getLastModifiedTime(file);
+    watched.size = Files.size(file);
+    watched.checkedAt = clock.instant();
+    return watched;
+  }
+
+  /**
+   * Watches a file that may not hold a bundle yet (a standalone router not started yet, which
+   * creates its CA at start): {@link #get()} fails until it does, and the file is looked for every
+   * second meanwhile.
+   */
+  public static TrustBundleFile watch(Path file, Clock clock, Duration recheck) {
+    Objects.requireNonNull(file, "file");
     if (recheck.isNegative()) {
       throw new IllegalArgumentException("recheck must not be negative: " + recheck);
     }
-    return new TrustBundleFile(file, clock, recheck, TrustBundle.read(file));
+    return new TrustBundleFile(file, clock, recheck);
   }
 
   public Path file() {
     return file;
   }
 
-  /** The bundle in use: the file's content as last read successfully. */
+  /**
+   * The bundle in use: the file's content as last read successfully.
+   *
+   * @throws IllegalStateException naming the file and the problem while it never held a bundle
+   */
   @Override
   public TrustBundle get() {
     Instant now = clock.instant();
     synchronized (this) {
-      if (now.isBefore(checkedAt.plus(recheck))) {
-        return current;
+      Duration every = current == null ? WHILE_MISSING : recheck;
+      if (!now.isBefore(checkedAt.plus(every))) {
+        checkedAt = now;
+        reloadIfChanged();
       }
-      checkedAt = now;
-      reloadIfChanged();
+      if (current == null) {
+        throw new IllegalStateException(
+            "no trust bundle yet in " + file + (lastProblem == null ? "" : ": " + lastProblem));
+      }
       return current;
     }
   }
@@ -100,7 +122,12 @@ public final class TrustBundleFile implements Supplier<TrustBundle> {
       String problem = e.getMessage();
       if (!Objects.equals(problem, lastProblem)) {
         lastProblem = problem;
-        log.warn("cannot re-read the trust bundle {}; keeping the previous one: {}", file, problem);
+        if (current == null) {
+          log.warn("no trust bundle in {} yet; looking again every second: {}", file, problem);
+        } else {
+          log.warn(
+              "cannot re-read the trust bundle {}; keeping the previous one: {}", file, problem);
+        }
       }
     }
   }

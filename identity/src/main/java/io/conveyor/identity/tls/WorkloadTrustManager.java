@@ -114,7 +114,11 @@ public final class WorkloadTrustManager extends X509ExtendedTrustManager {
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {
-    return bundle.get().roots().toArray(X509Certificate[]::new);
+    try {
+      return bundle.get().roots().toArray(X509Certificate[]::new);
+    } catch (IllegalStateException e) {
+      return new X509Certificate[0];
+    }
   }
 
   private void check(String side, X509Certificate[] chain, String authType, PeerRule rule)
@@ -123,7 +127,13 @@ public final class WorkloadTrustManager extends X509ExtendedTrustManager {
       if (chain == null || chain.length == 0) {
         throw new CertificateException("the " + side + " presented no certificate");
       }
-      Verifier current = verifierFor(bundle.get());
+      TrustBundle roots;
+      try {
+        roots = bundle.get();
+      } catch (IllegalStateException e) {
+        throw new CertificateException(e.getMessage(), e);
+      }
+      Verifier current = verifierFor(roots);
       try {
         if (side.equals("client")) {
           current.pkix.checkClientTrusted(chain, authType);

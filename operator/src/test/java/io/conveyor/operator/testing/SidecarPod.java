@@ -52,7 +52,7 @@ public final class SidecarPod implements AutoCloseable {
       Pod pod, String sidecarId, HostPort router, ServiceDescriptor... services) {
     PodApps apps = PodApps.serve(services);
     try {
-      int[] ports = freePorts(2);
+      int[] ports = freePorts(3);
       Map<String, String> env = new HashMap<>();
       env.put("SIDECAR_ID", sidecarId);
       env.put("POD_NAME", pod.getMetadata().getName());
@@ -65,6 +65,9 @@ public final class SidecarPod implements AutoCloseable {
       env.put("BIND_ADDRESS", "127.0.0.1");
       env.put("GRPC_PORT", Integer.toString(ports[0]));
       env.put("METRICS_PORT", Integer.toString(ports[1]));
+      env.put("PEER_PORT", Integer.toString(ports[2]));
+      // The operator's router serves plaintext until its CA is wired to the port.
+      env.put("SECURITY_MODE", "plaintext");
       env.put("DISCOVERY_START_PORT", Integer.toString(apps.port()));
       env.put("DISCOVERY_END_PORT", Integer.toString(apps.port()));
       env.put("HEARTBEAT_INTERVAL_SECS", Integer.toString(HEARTBEAT_SECONDS));

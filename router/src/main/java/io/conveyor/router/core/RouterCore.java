@@ -157,6 +157,18 @@ public final class RouterCore {
    * @throws SidecarRegistry.RegistryFullException when the router tracks its maximum
    */
   public RegisterSidecarResponse register(RegisterSidecarRequest request) {
+    return register(request, "");
+  }
+
+  /**
+   * As {@link #register(RegisterSidecarRequest)}, for a sidecar whose client certificate proved
+   * {@code workloadIdentity} (a SPIFFE URI; empty without mutual TLS): the identity its peers check
+   * before they send it a batch, and may forward batches with.
+   *
+   * @throws SidecarRegistry.ForeignClaimException when an identified sidecar names another pod's
+   *     sidecar id or pod UID
+   */
+  public RegisterSidecarResponse register(RegisterSidecarRequest request, String workloadIdentity) {
     String id = request.getIdentity().getSidecarId();
     if (id.isBlank()) {
       throw new IllegalArgumentException("identity.sidecar_id is required");
@@ -182,7 +194,8 @@ public final class RouterCore {
             interval,
             now,
             now,
-            io.conveyor.etl.v1.SidecarLoad.getDefaultInstance());
+            io.conveyor.etl.v1.SidecarLoad.getDefaultInstance(),
+            workloadIdentity);
     Effects effects = new Effects();
     AssignmentSet set;
     synchronized (lock) {

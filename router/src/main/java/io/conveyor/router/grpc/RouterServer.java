@@ -2,10 +2,12 @@ package io.conveyor.router.grpc;
 
 import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.grpc.GrpcServers;
+import io.conveyor.identity.tls.CallerIdentity;
 import io.conveyor.router.core.RouterCore;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -90,13 +92,30 @@ public final class RouterServer implements AutoCloseable {
       MeterRegistry meters,
       Duration minAssignInterval,
       List<BindableService> extraServices) {
+    return start(builder, core, meters, minAssignInterval, extraServices, CoordinatorAccess.open());
+  }
+
+  /**
+   * As {@link #start(ServerBuilder, RouterCore, MeterRegistry, Duration, List)}, with {@code
+   * access} deciding who may make which SidecarCoordinator call. The caller's identity is the one
+   * its client certificate proved, when {@code builder} serves TLS that asks for one.
+   */
+  public static RouterServer start(
+      ServerBuilder<?> builder,
+      RouterCore core,
+      MeterRegistry meters,
+      Duration minAssignInterval,
+      List<BindableService> extraServices,
+      CoordinatorAccess access) {
     ScheduledExecutorService timer = DaemonThreads.scheduler("router-timer");
     // At most one delayed push per watch stream is queued at a time: bounded by the sidecars.
     ExecutorService pushes = Executors.newFixedThreadPool(2, DaemonThreads.numbered("router-push"));
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
     RouterMetrics metrics = new RouterMetrics(meters);
     builder.addService(
-        new SidecarCoordinatorService(core, metrics, timer, pushes, minAssignInterval));
+        ServerInterceptors.intercept(
+            new SidecarCoordinatorService(core, metrics, timer, pushes, minAssignInterval, access),
+            new CallerIdentity()));
     List<String> extraNames = new ArrayList<>();
     for (BindableService service : extraServices) {
       ServerServiceDefinition definition = service.bindService();

@@ -18,6 +18,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ public final class SidecarCoordinatorService
   private final WatchStream.FlushScheduler flushScheduler;
   private final Duration minAssignInterval;
   private final RouterMetrics metrics;
+  private final CoordinatorAccess access;
 
   /**
    * @param timer schedules the delayed pushes of paced watch streams
@@ -50,7 +52,13 @@ public final class SidecarCoordinatorService
       ScheduledExecutorService timer,
       Executor flusher,
       Duration minAssignInterval) {
-    this(core, new RouterMetrics(meters), timer, flusher, minAssignInterval);
+    this(
+        core,
+        new RouterMetrics(meters),
+        timer,
+        flusher,
+        minAssignInterval,
+        CoordinatorAccess.open());
   }
 
   SidecarCoordinatorService(
@@ -58,8 +66,10 @@ public final class SidecarCoordinatorService
       RouterMetrics metrics,
       ScheduledExecutorService timer,
       Executor flusher,
-      Duration minAssignInterval) {
+      Duration minAssignInterval,
+      CoordinatorAccess access) {
     this.core = core;
+    this.access = access;
     this.metrics = metrics;
     this.flushScheduler = WatchStream.FlushScheduler.on(timer, flusher);
     this.minAssignInterval = minAssignInterval;
@@ -70,7 +80,13 @@ public final class SidecarCoordinatorService
       RegisterSidecarRequest request, StreamObserver<RegisterSidecarResponse> responses) {
     String id = request.getIdentity().getSidecarId();
     try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", id)) {
-      RegisterSidecarResponse response = core.register(request);
+      CoordinatorAccess.Result allowed =
+          access.register(request.getIdentity().getNamespace(), request.getIdentity().getPodName());
+      if (allowed.refusal().isPresent()) {
+        responses.onError(allowed.refusal().get());
+        return;
+      }
+      RegisterSidecarResponse response = core.register(request, allowed.identity());
       metrics.registrations.increment();
       if (response.getAssignments().getVersion() == 0) {
         log.info(
@@ -97,6 +113,10 @@ public final class SidecarCoordinatorService
       metrics.registrationsRefused(RouterMetrics.REFUSED_INVALID).increment();
       responses.onError(
           Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+    } catch (SidecarRegistry.ForeignClaimException e) {
+      Status refusal = Status.PERMISSION_DENIED.withDescription(e.getMessage());
+      access.refused("RegisterSidecar", refusal);
+      responses.onError(refusal.asRuntimeException());
     } catch (SidecarRegistry.RegistryFullException e) {
       metrics.registrationsRefused(RouterMetrics.REFUSED_REGISTRY_FULL).increment();
       responses.onError(
@@ -106,6 +126,11 @@ public final class SidecarCoordinatorService
 
   @Override
   public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> responses) {
+    Optional<StatusRuntimeException> refusal = authorize("Heartbeat", request.getSidecarId());
+    if (refusal.isPresent()) {
+      responses.onError(refusal.get());
+      return;
+    }
     try {
       HeartbeatResponse response = core.heartbeat(request);
       metrics.heartbeats.increment();
@@ -122,6 +147,12 @@ public final class SidecarCoordinatorService
       WatchAssignmentsRequest request, StreamObserver<AssignmentUpdate> responses) {
     ServerCallStreamObserver<AssignmentUpdate> stream =
         (ServerCallStreamObserver<AssignmentUpdate>) responses;
+    Optional<StatusRuntimeException> refusal =
+        authorize("WatchAssignments", request.getSidecarId());
+    if (refusal.isPresent()) {
+      stream.onError(refusal.get());
+      return;
+    }
     WatchStream subscriber =
         new WatchStream(
             request.getSidecarId(),
@@ -150,6 +181,12 @@ public final class SidecarCoordinatorService
   public void deregisterSidecar(
       DeregisterSidecarRequest request, StreamObserver<DeregisterSidecarResponse> responses) {
     try (MDC.MDCCloseable ignored = MDC.putCloseable("sidecar", request.getSidecarId())) {
+      Optional<StatusRuntimeException> refusal =
+          authorize("DeregisterSidecar", request.getSidecarId());
+      if (refusal.isPresent()) {
+        responses.onError(refusal.get());
+        return;
+      }
       if (core.deregister(request.getSidecarId())) {
         metrics.deregistrations.increment();
         log.info("sidecar deregistered: {}", request.getReason());
@@ -157,6 +194,19 @@ public final class SidecarCoordinatorService
       responses.onNext(DeregisterSidecarResponse.getDefaultInstance());
       responses.onCompleted();
     }
+  }
+
+  /**
+   * A call naming a sidecar id: the caller must prove a workload before anything is looked up, and
+   * the sidecar, if the router knows it, must be its pod's. An unknown id goes on to the core,
+   * which answers NOT_FOUND as before.
+   */
+  private Optional<StatusRuntimeException> authorize(String method, String sidecarId) {
+    Optional<StatusRuntimeException> refusal = access.beforeLookup(method);
+    if (refusal.isPresent()) {
+      return refusal;
+    }
+    return core.sidecar(sidecarId).flatMap(record -> access.ownSidecar(method, record));
   }
 
   private static StatusRuntimeException notFound(UnknownSidecarException e) {

@@ -5,11 +5,14 @@ import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.StageTarget;
 import io.conveyor.router.pipeline.PipelineDefinition;
+import io.conveyor.router.pipeline.StageRole;
 import io.conveyor.router.registry.SidecarRecord;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -51,13 +54,18 @@ final class PipelineMessages {
     List<StageAssignment> local = new ArrayList<>(plan.stages().size());
     for (int i = 0; i < plan.stages().size(); i++) {
       StageAssignment built = stage(plan.stages().get(i));
-      if (previous != null && i < previous.remote.size() && previous.remote.get(i).equals(built)) {
+      StageAssignment builtLocal =
+          built.toBuilder().setLocal(true).addAllAllowedCallers(allowedCallers(plan, i)).build();
+      if (previous != null
+          && i < previous.remote.size()
+          && previous.remote.get(i).equals(built)
+          && previous.local.get(i).equals(builtLocal)) {
         remote.add(previous.remote.get(i));
         local.add(previous.local.get(i));
       } else {
         unchanged = false;
         remote.add(built);
-        local.add(built.toBuilder().setLocal(true).build());
+        local.add(builtLocal);
       }
     }
     return new PipelineMessages(
@@ -106,8 +114,38 @@ final class PipelineMessages {
               .setSidecarId(target.sidecarId())
               .setEndpoint(target.dataPlaneEndpoint())
               .setPodName(target.podName() == null ? "" : target.podName())
-              .setNamespace(target.namespace()));
+              .setNamespace(target.namespace())
+              .setIdentity(target.workloadIdentity()));
     }
     return builder.build();
+  }
+
+  /**
+   * The identities that may forward batches into stage {@code index}: the sidecars of the stage
+   * before it, which hand their output on; for the dead-letter sink, the sidecars of every other
+   * stage, any of which may give up on a record. Hosts rather than targets: a draining sidecar
+   * still forwards what it holds. Sorted, so that an unchanged plan builds an equal message.
+   */
+  private static SortedSet<String> allowedCallers(PipelinePlan plan, int index) {
+    SortedSet<String> callers = new TreeSet<>();
+    List<StagePlan> stages = plan.stages();
+    if (stages.get(index).stage().role() == StageRole.DEAD_LETTER) {
+      for (int i = 0; i < stages.size(); i++) {
+        if (i != index) {
+          addIdentities(stages.get(i), callers);
+        }
+      }
+    } else if (index > 0) {
+      addIdentities(stages.get(index - 1), callers);
+    }
+    return callers;
+  }
+
+  private static void addIdentities(StagePlan stage, SortedSet<String> into) {
+    for (SidecarRecord host : stage.hosts()) {
+      if (!host.workloadIdentity().isEmpty()) {
+        into.add(host.workloadIdentity());
+      }
+    }
   }
 }

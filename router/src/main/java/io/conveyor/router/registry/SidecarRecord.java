@@ -28,13 +28,47 @@ public record SidecarRecord(
     Duration heartbeatInterval,
     Instant registeredAt,
     Instant lastHeartbeat,
-    SidecarLoad load) {
+    SidecarLoad load,
+    String workloadIdentity) {
 
   public SidecarRecord {
+    workloadIdentity = workloadIdentity == null ? "" : workloadIdentity;
     Objects.requireNonNull(sidecarId, "sidecarId");
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(dataPlaneEndpoint, "dataPlaneEndpoint");
     services = List.copyOf(services);
+  }
+
+  /** A record of a sidecar known by no certificate (the router runs without mutual TLS). */
+  public SidecarRecord(
+      String sidecarId,
+      String namespace,
+      String podName,
+      String podUid,
+      String podIp,
+      String dataPlaneEndpoint,
+      String sidecarVersion,
+      SidecarState state,
+      List<DiscoveredService> services,
+      Duration heartbeatInterval,
+      Instant registeredAt,
+      Instant lastHeartbeat,
+      SidecarLoad load) {
+    this(
+        sidecarId,
+        namespace,
+        podName,
+        podUid,
+        podIp,
+        dataPlaneEndpoint,
+        sidecarVersion,
+        state,
+        services,
+        heartbeatInterval,
+        registeredAt,
+        lastHeartbeat,
+        load,
+        "");
   }
 
   /** True when this sidecar's pod runs a healthy service with that name and type. */
@@ -74,7 +108,8 @@ public record SidecarRecord(
         heartbeatInterval,
         registeredAt,
         at,
-        newLoad);
+        newLoad,
+        workloadIdentity);
   }
 
   /**

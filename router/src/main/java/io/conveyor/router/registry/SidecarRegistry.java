@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -38,6 +39,7 @@ public final class SidecarRegistry {
    * @return the ids of the records removed because they belonged to the same pod
    */
   public List<String> register(SidecarRecord record) {
+    refuseForeignClaims(record);
     List<String> replaced = new ArrayList<>();
     byId.values()
         .removeIf(
@@ -55,6 +57,40 @@ public final class SidecarRegistry {
     }
     byId.put(record.sidecarId(), record);
     return replaced;
+  }
+
+  /**
+   * Under mutual TLS a registration proves its namespace and pod, but not the sidecar id or pod UID
+   * it names: refuse one that would take over another pod's sidecar through either. (Without a
+   * certificate nothing is proven, and the registry keeps its old, trusting behaviour.)
+   */
+  private void refuseForeignClaims(SidecarRecord record) {
+    if (record.workloadIdentity().isEmpty()) {
+      return;
+    }
+    for (SidecarRecord existing : byId.values()) {
+      boolean samePod =
+          existing.namespace().equals(record.namespace())
+              && Objects.equals(existing.podName(), record.podName());
+      if (samePod) {
+        continue;
+      }
+      if (existing.sidecarId().equals(record.sidecarId())) {
+        throw new ForeignClaimException(
+            "sidecar id " + record.sidecarId() + " is registered by another pod");
+      }
+      if (existing.podKey().equals(record.podKey())) {
+        throw new ForeignClaimException(
+            "pod UID " + record.podUid() + " is registered by another pod");
+      }
+    }
+  }
+
+  /** A registration that names another pod's sidecar id or pod UID. */
+  public static final class ForeignClaimException extends RuntimeException {
+    ForeignClaimException(String message) {
+      super(message);
+    }
   }
 
   public Optional<SidecarRecord> get(String sidecarId) {

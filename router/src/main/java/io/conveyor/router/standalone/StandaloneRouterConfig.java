@@ -2,6 +2,7 @@ package io.conveyor.router.standalone;
 
 import io.conveyor.common.config.EnvReader;
 import io.conveyor.identity.EnrolmentCredential;
+import io.conveyor.identity.tls.TlsProvider;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,9 +85,22 @@ public record StandaloneRouterConfig(
    *     directory)
    * @param bootstrapToken from {@code BOOTSTRAP_TOKEN_FILE} or {@code BOOTSTRAP_TOKEN}; empty when
    *     neither is set, in which case the router keeps a generated one in {@code caDir}
+   * @param tlsProvider {@code TLS_PROVIDER}: {@code openssl} (BoringSSL, the default where it
+   *     loads) or {@code jdk}
    */
   public record Security(
-      SecurityMode mode, Path caDir, Optional<EnrolmentCredential.BootstrapToken> bootstrapToken) {
+      SecurityMode mode,
+      Path caDir,
+      Optional<EnrolmentCredential.BootstrapToken> bootstrapToken,
+      TlsProvider tlsProvider) {
+
+    /** With the TLS provider this machine prefers (BoringSSL where it loads). */
+    public Security(
+        SecurityMode mode,
+        Path caDir,
+        Optional<EnrolmentCredential.BootstrapToken> bootstrapToken) {
+      this(mode, caDir, bootstrapToken, TlsProvider.preferred());
+    }
 
     public static final Path DEFAULT_CA_DIR = Path.of(".conveyor", "ca");
 
@@ -110,7 +124,13 @@ public record StandaloneRouterConfig(
         // Never echo the value: it is a secret, and error lines end up in logs.
         token = checked(reader, "BOOTSTRAP_TOKEN", value.get());
       }
-      return new Security(mode, caDir, token);
+      TlsProvider provider = TlsProvider.preferred();
+      try {
+        provider = TlsProvider.parse(reader.raw("TLS_PROVIDER").orElse(""));
+      } catch (IllegalArgumentException e) {
+        reader.problem("TLS_PROVIDER: " + e.getMessage());
+      }
+      return new Security(mode, caDir, token, provider);
     }
 
     private static Optional<EnrolmentCredential.BootstrapToken> readTokenFile(

@@ -7,7 +7,6 @@ import io.conveyor.common.metrics.MetricsRegistries;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.RouterSettings;
 import io.conveyor.router.grpc.RouterServer;
-import io.grpc.BindableService;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -16,7 +15,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -58,11 +56,12 @@ public final class StandaloneRouterMain {
     PipelineFolderWatcher watcher = new PipelineFolderWatcher(config.pipelinesDir(), core);
     watcher.poll();
 
-    List<BindableService> securityServices;
+    ScheduledExecutorService certificates = DaemonThreads.scheduler("router-certificate");
+    StandaloneSecurity.Setup security;
     try {
-      securityServices =
-          StandaloneSecurity.services(
-              config.security(), meters, Clock.systemUTC(), new SecureRandom());
+      security =
+          StandaloneSecurity.setUp(
+              config.security(), meters, Clock.systemUTC(), new SecureRandom(), certificates);
     } catch (IOException | RuntimeException e) {
       System.err.println(
           "conveyor-router: CA_DIR=" + config.security().caDir() + ": " + e.getMessage());
@@ -72,15 +71,17 @@ public final class StandaloneRouterMain {
 
     RouterServer server =
         RouterServer.start(
-            NettyServerBuilder.forAddress(
-                    new InetSocketAddress(config.bindAddress(), config.grpcPort()))
-                .permitKeepAliveTime(10, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                .maxInboundMessageSize(4 << 20),
+            security.secure(
+                NettyServerBuilder.forAddress(
+                        new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+                    .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                    .permitKeepAliveWithoutCalls(true)
+                    .maxInboundMessageSize(4 << 20)),
             core,
             meters,
             RouterServer.DEFAULT_MIN_ASSIGN_INTERVAL,
-            securityServices);
+            security.services(),
+            security.access());
     AdminHttpServer admin =
         AdminHttpServer.builder(new InetSocketAddress(config.bindAddress(), config.metricsPort()))
             .metrics(meters)
@@ -111,7 +112,9 @@ public final class StandaloneRouterMain {
 
     log.info(
         "conveyor-router serving SidecarCoordinator{} on {}:{}, metrics on :{}, pipelines from {}",
-        securityServices.isEmpty() ? " (plaintext, no CA)" : " and CertificateService",
+        security.tls().isEmpty()
+            ? " (plaintext, no CA)"
+            : " and CertificateService over mutual TLS",
         config.bindAddress(),
         server.port(),
         admin.port(),
@@ -124,6 +127,7 @@ public final class StandaloneRouterMain {
                 () -> {
                   log.info("shutting down");
                   rescans.shutdownNow();
+                  certificates.shutdownNow();
                   server.close(Duration.ofSeconds(2));
                   admin.close();
                   stopped.countDown();

@@ -26,6 +26,13 @@ class CaFolderTest {
 
   @TempDir Path temp;
   private final MutableClock clock = new MutableClock();
+  private final java.util.concurrent.ScheduledExecutorService scheduler =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+
+  @org.junit.jupiter.api.AfterEach
+  void stopScheduler() {
+    scheduler.shutdownNow();
+  }
 
   private CaFolder open(Path folder, Optional<EnrolmentCredential.BootstrapToken> token)
       throws IOException {
@@ -96,11 +103,13 @@ class CaFolderTest {
     Path folder = temp.resolve("ca");
 
     assertThat(
-            StandaloneSecurity.services(
-                new Security(SecurityMode.PLAINTEXT, folder, Optional.empty()),
-                meters,
-                clock,
-                RANDOM))
+            StandaloneSecurity.setUp(
+                    new Security(SecurityMode.PLAINTEXT, folder, Optional.empty()),
+                    meters,
+                    clock,
+                    RANDOM,
+                    scheduler)
+                .services())
         .isEmpty();
     assertThat(folder).doesNotExist();
     assertThat(meters.scrape())
@@ -114,8 +123,13 @@ class CaFolderTest {
     Path folder = temp.resolve("ca");
 
     assertThat(
-            StandaloneSecurity.services(
-                new Security(SecurityMode.MTLS, folder, Optional.empty()), meters, clock, RANDOM))
+            StandaloneSecurity.setUp(
+                    new Security(SecurityMode.MTLS, folder, Optional.empty()),
+                    meters,
+                    clock,
+                    RANDOM,
+                    scheduler)
+                .services())
         .singleElement()
         .satisfies(
             service ->

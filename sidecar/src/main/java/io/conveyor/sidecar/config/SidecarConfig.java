@@ -15,18 +15,23 @@ import static io.conveyor.common.contract.SidecarEnvironment.MAX_INFLIGHT_BYTES;
 import static io.conveyor.common.contract.SidecarEnvironment.MAX_MESSAGE_BYTES;
 import static io.conveyor.common.contract.SidecarEnvironment.METRICS_PORT;
 import static io.conveyor.common.contract.SidecarEnvironment.NAMESPACE;
+import static io.conveyor.common.contract.SidecarEnvironment.PEER_PORT;
 import static io.conveyor.common.contract.SidecarEnvironment.POD_IP;
 import static io.conveyor.common.contract.SidecarEnvironment.POD_NAME;
 import static io.conveyor.common.contract.SidecarEnvironment.POD_UID;
 import static io.conveyor.common.contract.SidecarEnvironment.PUSH_CREDITS;
+import static io.conveyor.common.contract.SidecarEnvironment.ROUTER_SERVICE_ACCOUNT;
+import static io.conveyor.common.contract.SidecarEnvironment.SECURITY_MODE;
 import static io.conveyor.common.contract.SidecarEnvironment.SERVICE_ACCOUNT_TOKEN_FILE;
 import static io.conveyor.common.contract.SidecarEnvironment.SHUTDOWN_GRACE_SECS;
 import static io.conveyor.common.contract.SidecarEnvironment.SIDECAR_ID;
+import static io.conveyor.common.contract.SidecarEnvironment.TLS_PROVIDER;
 import static io.conveyor.common.contract.SidecarEnvironment.TRUST_BUNDLE_FILE;
 
 import io.conveyor.common.config.EnvReader;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
+import io.conveyor.identity.tls.TlsProvider;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.InvalidPathException;
@@ -69,6 +74,11 @@ import java.util.regex.Pattern;
  *     is wired in
  * @param bootstrapTokenFile {@link SidecarEnvironment#BOOTSTRAP_TOKEN_FILE}; never together with
  *     {@code serviceAccountTokenFile}
+ * @param peerPort {@link SidecarEnvironment#PEER_PORT}
+ * @param securityMode {@link SidecarEnvironment#SECURITY_MODE}
+ * @param routerServiceAccount {@link SidecarEnvironment#ROUTER_SERVICE_ACCOUNT}, as namespace and
+ *     name
+ * @param tlsProvider {@link SidecarEnvironment#TLS_PROVIDER}
  */
 public record SidecarConfig(
     String sidecarId,
@@ -93,7 +103,27 @@ public record SidecarConfig(
     Duration shutdownGrace,
     Optional<Path> serviceAccountTokenFile,
     Optional<Path> trustBundleFile,
-    Optional<Path> bootstrapTokenFile) {
+    Optional<Path> bootstrapTokenFile,
+    int peerPort,
+    SecurityMode securityMode,
+    ServiceAccountName routerServiceAccount,
+    TlsProvider tlsProvider) {
+
+  /** Whether the sidecar's hops run mutual TLS. */
+  public enum SecurityMode {
+    /** A certificate from the Conveyor CA on every hop between sidecars and to the router. */
+    MTLS,
+    /** No TLS and no identities: every caller trusted. For a laptop only. */
+    PLAINTEXT
+  }
+
+  /** A Kubernetes service account, {@code namespace/name}. */
+  public record ServiceAccountName(String namespace, String name) {
+    @Override
+    public String toString() {
+      return namespace + "/" + name;
+    }
+  }
 
   /** Larger scan ranges are refused: a pod runs a handful of services, not thousands. */
   public static final int MAX_DISCOVERY_PORTS = SidecarEnvironment.MAX_DISCOVERY_PORTS;
@@ -245,6 +275,30 @@ public record SidecarConfig(
     if (grpcPortValid && metricsPortValid && grpcPort == metricsPort) {
       r.problem(GRPC_PORT + " and " + METRICS_PORT + " must differ, both are " + grpcPort);
     }
+    before = r.problems().size();
+    int peerPort = r.port(PEER_PORT.variable(), 9095);
+    if (r.problems().size() == before
+        && ((grpcPortValid && peerPort == grpcPort)
+            || (metricsPortValid && peerPort == metricsPort))) {
+      r.problem(
+          PEER_PORT
+              + "="
+              + peerPort
+              + " must differ from "
+              + GRPC_PORT
+              + " and "
+              + METRICS_PORT
+              + ": each is a listener of its own");
+    }
+    SecurityMode securityMode =
+        r.enumValue(SECURITY_MODE.variable(), SecurityMode.MTLS, SecurityMode.class);
+    ServiceAccountName routerAccount = serviceAccount(r, ROUTER_SERVICE_ACCOUNT.variable());
+    TlsProvider tlsProvider = TlsProvider.preferred();
+    try {
+      tlsProvider = TlsProvider.parse(r.raw(TLS_PROVIDER.variable()).orElse(""));
+    } catch (IllegalArgumentException e) {
+      r.problem(TLS_PROVIDER + ": " + e.getMessage());
+    }
     r.validate();
     return new SidecarConfig(
         sidecarId,
@@ -269,7 +323,25 @@ public record SidecarConfig(
         grace,
         tokenFile,
         trustBundle,
-        bootstrapToken);
+        bootstrapToken,
+        peerPort,
+        securityMode,
+        routerAccount,
+        tlsProvider);
+  }
+
+  /** {@code namespace/name}, both Kubernetes names. */
+  private static ServiceAccountName serviceAccount(EnvReader r, String name) {
+    String value = r.raw(name).orElse(SidecarEnvironment.ROUTER_SERVICE_ACCOUNT.defaultValue());
+    int slash = value.indexOf('/');
+    if (slash > 0
+        && NAMESPACE_NAME.matcher(value.substring(0, slash)).matches()
+        && POD_NAME_FORM.matcher(value.substring(slash + 1)).matches()) {
+      return new ServiceAccountName(value.substring(0, slash), value.substring(slash + 1));
+    }
+    r.problem(
+        name + "='" + value + "' is not valid: expected namespace/name, e.g. conveyor-system/x");
+    return new ServiceAccountName("conveyor-system", "conveyor-operator");
   }
 
   /** An optional file the sidecar is handed by path; relative paths are refused, cwd is no API. */
@@ -326,6 +398,6 @@ public record SidecarConfig(
 
   /** host:port other sidecars dial to reach this one. */
   public String dataPlaneEndpoint() {
-    return new HostPort(advertiseHost, grpcPort).toString();
+    return new HostPort(advertiseHost, peerPort).toString();
   }
 }

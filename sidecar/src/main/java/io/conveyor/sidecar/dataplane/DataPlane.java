@@ -9,10 +9,12 @@ import io.conveyor.sidecar.routing.Routes;
 import io.conveyor.sidecar.routing.StageRoute;
 import io.conveyor.sidecar.wire.WireMethods;
 import io.conveyor.sidecar.wire.v1.ForwardBatchRequestView;
+import io.conveyor.sidecar.wire.v1.PushRequestView;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -52,7 +54,9 @@ public final class DataPlane {
   private final SidecarMetrics metrics;
   private final Runnable discoveryTrigger;
   private final PushStreams pushStreams = new PushStreams();
+  private final PeerAccess peerAccess;
 
+  /** A data plane that lets every caller forward (no mutual TLS). */
   public DataPlane(
       SidecarConfig config,
       Routes routes,
@@ -61,6 +65,30 @@ public final class DataPlane {
       Lifecycle lifecycle,
       SidecarMetrics metrics,
       Runnable discoveryTrigger) {
+    this(
+        config,
+        routes,
+        executor,
+        inFlight,
+        lifecycle,
+        metrics,
+        discoveryTrigger,
+        PeerAccess.open());
+  }
+
+  /**
+   * @param peerAccess who may forward batches into which stage
+   */
+  public DataPlane(
+      SidecarConfig config,
+      Routes routes,
+      PipelineExecutor executor,
+      InFlight inFlight,
+      Lifecycle lifecycle,
+      SidecarMetrics metrics,
+      Runnable discoveryTrigger,
+      PeerAccess peerAccess) {
+    this.peerAccess = peerAccess;
     this.config = config;
     this.routes = routes;
     this.executor = executor;
@@ -82,9 +110,73 @@ public final class DataPlane {
         .build();
   }
 
+  /**
+   * What GRPC_PORT serves, on the pod's loopback: PushRecords from the pod's own sources.
+   * ForwardBatch is refused there: it comes from other sidecars, over mutual TLS, on PEER_PORT.
+   */
+  public ServerServiceDefinition localService() {
+    return ServerServiceDefinition.builder(WireMethods.dataPlaneService())
+        .addMethod(
+            WireMethods.PUSH_RECORDS,
+            ServerCalls.asyncBidiStreamingCall(
+                responses ->
+                    new PushStream(this, (ServerCallStreamObserver<PushResponse>) responses)))
+        .addMethod(
+            WireMethods.FORWARD_BATCH,
+            ServerCalls.asyncUnaryCall(
+                (request, responses) ->
+                    responses.onError(
+                        peerAccess.notServedHere(
+                            "ForwardBatch",
+                            "ForwardBatch is served to other sidecars on their peer port, not to"
+                                + " the pod's own processes"))))
+        .build();
+  }
+
+  /**
+   * What PEER_PORT serves, on the network: ForwardBatch from the sidecars placed upstream.
+   * PushRecords is refused there: only the pod's own processes push, over loopback.
+   */
+  public ServerServiceDefinition peerService() {
+    return ServerServiceDefinition.builder(WireMethods.dataPlaneService())
+        .addMethod(
+            WireMethods.PUSH_RECORDS,
+            ServerCalls.asyncBidiStreamingCall(
+                responses -> {
+                  responses.onError(
+                      peerAccess.notServedHere(
+                          "PushRecords",
+                          "PushRecords is served only to the pod's own processes, over loopback"));
+                  return new StreamObserver<PushRequestView>() {
+                    @Override
+                    public void onNext(PushRequestView ignored) {}
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                  };
+                }))
+        .addMethod(WireMethods.FORWARD_BATCH, ServerCalls.asyncUnaryCall(this::forwardBatch))
+        .build();
+  }
+
   /** Sidecar-to-sidecar: runs stage {@code stage_index} and everything after it, then answers. */
   void forwardBatch(
       ForwardBatchRequestView request, StreamObserver<ForwardBatchResponse> responses) {
+    Optional<StatusRuntimeException> refusal =
+        peerAccess.forwardBatch(
+            routes
+                .table()
+                .pipeline(request.getPipeline())
+                .filter(r -> r.hasStage(request.getStageIndex()))
+                .map(r -> r.stage(request.getStageIndex())));
+    if (refusal.isPresent()) {
+      metrics.rejected("unauthorized");
+      responses.onError(refusal.get());
+      return;
+    }
     if (lifecycle.isDraining()) {
       refuseDraining(responses);
       return;

@@ -92,7 +92,7 @@ final class ForwardCall {
     tried.add(endpoint);
     targets.health().started(endpoint);
     CompletableFuture<ForwardBatchResponse> call =
-        client.forward(endpoint, request, chunk.deadline());
+        client.forward(endpoint, target.identity(), request, chunk.deadline());
     Runnable cancel = () -> call.cancel(true);
     batch.track(cancel);
     call.whenComplete(

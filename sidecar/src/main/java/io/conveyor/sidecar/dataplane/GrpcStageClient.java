@@ -13,9 +13,11 @@ import io.conveyor.sidecar.wire.v1.ProcessBatchResponseView;
 import io.conveyor.sidecar.wire.v1.WriteBatchRequestView;
 import io.grpc.CallOptions;
 import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.ClientCalls;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * {@link StageClient} over gRPC, with the view-typed methods and pooled channels. Cancelling a
@@ -32,32 +34,36 @@ public final class GrpcStageClient implements StageClient {
   @Override
   public CompletableFuture<ProcessBatchResponseView> process(
       String endpoint, ProcessBatchRequestView request, Deadline deadline) {
-    return call(WireMethods.PROCESS_BATCH, endpoint, request, deadline);
+    return call(WireMethods.PROCESS_BATCH, () -> channels.channel(endpoint), request, deadline);
   }
 
   @Override
   public CompletableFuture<WriteBatchResponse> write(
       String endpoint, WriteBatchRequestView request, Deadline deadline) {
-    return call(WireMethods.WRITE_BATCH, endpoint, request, deadline);
+    return call(WireMethods.WRITE_BATCH, () -> channels.channel(endpoint), request, deadline);
   }
 
   @Override
   public CompletableFuture<ForwardBatchResponse> forward(
-      String endpoint, ForwardBatchRequestView request, Deadline deadline) {
-    return call(WireMethods.FORWARD_BATCH, endpoint, request, deadline);
+      String endpoint, String identity, ForwardBatchRequestView request, Deadline deadline) {
+    return call(
+        WireMethods.FORWARD_BATCH,
+        () -> channels.peerChannel(endpoint, identity),
+        request,
+        deadline);
   }
 
   private <Q, R> CompletableFuture<R> call(
-      MethodDescriptor<Q, R> method, String endpoint, Q request, Deadline deadline) {
+      MethodDescriptor<Q, R> method,
+      Supplier<ManagedChannel> channel,
+      Q request,
+      Deadline deadline) {
     CompletableFuture<R> result = new CompletableFuture<>();
     ListenableFuture<R> call;
     try {
       call =
           ClientCalls.futureUnaryCall(
-              channels
-                  .channel(endpoint)
-                  .newCall(method, CallOptions.DEFAULT.withDeadline(deadline)),
-              request);
+              channel.get().newCall(method, CallOptions.DEFAULT.withDeadline(deadline)), request);
     } catch (RuntimeException e) {
       result.completeExceptionally(e);
       return result;

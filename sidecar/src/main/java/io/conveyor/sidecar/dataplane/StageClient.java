@@ -22,6 +22,10 @@ public interface StageClient {
   CompletableFuture<WriteBatchResponse> write(
       String endpoint, WriteBatchRequestView request, Deadline deadline);
 
+  /**
+   * @param identity the workload identity the sidecar at {@code endpoint} must prove (its
+   *     certificate is checked for it before anything is sent); empty without mutual TLS
+   */
   CompletableFuture<ForwardBatchResponse> forward(
-      String endpoint, ForwardBatchRequestView request, Deadline deadline);
+      String endpoint, String identity, ForwardBatchRequestView request, Deadline deadline);
 }

@@ -14,6 +14,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.cert.CertificateException;
@@ -170,6 +171,11 @@ public final class CertificateEnroller implements AutoCloseable {
     IssueCertificateRequest.Builder request = IssueCertificateRequest.newBuilder();
     try {
       credential.addTo(request);
+    } catch (NoSuchFileException e) {
+      // Not there yet (a standalone router creates its bootstrap token when it starts): it will
+      // be, so this is waited for like a router that does not answer yet.
+      retry(Result.CREDENTIAL_UNREADABLE, "no " + credential + " yet");
+      return;
     } catch (IOException e) {
       failed(Result.CREDENTIAL_UNREADABLE, "cannot read the " + credential + ": " + e.getMessage());
       return;

@@ -6,13 +6,18 @@ import io.conveyor.etl.v1.ServiceType;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.StageRole;
 import io.conveyor.etl.v1.StageTarget;
+import io.conveyor.identity.IdentityFormatException;
+import io.conveyor.identity.WorkloadIdentity;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where every stage of every assigned pipeline runs, as seen from this sidecar: an immutable value
@@ -24,6 +29,8 @@ import java.util.Set;
  * Remote targets are the other sidecars the router listed for the stage, never this one.
  */
 public final class RoutingTable {
+
+  private static final Logger log = LoggerFactory.getLogger(RoutingTable.class);
 
   public static final RoutingTable EMPTY = new RoutingTable(0, Map.of());
 
@@ -49,13 +56,23 @@ public final class RoutingTable {
         for (StageTarget target : stage.getTargetsList()) {
           if (!target.getSidecarId().equals(selfSidecarId)) {
             remotes.add(
-                new RemoteTarget(target.getSidecarId(), target.getEndpoint(), target.getPodName()));
+                new RemoteTarget(
+                    target.getSidecarId(),
+                    target.getEndpoint(),
+                    target.getPodName(),
+                    target.getIdentity()));
           }
         }
         Optional<LocalService> service =
             Optional.ofNullable(local.get(key(stage.getName(), serviceType(stage.getRole()))));
         stages.add(
-            new StageRoute(stage.getIndex(), stage.getName(), stage.getRole(), service, remotes));
+            new StageRoute(
+                stage.getIndex(),
+                stage.getName(),
+                stage.getRole(),
+                service,
+                remotes,
+                allowedCallers(assignment.getPipeline(), stage)));
       }
       if (assignment.getPipeline().isEmpty() || !wellFormed(stages)) {
         continue; // not a usable pipeline; the router never sends one, but never trust the wire
@@ -105,6 +122,26 @@ public final class RoutingTable {
    * and optionally the dead-letter sink last. Anything else could end a batch early — e.g. a
    * pipeline without a sink would acknowledge records that no sink ever wrote.
    */
+  /**
+   * The identities the router allows to forward into {@code stage}. One the sidecar cannot parse is
+   * left out (and so refused), with a warning: the router and the sidecar disagree on the form.
+   */
+  private static Set<WorkloadIdentity> allowedCallers(String pipeline, StageAssignment stage) {
+    Set<WorkloadIdentity> allowed = new HashSet<>();
+    for (String uri : stage.getAllowedCallersList()) {
+      try {
+        allowed.add(WorkloadIdentity.parse(uri));
+      } catch (IdentityFormatException e) {
+        log.warn(
+            "pipeline {} stage {}: ignoring an allowed caller the router sent: {}",
+            pipeline,
+            stage.getName(),
+            e.getMessage());
+      }
+    }
+    return allowed;
+  }
+
   private static boolean wellFormed(List<StageRoute> stages) {
     int n = stages.size();
     if (n < 2) {

@@ -1,8 +1,10 @@
 package io.conveyor.sidecar.routing;
 
 import io.conveyor.etl.v1.StageRole;
+import io.conveyor.identity.WorkloadIdentity;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * How this sidecar reaches one stage of a pipeline: through the service of its own pod when it runs
@@ -13,10 +15,22 @@ public record StageRoute(
     String name,
     StageRole role,
     Optional<LocalService> local,
-    List<RemoteTarget> remotes) {
+    List<RemoteTarget> remotes,
+    Set<WorkloadIdentity> allowedCallers) {
 
   public StageRoute {
     remotes = List.copyOf(remotes);
+    allowedCallers = Set.copyOf(allowedCallers);
+  }
+
+  /** A stage no identity may forward to (the router sent none: it runs without mutual TLS). */
+  public StageRoute(
+      int index,
+      String name,
+      StageRole role,
+      Optional<LocalService> local,
+      List<RemoteTarget> remotes) {
+    this(index, name, role, local, remotes, Set.of());
   }
 
   public boolean isLocal() {

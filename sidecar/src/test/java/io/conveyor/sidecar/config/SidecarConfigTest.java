@@ -51,6 +51,15 @@ class SidecarConfigTest {
       SAMPLES.put(SidecarEnvironment.CLUSTER_ENDPOINT, "conveyor-router.conveyor-system.svc:7000");
       SAMPLES.put(SidecarEnvironment.GRPC_PORT, "9191");
       SAMPLES.put(SidecarEnvironment.METRICS_PORT, "9190");
+      SAMPLES.put(SidecarEnvironment.PEER_PORT, "9195");
+      SAMPLES.put(SidecarEnvironment.SECURITY_MODE, "plaintext");
+      SAMPLES.put(SidecarEnvironment.ROUTER_SERVICE_ACCOUNT, "ops/router");
+      SAMPLES.put(
+          SidecarEnvironment.TLS_PROVIDER,
+          io.conveyor.identity.tls.TlsProvider.preferred()
+                  == io.conveyor.identity.tls.TlsProvider.JDK
+              ? "openssl"
+              : "jdk");
       SAMPLES.put(SidecarEnvironment.DISCOVERY_START_PORT, "50052");
       SAMPLES.put(SidecarEnvironment.DISCOVERY_END_PORT, "50070");
       SAMPLES.put(SidecarEnvironment.HEARTBEAT_INTERVAL_SECS, "2");
@@ -112,6 +121,7 @@ class SidecarConfigTest {
               "SIDECAR_ID",
               "POD_IP",
               "POD_UID",
+              "TLS_PROVIDER",
               "ADVERTISE_HOST",
               "SERVICE_ACCOUNT_TOKEN_FILE",
               "BOOTSTRAP_TOKEN_FILE",
@@ -168,7 +178,10 @@ class SidecarConfigTest {
       assertThat(config.pushCredits()).isEqualTo(8);
       assertThat(config.maxMessageBytes()).isEqualTo(4 << 20);
       assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(20));
-      assertThat(config.dataPlaneEndpoint()).isEqualTo("127.0.0.1:9091");
+      assertThat(config.dataPlaneEndpoint()).isEqualTo("127.0.0.1:9095");
+      assertThat(config.peerPort()).isEqualTo(9095);
+      assertThat(config.securityMode()).isEqualTo(SidecarConfig.SecurityMode.MTLS);
+      assertThat(config.routerServiceAccount()).hasToString("conveyor-system/conveyor-operator");
     }
 
     @Test
@@ -202,6 +215,7 @@ class SidecarConfigTest {
       env.put("ADVERTISE_HOST", "orders-0.orders.payments.svc");
       env.put("BIND_ADDRESS", "127.0.0.1");
       env.put("METRICS_PORT", "9190");
+      env.put("PEER_PORT", "9195");
       env.put("DISCOVERY_HOST", "localhost");
       env.put("DISCOVERY_INTERVAL_SECS", "30");
       env.put("DISCOVERY_PROBE_TIMEOUT_MS", "250");
@@ -239,24 +253,29 @@ class SidecarConfigTest {
                   Duration.ZERO,
                   Optional.of(Path.of("/var/run/secrets/conveyor.etl/serviceaccount/token")),
                   Optional.of(Path.of("/var/run/secrets/conveyor.etl/trust-bundle/ca.crt")),
-                  Optional.empty()));
-      assertThat(config.dataPlaneEndpoint()).isEqualTo("orders-0.orders.payments.svc:9191");
+                  Optional.empty(),
+                  9195,
+                  SidecarConfig.SecurityMode.MTLS,
+                  new SidecarConfig.ServiceAccountName("conveyor-system", "conveyor-operator"),
+                  io.conveyor.identity.tls.TlsProvider.preferred()));
+      // Other sidecars reach it on the peer port; GRPC_PORT is the pod's loopback only.
+      assertThat(config.dataPlaneEndpoint()).isEqualTo("orders-0.orders.payments.svc:9195");
     }
 
     @Test
     void thePodIpIsAdvertisedWhenNoAdvertiseHostIsSet() {
       SidecarConfig config =
-          SidecarConfig.fromEnv(Map.of("POD_IP", "10.244.1.17", "GRPC_PORT", "9091"));
+          SidecarConfig.fromEnv(Map.of("POD_IP", "10.244.1.17", "PEER_PORT", "9096"));
 
       assertThat(config.advertiseHost()).isEqualTo("10.244.1.17");
-      assertThat(config.dataPlaneEndpoint()).isEqualTo("10.244.1.17:9091");
+      assertThat(config.dataPlaneEndpoint()).isEqualTo("10.244.1.17:9096");
     }
 
     @Test
     void anIpv6PodIpIsAdvertisedInBrackets() {
       SidecarConfig config = SidecarConfig.fromEnv(Map.of("POD_IP", "fd00:10:244::17"));
 
-      assertThat(config.dataPlaneEndpoint()).isEqualTo("[fd00:10:244::17]:9091");
+      assertThat(config.dataPlaneEndpoint()).isEqualTo("[fd00:10:244::17]:9095");
     }
 
     @Test
