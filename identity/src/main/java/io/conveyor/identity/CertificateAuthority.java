@@ -151,6 +151,49 @@ public final class CertificateAuthority {
   }
 
   /**
+   * The CA from the PEM texts of {@link #rootPem()} and {@link #keyPem()} (as a Kubernetes Secret
+   * holds them), checked as {@link #load} checks a folder.
+   *
+   * @throws IllegalArgumentException when either text is not PEM of the right kind, the certificate
+   *     is not a CA, or the key is not its key; the message says which
+   */
+  public static CertificateAuthority fromPem(
+      String rootPem, String keyPem, Clock clock, SecureRandom random) {
+    X509Certificate root;
+    PrivateKey key;
+    try {
+      root = Pem.readCertificate(rootPem);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the root certificate: " + e.getMessage(), e);
+    }
+    try {
+      key = Pem.readPrivateKey(keyPem);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the CA key: " + e.getMessage(), e);
+    }
+    if (root.getBasicConstraints() < 0) {
+      throw new IllegalArgumentException("the root certificate is not a CA");
+    }
+    if (!holdsKeyOf(root, key)) {
+      throw new IllegalArgumentException("the CA key does not belong to the root certificate");
+    }
+    return new CertificateAuthority(root, key, clock, random);
+  }
+
+  /** The root as PEM text: the trust bundle, and half of what {@link #fromPem} reads. */
+  public String rootPem() {
+    return Pem.write(root);
+  }
+
+  /**
+   * The CA's private key as unencrypted PKCS#8 PEM, for a store that protects it (a Secret). Never
+   * log it.
+   */
+  public String keyPem() {
+    return Pem.write(key);
+  }
+
+  /**
    * Writes {@code ca.crt} and {@code ca.key} into {@code folder} (made if missing). The key file is
    * created readable by its owner only, before any byte is written to it. An existing CA there is
    * never overwritten: certificates it issued would stop verifying.

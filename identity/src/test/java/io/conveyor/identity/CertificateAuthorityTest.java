@@ -222,6 +222,51 @@ class CertificateAuthorityTest {
         .hasMessageContaining("ca.crt: the certificate is not a CA");
   }
 
+  @Test
+  void asPemTextsItIssuesUnderTheSameRoot() throws Exception {
+    CertificateAuthority restored =
+        CertificateAuthority.fromPem(ca.rootPem(), ca.keyPem(), clock, TestCsrs.RANDOM);
+
+    assertThat(restored.root()).isEqualTo(ca.root());
+    // Standard PEM, readable by the JDK alone (a sidecar's trust bundle is read that way).
+    X509Certificate parsed =
+        (X509Certificate)
+            CertificateFactory.getInstance("X.509")
+                .generateCertificate(
+                    new java.io.ByteArrayInputStream(
+                        ca.rootPem().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    assertThat(parsed).isEqualTo(ca.root());
+    validate(restored.issue(validated(ME)).leaf(), ca.root(), clock.instant());
+  }
+
+  @Test
+  void refusesPemTextsThatAreNotAMatchingCaPair() throws Exception {
+    CertificateAuthority other =
+        CertificateAuthority.create("conveyor.etl", clock, TestCsrs.RANDOM);
+    KeyPair keyPair = CertificateRequests.newKeyPair(TestCsrs.RANDOM);
+    String leafPem = Pem.write(ca.issue(validated(ME, keyPair)).leaf());
+
+    assertThatThrownBy(
+            () ->
+                CertificateAuthority.fromPem(ca.rootPem(), other.keyPem(), clock, TestCsrs.RANDOM))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the CA key does not belong to the root certificate");
+    assertThatThrownBy(
+            () -> CertificateAuthority.fromPem("garbage", ca.keyPem(), clock, TestCsrs.RANDOM))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("the root certificate: ");
+    assertThatThrownBy(
+            () -> CertificateAuthority.fromPem(ca.rootPem(), ca.rootPem(), clock, TestCsrs.RANDOM))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("the CA key: ");
+    assertThatThrownBy(
+            () ->
+                CertificateAuthority.fromPem(
+                    leafPem, Pem.write(keyPair.getPrivate()), clock, TestCsrs.RANDOM))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the root certificate is not a CA");
+  }
+
   static ValidatedCsr validated(WorkloadIdentity identity) throws CsrRejectedException {
     return validated(identity, CertificateRequests.newKeyPair(TestCsrs.RANDOM));
   }

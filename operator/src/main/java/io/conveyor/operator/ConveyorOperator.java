@@ -1,6 +1,7 @@
 package io.conveyor.operator;
 
 import io.conveyor.common.http.AdminHttpServer;
+import io.conveyor.identity.CertificateAuthority;
 import io.conveyor.operator.config.OperatorConfig;
 import io.conveyor.operator.leader.LeadershipLoop;
 import io.conveyor.operator.metrics.OperatorMetrics;
@@ -78,6 +79,14 @@ public final class ConveyorOperator implements AutoCloseable {
 
   public Optional<RouterCore> routerCore() {
     return leadership.routerCore();
+  }
+
+  /**
+   * The Conveyor CA of this replica's leader term: present while it leads (once the term loaded it
+   * from Secret {@code conveyor-ca}), empty otherwise. The same root in every term.
+   */
+  public Optional<CertificateAuthority> certificateAuthority() {
+    return leadership.certificateAuthority();
   }
 
   /** Gives up the lease (so a standby takes over at once) and stops. */

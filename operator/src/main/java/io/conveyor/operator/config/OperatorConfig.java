@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * Settings of the operator, read once from the environment at start.
  *
  * @param identity who this replica is in the leader Lease ({@code POD_NAME}, else {@code HOSTNAME})
- * @param leaseNamespace namespace of the Lease ({@code POD_NAMESPACE})
+ * @param leaseNamespace the operator's own namespace ({@code POD_NAMESPACE}): of the Lease and of
+ *     the CA's Secret {@code conveyor-ca}
  * @param leaseName name of the Lease ({@code LEASE_NAME})
  * @param leaseDuration how long a Lease holds without renewal ({@code LEASE_DURATION_SECS})
  * @param renewDeadline the leader gives up (and stops serving) when it could not renew for this

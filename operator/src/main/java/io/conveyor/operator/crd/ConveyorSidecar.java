@@ -41,6 +41,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.sidecarRestarts",
     type = AdditionalPrinterColumn.Type.INTEGER,
     priority = 1)
+// A string, not a date: kubectl prints a date column as an age, and a time to come as <invalid>.
+@AdditionalPrinterColumn(
+    name = "Certificate Expiry",
+    jsonPath = ".status.certificateExpiry",
+    priority = 1)
 public class ConveyorSidecar extends CustomResource<Void, ConveyorSidecarStatus>
     implements Namespaced {
 

@@ -36,6 +36,9 @@ import java.util.List;
   "serviceNames",
   "services",
   "pipelines",
+  "certificateSerial",
+  "certificateNotBefore",
+  "certificateExpiry",
   "conditions"
 })
 public class ConveyorSidecarStatus {
@@ -99,8 +102,20 @@ public class ConveyorSidecarStatus {
   private List<String> pipelines = new ArrayList<>();
 
   @JsonPropertyDescription(
+      "Serial number (hex) of the last workload certificate the Conveyor CA issued to this pod.")
+  private String certificateSerial;
+
+  @JsonPropertyDescription("Start of that certificate's validity (RFC 3339).")
+  private String certificateNotBefore;
+
+  @JsonPropertyDescription(
+      "End of that certificate's validity (RFC 3339); the sidecar renews it at half-life.")
+  private String certificateExpiry;
+
+  @JsonPropertyDescription(
       "PodReady, SidecarContainerReady, Registered, ServicesHealthy and the summary Ready, each"
-          + " with a reason and a message.")
+          + " with a reason and a message; CertificateValid says whether the pod holds a valid"
+          + " certificate of the Conveyor CA (Issued, RenewalOverdue, Expired or NotEnrolled).")
   private List<Condition> conditions = new ArrayList<>();
 
   public Long getObservedGeneration() {
@@ -253,5 +268,29 @@ public class ConveyorSidecarStatus {
 
   public void setConditions(List<Condition> conditions) {
     this.conditions = conditions == null ? new ArrayList<>() : conditions;
+  }
+
+  public String getCertificateSerial() {
+    return certificateSerial;
+  }
+
+  public void setCertificateSerial(String certificateSerial) {
+    this.certificateSerial = certificateSerial;
+  }
+
+  public String getCertificateNotBefore() {
+    return certificateNotBefore;
+  }
+
+  public void setCertificateNotBefore(String certificateNotBefore) {
+    this.certificateNotBefore = certificateNotBefore;
+  }
+
+  public String getCertificateExpiry() {
+    return certificateExpiry;
+  }
+
+  public void setCertificateExpiry(String certificateExpiry) {
+    this.certificateExpiry = certificateExpiry;
   }
 }

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The operator's enrolment check, as istiod does it: the sidecar's projected ServiceAccount token
@@ -23,8 +24,10 @@ import java.util.Objects;
  * validation itself (signature, expiry, the pod's binding) is the API server's.
  *
  * <p>Each call makes at most two API requests (create TokenReview, get Pod), each bounded by the
- * client's request timeout. When the API server cannot answer, the enrolment is UNAVAILABLE: the
- * sidecar retries with backoff, and nothing is decided on a guess.
+ * client's request timeout; give it a client from {@link
+ * io.conveyor.operator.KubernetesClients#forEnrolment}, which does not retry for seconds. When the
+ * API server cannot answer, the enrolment is UNAVAILABLE: the sidecar retries with backoff, and
+ * nothing is decided on a guess.
  *
  * <p>Refusal messages go back to the caller: they name only the identity its own token proves, or
  * the pod its own token is bound to, never another workload.
@@ -36,6 +39,7 @@ public final class TokenReviewVerifier implements EnrolmentVerifier {
 
   private final KubernetesClient client;
   private final String trustDomain;
+  private final Consumer<BoundPodToken> proved;
 
   /**
    * @param client the operator's client (it needs {@code create tokenreviews} and {@code get pods})
@@ -43,6 +47,21 @@ public final class TokenReviewVerifier implements EnrolmentVerifier {
    * @throws IdentityFormatException if the trust domain is not a valid one
    */
   public TokenReviewVerifier(KubernetesClient client, String trustDomain) {
+    this(client, trustDomain, pod -> {});
+  }
+
+  /**
+   * As {@link #TokenReviewVerifier(KubernetesClient, String)}, telling {@code issued} which pod
+   * each accepted call proved, so that it can record the certificate issued to that pod's UID.
+   */
+  public TokenReviewVerifier(
+      KubernetesClient client, String trustDomain, IssuedCertificates issued) {
+    this(client, trustDomain, issued::verified);
+  }
+
+  private TokenReviewVerifier(
+      KubernetesClient client, String trustDomain, Consumer<BoundPodToken> proved) {
+    this.proved = Objects.requireNonNull(proved, "proved");
     this.client = Objects.requireNonNull(client, "client");
     // Validated here, by the identity's own rule, so that a bad configuration fails at start and
     // not as a refusal of every sidecar.
@@ -76,6 +95,7 @@ public final class TokenReviewVerifier implements EnrolmentVerifier {
           "the ServiceAccount token proves " + proved + ", not the identity the CSR asks for");
     }
     requireLivePod(bound);
+    this.proved.accept(bound);
     return proved;
   }
 

@@ -1,21 +1,35 @@
 package io.conveyor.operator.leader;
 
+import io.conveyor.identity.CertificateAuthority;
+import io.conveyor.identity.CsrValidator;
+import io.conveyor.identity.WorkloadIdentity;
+import io.conveyor.operator.KubernetesClients;
 import io.conveyor.operator.config.OperatorConfig;
+import io.conveyor.operator.identity.CaSecret;
+import io.conveyor.operator.identity.IssuedCertificates;
+import io.conveyor.operator.identity.TokenReviewVerifier;
 import io.conveyor.operator.metrics.OperatorMetrics;
 import io.conveyor.operator.reconciler.PipelineReconciler;
 import io.conveyor.operator.reconciler.SidecarPodReconciler;
+import io.conveyor.operator.reconciler.TrustBundlePublisher;
 import io.conveyor.operator.router.PipelineBootstrap;
 import io.conveyor.operator.router.RouterEventBridge;
 import io.conveyor.operator.router.RouterWarmUp;
 import io.conveyor.operator.status.SidecarStatusCalculator;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.grpc.RouterServer;
+import io.conveyor.router.identity.CertificateIssuingService;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -25,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Everything this replica runs while it leads, built fresh for each term and thrown away at its
  * end: a new router core (so versions and registrations of an earlier term never leak into this
- * one), the reconcilers, and the router's gRPC server.
+ * one), the CA loaded from its Secret, the reconcilers, and the router's gRPC server with the
+ * CertificateService next to the coordinator.
  *
  * <p>Start order: pipelines are loaded from the API first, then the reconcilers start (caches in
  * sync, ConveyorSidecar objects of deleted pods swept), and only then does the router serve, so a
@@ -34,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * still running: the server is then never started.
  */
 final class LeaderTerm {
+
+  /** The trust domain the operator's CA issues under. */
+  static final String TRUST_DOMAIN = WorkloadIdentity.DEFAULT_TRUST_DOMAIN;
 
   private static final Logger log = LoggerFactory.getLogger(LeaderTerm.class);
 
@@ -49,6 +67,7 @@ final class LeaderTerm {
   private RouterServer server;
   private volatile RouterCore core;
   private volatile Operator operator;
+  private volatile CertificateAuthority authority;
 
   /**
    * @param giveUp called with a reason when the term cannot go on (an informer died): the caller
@@ -79,6 +98,14 @@ final class LeaderTerm {
 
     PipelineBootstrap.load(client, routerCore, config.namespaces());
 
+    // The CA of every leader: loaded from (or first stored in) the Secret of the operator's
+    // namespace. A malformed Secret fails the term here, before anything serves.
+    CertificateAuthority ca =
+        new CaSecret(client, config.leaseNamespace(), TRUST_DOMAIN, clock, new SecureRandom())
+            .loadOrCreate();
+    this.authority = ca;
+    IssuedCertificates issued = new IssuedCertificates(config.router().maxSidecars());
+
     Operator op =
         new Operator(
             o ->
@@ -108,7 +135,9 @@ final class LeaderTerm {
             new SidecarStatusCalculator(config.heartbeatStatusRefresh()),
             warmUp,
             metrics,
-            clock);
+            clock,
+            issued,
+            new TrustBundlePublisher(ca.rootPem(), metrics));
     op.register(pods, this::namespaces);
     op.register(new PipelineReconciler(bridge, warmUp, metrics, clock), this::namespaces);
     op.start();
@@ -123,10 +152,35 @@ final class LeaderTerm {
         log.info("leadership ended while the term was starting; not serving");
         return;
       }
-      server = RouterServer.start(serverBuilder.get(), routerCore, metrics.registry());
+      server =
+          RouterServer.start(
+              serverBuilder.get(),
+              routerCore,
+              metrics.registry(),
+              RouterServer.DEFAULT_MIN_ASSIGN_INTERVAL,
+              List.of(certificateService(ca, issued)));
       warmUp.servingFrom(clock.instant());
     }
-    log.info("leading: router serves SidecarCoordinator on port {}", server.port());
+    log.info(
+        "leading: router serves SidecarCoordinator and CertificateService on port {}",
+        server.port());
+  }
+
+  /**
+   * The router's CertificateService over this term's CA, enrolling with TokenReview through a
+   * client that does not retry for seconds, and recording what it issues per pod UID.
+   */
+  private BindableService certificateService(CertificateAuthority ca, IssuedCertificates issued) {
+    CertificateIssuingService service =
+        new CertificateIssuingService(
+            new TokenReviewVerifier(KubernetesClients.forEnrolment(client), TRUST_DOMAIN, issued),
+            new CsrValidator(),
+            ca,
+            TRUST_DOMAIN,
+            metrics.registry());
+    ServerServiceDefinition intercepted =
+        ServerInterceptors.intercept(service, issued.interceptor());
+    return () -> intercepted;
   }
 
   private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void namespaces(
@@ -183,5 +237,10 @@ final class LeaderTerm {
 
   Optional<RouterCore> core() {
     return Optional.ofNullable(core);
+  }
+
+  /** This term's CA, once loaded. */
+  Optional<CertificateAuthority> certificateAuthority() {
+    return Optional.ofNullable(authority);
   }
 }

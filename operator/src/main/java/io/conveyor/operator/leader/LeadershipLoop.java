@@ -2,6 +2,7 @@ package io.conveyor.operator.leader;
 
 import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.retry.Backoff;
+import io.conveyor.identity.CertificateAuthority;
 import io.conveyor.operator.config.OperatorConfig;
 import io.conveyor.operator.metrics.OperatorMetrics;
 import io.conveyor.router.core.RouterCore;
@@ -114,6 +115,13 @@ public final class LeadershipLoop implements AutoCloseable {
   public Optional<RouterCore> routerCore() {
     synchronized (lock) {
       return term == null ? Optional.empty() : term.core();
+    }
+  }
+
+  /** The CA of the current term, while leading and once the term loaded it. */
+  public Optional<CertificateAuthority> certificateAuthority() {
+    synchronized (lock) {
+      return term == null ? Optional.empty() : term.certificateAuthority();
     }
   }
 

@@ -3,14 +3,17 @@ package io.conveyor.operator.reconciler;
 import io.conveyor.operator.crd.ConveyorLabels;
 import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.operator.crd.ConveyorSidecarStatus;
+import io.conveyor.operator.identity.IssuedCertificates;
 import io.conveyor.operator.metrics.OperatorMetrics;
 import io.conveyor.operator.router.RouterEventBridge;
 import io.conveyor.operator.router.RouterWarmUp;
+import io.conveyor.operator.status.CertificateCondition;
 import io.conveyor.operator.status.PodFacts;
 import io.conveyor.operator.status.RouterFacts;
 import io.conveyor.operator.status.SidecarStatusCalculator;
 import io.conveyor.operator.status.StatusComparison;
 import io.conveyor.router.registry.SidecarRecord;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -29,9 +32,11 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.net.HttpURLConnection;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +49,10 @@ import org.slf4j.LoggerFactory;
  * holding a finalizer on users' pods); a ConveyorSidecar missed that way, e.g. while no replica was
  * leading, is removed by {@link #sweepOrphans}.
  *
- * <p>Events come from the pods, from the ConveyorSidecar objects (someone deleted or edited one)
- * and from the router's registry through {@link RouterEventBridge}.
+ * <p>Events come from the pods, from the ConveyorSidecar objects (someone deleted or edited one),
+ * from the router's registry through {@link RouterEventBridge}, from the CA when it issued a pod a
+ * certificate ({@link IssuedCertificates}), and from the trust bundle ConfigMaps ({@link
+ * TrustBundlePublisher}), which each reconcile keeps right in the pod's namespace.
  */
 @ControllerConfiguration(
     name = SidecarPodReconciler.NAME,
@@ -63,8 +70,11 @@ public final class SidecarPodReconciler implements Reconciler<Pod> {
   private final RouterWarmUp warmUp;
   private final OperatorMetrics metrics;
   private final Clock clock;
+  private final IssuedCertificates certificates;
+  private final TrustBundlePublisher trustBundle;
 
   private volatile InformerEventSource<ConveyorSidecar, Pod> sidecars;
+  private volatile InformerEventSource<ConfigMap, Pod> trustBundles;
   private volatile IndexerResourceCache<Pod> pods;
 
   public SidecarPodReconciler(
@@ -72,12 +82,16 @@ public final class SidecarPodReconciler implements Reconciler<Pod> {
       SidecarStatusCalculator calculator,
       RouterWarmUp warmUp,
       OperatorMetrics metrics,
-      Clock clock) {
+      Clock clock,
+      IssuedCertificates certificates,
+      TrustBundlePublisher trustBundle) {
     this.router = router;
     this.calculator = calculator;
     this.warmUp = warmUp;
     this.metrics = metrics;
     this.clock = clock;
+    this.certificates = certificates;
+    this.trustBundle = trustBundle;
   }
 
   @Override
@@ -94,9 +108,37 @@ public final class SidecarPodReconciler implements Reconciler<Pod> {
             context);
     SimpleInboundEventSource<Pod> registry = new SimpleInboundEventSource<>("router-registry");
     router.onPodEvent(registry::propagateEvent);
+    IndexerResourceCache<Pod> primaries = context.getPrimaryCache();
+    // A trust bundle deleted or edited brings back every pod of its namespace: whichever runs first
+    // puts it right, the others find it right in the cache.
+    InformerEventSource<ConfigMap, Pod> bundles =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(ConfigMap.class, Pod.class)
+                .withName("trust-bundles")
+                .withLabelSelector(ConveyorLabels.MANAGED_SELECTOR)
+                .withNamespacesInheritedFromController()
+                .withSecondaryToPrimaryMapper(
+                    (ConfigMap cm) ->
+                        TrustBundlePublisher.CONFIG_MAP.equals(cm.getMetadata().getName())
+                            ? primaries
+                                .list(cm.getMetadata().getNamespace())
+                                .map(ResourceID::fromResource)
+                                .collect(Collectors.toSet())
+                            : Set.of())
+                .withPrimaryToSecondaryMapper(
+                    (Pod pod) ->
+                        Set.of(
+                            new ResourceID(
+                                TrustBundlePublisher.CONFIG_MAP, pod.getMetadata().getNamespace())))
+                .build(),
+            context);
+    SimpleInboundEventSource<Pod> issued = new SimpleInboundEventSource<>("certificates-issued");
+    certificates.onIssued(
+        pod -> issued.propagateEvent(new ResourceID(pod.getName(), pod.getNamespace())));
     this.sidecars = sidecarObjects;
-    this.pods = context.getPrimaryCache();
-    return List.of(sidecarObjects, registry);
+    this.trustBundles = bundles;
+    this.pods = primaries;
+    return List.of(sidecarObjects, registry, bundles, issued);
   }
 
   @Override
@@ -111,8 +153,11 @@ public final class SidecarPodReconciler implements Reconciler<Pod> {
           .filter(cs -> ownedBy(cs, pod.getMetadata().getUid()))
           .ifPresent(cs -> delete(client, cs, "its pod was deleted or lost the injection label"));
       metrics.sidecarPhases().remove(key);
+      certificates.forget(pod.getMetadata().getUid());
       return UpdateControl.noUpdate();
     }
+
+    trustBundle.publish(client, id.getNamespace().orElseThrow(), trustBundles);
 
     if (existing.isPresent() && !ownedBy(existing.get(), pod.getMetadata().getUid())) {
       // A new pod with a reused name (StatefulSet): the object describes the previous pod. Its
@@ -148,13 +193,21 @@ public final class SidecarPodReconciler implements Reconciler<Pod> {
             object.getStatus(),
             generation == null ? 1 : generation,
             clock.instant());
+    Optional<Duration> certificateRecheck =
+        CertificateCondition.apply(
+            result.status(),
+            object.getStatus(),
+            certificates.lastIssuedTo(podFacts.uid()),
+            generation == null ? 1 : generation,
+            clock.instant());
     metrics.sidecarPhases().set(key, result.status().getPhase());
 
     if (!StatusComparison.same(result.status(), object.getStatus())) {
       writeStatus(client, object, result.status());
     }
     UpdateControl<Pod> control = UpdateControl.noUpdate();
-    result.recheckAfter().ifPresent(control::rescheduleAfter);
+    CertificateCondition.sooner(result.recheckAfter(), certificateRecheck)
+        .ifPresent(control::rescheduleAfter);
     return control;
   }
 

@@ -10,24 +10,20 @@ import io.conveyor.identity.WorkloadIdentity;
 import io.conveyor.operator.KubernetesClients;
 import io.conveyor.operator.crd.ConveyorLabels;
 import io.conveyor.operator.testing.RbacAudit;
+import io.conveyor.operator.testing.TokenReviews;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenReview;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.fabric8.mockwebserver.utils.ResponseProvider;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,31 +37,28 @@ import org.junit.jupiter.api.Test;
 @EnableKubernetesMockClient(crud = true)
 class TokenReviewVerifierTest {
 
-  private static final String TOKEN_REVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews";
-  private static final String NOT_AUTHENTICATED =
-      "{\"user\":{},\"error\":\"[invalid bearer token, square/go-jose: error in cryptographic"
-          + " primitive, token lookup failed]\"}";
+  private static final String TOKEN_REVIEWS = TokenReviews.PATH;
+  private static final String NOT_AUTHENTICATED = TokenReviews.NOT_AUTHENTICATED;
 
   KubernetesMockServer server;
   KubernetesClient client;
 
-  /** What the fake authenticator answers for each token: the TokenReview's status, as JSON. */
-  private final Map<String, String> statusByToken = new ConcurrentHashMap<>();
-
   private final List<RecordedRequest> requests = new ArrayList<>();
-  private volatile boolean apiServerDown;
+
+  /** What the fake authenticator answers for each token: the TokenReview's status, as JSON. */
+  private TokenReviews statusByToken;
+
   private KubernetesClient operatorClient;
   private TokenReviewVerifier verifier;
 
   @BeforeEach
   void setUp() {
-    server.expect().post().withPath(TOKEN_REVIEWS).andReply(new FakeAuthenticator()).always();
-    // The operator's client, retrying a failed request once rather than ten times with backoff,
-    // so that the outage tests take a second, not twenty.
-    operatorClient =
-        KubernetesClients.create(
-            new ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(1).build());
-    verifier = new TokenReviewVerifier(operatorClient, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
+    statusByToken = TokenReviews.installOn(server);
+    // The operator's client, and the bounded one the leader gives the verifier (no retries).
+    operatorClient = KubernetesClients.create(client.getConfiguration());
+    verifier =
+        new TokenReviewVerifier(
+            KubernetesClients.forEnrolment(operatorClient), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
   }
 
   @AfterEach
@@ -77,7 +70,8 @@ class TokenReviewVerifierTest {
   @Test
   void aTokenBoundToTheRequestedInjectedPodProvesItsIdentity() throws Exception {
     String uid = createPod("shop", "orders-0", "orders", true);
-    statusByToken.put("tok-orders-0", boundToken("shop", "orders", "orders-0", uid));
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", uid));
 
     WorkloadIdentity proved =
         verifier.verify(saToken("tok-orders-0"), WorkloadIdentity.of("shop", "orders-0", "orders"));
@@ -85,7 +79,8 @@ class TokenReviewVerifierTest {
     assertThat(proved).isEqualTo(WorkloadIdentity.of("shop", "orders-0", "orders"));
     List<RecordedRequest> reviews = operatorRequests("POST", TOKEN_REVIEWS);
     assertThat(reviews).hasSize(1);
-    TokenReview sent = Serialization.unmarshal(body(reviews.get(0)), TokenReview.class);
+    TokenReview sent =
+        Serialization.unmarshal(TokenReviews.body(reviews.get(0)), TokenReview.class);
     assertThat(sent.getApiVersion()).isEqualTo("authentication.k8s.io/v1");
     assertThat(sent.getKind()).isEqualTo("TokenReview");
     assertThat(sent.getSpec().getToken()).isEqualTo("tok-orders-0");
@@ -96,7 +91,7 @@ class TokenReviewVerifierTest {
   @Test
   void aReviewThatSaysUnauthenticatedIsRefusedWithoutLookingAtThePod() {
     createPod("shop", "orders-0", "orders", true);
-    statusByToken.put("tok-forged", NOT_AUTHENTICATED);
+    statusByToken.answer("tok-forged", NOT_AUTHENTICATED);
 
     assertRefused("tok-forged", WorkloadIdentity.of("shop", "orders-0", "orders"))
         .isEqualTo(Kind.UNAUTHENTICATED);
@@ -108,16 +103,18 @@ class TokenReviewVerifierTest {
     String uid = createPod("shop", "orders-0", "orders", true);
     WorkloadIdentity requested = WorkloadIdentity.of("shop", "orders-0", "orders");
     // An audience-aware API server refuses it outright.
-    statusByToken.put(
+    statusByToken.answer(
         "tok-vault",
         "{\"user\":{},\"error\":\"[invalid bearer token, token audiences [\\\"vault\\\"] is"
             + " invalid for the target audiences [\\\"conveyor.etl\\\"]]\"}");
     // An authenticator that ignores audiences: an empty list means "good for the API server only".
-    statusByToken.put("tok-api-server", boundToken("shop", "orders", "orders-0", uid, List.of()));
+    statusByToken.answer(
+        "tok-api-server", TokenReviews.boundToken("shop", "orders", "orders-0", uid, List.of()));
     // One that answers with an audience, but not ours.
-    statusByToken.put(
+    statusByToken.answer(
         "tok-other-audience",
-        boundToken("shop", "orders", "orders-0", uid, List.of("https://kubernetes.default.svc")));
+        TokenReviews.boundToken(
+            "shop", "orders", "orders-0", uid, List.of("https://kubernetes.default.svc")));
 
     assertRefused("tok-vault", requested).isEqualTo(Kind.UNAUTHENTICATED);
     assertRefused("tok-api-server", requested).isEqualTo(Kind.UNAUTHENTICATED);
@@ -128,7 +125,8 @@ class TokenReviewVerifierTest {
   void aTokenOfAnotherNamespaceIsRefusedNamingOnlyTheCallersOwnIdentity() {
     createPod("shop", "orders-0", "orders", true);
     String otherUid = createPod("billing", "orders-0", "orders", true);
-    statusByToken.put("tok-billing", boundToken("billing", "orders", "orders-0", otherUid));
+    statusByToken.answer(
+        "tok-billing", TokenReviews.boundToken("billing", "orders", "orders-0", otherUid));
 
     EnrolmentRefusedException refused =
         refusal("tok-billing", WorkloadIdentity.of("shop", "orders-0", "orders"));
@@ -144,7 +142,8 @@ class TokenReviewVerifierTest {
   void aTokenOfAnotherPodIsRefused() {
     createPod("shop", "orders-0", "orders", true);
     String otherUid = createPod("shop", "orders-1", "orders", true);
-    statusByToken.put("tok-orders-1", boundToken("shop", "orders", "orders-1", otherUid));
+    statusByToken.answer(
+        "tok-orders-1", TokenReviews.boundToken("shop", "orders", "orders-1", otherUid));
 
     EnrolmentRefusedException refused =
         refusal("tok-orders-1", WorkloadIdentity.of("shop", "orders-0", "orders"));
@@ -156,7 +155,8 @@ class TokenReviewVerifierTest {
   @Test
   void aTokenOfAnotherServiceAccountOrTrustDomainIsRefused() {
     String uid = createPod("shop", "orders-0", "orders", true);
-    statusByToken.put("tok-orders-0", boundToken("shop", "orders", "orders-0", uid));
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", uid));
 
     assertRefused("tok-orders-0", WorkloadIdentity.of("shop", "orders-0", "admin"))
         .isEqualTo(Kind.PERMISSION_DENIED);
@@ -168,7 +168,8 @@ class TokenReviewVerifierTest {
   @Test
   void theTokenOfADeletedPodIsRefused() {
     String uid = createPod("shop", "orders-0", "orders", true);
-    statusByToken.put("tok-orders-0", boundToken("shop", "orders", "orders-0", uid));
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", uid));
     client.pods().inNamespace("shop").withName("orders-0").delete();
 
     EnrolmentRefusedException refused =
@@ -181,7 +182,8 @@ class TokenReviewVerifierTest {
   @Test
   void theTokenOfAPodReCreatedUnderTheSameNameIsRefused() {
     String oldUid = createPod("shop", "orders-0", "orders", true);
-    statusByToken.put("tok-orders-0", boundToken("shop", "orders", "orders-0", oldUid));
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", oldUid));
     client.pods().inNamespace("shop").withName("orders-0").delete();
     String newUid = createPod("shop", "orders-0", "orders", true);
     assertThat(newUid).isNotEqualTo(oldUid);
@@ -196,16 +198,17 @@ class TokenReviewVerifierTest {
   @Test
   void theTokenOfAPodThatIsNotInjectedIsRefused() {
     String plainUid = createPod("shop", "plain-0", "orders", false);
-    statusByToken.put("tok-plain", boundToken("shop", "orders", "plain-0", plainUid));
+    statusByToken.answer(
+        "tok-plain", TokenReviews.boundToken("shop", "orders", "plain-0", plainUid));
     Pod optedOut =
         client
             .pods()
             .resource(
                 pod("shop", "opted-out-0", "orders", Map.of(ConveyorLabels.INJECTED, "false")))
             .create();
-    statusByToken.put(
+    statusByToken.answer(
         "tok-opted-out",
-        boundToken("shop", "orders", "opted-out-0", optedOut.getMetadata().getUid()));
+        TokenReviews.boundToken("shop", "orders", "opted-out-0", optedOut.getMetadata().getUid()));
 
     assertRefused("tok-plain", WorkloadIdentity.of("shop", "plain-0", "orders"))
         .isEqualTo(Kind.PERMISSION_DENIED);
@@ -216,7 +219,8 @@ class TokenReviewVerifierTest {
   @Test
   void aPodThatRunsAsAnotherServiceAccountThanTheTokensIsRefused() {
     String uid = createPod("shop", "orders-0", "default", true);
-    statusByToken.put("tok-orders-0", boundToken("shop", "orders", "orders-0", uid));
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", uid));
 
     assertRefused("tok-orders-0", WorkloadIdentity.of("shop", "orders-0", "orders"))
         .isEqualTo(Kind.PERMISSION_DENIED);
@@ -227,7 +231,7 @@ class TokenReviewVerifierTest {
     String uid = createPod("shop", "orders-0", "orders", true);
     WorkloadIdentity requested = WorkloadIdentity.of("shop", "orders-0", "orders");
     // A person's OIDC token that happens to carry our audience.
-    statusByToken.put(
+    statusByToken.answer(
         "tok-alice",
         "{\"authenticated\":true,\"user\":{\"username\":\"alice@example.com\",\"groups\":"
             + "[\"system:authenticated\"],\"extra\":{\""
@@ -237,18 +241,18 @@ class TokenReviewVerifierTest {
             + "\":[\""
             + uid
             + "\"]}},\"audiences\":[\"conveyor.etl\"]}");
-    statusByToken.put(
+    statusByToken.answer(
         "tok-node",
-        boundToken("shop", "orders", "orders-0", uid)
+        TokenReviews.boundToken("shop", "orders", "orders-0", uid)
             .replace("system:serviceaccount:shop:orders", "system:node:node-1"));
-    statusByToken.put(
+    statusByToken.answer(
         "tok-truncated",
-        boundToken("shop", "orders", "orders-0", uid)
+        TokenReviews.boundToken("shop", "orders", "orders-0", uid)
             .replace("system:serviceaccount:shop:orders", "system:serviceaccount:shop"));
     // A ServiceAccount token not bound to a pod (a TokenRequest for the account alone).
-    statusByToken.put(
+    statusByToken.answer(
         "tok-unbound",
-        boundToken("shop", "orders", "orders-0", uid)
+        TokenReviews.boundToken("shop", "orders", "orders-0", uid)
             .replace(BoundPodToken.POD_NAME_EXTRA, "authentication.kubernetes.io/x"));
 
     for (String token : List.of("tok-alice", "tok-node", "tok-truncated", "tok-unbound")) {
@@ -276,8 +280,9 @@ class TokenReviewVerifierTest {
   @Test
   void anApiServerThatDoesNotAnswerTheReviewMakesEnrolmentUnavailable() {
     String uid = createPod("shop", "orders-0", "orders", true);
-    statusByToken.put("tok-orders-0", boundToken("shop", "orders", "orders-0", uid));
-    apiServerDown = true;
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", uid));
+    statusByToken.down(true);
 
     EnrolmentRefusedException refused =
         refusal("tok-orders-0", WorkloadIdentity.of("shop", "orders-0", "orders"));
@@ -287,9 +292,28 @@ class TokenReviewVerifierTest {
   }
 
   @Test
+  void anApiServerAnswering503IsAskedOnceNotRetriedForSeconds() {
+    String uid = createPod("shop", "orders-0", "orders", true);
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", uid));
+    statusByToken.down(true);
+
+    long start = System.nanoTime();
+    EnrolmentRefusedException refused =
+        refusal("tok-orders-0", WorkloadIdentity.of("shop", "orders-0", "orders"));
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+    assertThat(refused.kind()).isEqualTo(Kind.UNAVAILABLE);
+    // fabric8's default would ask eleven times over about 21 s.
+    assertThat(operatorRequests("POST", TOKEN_REVIEWS)).hasSize(1);
+    assertThat(took).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
   void anApiServerThatDoesNotAnswerThePodLookupMakesEnrolmentUnavailable() {
     String uid = createPod("shop", "orders-0", "orders", true);
-    statusByToken.put("tok-orders-0", boundToken("shop", "orders", "orders-0", uid));
+    statusByToken.answer(
+        "tok-orders-0", TokenReviews.boundToken("shop", "orders", "orders-0", uid));
     server
         .expect()
         .get()
@@ -349,45 +373,6 @@ class TokenReviewVerifierTest {
         .build();
   }
 
-  private static String boundToken(String namespace, String account, String pod, String podUid) {
-    return boundToken(namespace, account, pod, podUid, List.of("conveyor.etl"));
-  }
-
-  /** A TokenReview status as the API server writes it for a projected, pod-bound token. */
-  private static String boundToken(
-      String namespace, String account, String pod, String podUid, List<String> audiences) {
-    return """
-        {"authenticated":true,
-         "user":{"username":"system:serviceaccount:%s:%s",
-                 "uid":"%s",
-                 "groups":["system:serviceaccounts","system:serviceaccounts:%s",
-                           "system:authenticated"],
-                 "extra":{"authentication.kubernetes.io/credential-id":["JTI=%s"],
-                          "authentication.kubernetes.io/node-name":["node-1"],
-                          "authentication.kubernetes.io/node-uid":["%s"],
-                          "authentication.kubernetes.io/pod-name":["%s"],
-                          "authentication.kubernetes.io/pod-uid":["%s"]}},
-         "audiences":%s}
-        """
-        .formatted(
-            namespace,
-            account,
-            UUID.nameUUIDFromBytes((namespace + ":" + account).getBytes()),
-            namespace,
-            UUID.randomUUID(),
-            UUID.nameUUIDFromBytes("node-1".getBytes()),
-            pod,
-            podUid,
-            Serialization.asJson(audiences));
-  }
-
-  /**
-   * The request's body, read without consuming it (the authenticator and the test both read it).
-   */
-  private static String body(RecordedRequest request) {
-    return new String(request.getBody().getBytes(), StandardCharsets.UTF_8);
-  }
-
   /** Every request the server received so far (kept for the RBAC audit), oldest first. */
   private List<RecordedRequest> recorded() {
     try {
@@ -406,45 +391,5 @@ class TokenReviewVerifierTest {
         .filter(r -> KubernetesClients.USER_AGENT.equals(r.getHeader("User-Agent")))
         .filter(r -> r.getMethod().equals(method) && r.getPath().equals(path))
         .toList();
-  }
-
-  /**
-   * Answers a TokenReview the way the API server does: 201 with the request's spec echoed and the
-   * authenticator's status; an unknown token does not authenticate.
-   */
-  private final class FakeAuthenticator implements ResponseProvider<Object> {
-    private Headers headers = new Headers.Builder().build();
-
-    @Override
-    public int getStatusCode(RecordedRequest request) {
-      return apiServerDown ? 503 : 201;
-    }
-
-    @Override
-    public Object getBody(RecordedRequest request) {
-      if (apiServerDown) {
-        return "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
-            + "\"message\":\"the server is currently unable to handle the request\","
-            + "\"reason\":\"ServiceUnavailable\",\"code\":503}";
-      }
-      TokenReview review = Serialization.unmarshal(body(request), TokenReview.class);
-      String status = statusByToken.getOrDefault(review.getSpec().getToken(), NOT_AUTHENTICATED);
-      return "{\"kind\":\"TokenReview\",\"apiVersion\":\"authentication.k8s.io/v1\","
-          + "\"metadata\":{\"creationTimestamp\":null},\"spec\":"
-          + Serialization.asJson(review.getSpec())
-          + ",\"status\":"
-          + status
-          + "}";
-    }
-
-    @Override
-    public Headers getHeaders() {
-      return headers;
-    }
-
-    @Override
-    public void setHeaders(Headers headers) {
-      this.headers = headers;
-    }
   }
 }

@@ -51,4 +51,30 @@ class OperatorRbacTest {
         .as("permissions granted by deploy/operator/rbac.yaml that no request used")
         .isEmpty();
   }
+
+  @Test
+  void secretsAreGrantedInTheOperatorsNamespaceOnlyAndReadOnlyByTheCasName() {
+    RbacRules rules = RbacRules.load(RbacAudit.repoRoot(), RbacAudit.SERVICE_ACCOUNT);
+
+    List<RbacRules.Grant> secrets =
+        rules.grants().stream().filter(g -> g.rule().getResources().contains("secrets")).toList();
+
+    assertThat(secrets).isNotEmpty().allSatisfy(g -> assertThat(g.namespace()).isNotNull());
+    assertThat(secrets)
+        .filteredOn(g -> !g.rule().getVerbs().equals(List.of("create")))
+        .allSatisfy(
+            g -> {
+              assertThat(g.rule().getVerbs()).containsExactly("get");
+              assertThat(g.rule().getResourceNames()).containsExactly("conveyor-ca");
+            });
+    // The CA key is never listed or watched, so no other Secret's content reaches the operator.
+    assertThat(rules.allowing(new ApiRequest("list", "", "secrets", null, "conveyor-system", null)))
+        .isEmpty();
+    assertThat(
+            rules.allowing(
+                new ApiRequest("get", "", "secrets", null, "conveyor-system", "other-secret")))
+        .isEmpty();
+    assertThat(rules.allowing(new ApiRequest("get", "", "secrets", null, "shop", "conveyor-ca")))
+        .isEmpty();
+  }
 }

@@ -63,6 +63,11 @@ public final class MockCluster implements AutoCloseable {
     return client;
   }
 
+  /** The server itself, for answers the CRUD store cannot give (TokenReviews). */
+  public KubernetesMockServer server() {
+    return server;
+  }
+
   /** A client configured the way the operator configures its own, pointing at this server. */
   public synchronized KubernetesClient newOperatorClient() {
     KubernetesClient operatorClient = KubernetesClients.create(client.getConfiguration());

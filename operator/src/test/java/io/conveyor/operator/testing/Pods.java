@@ -38,6 +38,13 @@ public final class Pods {
         .build();
   }
 
+  /** An injected pod running as ServiceAccount {@code serviceAccount}. */
+  public static Pod injected(String namespace, String name, String serviceAccount) {
+    Pod pod = injected(namespace, name);
+    pod.getSpec().setServiceAccountName(serviceAccount);
+    return pod;
+  }
+
   /** A pod without the injection label. */
   public static Pod plain(String namespace, String name) {
     return new PodBuilder()
