@@ -36,6 +36,9 @@ import java.util.regex.Pattern;
  *     write refreshes it on its own ({@code HEARTBEAT_STATUS_REFRESH_SECS})
  * @param router limits of the embedded router ({@code ROUTER_MAX_SIDECARS}, {@code
  *     ROUTER_MAX_PIPELINES}, {@code ROUTER_MISSED_HEARTBEATS})
+ * @param mutualTls whether the leader's router port serves mutual TLS under the operator's CA and
+ *     lets a coordinator call only to the pod its certificate names ({@code SECURITY_MODE}: {@code
+ *     mtls}, the default, or {@code plaintext})
  */
 public record OperatorConfig(
     String identity,
@@ -51,7 +54,8 @@ public record OperatorConfig(
     int reconcileThreads,
     Duration routerWarmUp,
     Duration heartbeatStatusRefresh,
-    RouterSettings router) {
+    RouterSettings router,
+    boolean mutualTls) {
 
   private static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
   private static final Pattern DNS_SUBDOMAIN =
@@ -137,6 +141,13 @@ public record OperatorConfig(
     if (routerPort == adminPort) {
       reader.problem("ROUTER_PORT and ADMIN_PORT must differ, both are " + routerPort);
     }
+    String securityMode = reader.string("SECURITY_MODE", "mtls");
+    if (!securityMode.equals("mtls") && !securityMode.equals("plaintext")) {
+      reader.problem(
+          "SECURITY_MODE='"
+              + securityMode
+              + "' is not valid: expected mtls (default) or plaintext");
+    }
     reader.validate();
     RouterSettings router =
         new RouterSettings(
@@ -162,6 +173,7 @@ public record OperatorConfig(
         threads,
         warmUp,
         refresh,
-        router);
+        router,
+        securityMode.equals("mtls"));
   }
 }

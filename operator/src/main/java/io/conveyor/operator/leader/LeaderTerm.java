@@ -1,8 +1,11 @@
 package io.conveyor.operator.leader;
 
+import io.conveyor.common.concurrent.DaemonThreads;
+import io.conveyor.common.security.DeniedCalls;
 import io.conveyor.identity.CertificateAuthority;
 import io.conveyor.identity.CsrValidator;
 import io.conveyor.identity.WorkloadIdentity;
+import io.conveyor.identity.tls.TlsProvider;
 import io.conveyor.operator.KubernetesClients;
 import io.conveyor.operator.config.OperatorConfig;
 import io.conveyor.operator.identity.CaSecret;
@@ -17,13 +20,16 @@ import io.conveyor.operator.router.RouterEventBridge;
 import io.conveyor.operator.router.RouterWarmUp;
 import io.conveyor.operator.status.SidecarStatusCalculator;
 import io.conveyor.router.core.RouterCore;
+import io.conveyor.router.grpc.CoordinatorAccess;
 import io.conveyor.router.grpc.RouterServer;
 import io.conveyor.router.identity.CertificateIssuingService;
+import io.conveyor.router.identity.RouterTls;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import java.security.SecureRandom;
@@ -31,6 +37,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -68,6 +75,8 @@ final class LeaderTerm {
   private volatile RouterCore core;
   private volatile Operator operator;
   private volatile CertificateAuthority authority;
+  private volatile RouterTls tls;
+  private volatile ScheduledExecutorService certificateTimer;
 
   /**
    * @param giveUp called with a reason when the term cannot go on (an informer died): the caller
@@ -152,18 +161,56 @@ final class LeaderTerm {
         log.info("leadership ended while the term was starting; not serving");
         return;
       }
+      ServerBuilder<?> builder = serverBuilder.get();
+      CoordinatorAccess access = CoordinatorAccess.open();
+      if (config.mutualTls()) {
+        RouterTls routerTls = startTls(ca, builder);
+        tls = routerTls;
+        access = routerTls.access();
+      }
       server =
           RouterServer.start(
-              serverBuilder.get(),
+              builder,
               routerCore,
               metrics.registry(),
               RouterServer.DEFAULT_MIN_ASSIGN_INTERVAL,
-              List.of(certificateService(ca, issued)));
+              List.of(certificateService(ca, issued)),
+              access);
       warmUp.servingFrom(clock.instant());
     }
     log.info(
-        "leading: router serves SidecarCoordinator and CertificateService on port {}",
-        server.port());
+        "leading: router serves SidecarCoordinator and CertificateService on port {} ({})",
+        server.port(),
+        tls == null ? "plaintext: SECURITY_MODE=plaintext" : "mutual TLS");
+  }
+
+  /**
+   * The port's mutual TLS: the leader's own certificate from this term's CA, naming its pod in the
+   * operator's namespace as {@link RouterTls#CONTROL_PLANE_SERVICE_ACCOUNT}, renewed on the term's
+   * timer.
+   */
+  private RouterTls startTls(CertificateAuthority ca, ServerBuilder<?> builder) {
+    if (!(builder instanceof NettyServerBuilder netty)) {
+      throw new IllegalStateException(
+          "SECURITY_MODE=mtls needs a Netty server for the router port, not "
+              + builder.getClass().getSimpleName());
+    }
+    certificateTimer = DaemonThreads.scheduler("router-certificate");
+    RouterTls routerTls =
+        RouterTls.start(
+            ca,
+            new WorkloadIdentity(
+                TRUST_DOMAIN,
+                config.leaseNamespace(),
+                config.identity(),
+                RouterTls.CONTROL_PLANE_SERVICE_ACCOUNT),
+            TlsProvider.preferred(),
+            new DeniedCalls(metrics.registry(), "conveyor_router", System::nanoTime),
+            certificateTimer,
+            clock,
+            new SecureRandom());
+    netty.sslContext(routerTls.serverContext());
+    return routerTls;
   }
 
   /**
@@ -199,6 +246,10 @@ final class LeaderTerm {
       leading = false;
       stopping = server;
       server = null;
+    }
+    ScheduledExecutorService timer = certificateTimer;
+    if (timer != null) {
+      timer.shutdownNow();
     }
     if (stopping != null) {
       // Cancels open calls and watch streams (sidecars fail over at once) and unregisters the

@@ -314,7 +314,8 @@ public final class OperatorBenchmark {
         10,
         Duration.ZERO,
         Duration.ofMinutes(5),
-        RouterSettings.defaults());
+        RouterSettings.defaults(),
+        false);
   }
 
   private static List<Pod> createPods(KubernetesClient client) throws Exception {

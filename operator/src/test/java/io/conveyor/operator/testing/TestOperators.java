@@ -34,7 +34,8 @@ public final class TestOperators {
         8,
         routerWarmUp,
         Duration.ofMinutes(5),
-        RouterSettings.defaults());
+        RouterSettings.defaults(),
+        false);
   }
 
   public static ConveyorOperator start(MockCluster cluster, OperatorConfig config, Clock clock) {

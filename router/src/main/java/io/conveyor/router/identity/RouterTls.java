@@ -86,20 +86,18 @@ public final class RouterTls implements AutoCloseable {
    * Issues the router's certificate now and keeps it renewed on {@code scheduler} until {@link
    * #close()}.
    *
-   * @param podName the router's pod (the operator's) or a name for the standalone router
+   * @param identity what the router's certificate names: the operator's pod, in its namespace, as
+   *     its service account (sidecars check the namespace and account, see {@code
+   *     ROUTER_SERVICE_ACCOUNT})
    */
   public static RouterTls start(
       CertificateAuthority authority,
-      String trustDomain,
-      String podName,
+      WorkloadIdentity identity,
       TlsProvider provider,
       DeniedCalls denials,
       ScheduledExecutorService scheduler,
       Clock clock,
       SecureRandom random) {
-    WorkloadIdentity identity =
-        new WorkloadIdentity(
-            trustDomain, CONTROL_PLANE_NAMESPACE, podName, CONTROL_PLANE_SERVICE_ACCOUNT);
     RouterTls tls = new RouterTls(authority, identity, provider, denials, scheduler, clock, random);
     tls.renew();
     log.info(

@@ -91,8 +91,11 @@ public final class StandaloneSecurity {
     RouterTls tls =
         RouterTls.start(
             folder.authority(),
-            WorkloadIdentity.DEFAULT_TRUST_DOMAIN,
-            STANDALONE_ROUTER,
+            new WorkloadIdentity(
+                WorkloadIdentity.DEFAULT_TRUST_DOMAIN,
+                RouterTls.CONTROL_PLANE_NAMESPACE,
+                STANDALONE_ROUTER,
+                RouterTls.CONTROL_PLANE_SERVICE_ACCOUNT),
             security.tlsProvider(),
             denials,
             scheduler,
