@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * would, its sidecar container's environment resolved as the kubelet does — and that environment is
  * fed to the sidecar's own parser, {@link SidecarConfig#fromEnv}. For the default injection and
  * every override the webhook supports, the sidecar must start with the pod's identity, the router
- * and the ports the webhook configured, and its probes must ask the port it serves on.
+ * and the ports the webhook configured, and its probes must ask the port it serves health on.
  */
 class InjectedEnvironmentTest {
 
@@ -244,8 +244,19 @@ class InjectedEnvironmentTest {
     assertThat(
             List.of(
                 sidecar.getStartupProbe(), sidecar.getLivenessProbe(), sidecar.getReadinessProbe()))
-        .as("the kubelet probes the port the sidecar serves gRPC health on")
-        .allSatisfy(probe -> assertThat(probe.getGrpc().getPort()).isEqualTo(config.grpcPort()));
+        .as("the kubelet probes, in plain HTTP, the port the sidecar serves its admin HTTP on")
+        .allSatisfy(
+            probe -> {
+              assertThat(probe.getGrpc()).isNull();
+              assertThat(probe.getHttpGet().getScheme()).isEqualTo("HTTP");
+              assertThat(probe.getHttpGet().getPort().getIntVal()).isEqualTo(config.metricsPort());
+            });
+    assertThat(
+            List.of(
+                sidecar.getStartupProbe(), sidecar.getLivenessProbe(), sidecar.getReadinessProbe()))
+        .extracting(probe -> probe.getHttpGet().getPath())
+        .as("startup and liveness do not depend on the router; readiness does")
+        .containsExactly("/healthz", "/healthz", "/readyz");
   }
 
   @ParameterizedTest(name = "{0}")
