@@ -125,6 +125,8 @@ public final class PodMutator {
                 }
                 if (number == spec.grpcPort()) {
                   problems.add(portTaken(c, number, "gRPC", InjectionKeys.GRPC_PORT));
+                } else if (number == spec.peerPort()) {
+                  problems.add(portTaken(c, number, "peer", InjectionKeys.PEER_PORT));
                 } else if (number == spec.metricsPort()) {
                   problems.add(portTaken(c, number, "metrics", InjectionKeys.METRICS_PORT));
                 }

@@ -44,6 +44,11 @@ public final class SidecarContainerFactory {
             .withProtocol("TCP")
             .endPort()
             .addNewPort()
+            .withName("peer")
+            .withContainerPort(spec.peerPort())
+            .withProtocol("TCP")
+            .endPort()
+            .addNewPort()
             .withName("metrics")
             .withContainerPort(spec.metricsPort())
             .withProtocol("TCP")
@@ -107,6 +112,7 @@ public final class SidecarContainerFactory {
     env.add(fieldRef(SidecarEnvironment.POD_UID));
     env.add(value(SidecarEnvironment.CLUSTER_ENDPOINT, spec.clusterEndpoint().toString()));
     env.add(value(SidecarEnvironment.GRPC_PORT, Integer.toString(spec.grpcPort())));
+    env.add(value(SidecarEnvironment.PEER_PORT, Integer.toString(spec.peerPort())));
     env.add(value(SidecarEnvironment.METRICS_PORT, Integer.toString(spec.metricsPort())));
     env.add(
         value(SidecarEnvironment.SERVICE_ACCOUNT_TOKEN_FILE, SidecarCredentialVolumes.TOKEN_FILE));

@@ -49,12 +49,18 @@ class InjectedEnvironmentTest {
   private static final String GENERATED_SUFFIX = "x2x8q";
 
   /** What the sidecar must be configured with. */
-  record Expect(HostPort router, int grpcPort, int metricsPort, int scanStart, int scanEnd) {}
+  record Expect(
+      HostPort router, int grpcPort, int peerPort, int metricsPort, int scanStart, int scanEnd) {}
 
   /** The webhook's defaults, and the sidecar's own scan range when the pod asks for none. */
   static final Expect DEFAULTS =
       new Expect(
-          HostPort.parse("conveyor-router.conveyor-system.svc:50051"), 9091, 9090, 50051, 50060);
+          HostPort.parse("conveyor-router.conveyor-system.svc:50051"),
+          9091,
+          9095,
+          9090,
+          50051,
+          50060);
 
   record Case(
       String name,
@@ -125,35 +131,39 @@ class InjectedEnvironmentTest {
         Case.of(
             "router override",
             Map.of(InjectionKeys.CLUSTER_ENDPOINT, "router.pipelines.svc:7000"),
-            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9090, 50051, 50060)),
+            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9095, 9090, 50051, 50060)),
         Case.of(
             "router override, IPv6",
             Map.of(InjectionKeys.CLUSTER_ENDPOINT, "[fd00::a]:7000"),
-            new Expect(new HostPort("fd00::a", 7000), 9091, 9090, 50051, 50060)),
+            new Expect(new HostPort("fd00::a", 7000), 9091, 9095, 9090, 50051, 50060)),
         Case.of(
             "router override as a gRPC target, padded",
             Map.of(InjectionKeys.CLUSTER_ENDPOINT, " dns:///router.pipelines.svc:7000 "),
-            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9090, 50051, 50060)),
+            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9095, 9090, 50051, 50060)),
         Case.of(
             "gRPC port override",
             Map.of(InjectionKeys.GRPC_PORT, "7091"),
-            new Expect(DEFAULTS.router(), 7091, 9090, 50051, 50060)),
+            new Expect(DEFAULTS.router(), 7091, 9095, 9090, 50051, 50060)),
         Case.of(
             "metrics port override",
             Map.of(InjectionKeys.METRICS_PORT, "7090"),
-            new Expect(DEFAULTS.router(), 9091, 7090, 50051, 50060)),
+            new Expect(DEFAULTS.router(), 9091, 9095, 7090, 50051, 50060)),
+        Case.of(
+            "peer port override",
+            Map.of(InjectionKeys.PEER_PORT, "7095"),
+            new Expect(DEFAULTS.router(), 9091, 7095, 9090, 50051, 50060)),
         Case.of(
             "gRPC and metrics ports swapped",
             Map.of(InjectionKeys.GRPC_PORT, "9090", InjectionKeys.METRICS_PORT, "9091"),
-            new Expect(DEFAULTS.router(), 9090, 9091, 50051, 50060)),
+            new Expect(DEFAULTS.router(), 9090, 9095, 9091, 50051, 50060)),
         Case.of(
             "discovery range override",
             Map.of(InjectionKeys.DISCOVERY_PORTS, "6000-6004"),
-            new Expect(DEFAULTS.router(), 9091, 9090, 6000, 6004)),
+            new Expect(DEFAULTS.router(), 9091, 9095, 9090, 6000, 6004)),
         Case.of(
             "one-port discovery range",
             Map.of(InjectionKeys.DISCOVERY_PORTS, "6000-6000"),
-            new Expect(DEFAULTS.router(), 9091, 9090, 6000, 6000)),
+            new Expect(DEFAULTS.router(), 9091, 9095, 9090, 6000, 6000)),
         Case.of(
             "the widest discovery range",
             Map.of(
@@ -162,6 +172,7 @@ class InjectedEnvironmentTest {
             new Expect(
                 DEFAULTS.router(),
                 9091,
+                9095,
                 9090,
                 10000,
                 10000 + SidecarEnvironment.MAX_DISCOVERY_PORTS - 1)),
@@ -178,16 +189,19 @@ class InjectedEnvironmentTest {
         Case.of(
                 "every override at once, on a named pod",
                 Map.of(),
-                new Expect(new HostPort("router.pipelines.svc", 7000), 7091, 7090, 6000, 6004))
+                new Expect(
+                    new HostPort("router.pipelines.svc", 7000), 7091, 7095, 7090, 6000, 6004))
             .withFixture("overrides", "pipelines", false),
         Case.of(
                 "the injector configured with its own router, ports and mode",
                 Map.of(),
-                new Expect(new HostPort("router.example.org", 6000), 8091, 8090, 50051, 50060))
+                new Expect(
+                    new HostPort("router.example.org", 6000), 8091, 8095, 8090, 50051, 50060))
             .withWebhookEnv(
                 Map.of(
                     "CLUSTER_ENDPOINT", "router.example.org:6000",
                     "SIDECAR_GRPC_PORT", "8091",
+                    "SIDECAR_PEER_PORT", "8095",
                     "SIDECAR_METRICS_PORT", "8090",
                     "SIDECAR_MODE", "container")));
   }
@@ -204,16 +218,19 @@ class InjectedEnvironmentTest {
     assertThat(config.namespace()).isEqualTo(c.namespace());
     assertThat(config.podUid()).isEqualTo(pod.getMetadata().getUid());
     assertThat(config.podIp()).isEqualTo(c.podIp());
-    assertThat(config.dataPlaneEndpoint())
-        .as("other sidecars dial the pod's IP")
-        .isEqualTo(new HostPort(c.podIp(), c.expect().grpcPort()).toString());
+    Container sidecar = injected.container();
+    HostPort advertised = HostPort.parse(config.dataPlaneEndpoint());
+    assertThat(advertised.host()).as("other sidecars dial the pod's IP").isEqualTo(c.podIp());
+    assertThat(sidecar.getPorts())
+        .extracting(ContainerPort::getContainerPort)
+        .as("on a port the sidecar container declares")
+        .contains(advertised.port());
     assertThat(config.clusterEndpoint()).isEqualTo(c.expect().router());
     assertThat(config.grpcPort()).isEqualTo(c.expect().grpcPort());
     assertThat(config.metricsPort()).isEqualTo(c.expect().metricsPort());
     assertThat(config.discoveryStartPort()).isEqualTo(c.expect().scanStart());
     assertThat(config.discoveryEndPort()).isEqualTo(c.expect().scanEnd());
 
-    Container sidecar = injected.container();
     assertThat(config.serviceAccountTokenFile())
         .as("the sidecar is told where its conveyor.etl token is")
         .contains(Path.of("/var/run/secrets/conveyor.etl/serviceaccount/token"));
@@ -240,7 +257,14 @@ class InjectedEnvironmentTest {
             });
     assertThat(sidecar.getPorts())
         .extracting(ContainerPort::getName, ContainerPort::getContainerPort)
-        .containsExactly(tuple("grpc", config.grpcPort()), tuple("metrics", config.metricsPort()));
+        .containsExactly(
+            tuple("grpc", config.grpcPort()),
+            tuple("peer", c.expect().peerPort()),
+            tuple("metrics", config.metricsPort()));
+    assertThat(injected.env())
+        .as("the sidecar is told its peer port, the one the container declares")
+        .containsEntry(
+            SidecarEnvironment.PEER_PORT.variable(), Integer.toString(c.expect().peerPort()));
     assertThat(
             List.of(
                 sidecar.getStartupProbe(), sidecar.getLivenessProbe(), sidecar.getReadinessProbe()))

@@ -244,6 +244,54 @@ class PodMutatorTest {
             "shop",
             new Denies(List.of("the sidecar's gRPC port and metrics port are both 9090"))),
         c(
+            "peer port out of range",
+            "annotated",
+            Map.of(InjectionKeys.PEER_PORT, "0"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/peer-port='0' is not valid: expected a port number from 1 to 65535"))),
+        c(
+            "peer port taken by the app",
+            "annotated",
+            Map.of(InjectionKeys.PEER_PORT, "50051"),
+            "shop",
+            new Denies(
+                List.of(
+                    "container 'app' uses port 50051, the sidecar's peer port; set annotation conveyor.etl/peer-port to a free port"))),
+        c(
+            "gRPC and peer on one port",
+            "annotated",
+            Map.of(InjectionKeys.PEER_PORT, "9091"),
+            "shop",
+            new Denies(
+                List.of(
+                    "the sidecar's gRPC port and peer port are both 9091: set conveyor.etl/grpc-port or conveyor.etl/peer-port so that they differ"))),
+        c(
+            "peer and metrics on one port",
+            "annotated",
+            Map.of(InjectionKeys.METRICS_PORT, "7000", InjectionKeys.PEER_PORT, "7000"),
+            "shop",
+            new Denies(
+                List.of(
+                    "the sidecar's peer port and metrics port are both 7000: set conveyor.etl/peer-port or conveyor.etl/metrics-port so that they differ"))),
+        c(
+            "all three ports on one",
+            "annotated",
+            Map.of(
+                InjectionKeys.GRPC_PORT,
+                "7000",
+                InjectionKeys.PEER_PORT,
+                "7000",
+                InjectionKeys.METRICS_PORT,
+                "7000"),
+            "shop",
+            new Denies(
+                List.of(
+                    "the sidecar's gRPC port and peer port are both 7000",
+                    "the sidecar's gRPC port and metrics port are both 7000",
+                    "the sidecar's peer port and metrics port are both 7000"))),
+        c(
             "every problem at once",
             "annotated",
             Map.of(
