@@ -27,7 +27,12 @@ public final class PodAdmissionHandler {
   private static final Logger log = LoggerFactory.getLogger(PodAdmissionHandler.class);
   static final String JSON_PATCH = "JSONPatch";
 
-  /** The response and the outcome, for metrics: injected, skipped, denied or ignored. */
+  static final String REPAIRED_WARNING =
+      "conveyor sidecar already present from an earlier injection: its conveyor.etl token and"
+          + " trust bundle were mounted and the pod's API token kept out of it; re-create the"
+          + " pod template from a fresh injection to get the current sidecar";
+
+  /** The response and the outcome, for metrics: injected, repaired, skipped, denied or ignored. */
   public record Result(AdmissionResponse response, String outcome) {}
 
   private final AdmissionReviewCodec codec;
@@ -68,6 +73,20 @@ public final class PodAdmissionHandler {
                       .encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
               .build(),
           "injected");
+    }
+    if (outcome instanceof MutationOutcome.Repaired repaired) {
+      JsonNode patch = JsonPatches.diff(codec.toTree(pod), codec.toTree(repaired.pod()));
+      metrics.repaired();
+      log.debug("already injected; completing the sidecar's credentials: {}", repaired.repairs());
+      return new Result(
+          allowed(request.uid())
+              .withPatchType(JSON_PATCH)
+              .withPatch(
+                  Base64.getEncoder()
+                      .encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
+              .withWarnings(List.of(REPAIRED_WARNING))
+              .build(),
+          "repaired");
     }
     if (outcome instanceof MutationOutcome.Skipped skipped) {
       metrics.skipped(skipped.reason().tag());

@@ -58,7 +58,14 @@ public final class PodMutator {
       return new MutationOutcome.Denied(List.of("the pod has no spec"));
     }
     if (allContainers(podSpec).anyMatch(c -> InjectionKeys.SIDECAR_CONTAINER.equals(c.getName()))) {
-      return new MutationOutcome.Skipped(SkipReason.ALREADY_INJECTED, requested);
+      // Not injected twice; but a sidecar from an older injection still gets its credentials.
+      try {
+        return SidecarCredentialRepair.repair(pod)
+            .<MutationOutcome>map(repaired -> repaired)
+            .orElse(new MutationOutcome.Skipped(SkipReason.ALREADY_INJECTED, requested));
+      } catch (InjectionDeniedException e) {
+        return new MutationOutcome.Denied(e.problems());
+      }
     }
     if (Boolean.TRUE.equals(podSpec.getHostNetwork())) {
       return new MutationOutcome.Skipped(SkipReason.HOST_NETWORK, true);

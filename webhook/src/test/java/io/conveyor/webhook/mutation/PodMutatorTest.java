@@ -413,6 +413,60 @@ class PodMutatorTest {
             "conveyor-no-api-token");
   }
 
+  /**
+   * A sidecar from an injection before issue 12: the patch touches only its volume mounts and the
+   * pod's volumes, and applied to the raw pod gives the repaired one.
+   */
+  @Test
+  void theRepairOfAnOlderInjectionPatchesOnlyTheSidecarsMountsAndThePodsVolumes() {
+    ObjectNode raw = Fixtures.rawPod("older-injection");
+    Pod pod = Fixtures.pod(raw);
+
+    MutationOutcome outcome = MUTATOR.mutate(pod, new AdmissionTarget("shop", false));
+
+    assertThat(outcome).isInstanceOf(MutationOutcome.Repaired.class);
+    MutationOutcome.Repaired repaired = (MutationOutcome.Repaired) outcome;
+    assertThat(repaired.repairs())
+        .containsExactly(
+            "added volume conveyor-token",
+            "added volume conveyor-trust-bundle",
+            "added volume conveyor-no-api-token",
+            "mounted conveyor-token at /var/run/secrets/conveyor.etl/serviceaccount",
+            "mounted conveyor-trust-bundle at /var/run/secrets/conveyor.etl/trust-bundle",
+            "mounted conveyor-no-api-token at /var/run/secrets/kubernetes.io/serviceaccount");
+    JsonNode patch = JsonPatches.diff(normalized(pod), normalized(repaired.pod()));
+    List<String> operations = new ArrayList<>();
+    patch.forEach(op -> operations.add(op.get("op").asText() + " " + op.get("path").asText()));
+    assertThat(operations)
+        .isNotEmpty()
+        .allSatisfy(
+            op ->
+                assertThat(op)
+                    .matches("add (/spec/initContainers/0/volumeMounts/\\d+|/spec/volumes/\\d+)"));
+    assertThat(normalized(JsonPatch.apply(patch, raw)))
+        .as("patch applied to the raw pod")
+        .isEqualTo(normalized(repaired.pod()));
+  }
+
+  @Test
+  void aVolumeOfTheSidecarsNameThatIsNotTheSidecarsIsDeniedOnRepairToo() {
+    ObjectNode raw = Fixtures.rawPod("older-injection");
+    ((ObjectNode) raw.get("spec"))
+        .withArray("volumes")
+        .addObject()
+        .put("name", "conveyor-token")
+        .putObject("emptyDir");
+
+    MutationOutcome outcome = MUTATOR.mutate(Fixtures.pod(raw), new AdmissionTarget("shop", false));
+
+    assertThat(outcome)
+        .isEqualTo(
+            new MutationOutcome.Denied(
+                List.of(
+                    "the pod already has a volume named conveyor-token, which the sidecar needs;"
+                        + " rename it")));
+  }
+
   @Test
   void aPodWithOtherInitContainersGetsTheSidecarInsertedAtIndexZero() {
     Pod pod = Fixtures.pod("job");
