@@ -62,28 +62,15 @@ public final class PodAdmissionHandler {
     MDC.put("resource", namespace + "/" + displayName(pod, request));
     MutationOutcome outcome = mutator.mutate(pod, new AdmissionTarget(namespace, namespaceOptedIn));
     if (outcome instanceof MutationOutcome.Injected injected) {
-      JsonNode patch = JsonPatches.diff(codec.toTree(pod), codec.toTree(injected.pod()));
       metrics.injected(injected.spec().mode().value());
       log.debug("injecting the sidecar ({} mode)", injected.spec().mode().value());
-      return new Result(
-          allowed(request.uid())
-              .withPatchType(JSON_PATCH)
-              .withPatch(
-                  Base64.getEncoder()
-                      .encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
-              .build(),
-          "injected");
+      return new Result(patched(request.uid(), pod, injected.pod()).build(), "injected");
     }
     if (outcome instanceof MutationOutcome.Repaired repaired) {
-      JsonNode patch = JsonPatches.diff(codec.toTree(pod), codec.toTree(repaired.pod()));
       metrics.repaired();
       log.debug("already injected; completing the sidecar's credentials: {}", repaired.repairs());
       return new Result(
-          allowed(request.uid())
-              .withPatchType(JSON_PATCH)
-              .withPatch(
-                  Base64.getEncoder()
-                      .encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
+          patched(request.uid(), pod, repaired.pod())
               .withWarnings(List.of(REPAIRED_WARNING))
               .build(),
           "repaired");
@@ -131,6 +118,15 @@ public final class PodAdmissionHandler {
 
   private static boolean warns(SkipReason reason) {
     return reason == SkipReason.HOST_NETWORK || reason == SkipReason.EXCLUDED_NAMESPACE;
+  }
+
+  /** Allowed, with the JSON Patch that turns {@code original} into {@code mutated}. */
+  private AdmissionResponseBuilder patched(String uid, Pod original, Pod mutated) {
+    JsonNode patch = JsonPatches.diff(codec.toTree(original), codec.toTree(mutated));
+    return allowed(uid)
+        .withPatchType(JSON_PATCH)
+        .withPatch(
+            Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
   private static AdmissionResponseBuilder allowed(String uid) {
