@@ -8,6 +8,7 @@ import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
 import io.conveyor.common.contract.SidecarEnvironment.Injection;
+import io.conveyor.sidecar.Sidecar;
 import io.conveyor.sidecar.config.SidecarConfig;
 import io.conveyor.webhook.testing.Fixtures;
 import io.conveyor.webhook.testing.KubeletEnvironment;
@@ -15,21 +16,33 @@ import io.fabric8.kubernetes.api.model.ConfigMapVolumeSource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -354,6 +367,72 @@ class InjectedEnvironmentTest {
                     SidecarEnvironment.DISCOVERY_END_PORT.variable())))
         .as("the scan range is injected exactly when the pod asks for one")
         .isEqualTo(askedForARange);
+  }
+
+  /**
+   * The injected probes asked of a real sidecar, started with the injected environment, as the
+   * kubelet asks them: a plain HTTP GET of the probe's path on the pod IP and the probe's port,
+   * within its timeout, success being a status from 200 to 399. With its router out of reach the
+   * sidecar must pass startup and liveness (they do not depend on the router; failing them would
+   * restart it) and fail readiness (it is not registered). Loopback stands in for the pod IP.
+   */
+  @Test
+  void theInjectedProbesAskWhatARealSidecarServes() throws Exception {
+    int nobody = freePort();
+    Case c =
+        Case.of(
+                "probes",
+                Map.of(
+                    InjectionKeys.GRPC_PORT, Integer.toString(freePort()),
+                    InjectionKeys.PEER_PORT, Integer.toString(freePort()),
+                    InjectionKeys.METRICS_PORT, Integer.toString(freePort()),
+                    InjectionKeys.CLUSTER_ENDPOINT, "127.0.0.1:" + nobody,
+                    InjectionKeys.DISCOVERY_PORTS, nobody + "-" + nobody),
+                DEFAULTS)
+            .withPodIp("127.0.0.1");
+    Injected injected = inject(c);
+    Map<String, String> env = new HashMap<>(injected.env());
+    env.put(SidecarEnvironment.BIND_ADDRESS.variable(), "127.0.0.1");
+    Container container = injected.container();
+    HttpClient kubelet = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    try (Sidecar sidecar = Sidecar.start(SidecarConfig.fromEnv(env))) {
+      assertThat(status(kubelet, c.podIp(), container.getStartupProbe()))
+          .as("startup")
+          .isBetween(200, 399);
+      assertThat(status(kubelet, c.podIp(), container.getLivenessProbe()))
+          .as("liveness")
+          .isBetween(200, 399);
+      assertThat(status(kubelet, c.podIp(), container.getReadinessProbe()))
+          .as("readiness while not registered with the router")
+          .isEqualTo(503);
+      assertThat(sidecar.isRegistered()).isFalse();
+    }
+  }
+
+  private static int status(HttpClient kubelet, String podIp, Probe probe) throws Exception {
+    HTTPGetAction get = probe.getHttpGet();
+    URI uri =
+        URI.create(
+            get.getScheme().toLowerCase(Locale.ROOT)
+                + "://"
+                + podIp
+                + ":"
+                + get.getPort().getIntVal()
+                + get.getPath());
+    return kubelet
+        .send(
+            HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(probe.getTimeoutSeconds()))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   /**
