@@ -1,7 +1,6 @@
 package io.conveyor.identity;
 
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -9,7 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -31,11 +29,8 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * The Conveyor CA: a self-signed EC P-256 root and its key, which issues short-lived workload
@@ -84,7 +79,6 @@ public final class CertificateAuthority {
     }
     // Reuse the identity rules for the trust domain, so a CA never issues under a bad one.
     new WorkloadIdentity(trustDomain, "probe", "probe", "probe");
-    KeyPair keyPair = CertificateRequests.newKeyPair(random);
     Instant now = clock.instant();
     X500Name subject =
         new X500NameBuilder(BCStyle.INSTANCE)
@@ -93,29 +87,9 @@ public final class CertificateAuthority {
             // Roots of successive CAs must be told apart in a trust bundle and in logs.
             .addRDN(BCStyle.CN, "Conveyor root CA " + now.getEpochSecond())
             .build();
-    try {
-      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder =
-          new JcaX509v3CertificateBuilder(
-                  subject,
-                  serial(random),
-                  Date.from(now.minus(BACKDATE)),
-                  Date.from(now.plus(validity)),
-                  subject,
-                  keyPair.getPublic())
-              // pathLen 0: the root signs workload certificates only, never another CA.
-              .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-              .addExtension(
-                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-              .addExtension(
-                  Extension.subjectKeyIdentifier,
-                  false,
-                  extensions.createSubjectKeyIdentifier(keyPair.getPublic()));
-      X509Certificate root = sign(builder, keyPair.getPrivate());
-      return new CertificateAuthority(root, keyPair.getPrivate(), clock, random);
-    } catch (GeneralSecurityException | CertIOException e) {
-      throw new IllegalStateException("cannot create the root certificate", e);
-    }
+    CertificateSigning.Root root =
+        CertificateSigning.selfSignedRoot(subject, now.minus(BACKDATE), now.plus(validity), random);
+    return new CertificateAuthority(root.certificate(), root.key(), clock, random);
   }
 
   /**
@@ -260,7 +234,7 @@ public final class CertificateAuthority {
       X509v3CertificateBuilder builder =
           new JcaX509v3CertificateBuilder(
                   root,
-                  serial(random),
+                  CertificateSigning.serial(random),
                   Date.from(now.minus(BACKDATE)),
                   Date.from(notAfter),
                   // SPIFFE X509-SVID style: the identity is the SAN; the subject stays empty.
@@ -293,7 +267,7 @@ public final class CertificateAuthority {
                   Extension.authorityKeyIdentifier,
                   false,
                   extensions.createAuthorityKeyIdentifier(root));
-      return new CertificateChain(sign(builder, key), root);
+      return new CertificateChain(CertificateSigning.sign(builder, key), root);
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot sign a certificate for " + csr.identity(), e);
     }
@@ -302,7 +276,7 @@ public final class CertificateAuthority {
   private static boolean holdsKeyOf(X509Certificate certificate, PrivateKey key) {
     // Sign a probe and verify it with the certificate's key: works for EC and RSA alike.
     try {
-      String algorithm = signatureAlgorithm(key);
+      String algorithm = CertificateSigning.signatureAlgorithm(key);
       byte[] probe = "conveyor-ca-key-check".getBytes(StandardCharsets.US_ASCII);
       Signature signer = Signature.getInstance(algorithm);
       signer.initSign(key);
@@ -315,30 +289,5 @@ public final class CertificateAuthority {
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       return false;
     }
-  }
-
-  private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signer)
-      throws GeneralSecurityException {
-    try {
-      return new JcaX509CertificateConverter()
-          .getCertificate(
-              builder.build(new JcaContentSignerBuilder(signatureAlgorithm(signer)).build(signer)));
-    } catch (OperatorCreationException e) {
-      throw new GeneralSecurityException("cannot sign", e);
-    }
-  }
-
-  private static String signatureAlgorithm(PrivateKey key) {
-    return switch (key.getAlgorithm()) {
-      case "EC", "ECDSA" -> "SHA256withECDSA";
-      case "RSA" -> "SHA256withRSA";
-      default ->
-          throw new IllegalArgumentException("unsupported CA key type " + key.getAlgorithm());
-    };
-  }
-
-  /** Positive, non-zero, and at most 20 octets as RFC 5280 requires. */
-  private static BigInteger serial(SecureRandom random) {
-    return new BigInteger(127, random).add(BigInteger.ONE);
   }
 }

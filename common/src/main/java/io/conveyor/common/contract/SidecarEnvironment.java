@@ -45,30 +45,18 @@ public enum SidecarEnvironment {
   GRPC_PORT(
       Injection.INJECTOR,
       "9091",
-      "port the pod's own processes reach the sidecar on, on loopback only and plaintext:"
+      "port of the local listener, bound to 127.0.0.1 only and plaintext, for the pod's own apps:"
           + " PushRecords, health and reflection"),
-  METRICS_PORT(
-      Injection.INJECTOR, "9090", "admin HTTP port: /metrics, /healthz, /readyz; not GRPC_PORT"),
   PEER_PORT(
       Injection.INJECTOR,
-      "9095",
+      "9096",
       "port other sidecars reach this one on, mutual TLS (plaintext only under"
           + " SECURITY_MODE=plaintext); advertised to the router"),
-  SECURITY_MODE(
-      Injection.NOT_INJECTED,
-      "mtls",
-      "mtls (default): a certificate from the Conveyor CA on every hop between sidecars and to the"
-          + " router; plaintext: none, for laptops only, with a warning"),
-  ROUTER_SERVICE_ACCOUNT(
-      Injection.NOT_INJECTED,
-      "conveyor-system/conveyor-operator",
-      "namespace/name of the service account the router's certificate must name: the sidecar"
-          + " talks to no other router"),
-  TLS_PROVIDER(
-      Injection.NOT_INJECTED,
-      "",
-      "openssl (BoringSSL) or jdk: the TLS implementation of the gRPC hops; BoringSSL where it"
-          + " loads when unset"),
+  METRICS_PORT(
+      Injection.INJECTOR,
+      "9090",
+      "admin HTTP port: /metrics, /healthz, /readyz (the kubelet's probes); not GRPC_PORT or"
+          + " PEER_PORT"),
   DISCOVERY_START_PORT(
       Injection.ON_ANNOTATION,
       "50051",
@@ -91,8 +79,8 @@ public enum SidecarEnvironment {
   BIND_ADDRESS(
       Injection.NOT_INJECTED,
       "0.0.0.0",
-      "IP address the sidecar's peer port (PEER_PORT) and admin HTTP server listen on; GRPC_PORT"
-          + " is always on 127.0.0.1"),
+      "IP address the sidecar's peer listener (PEER_PORT) and admin HTTP server listen on;"
+          + " GRPC_PORT listens on 127.0.0.1 whatever this says"),
   DISCOVERY_HOST(
       Injection.NOT_INJECTED, "127.0.0.1", "host the discovery scan probes: the pod's loopback"),
   DISCOVERY_INTERVAL_SECS(
@@ -130,7 +118,22 @@ public enum SidecarEnvironment {
       "",
       "absolute path of the Conveyor trust bundle (PEM CA certificates, from the ConfigMap"
           + " conveyor-trust-bundle), which the kubelet refreshes when it changes and the sidecar"
-          + " re-reads; required under SECURITY_MODE=mtls");
+          + " re-reads; required under SECURITY_MODE=mtls"),
+  SECURITY_MODE(
+      Injection.NOT_INJECTED,
+      "mtls",
+      "mtls (default): a certificate from the Conveyor CA on every hop between sidecars and to"
+          + " the router; plaintext: none, for laptops only, with a warning"),
+  ROUTER_SERVICE_ACCOUNT(
+      Injection.NOT_INJECTED,
+      "conveyor-system/conveyor-operator",
+      "namespace/name of the service account the router's certificate must name: the sidecar"
+          + " talks to no other router"),
+  TLS_PROVIDER(
+      Injection.NOT_INJECTED,
+      "",
+      "openssl (BoringSSL) or jdk: the TLS implementation of the gRPC hops; BoringSSL where it"
+          + " loads when unset");
 
   /** The widest discovery scan accepted: a pod runs a handful of services, not thousands. */
   public static final int MAX_DISCOVERY_PORTS = 4096;

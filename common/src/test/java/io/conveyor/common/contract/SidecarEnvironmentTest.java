@@ -38,8 +38,8 @@ class SidecarEnvironmentTest {
             "POD_UID",
             "CLUSTER_ENDPOINT",
             "GRPC_PORT",
-            "METRICS_PORT",
             "PEER_PORT",
+            "METRICS_PORT",
             "SERVICE_ACCOUNT_TOKEN_FILE",
             "TRUST_BUNDLE_FILE");
   }
@@ -54,6 +54,10 @@ class SidecarEnvironmentTest {
             "NAMESPACE=default",
             "CLUSTER_ENDPOINT=localhost:50051",
             "GRPC_PORT=9091",
+            "PEER_PORT=9096",
+            "METRICS_PORT=9090",
+            "SECURITY_MODE=mtls",
+            "ROUTER_SERVICE_ACCOUNT=conveyor-system/conveyor-operator",
             "DISCOVERY_START_PORT=50051",
             "DISCOVERY_END_PORT=50060",
             "HEARTBEAT_INTERVAL_SECS=5");
@@ -81,5 +85,21 @@ class SidecarEnvironmentTest {
     assertThat(SidecarEnvironment.BOOTSTRAP_TOKEN_FILE.meaning())
         .contains("standalone")
         .contains("SERVICE_ACCOUNT_TOKEN_FILE");
+  }
+
+  @Test
+  void theSecurityModeAndTheRoutersIdentityAreNeverInjected() {
+    // mTLS is the default an injected pod must keep; the router's identity is the installation's.
+    assertThat(SidecarEnvironment.SECURITY_MODE.injection()).isEqualTo(Injection.NOT_INJECTED);
+    assertThat(SidecarEnvironment.SECURITY_MODE.meaning()).contains("mtls").contains("plaintext");
+    assertThat(SidecarEnvironment.ROUTER_SERVICE_ACCOUNT.injection())
+        .isEqualTo(Injection.NOT_INJECTED);
+  }
+
+  @Test
+  void theTrustBundleIsReadAndReReadNow() {
+    assertThat(SidecarEnvironment.TRUST_BUNDLE_FILE.meaning())
+        .doesNotContain("not wired in")
+        .contains("re-reads when it changes");
   }
 }

@@ -276,7 +276,7 @@ public record SidecarConfig(
       r.problem(GRPC_PORT + " and " + METRICS_PORT + " must differ, both are " + grpcPort);
     }
     before = r.problems().size();
-    int peerPort = r.port(PEER_PORT.variable(), 9095);
+    int peerPort = r.port(PEER_PORT.variable(), 9096);
     if (r.problems().size() == before
         && ((grpcPortValid && peerPort == grpcPort)
             || (metricsPortValid && peerPort == metricsPort))) {

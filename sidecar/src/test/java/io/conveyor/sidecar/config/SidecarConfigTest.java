@@ -121,11 +121,11 @@ class SidecarConfigTest {
               "SIDECAR_ID",
               "POD_IP",
               "POD_UID",
-              "TLS_PROVIDER",
               "ADVERTISE_HOST",
               "SERVICE_ACCOUNT_TOKEN_FILE",
               "BOOTSTRAP_TOKEN_FILE",
-              "TRUST_BUNDLE_FILE");
+              "TRUST_BUNDLE_FILE",
+              "TLS_PROVIDER");
       assertThat(config.bootstrapTokenFile()).isEmpty();
       assertThat(UUID.fromString(config.sidecarId())).isNotNull();
       assertThat(config.serviceAccountTokenFile()).isEmpty();
@@ -178,8 +178,8 @@ class SidecarConfigTest {
       assertThat(config.pushCredits()).isEqualTo(8);
       assertThat(config.maxMessageBytes()).isEqualTo(4 << 20);
       assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(20));
-      assertThat(config.dataPlaneEndpoint()).isEqualTo("127.0.0.1:9095");
-      assertThat(config.peerPort()).isEqualTo(9095);
+      assertThat(config.dataPlaneEndpoint()).isEqualTo("127.0.0.1:9096");
+      assertThat(config.peerPort()).isEqualTo(9096);
       assertThat(config.securityMode()).isEqualTo(SidecarConfig.SecurityMode.MTLS);
       assertThat(config.routerServiceAccount()).hasToString("conveyor-system/conveyor-operator");
     }
@@ -275,7 +275,7 @@ class SidecarConfigTest {
     void anIpv6PodIpIsAdvertisedInBrackets() {
       SidecarConfig config = SidecarConfig.fromEnv(Map.of("POD_IP", "fd00:10:244::17"));
 
-      assertThat(config.dataPlaneEndpoint()).isEqualTo("[fd00:10:244::17]:9095");
+      assertThat(config.dataPlaneEndpoint()).isEqualTo("[fd00:10:244::17]:9096");
     }
 
     @Test

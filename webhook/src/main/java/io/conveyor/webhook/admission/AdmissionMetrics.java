@@ -7,12 +7,13 @@ import java.time.Duration;
 
 /**
  * The webhook's admission meters: requests and their latency by outcome, pods injected by mode,
- * skipped by reason, denied, and connections refused because every worker was busy.
+ * repaired, skipped by reason, denied, and connections refused because every worker was busy.
  */
 public final class AdmissionMetrics {
 
   private final MeterRegistry registry;
   private final Counter denied;
+  private final Counter repaired;
   private final Counter rejectedConnections;
 
   public AdmissionMetrics(MeterRegistry registry) {
@@ -20,6 +21,12 @@ public final class AdmissionMetrics {
     this.denied =
         Counter.builder("conveyor.webhook.denied")
             .description("Pods refused because of an invalid override or a conflict")
+            .register(registry);
+    this.repaired =
+        Counter.builder("conveyor.webhook.repaired")
+            .description(
+                "Pods whose sidecar, from an earlier injection, was given its missing credential"
+                    + " mounts")
             .register(registry);
     this.rejectedConnections =
         Counter.builder("conveyor.webhook.connections.rejected")
@@ -50,6 +57,10 @@ public final class AdmissionMetrics {
         .tag("mode", mode)
         .register(registry)
         .increment();
+  }
+
+  public void repaired() {
+    repaired.increment();
   }
 
   public void skipped(String reason) {

@@ -27,7 +27,12 @@ public final class PodAdmissionHandler {
   private static final Logger log = LoggerFactory.getLogger(PodAdmissionHandler.class);
   static final String JSON_PATCH = "JSONPatch";
 
-  /** The response and the outcome, for metrics: injected, skipped, denied or ignored. */
+  static final String REPAIRED_WARNING =
+      "conveyor sidecar already present from an earlier injection: its conveyor.etl token and"
+          + " trust bundle were mounted and the pod's API token kept out of it; re-create the"
+          + " pod template from a fresh injection to get the current sidecar";
+
+  /** The response and the outcome, for metrics: injected, repaired, skipped, denied or ignored. */
   public record Result(AdmissionResponse response, String outcome) {}
 
   private final AdmissionReviewCodec codec;
@@ -57,17 +62,18 @@ public final class PodAdmissionHandler {
     MDC.put("resource", namespace + "/" + displayName(pod, request));
     MutationOutcome outcome = mutator.mutate(pod, new AdmissionTarget(namespace, namespaceOptedIn));
     if (outcome instanceof MutationOutcome.Injected injected) {
-      JsonNode patch = JsonPatches.diff(codec.toTree(pod), codec.toTree(injected.pod()));
       metrics.injected(injected.spec().mode().value());
       log.debug("injecting the sidecar ({} mode)", injected.spec().mode().value());
+      return new Result(patched(request.uid(), pod, injected.pod()).build(), "injected");
+    }
+    if (outcome instanceof MutationOutcome.Repaired repaired) {
+      metrics.repaired();
+      log.debug("already injected; completing the sidecar's credentials: {}", repaired.repairs());
       return new Result(
-          allowed(request.uid())
-              .withPatchType(JSON_PATCH)
-              .withPatch(
-                  Base64.getEncoder()
-                      .encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)))
+          patched(request.uid(), pod, repaired.pod())
+              .withWarnings(List.of(REPAIRED_WARNING))
               .build(),
-          "injected");
+          "repaired");
     }
     if (outcome instanceof MutationOutcome.Skipped skipped) {
       metrics.skipped(skipped.reason().tag());
@@ -112,6 +118,15 @@ public final class PodAdmissionHandler {
 
   private static boolean warns(SkipReason reason) {
     return reason == SkipReason.HOST_NETWORK || reason == SkipReason.EXCLUDED_NAMESPACE;
+  }
+
+  /** Allowed, with the JSON Patch that turns {@code original} into {@code mutated}. */
+  private AdmissionResponseBuilder patched(String uid, Pod original, Pod mutated) {
+    JsonNode patch = JsonPatches.diff(codec.toTree(original), codec.toTree(mutated));
+    return allowed(uid)
+        .withPatchType(JSON_PATCH)
+        .withPatch(
+            Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
   private static AdmissionResponseBuilder allowed(String uid) {

@@ -106,10 +106,11 @@ public record WebhookConfig(
     SidecarMode mode = r.enumValue("SIDECAR_MODE", SidecarMode.NATIVE, SidecarMode.class);
     HostPort clusterEndpoint = r.hostPort("CLUSTER_ENDPOINT", DEFAULT_CLUSTER_ENDPOINT);
     int grpcPort = r.port("SIDECAR_GRPC_PORT", 9091);
+    int peerPort = r.port("SIDECAR_PEER_PORT", 9096);
     int metricsPort = r.port("SIDECAR_METRICS_PORT", 9090);
-    if (grpcPort == metricsPort) {
-      r.problem("SIDECAR_GRPC_PORT and SIDECAR_METRICS_PORT must differ, both are " + grpcPort);
-    }
+    samePort(r, "SIDECAR_GRPC_PORT", grpcPort, "SIDECAR_PEER_PORT", peerPort);
+    samePort(r, "SIDECAR_GRPC_PORT", grpcPort, "SIDECAR_METRICS_PORT", metricsPort);
+    samePort(r, "SIDECAR_PEER_PORT", peerPort, "SIDECAR_METRICS_PORT", metricsPort);
     SidecarResources resources =
         new SidecarResources(
             quantity(r, "SIDECAR_CPU_REQUEST", "50m", "a CPU quantity such as 50m, or none"),
@@ -150,6 +151,7 @@ public record WebhookConfig(
             mode,
             clusterEndpoint,
             grpcPort,
+            peerPort,
             metricsPort,
             resources,
             runAsUser,
@@ -163,6 +165,13 @@ public record WebhookConfig(
     Set<String> all = new TreeSet<>(InjectionKeys.SYSTEM_NAMESPACES);
     all.add(namespace);
     return all;
+  }
+
+  /** The sidecar's three ports must differ: each is a listener of its own in the pod. */
+  private static void samePort(EnvReader r, String name, int port, String otherName, int other) {
+    if (port == other) {
+      r.problem(name + " and " + otherName + " must differ, both are " + port);
+    }
   }
 
   private static Optional<Quantity> quantity(

@@ -32,6 +32,7 @@ public final class InjectionKeys {
   public static final String MEMORY_LIMIT = "conveyor.etl/sidecar-memory-limit";
   public static final String GRPC_PORT = "conveyor.etl/grpc-port";
   public static final String METRICS_PORT = "conveyor.etl/metrics-port";
+  public static final String PEER_PORT = "conveyor.etl/peer-port";
 
   /** The name of the injected container; its presence is what makes injection idempotent. */
   public static final String SIDECAR_CONTAINER = "conveyor-sidecar";

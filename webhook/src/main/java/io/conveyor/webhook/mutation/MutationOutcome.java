@@ -10,6 +10,18 @@ public sealed interface MutationOutcome {
   record Injected(Pod pod, SidecarSpec spec, InjectionStatus status) implements MutationOutcome {}
 
   /**
+   * The pod already had the sidecar, from an earlier injection, but its sidecar container lacked
+   * credential mounts this injector gives (an injector before issue 12 gave none, and the API
+   * server then mounts the pod's default API token into it): {@code pod} is a new object with them,
+   * the original is untouched; {@code repairs} says what changed, one line each.
+   */
+  record Repaired(Pod pod, List<String> repairs) implements MutationOutcome {
+    public Repaired {
+      repairs = List.copyOf(repairs);
+    }
+  }
+
+  /**
    * The pod is admitted unchanged.
    *
    * @param requested whether the pod itself asked for injection, so that the user should be told

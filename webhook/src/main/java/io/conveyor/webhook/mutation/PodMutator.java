@@ -58,7 +58,14 @@ public final class PodMutator {
       return new MutationOutcome.Denied(List.of("the pod has no spec"));
     }
     if (allContainers(podSpec).anyMatch(c -> InjectionKeys.SIDECAR_CONTAINER.equals(c.getName()))) {
-      return new MutationOutcome.Skipped(SkipReason.ALREADY_INJECTED, requested);
+      // Not injected twice; but a sidecar from an older injection still gets its credentials.
+      try {
+        return SidecarCredentialRepair.repair(pod)
+            .<MutationOutcome>map(repaired -> repaired)
+            .orElse(new MutationOutcome.Skipped(SkipReason.ALREADY_INJECTED, requested));
+      } catch (InjectionDeniedException e) {
+        return new MutationOutcome.Denied(e.problems());
+      }
     }
     if (Boolean.TRUE.equals(podSpec.getHostNetwork())) {
       return new MutationOutcome.Skipped(SkipReason.HOST_NETWORK, true);
@@ -125,6 +132,8 @@ public final class PodMutator {
                 }
                 if (number == spec.grpcPort()) {
                   problems.add(portTaken(c, number, "gRPC", InjectionKeys.GRPC_PORT));
+                } else if (number == spec.peerPort()) {
+                  problems.add(portTaken(c, number, "peer", InjectionKeys.PEER_PORT));
                 } else if (number == spec.metricsPort()) {
                   problems.add(portTaken(c, number, "metrics", InjectionKeys.METRICS_PORT));
                 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -16,13 +17,16 @@ import java.util.List;
 /**
  * Builds the sidecar container from a {@link SidecarSpec}: the sidecar's environment contract
  * (downward API for pod identity — a pod made by a controller has no name yet at admission), its
- * ports, gRPC probes, a hardened security context and the mounts of {@link
+ * ports, HTTP probes on its admin port, a hardened security context and the mounts of {@link
  * SidecarCredentialVolumes}.
  */
 public final class SidecarContainerFactory {
 
-  /** The {@code grpc.health.v1} service the sidecar reports SERVING as soon as it runs. */
-  static final String LIVENESS_SERVICE = "liveness";
+  /** The sidecar's admin HTTP path that answers 200 as soon as it runs. */
+  static final String LIVENESS_PATH = "/healthz";
+
+  /** The sidecar's admin HTTP path that answers 200 once it is registered with the router. */
+  static final String READINESS_PATH = "/readyz";
 
   static final String TMP_SIZE_LIMIT = "32Mi";
 
@@ -40,18 +44,25 @@ public final class SidecarContainerFactory {
             .withProtocol("TCP")
             .endPort()
             .addNewPort()
+            .withName("peer")
+            .withContainerPort(spec.peerPort())
+            .withProtocol("TCP")
+            .endPort()
+            .addNewPort()
             .withName("metrics")
             .withContainerPort(spec.metricsPort())
             .withProtocol("TCP")
             .endPort()
             .withEnv(env(spec))
             .withResources(spec.resources().toRequirements())
-            // Startup: 1 s period, up to 60 s for the JVM to come up; liveness and startup ask the
-            // "liveness" service, which does not depend on the router. Readiness asks the overall
-            // service, SERVING only once the sidecar is registered with the router.
-            .withStartupProbe(grpcProbe(spec.grpcPort(), LIVENESS_SERVICE, 1, 1, 60))
-            .withLivenessProbe(grpcProbe(spec.grpcPort(), LIVENESS_SERVICE, 10, 2, 3))
-            .withReadinessProbe(grpcProbe(spec.grpcPort(), null, 5, 2, 3))
+            // On the admin HTTP port: the kubelet dials the pod IP in plaintext, which neither gRPC
+            // listener serves (GRPC_PORT is loopback only, PEER_PORT is mutual TLS). Startup: 1 s
+            // period, up to 60 s for the JVM to come up; startup and liveness ask /healthz, which
+            // does not depend on the router. Readiness asks /readyz, ready only once the sidecar
+            // is registered with the router and not draining.
+            .withStartupProbe(httpProbe(spec.metricsPort(), LIVENESS_PATH, 1, 1, 60))
+            .withLivenessProbe(httpProbe(spec.metricsPort(), LIVENESS_PATH, 10, 2, 3))
+            .withReadinessProbe(httpProbe(spec.metricsPort(), READINESS_PATH, 5, 2, 3))
             .withNewSecurityContext()
             .withRunAsNonRoot(true)
             .withRunAsUser(spec.runAsUser())
@@ -101,6 +112,7 @@ public final class SidecarContainerFactory {
     env.add(fieldRef(SidecarEnvironment.POD_UID));
     env.add(value(SidecarEnvironment.CLUSTER_ENDPOINT, spec.clusterEndpoint().toString()));
     env.add(value(SidecarEnvironment.GRPC_PORT, Integer.toString(spec.grpcPort())));
+    env.add(value(SidecarEnvironment.PEER_PORT, Integer.toString(spec.peerPort())));
     env.add(value(SidecarEnvironment.METRICS_PORT, Integer.toString(spec.metricsPort())));
     env.add(
         value(SidecarEnvironment.SERVICE_ACCOUNT_TOKEN_FILE, SidecarCredentialVolumes.TOKEN_FILE));
@@ -137,13 +149,14 @@ public final class SidecarContainerFactory {
     return new EnvVarBuilder().withName(variable.variable()).withValue(value).build();
   }
 
-  private static Probe grpcProbe(
-      int port, String service, int periodSeconds, int timeoutSeconds, int failureThreshold) {
+  private static Probe httpProbe(
+      int port, String path, int periodSeconds, int timeoutSeconds, int failureThreshold) {
     return new ProbeBuilder()
-        .withNewGrpc()
-        .withPort(port)
-        .withService(service)
-        .endGrpc()
+        .withNewHttpGet()
+        .withPath(path)
+        .withPort(new IntOrString(port))
+        .withScheme("HTTP")
+        .endHttpGet()
         .withPeriodSeconds(periodSeconds)
         .withTimeoutSeconds(timeoutSeconds)
         .withFailureThreshold(failureThreshold)

@@ -12,7 +12,10 @@ import java.util.Set;
  * @param imagePullPolicy {@code Always}, {@code IfNotPresent} or {@code Never}
  * @param mode native sidecar or regular container
  * @param clusterEndpoint the router address given to the sidecar as {@code CLUSTER_ENDPOINT}
- * @param grpcPort the sidecar's gRPC port ({@code GRPC_PORT}, container port {@code grpc})
+ * @param grpcPort the sidecar's local gRPC port, loopback only ({@code GRPC_PORT}, container port
+ *     {@code grpc})
+ * @param peerPort the port other sidecars reach the sidecar on ({@code PEER_PORT}, container port
+ *     {@code peer})
  * @param metricsPort the sidecar's admin HTTP port ({@code METRICS_PORT}, container port {@code
  *     metrics})
  * @param resources requests and limits
@@ -26,6 +29,7 @@ public record SidecarSettings(
     SidecarMode mode,
     HostPort clusterEndpoint,
     int grpcPort,
+    int peerPort,
     int metricsPort,
     SidecarResources resources,
     long runAsUser,
@@ -40,8 +44,14 @@ public record SidecarSettings(
     Objects.requireNonNull(resources, "resources");
     Objects.requireNonNull(injectorVersion, "injectorVersion");
     excludedNamespaces = Set.copyOf(excludedNamespaces);
-    if (grpcPort == metricsPort) {
-      throw new IllegalArgumentException("the sidecar's gRPC and metrics ports must differ");
+    if (grpcPort == peerPort || grpcPort == metricsPort || peerPort == metricsPort) {
+      throw new IllegalArgumentException(
+          "the sidecar's gRPC, peer and metrics ports must differ, were "
+              + grpcPort
+              + ", "
+              + peerPort
+              + " and "
+              + metricsPort);
     }
   }
 }

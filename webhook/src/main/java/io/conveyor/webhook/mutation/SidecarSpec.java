@@ -10,6 +10,7 @@ public record SidecarSpec(
     SidecarMode mode,
     HostPort clusterEndpoint,
     int grpcPort,
+    int peerPort,
     int metricsPort,
     Optional<PortRange> discoveryPorts,
     SidecarResources resources,

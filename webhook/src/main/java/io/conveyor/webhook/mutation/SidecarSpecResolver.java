@@ -46,6 +46,8 @@ public final class SidecarSpecResolver {
                 + " ports, e.g. 50051-50060");
     int grpcPort =
         p.parse(InjectionKeys.GRPC_PORT, settings.grpcPort(), SidecarSpecResolver::port, PORT);
+    int peerPort =
+        p.parse(InjectionKeys.PEER_PORT, settings.peerPort(), SidecarSpecResolver::port, PORT);
     int metricsPort =
         p.parse(
             InjectionKeys.METRICS_PORT, settings.metricsPort(), SidecarSpecResolver::port, PORT);
@@ -59,15 +61,30 @@ public final class SidecarSpecResolver {
             p.quantity(InjectionKeys.MEMORY_LIMIT, defaults.memoryLimit(), QUANTITY_MEMORY));
 
     if (p.problems.isEmpty()) {
-      if (grpcPort == metricsPort) {
-        p.problems.add(
-            "the sidecar's gRPC port and metrics port are both "
-                + grpcPort
-                + ": set "
-                + InjectionKeys.GRPC_PORT
-                + " or "
-                + InjectionKeys.METRICS_PORT
-                + " so that they differ");
+      List<SidecarPort> ports =
+          List.of(
+              new SidecarPort("gRPC", InjectionKeys.GRPC_PORT, grpcPort),
+              new SidecarPort("peer", InjectionKeys.PEER_PORT, peerPort),
+              new SidecarPort("metrics", InjectionKeys.METRICS_PORT, metricsPort));
+      for (int i = 0; i < ports.size(); i++) {
+        for (int j = i + 1; j < ports.size(); j++) {
+          SidecarPort a = ports.get(i);
+          SidecarPort b = ports.get(j);
+          if (a.number() == b.number()) {
+            p.problems.add(
+                "the sidecar's "
+                    + a.what()
+                    + " port and "
+                    + b.what()
+                    + " port are both "
+                    + a.number()
+                    + ": set "
+                    + a.annotation()
+                    + " or "
+                    + b.annotation()
+                    + " so that they differ");
+          }
+        }
       }
       p.problems.addAll(
           resources.inconsistencies(
@@ -85,11 +102,15 @@ public final class SidecarSpecResolver {
         mode,
         endpoint,
         grpcPort,
+        peerPort,
         metricsPort,
         discovery,
         resources,
         settings.runAsUser());
   }
+
+  /** One of the sidecar's ports, named as a denial names it. */
+  private record SidecarPort(String what, String annotation, int number) {}
 
   /** A range the sidecar scans: one it would refuse at start is refused at admission instead. */
   private static PortRange scanRange(String value) {

@@ -1,15 +1,14 @@
 package io.conveyor.webhook.tls;
 
-import java.math.BigInteger;
+import io.conveyor.identity.CertificateRequests;
+import io.conveyor.identity.CertificateSigning;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,16 +26,14 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Makes the webhook's CA and serving certificates with BouncyCastle. Keys are ECDSA P-256: small,
- * and fast to handshake with, which matters when the API server opens connections under load. Times
- * come from the caller, so tests decide what "now" is.
+ * Makes the webhook's CA and serving certificates with BouncyCastle, through the steps it shares
+ * with the Conveyor CA ({@link CertificateSigning}: the self-signed root, serials, signing). Keys
+ * are ECDSA P-256: small, and fast to handshake with, which matters when the API server opens
+ * connections under load. Times come from the caller, so tests decide what "now" is.
  */
 public final class CertificateIssuer {
 
@@ -53,23 +50,19 @@ public final class CertificateIssuer {
 
   /** A new CA and a serving certificate it signed; the trust bundle holds the new CA only. */
   public TlsMaterial issueAll(Instant now, TlsSettings settings) {
-    KeyPair ca = newKeyPair();
-    X509Certificate caCertificate =
-        caCertificate(ca, now, settings.caValidity(), settings.namespace());
-    return withCertificate(caCertificate, ca.getPrivate(), List.of(caCertificate), now, settings);
+    CertificateSigning.Root ca = newCa(now, settings);
+    return withCertificate(ca.certificate(), ca.key(), List.of(ca.certificate()), now, settings);
   }
 
   /** A new CA, keeping the earlier CAs that are still valid in the trust bundle. */
   public TlsMaterial renewCa(TlsMaterial previous, Instant now, TlsSettings settings) {
-    KeyPair ca = newKeyPair();
-    X509Certificate caCertificate =
-        caCertificate(ca, now, settings.caValidity(), settings.namespace());
+    CertificateSigning.Root ca = newCa(now, settings);
     List<X509Certificate> earlier = new ArrayList<>(previous.trustBundle());
     earlier.add(0, previous.caCertificate());
     return withCertificate(
-        caCertificate,
-        ca.getPrivate(),
-        TlsMaterial.bundle(caCertificate, earlier, now),
+        ca.certificate(),
+        ca.key(),
+        TlsMaterial.bundle(ca.certificate(), earlier, now),
         now,
         settings);
   }
@@ -90,7 +83,7 @@ public final class CertificateIssuer {
       List<X509Certificate> bundle,
       Instant now,
       TlsSettings settings) {
-    KeyPair server = newKeyPair();
+    KeyPair server = CertificateRequests.newKeyPair(random);
     Instant notAfter = now.plus(settings.certValidity());
     if (notAfter.isAfter(caCertificate.getNotAfter().toInstant())) {
       notAfter = caCertificate.getNotAfter().toInstant();
@@ -100,31 +93,12 @@ public final class CertificateIssuer {
     return new TlsMaterial(caCertificate, caKey, certificate, server.getPrivate(), bundle);
   }
 
-  private X509Certificate caCertificate(
-      KeyPair ca, Instant now, Duration validity, String namespace) {
+  /** A new CA, named after the webhook's namespace and its creation time (rotations differ). */
+  private CertificateSigning.Root newCa(Instant now, TlsSettings settings) {
     X500Name subject =
-        new X500Name("CN=conveyor-webhook-ca." + namespace + "." + now.getEpochSecond());
-    try {
-      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder =
-          new JcaX509v3CertificateBuilder(
-                  subject,
-                  serial(),
-                  Date.from(now.minus(BACKDATE)),
-                  Date.from(now.plus(validity)),
-                  subject,
-                  ca.getPublic())
-              .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-              .addExtension(
-                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-              .addExtension(
-                  Extension.subjectKeyIdentifier,
-                  false,
-                  ext.createSubjectKeyIdentifier(ca.getPublic()));
-      return sign(builder, ca.getPrivate());
-    } catch (GeneralSecurityException | CertIOException e) {
-      throw new IllegalStateException("cannot create the CA certificate", e);
-    }
+        new X500Name("CN=conveyor-webhook-ca." + settings.namespace() + "." + now.getEpochSecond());
+    return CertificateSigning.selfSignedRoot(
+        subject, now.minus(BACKDATE), now.plus(settings.caValidity()), random);
   }
 
   private X509Certificate servingCertificate(
@@ -139,7 +113,7 @@ public final class CertificateIssuer {
       X509v3CertificateBuilder builder =
           new JcaX509v3CertificateBuilder(
                   ca,
-                  serial(),
+                  CertificateSigning.serial(random),
                   Date.from(now.minus(BACKDATE)),
                   Date.from(notAfter),
                   new X500Name("CN=" + dnsNames.get(dnsNames.size() > 2 ? 2 : 0)),
@@ -158,7 +132,7 @@ public final class CertificateIssuer {
                   ext.createSubjectKeyIdentifier(server.getPublic()))
               .addExtension(
                   Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
-      return sign(builder, caKey);
+      return CertificateSigning.sign(builder, caKey);
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot create the serving certificate", e);
     }
@@ -181,30 +155,5 @@ public final class CertificateIssuer {
       }
     }
     return new GeneralNames(general.toArray(GeneralName[]::new));
-  }
-
-  private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signer)
-      throws GeneralSecurityException {
-    try {
-      return new JcaX509CertificateConverter()
-          .getCertificate(
-              builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
-    } catch (OperatorCreationException e) {
-      throw new GeneralSecurityException("cannot sign", e);
-    }
-  }
-
-  private BigInteger serial() {
-    return new BigInteger(127, random).add(BigInteger.ONE);
-  }
-
-  private KeyPair newKeyPair() {
-    try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-      generator.initialize(new ECGenParameterSpec("secp256r1"), random);
-      return generator.generateKeyPair();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK has no EC P-256 key generator", e);
-    }
   }
 }

@@ -34,6 +34,7 @@ class WebhookConfigTest {
     assertThat(config.sidecar().clusterEndpoint().toString())
         .isEqualTo("conveyor-router.conveyor-system.svc:50051");
     assertThat(config.sidecar().grpcPort()).isEqualTo(9091);
+    assertThat(config.sidecar().peerPort()).isEqualTo(9096);
     assertThat(config.sidecar().metricsPort()).isEqualTo(9090);
     assertThat(config.sidecar().resources().cpuRequest()).map(Object::toString).contains("50m");
     assertThat(config.sidecar().resources().cpuLimit()).isEmpty();
@@ -91,6 +92,19 @@ class WebhookConfigTest {
                                 "TLS_RENEW_BEFORE_DAYS must be smaller than TLS_CERT_VALIDITY_DAYS"))
                     .anyMatch(
                         p -> p.startsWith("SIDECAR_IMAGE_PULL_POLICY='Sometimes' is not valid")));
+  }
+
+  @Test
+  void theSidecarsThreePortsMustDiffer() {
+    assertThat(WebhookConfig.fromEnv(Map.of("SIDECAR_PEER_PORT", "7095")).sidecar().peerPort())
+        .isEqualTo(7095);
+    assertThatThrownBy(() -> WebhookConfig.fromEnv(Map.of("SIDECAR_PEER_PORT", "9091")))
+        .hasMessageContaining("SIDECAR_GRPC_PORT and SIDECAR_PEER_PORT must differ, both are 9091");
+    assertThatThrownBy(() -> WebhookConfig.fromEnv(Map.of("SIDECAR_PEER_PORT", "9090")))
+        .hasMessageContaining(
+            "SIDECAR_PEER_PORT and SIDECAR_METRICS_PORT must differ, both are 9090");
+    assertThatThrownBy(() -> WebhookConfig.fromEnv(Map.of("SIDECAR_PEER_PORT", "65536")))
+        .hasMessageContaining("SIDECAR_PEER_PORT='65536' is not valid");
   }
 
   @Test

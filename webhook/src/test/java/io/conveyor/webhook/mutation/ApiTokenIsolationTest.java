@@ -53,6 +53,39 @@ class ApiTokenIsolationTest {
     Pod injected = inject(mutator(c.mode()), beforeWebhook, c);
     Pod afterReinvocation = ServiceAccountAdmission.admit(injected, "other");
 
+    assertTheAppKeepsItsTokenAndTheSidecarHasOnlyTheConveyorToken(afterReinvocation);
+  }
+
+  /**
+   * A pod whose sidecar an older injector added (say, a Deployment made from a dump of such a pod)
+   * is not injected again, but its sidecar still gets the credential mounts: the plugin's pass
+   * before the webhook has already mounted the default API token into it, and it would keep it.
+   */
+  @Test
+  void aSidecarFromAnOlderInjectionLosesTheApiTokenAndGetsTheConveyorToken() {
+    Pod beforeWebhook = ServiceAccountAdmission.admit(Fixtures.pod("older-injection"), "7xk2p");
+    assertThat(mountAt(sidecar(beforeWebhook), ServiceAccountAdmission.DEFAULT_API_TOKEN_DIR))
+        .as("what the older injection leaves the sidecar with")
+        .extracting(VolumeMount::getName)
+        .isEqualTo("kube-api-access-7xk2p");
+    PodMutator mutator = mutator("native");
+    AdmissionTarget target = new AdmissionTarget("shop", false);
+    Object before = normalized(beforeWebhook);
+
+    MutationOutcome outcome = mutator.mutate(beforeWebhook, target);
+
+    assertThat(normalized(beforeWebhook)).as("the input pod is never modified").isEqualTo(before);
+    assertThat(outcome).isInstanceOf(MutationOutcome.Repaired.class);
+    Pod afterReinvocation =
+        ServiceAccountAdmission.admit(((MutationOutcome.Repaired) outcome).pod(), "other");
+    assertTheAppKeepsItsTokenAndTheSidecarHasOnlyTheConveyorToken(afterReinvocation);
+    assertThat(mutator.mutate(afterReinvocation, target))
+        .as("repaired once, left alone after")
+        .isEqualTo(new MutationOutcome.Skipped(SkipReason.ALREADY_INJECTED, true));
+  }
+
+  private static void assertTheAppKeepsItsTokenAndTheSidecarHasOnlyTheConveyorToken(
+      Pod afterReinvocation) {
     for (Container app : appContainers(afterReinvocation)) {
       assertThat(mountAt(app, ServiceAccountAdmission.DEFAULT_API_TOKEN_DIR))
           .as("container %s keeps its API token", app.getName())

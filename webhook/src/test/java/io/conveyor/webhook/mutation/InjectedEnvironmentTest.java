@@ -8,6 +8,7 @@ import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
 import io.conveyor.common.contract.SidecarEnvironment.Injection;
+import io.conveyor.sidecar.Sidecar;
 import io.conveyor.sidecar.config.SidecarConfig;
 import io.conveyor.webhook.testing.Fixtures;
 import io.conveyor.webhook.testing.KubeletEnvironment;
@@ -15,21 +16,33 @@ import io.fabric8.kubernetes.api.model.ConfigMapVolumeSource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,7 +53,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * would, its sidecar container's environment resolved as the kubelet does — and that environment is
  * fed to the sidecar's own parser, {@link SidecarConfig#fromEnv}. For the default injection and
  * every override the webhook supports, the sidecar must start with the pod's identity, the router
- * and the ports the webhook configured, and its probes must ask the port it serves on.
+ * and the ports the webhook configured, and its probes must ask the port it serves health on.
  */
 class InjectedEnvironmentTest {
 
@@ -49,12 +62,18 @@ class InjectedEnvironmentTest {
   private static final String GENERATED_SUFFIX = "x2x8q";
 
   /** What the sidecar must be configured with. */
-  record Expect(HostPort router, int grpcPort, int metricsPort, int scanStart, int scanEnd) {}
+  record Expect(
+      HostPort router, int grpcPort, int peerPort, int metricsPort, int scanStart, int scanEnd) {}
 
   /** The webhook's defaults, and the sidecar's own scan range when the pod asks for none. */
   static final Expect DEFAULTS =
       new Expect(
-          HostPort.parse("conveyor-router.conveyor-system.svc:50051"), 9091, 9090, 50051, 50060);
+          HostPort.parse("conveyor-router.conveyor-system.svc:50051"),
+          9091,
+          9096,
+          9090,
+          50051,
+          50060);
 
   record Case(
       String name,
@@ -125,35 +144,39 @@ class InjectedEnvironmentTest {
         Case.of(
             "router override",
             Map.of(InjectionKeys.CLUSTER_ENDPOINT, "router.pipelines.svc:7000"),
-            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9090, 50051, 50060)),
+            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9096, 9090, 50051, 50060)),
         Case.of(
             "router override, IPv6",
             Map.of(InjectionKeys.CLUSTER_ENDPOINT, "[fd00::a]:7000"),
-            new Expect(new HostPort("fd00::a", 7000), 9091, 9090, 50051, 50060)),
+            new Expect(new HostPort("fd00::a", 7000), 9091, 9096, 9090, 50051, 50060)),
         Case.of(
             "router override as a gRPC target, padded",
             Map.of(InjectionKeys.CLUSTER_ENDPOINT, " dns:///router.pipelines.svc:7000 "),
-            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9090, 50051, 50060)),
+            new Expect(new HostPort("router.pipelines.svc", 7000), 9091, 9096, 9090, 50051, 50060)),
         Case.of(
             "gRPC port override",
             Map.of(InjectionKeys.GRPC_PORT, "7091"),
-            new Expect(DEFAULTS.router(), 7091, 9090, 50051, 50060)),
+            new Expect(DEFAULTS.router(), 7091, 9096, 9090, 50051, 50060)),
         Case.of(
             "metrics port override",
             Map.of(InjectionKeys.METRICS_PORT, "7090"),
-            new Expect(DEFAULTS.router(), 9091, 7090, 50051, 50060)),
+            new Expect(DEFAULTS.router(), 9091, 9096, 7090, 50051, 50060)),
+        Case.of(
+            "peer port override",
+            Map.of(InjectionKeys.PEER_PORT, "7095"),
+            new Expect(DEFAULTS.router(), 9091, 7095, 9090, 50051, 50060)),
         Case.of(
             "gRPC and metrics ports swapped",
             Map.of(InjectionKeys.GRPC_PORT, "9090", InjectionKeys.METRICS_PORT, "9091"),
-            new Expect(DEFAULTS.router(), 9090, 9091, 50051, 50060)),
+            new Expect(DEFAULTS.router(), 9090, 9096, 9091, 50051, 50060)),
         Case.of(
             "discovery range override",
             Map.of(InjectionKeys.DISCOVERY_PORTS, "6000-6004"),
-            new Expect(DEFAULTS.router(), 9091, 9090, 6000, 6004)),
+            new Expect(DEFAULTS.router(), 9091, 9096, 9090, 6000, 6004)),
         Case.of(
             "one-port discovery range",
             Map.of(InjectionKeys.DISCOVERY_PORTS, "6000-6000"),
-            new Expect(DEFAULTS.router(), 9091, 9090, 6000, 6000)),
+            new Expect(DEFAULTS.router(), 9091, 9096, 9090, 6000, 6000)),
         Case.of(
             "the widest discovery range",
             Map.of(
@@ -162,6 +185,7 @@ class InjectedEnvironmentTest {
             new Expect(
                 DEFAULTS.router(),
                 9091,
+                9096,
                 9090,
                 10000,
                 10000 + SidecarEnvironment.MAX_DISCOVERY_PORTS - 1)),
@@ -178,16 +202,19 @@ class InjectedEnvironmentTest {
         Case.of(
                 "every override at once, on a named pod",
                 Map.of(),
-                new Expect(new HostPort("router.pipelines.svc", 7000), 7091, 7090, 6000, 6004))
+                new Expect(
+                    new HostPort("router.pipelines.svc", 7000), 7091, 7095, 7090, 6000, 6004))
             .withFixture("overrides", "pipelines", false),
         Case.of(
                 "the injector configured with its own router, ports and mode",
                 Map.of(),
-                new Expect(new HostPort("router.example.org", 6000), 8091, 8090, 50051, 50060))
+                new Expect(
+                    new HostPort("router.example.org", 6000), 8091, 8095, 8090, 50051, 50060))
             .withWebhookEnv(
                 Map.of(
                     "CLUSTER_ENDPOINT", "router.example.org:6000",
                     "SIDECAR_GRPC_PORT", "8091",
+                    "SIDECAR_PEER_PORT", "8095",
                     "SIDECAR_METRICS_PORT", "8090",
                     "SIDECAR_MODE", "container")));
   }
@@ -204,16 +231,19 @@ class InjectedEnvironmentTest {
     assertThat(config.namespace()).isEqualTo(c.namespace());
     assertThat(config.podUid()).isEqualTo(pod.getMetadata().getUid());
     assertThat(config.podIp()).isEqualTo(c.podIp());
-    assertThat(config.dataPlaneEndpoint())
-        .as("other sidecars dial the pod's IP")
-        .isEqualTo(new HostPort(c.podIp(), c.expect().grpcPort()).toString());
+    Container sidecar = injected.container();
+    HostPort advertised = HostPort.parse(config.dataPlaneEndpoint());
+    assertThat(advertised.host()).as("other sidecars dial the pod's IP").isEqualTo(c.podIp());
+    assertThat(sidecar.getPorts())
+        .extracting(ContainerPort::getContainerPort)
+        .as("on a port the sidecar container declares")
+        .contains(advertised.port());
     assertThat(config.clusterEndpoint()).isEqualTo(c.expect().router());
     assertThat(config.grpcPort()).isEqualTo(c.expect().grpcPort());
     assertThat(config.metricsPort()).isEqualTo(c.expect().metricsPort());
     assertThat(config.discoveryStartPort()).isEqualTo(c.expect().scanStart());
     assertThat(config.discoveryEndPort()).isEqualTo(c.expect().scanEnd());
 
-    Container sidecar = injected.container();
     assertThat(config.serviceAccountTokenFile())
         .as("the sidecar is told where its conveyor.etl token is")
         .contains(Path.of("/var/run/secrets/conveyor.etl/serviceaccount/token"));
@@ -240,19 +270,44 @@ class InjectedEnvironmentTest {
             });
     assertThat(sidecar.getPorts())
         .extracting(ContainerPort::getName, ContainerPort::getContainerPort)
-        .containsExactly(tuple("grpc", config.grpcPort()), tuple("metrics", config.metricsPort()));
+        .containsExactly(
+            tuple("grpc", config.grpcPort()),
+            tuple("peer", c.expect().peerPort()),
+            tuple("metrics", config.metricsPort()));
+    assertThat(injected.env())
+        .as("the sidecar is told its peer port, the one the container declares")
+        .containsEntry(
+            SidecarEnvironment.PEER_PORT.variable(), Integer.toString(c.expect().peerPort()));
     assertThat(
             List.of(
                 sidecar.getStartupProbe(), sidecar.getLivenessProbe(), sidecar.getReadinessProbe()))
-        .as("the kubelet probes the port the sidecar serves gRPC health on")
-        .allSatisfy(probe -> assertThat(probe.getGrpc().getPort()).isEqualTo(config.grpcPort()));
+        .as("the kubelet probes, in plain HTTP, the port the sidecar serves its admin HTTP on")
+        .allSatisfy(
+            probe -> {
+              assertThat(probe.getGrpc()).isNull();
+              assertThat(probe.getHttpGet().getScheme()).isEqualTo("HTTP");
+              assertThat(probe.getHttpGet().getPort().getIntVal()).isEqualTo(config.metricsPort());
+            });
+    assertThat(
+            List.of(
+                sidecar.getStartupProbe(), sidecar.getLivenessProbe(), sidecar.getReadinessProbe()))
+        .extracting(probe -> probe.getHttpGet().getPath())
+        .as("startup and liveness do not depend on the router; readiness does")
+        .containsExactly("/healthz", "/healthz", "/readyz");
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("injections")
   void everyInjectedVariableIsOneTheSidecarReads(Case c) {
     Injected injected = inject(c);
-    SidecarConfig config = SidecarConfig.fromEnv(injected.env());
+    // A fixed id: without one the sidecar draws a random id at every parse, and two parses of one
+    // environment would never compare equal, whatever the variable changed.
+    Map<String, String> env = new HashMap<>(injected.env());
+    env.put(SidecarEnvironment.SIDECAR_ID.variable(), "sc-fixed");
+    SidecarConfig config = SidecarConfig.fromEnv(env);
+    assertThat(SidecarConfig.fromEnv(env))
+        .as("one environment, one configuration")
+        .isEqualTo(config);
 
     for (EnvVar variable : injected.container().getEnv()) {
       String name = variable.getName();
@@ -261,7 +316,7 @@ class InjectedEnvironmentTest {
           .isPresent();
       // The sidecar reads a variable if another value changes its configuration or is refused
       // with the variable named; "~" is valid for no variable but a free-form one such as POD_UID.
-      Map<String, String> changed = new HashMap<>(injected.env());
+      Map<String, String> changed = new HashMap<>(env);
       changed.put(name, "~");
       ConfigException refused =
           catchThrowableOfType(ConfigException.class, () -> SidecarConfig.fromEnv(changed));
@@ -312,6 +367,72 @@ class InjectedEnvironmentTest {
                     SidecarEnvironment.DISCOVERY_END_PORT.variable())))
         .as("the scan range is injected exactly when the pod asks for one")
         .isEqualTo(askedForARange);
+  }
+
+  /**
+   * The injected probes asked of a real sidecar, started with the injected environment, as the
+   * kubelet asks them: a plain HTTP GET of the probe's path on the pod IP and the probe's port,
+   * within its timeout, success being a status from 200 to 399. With its router out of reach the
+   * sidecar must pass startup and liveness (they do not depend on the router; failing them would
+   * restart it) and fail readiness (it is not registered). Loopback stands in for the pod IP.
+   */
+  @Test
+  void theInjectedProbesAskWhatARealSidecarServes() throws Exception {
+    int nobody = freePort();
+    Case c =
+        Case.of(
+                "probes",
+                Map.of(
+                    InjectionKeys.GRPC_PORT, Integer.toString(freePort()),
+                    InjectionKeys.PEER_PORT, Integer.toString(freePort()),
+                    InjectionKeys.METRICS_PORT, Integer.toString(freePort()),
+                    InjectionKeys.CLUSTER_ENDPOINT, "127.0.0.1:" + nobody,
+                    InjectionKeys.DISCOVERY_PORTS, nobody + "-" + nobody),
+                DEFAULTS)
+            .withPodIp("127.0.0.1");
+    Injected injected = inject(c);
+    Map<String, String> env = new HashMap<>(injected.env());
+    env.put(SidecarEnvironment.BIND_ADDRESS.variable(), "127.0.0.1");
+    Container container = injected.container();
+    HttpClient kubelet = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    try (Sidecar sidecar = Sidecar.start(SidecarConfig.fromEnv(env))) {
+      assertThat(status(kubelet, c.podIp(), container.getStartupProbe()))
+          .as("startup")
+          .isBetween(200, 399);
+      assertThat(status(kubelet, c.podIp(), container.getLivenessProbe()))
+          .as("liveness")
+          .isBetween(200, 399);
+      assertThat(status(kubelet, c.podIp(), container.getReadinessProbe()))
+          .as("readiness while not registered with the router")
+          .isEqualTo(503);
+      assertThat(sidecar.isRegistered()).isFalse();
+    }
+  }
+
+  private static int status(HttpClient kubelet, String podIp, Probe probe) throws Exception {
+    HTTPGetAction get = probe.getHttpGet();
+    URI uri =
+        URI.create(
+            get.getScheme().toLowerCase(Locale.ROOT)
+                + "://"
+                + podIp
+                + ":"
+                + get.getPort().getIntVal()
+                + get.getPath());
+    return kubelet
+        .send(
+            HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(probe.getTimeoutSeconds()))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   /**

@@ -244,6 +244,54 @@ class PodMutatorTest {
             "shop",
             new Denies(List.of("the sidecar's gRPC port and metrics port are both 9090"))),
         c(
+            "peer port out of range",
+            "annotated",
+            Map.of(InjectionKeys.PEER_PORT, "0"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/peer-port='0' is not valid: expected a port number from 1 to 65535"))),
+        c(
+            "peer port taken by the app",
+            "annotated",
+            Map.of(InjectionKeys.PEER_PORT, "50051"),
+            "shop",
+            new Denies(
+                List.of(
+                    "container 'app' uses port 50051, the sidecar's peer port; set annotation conveyor.etl/peer-port to a free port"))),
+        c(
+            "gRPC and peer on one port",
+            "annotated",
+            Map.of(InjectionKeys.PEER_PORT, "9091"),
+            "shop",
+            new Denies(
+                List.of(
+                    "the sidecar's gRPC port and peer port are both 9091: set conveyor.etl/grpc-port or conveyor.etl/peer-port so that they differ"))),
+        c(
+            "peer and metrics on one port",
+            "annotated",
+            Map.of(InjectionKeys.METRICS_PORT, "7000", InjectionKeys.PEER_PORT, "7000"),
+            "shop",
+            new Denies(
+                List.of(
+                    "the sidecar's peer port and metrics port are both 7000: set conveyor.etl/peer-port or conveyor.etl/metrics-port so that they differ"))),
+        c(
+            "all three ports on one",
+            "annotated",
+            Map.of(
+                InjectionKeys.GRPC_PORT,
+                "7000",
+                InjectionKeys.PEER_PORT,
+                "7000",
+                InjectionKeys.METRICS_PORT,
+                "7000"),
+            "shop",
+            new Denies(
+                List.of(
+                    "the sidecar's gRPC port and peer port are both 7000",
+                    "the sidecar's gRPC port and metrics port are both 7000",
+                    "the sidecar's peer port and metrics port are both 7000"))),
+        c(
             "every problem at once",
             "annotated",
             Map.of(
@@ -363,6 +411,60 @@ class PodMutatorTest {
             "conveyor-token",
             "conveyor-trust-bundle",
             "conveyor-no-api-token");
+  }
+
+  /**
+   * A sidecar from an injection before issue 12: the patch touches only its volume mounts and the
+   * pod's volumes, and applied to the raw pod gives the repaired one.
+   */
+  @Test
+  void theRepairOfAnOlderInjectionPatchesOnlyTheSidecarsMountsAndThePodsVolumes() {
+    ObjectNode raw = Fixtures.rawPod("older-injection");
+    Pod pod = Fixtures.pod(raw);
+
+    MutationOutcome outcome = MUTATOR.mutate(pod, new AdmissionTarget("shop", false));
+
+    assertThat(outcome).isInstanceOf(MutationOutcome.Repaired.class);
+    MutationOutcome.Repaired repaired = (MutationOutcome.Repaired) outcome;
+    assertThat(repaired.repairs())
+        .containsExactly(
+            "added volume conveyor-token",
+            "added volume conveyor-trust-bundle",
+            "added volume conveyor-no-api-token",
+            "mounted conveyor-token at /var/run/secrets/conveyor.etl/serviceaccount",
+            "mounted conveyor-trust-bundle at /var/run/secrets/conveyor.etl/trust-bundle",
+            "mounted conveyor-no-api-token at /var/run/secrets/kubernetes.io/serviceaccount");
+    JsonNode patch = JsonPatches.diff(normalized(pod), normalized(repaired.pod()));
+    List<String> operations = new ArrayList<>();
+    patch.forEach(op -> operations.add(op.get("op").asText() + " " + op.get("path").asText()));
+    assertThat(operations)
+        .isNotEmpty()
+        .allSatisfy(
+            op ->
+                assertThat(op)
+                    .matches("add (/spec/initContainers/0/volumeMounts/\\d+|/spec/volumes/\\d+)"));
+    assertThat(normalized(JsonPatch.apply(patch, raw)))
+        .as("patch applied to the raw pod")
+        .isEqualTo(normalized(repaired.pod()));
+  }
+
+  @Test
+  void aVolumeOfTheSidecarsNameThatIsNotTheSidecarsIsDeniedOnRepairToo() {
+    ObjectNode raw = Fixtures.rawPod("older-injection");
+    ((ObjectNode) raw.get("spec"))
+        .withArray("volumes")
+        .addObject()
+        .put("name", "conveyor-token")
+        .putObject("emptyDir");
+
+    MutationOutcome outcome = MUTATOR.mutate(Fixtures.pod(raw), new AdmissionTarget("shop", false));
+
+    assertThat(outcome)
+        .isEqualTo(
+            new MutationOutcome.Denied(
+                List.of(
+                    "the pod already has a volume named conveyor-token, which the sidecar needs;"
+                        + " rename it")));
   }
 
   @Test

@@ -137,6 +137,32 @@ class HttpsAdmissionTest {
   }
 
   @Test
+  void aSidecarFromAnOlderInjectionIsGivenItsCredentialsWithAWarning() {
+    ObjectNode pod = Fixtures.rawPod("older-injection");
+
+    JsonNode response =
+        review(post("/mutate", Fixtures.bytes(Fixtures.review(pod, "shop", false))));
+
+    assertThat(response.path("allowed").asBoolean()).isTrue();
+    assertThat(response.path("patchType").asText()).isEqualTo("JSONPatch");
+    JsonNode patch = Fixtures.parse(Base64.getDecoder().decode(response.path("patch").asText()));
+    JsonNode patched = JsonPatch.apply(patch, pod);
+    assertThat(patched.at("/spec/initContainers/0/volumeMounts").findValuesAsText("name"))
+        .containsExactly(
+            "conveyor-sidecar-tmp",
+            "conveyor-token",
+            "conveyor-trust-bundle",
+            "conveyor-no-api-token");
+    assertThat(response.path("warnings").get(0).asText())
+        .contains("earlier injection")
+        .contains("API token kept out");
+    assertThat(TlsClients.get(app.adminPort(), "/metrics").body())
+        .containsPattern("conveyor_webhook_repaired_total [1-9]")
+        .containsPattern(
+            "conveyor_webhook_requests_total\\{dry_run=\"false\",outcome=\"repaired\"\\} [1-9]");
+  }
+
+  @Test
   void objectsOtherThanPodsAreAllowedUnchangedWithTheirUid() {
     ObjectNode request = Fixtures.review(Fixtures.rawPod("annotated"), "shop", false);
     ObjectNode inner = (ObjectNode) request.get("request");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.conveyor.webhook.testing.TestTls;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,23 @@ class CertificateIssuerTest {
     assertThat(material.trustBundle()).containsExactly(material.caCertificate());
     assertThat(RenewalPolicy.of(settings).evaluate(material, NOW, settings.dnsNames()).action())
         .isEqualTo(RenewalPolicy.Action.KEEP);
+  }
+
+  /** The CA as the webhook has always made it: its name, its window, what it may sign. */
+  @Test
+  void theCaIsSelfSignedNamedAfterTheNamespaceAndBackdatedForClockSkew() throws Exception {
+    X509Certificate ca = issuer.issueAll(NOW, settings).caCertificate();
+
+    ca.verify(ca.getPublicKey());
+    assertThat(ca.getSubjectX500Principal().getName())
+        .isEqualTo("CN=conveyor-webhook-ca." + settings.namespace() + "." + NOW.getEpochSecond())
+        .isEqualTo(ca.getIssuerX500Principal().getName());
+    assertThat(ca.getNotBefore().toInstant()).isEqualTo(NOW.minus(Duration.ofMinutes(5)));
+    assertThat(ca.getPublicKey().getAlgorithm()).isEqualTo("EC");
+    assertThat(ca.getSigAlgName()).isEqualTo("SHA256withECDSA");
+    // keyCertSign (5) and cRLSign (6), nothing else
+    assertThat(ca.getKeyUsage())
+        .containsExactly(false, false, false, false, false, true, true, false, false);
   }
 
   @Test
