@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -175,8 +176,11 @@ public final class SidecarBench {
         System.out.println(
             String.format(
                 Locale.ROOT,
-                "bench: direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
+                "bench: tls=%s direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
                     + " sidecar_anon_mib=%d records=%d batch=%d record_bytes=%d window=%d rounds=%d",
+                cluster.mutualTls()
+                    ? "mtls/" + Optional.ofNullable(System.getenv("TLS_PROVIDER")).orElse("openssl")
+                    : "plaintext",
                 directRps,
                 sidecarRps,
                 sidecarRps / directRps,
