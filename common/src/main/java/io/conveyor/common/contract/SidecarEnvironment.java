@@ -117,8 +117,8 @@ public enum SidecarEnvironment {
       Injection.INJECTOR,
       "",
       "absolute path of the Conveyor trust bundle (PEM CA certificates, from the ConfigMap"
-          + " conveyor-trust-bundle), which the kubelet refreshes when it changes and the sidecar"
-          + " re-reads; required under SECURITY_MODE=mtls"),
+          + " conveyor-trust-bundle), which the sidecar re-reads when it changes (the kubelet"
+          + " refreshes it); required under SECURITY_MODE=mtls"),
   SECURITY_MODE(
       Injection.NOT_INJECTED,
       "mtls",

@@ -90,6 +90,11 @@ public final class SidecarPod implements AutoCloseable {
     return sidecar.grpcPort();
   }
 
+  /** The port other sidecars reach this one on: the one it advertises to the router. */
+  public int peerPort() {
+    return sidecar.peerPort();
+  }
+
   /** Successful registrations so far, as the sidecar's own metrics count them. */
   public long registrations() {
     String page = metricsPage();

@@ -30,16 +30,19 @@ final class PipelineMessages {
   private final PipelineAssignment header;
   private final List<StageAssignment> remote;
   private final List<StageAssignment> local;
+  private final List<StageAssignment> bare;
   private final Map<BitSet, PipelineAssignment> byLocalStages;
 
   private PipelineMessages(
       PipelineAssignment header,
       List<StageAssignment> remote,
       List<StageAssignment> local,
+      List<StageAssignment> bare,
       Map<BitSet, PipelineAssignment> byLocalStages) {
     this.header = header;
     this.remote = remote;
     this.local = local;
+    this.bare = bare;
     this.byLocalStages = byLocalStages;
   }
 
@@ -52,6 +55,7 @@ final class PipelineMessages {
             && previous.remote.size() == plan.stages().size();
     List<StageAssignment> remote = new ArrayList<>(plan.stages().size());
     List<StageAssignment> local = new ArrayList<>(plan.stages().size());
+    List<StageAssignment> bare = new ArrayList<>(plan.stages().size());
     for (int i = 0; i < plan.stages().size(); i++) {
       StageAssignment built = stage(plan.stages().get(i));
       StageAssignment builtLocal =
@@ -62,16 +66,19 @@ final class PipelineMessages {
           && previous.local.get(i).equals(builtLocal)) {
         remote.add(previous.remote.get(i));
         local.add(previous.local.get(i));
+        bare.add(previous.bare.get(i));
       } else {
         unchanged = false;
         remote.add(built);
         local.add(builtLocal);
+        bare.add(built.toBuilder().clearTargets().build());
       }
     }
     return new PipelineMessages(
         header,
         List.copyOf(remote),
         List.copyOf(local),
+        List.copyOf(bare),
         unchanged ? previous.byLocalStages : new ConcurrentHashMap<>());
   }
 
@@ -80,12 +87,29 @@ final class PipelineMessages {
     return byLocalStages.computeIfAbsent(localStages, this::assemble);
   }
 
+  /**
+   * Least exposure: a sidecar learns the targets of the stages it runs (their other replicas), of
+   * the stage after each of them (where it forwards) and of the dead-letter sink (where any stage
+   * may send a record it gives up on), and of no other stage: those it only knows by name.
+   */
   private PipelineAssignment assemble(BitSet localStages) {
     PipelineAssignment.Builder builder = header.toBuilder();
     for (int i = 0; i < remote.size(); i++) {
-      builder.addStages(localStages.get(i) ? local.get(i) : remote.get(i));
+      if (localStages.get(i)) {
+        builder.addStages(local.get(i));
+      } else if (forwardsTo(localStages, i)) {
+        builder.addStages(remote.get(i));
+      } else {
+        builder.addStages(bare.get(i));
+      }
     }
     return builder.build();
+  }
+
+  private boolean forwardsTo(BitSet localStages, int index) {
+    boolean deadLetter =
+        remote.get(index).getRole() == io.conveyor.etl.v1.StageRole.STAGE_ROLE_DEAD_LETTER;
+    return (index > 0 && localStages.get(index - 1)) || (deadLetter && !localStages.isEmpty());
   }
 
   private static PipelineAssignment header(PipelineDefinition pipeline) {

@@ -697,9 +697,11 @@ class RouterCoreTest {
   void aFailingSubscriberOrListenerDoesNotFailTheCallerNorStarveTheOthers() {
     core.register(registration("sc-a", source("orders")));
     core.register(registration("sc-c", sink("warehouse")));
+    // The sink's stream breaks; the source, which hands batches to the new transform, must still
+    // hear of it.
     core.watch(
-        "sc-a",
-        versionOf("sc-a"),
+        "sc-c",
+        versionOf("sc-c"),
         new AssignmentSubscriber() {
           @Override
           public void send(List<Command> commands) {
@@ -709,7 +711,7 @@ class RouterCoreTest {
           @Override
           public void close(String reason) {}
         });
-    RecordingSubscriber c = watchUpToDate("sc-c");
+    RecordingSubscriber a = watchUpToDate("sc-a");
     core.addListener(
         new RouterListener() {
           @Override
@@ -722,7 +724,7 @@ class RouterCoreTest {
     RegisterSidecarResponse b = core.register(registration("sc-b", transform("mask-pii")));
 
     assertThat(orders(b.getAssignments())).isNotNull();
-    assertThat(targetIds(stage(orders(c.lastAssign()), "mask-pii"))).containsExactly("sc-b");
+    assertThat(targetIds(stage(orders(a.lastAssign()), "mask-pii"))).containsExactly("sc-b");
     assertThat(after.sidecarChanges).containsExactly("sc-b");
     assertThat(targetIds(stage(orders(core.assignments("sc-a").orElseThrow()), "mask-pii")))
         .containsExactly("sc-b");

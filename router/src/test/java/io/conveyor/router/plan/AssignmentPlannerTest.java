@@ -48,12 +48,32 @@ class AssignmentPlannerTest {
             record("sc-e", sink("warehouse")),
             record("sc-f", transform("enrich")));
 
-    PipelineAssignment a = only(AssignmentPlanner.plan(List.of(ORDERS), sidecars), "sc-a");
+    RoutingPlan plan = AssignmentPlanner.plan(List.of(ORDERS), sidecars);
+    PipelineAssignment a = only(plan, "sc-a");
+    PipelineAssignment c = only(plan, "sc-c");
 
+    // Each sidecar gets the targets of the stages it runs and of the stage after each of them.
     assertThat(targetIds(stage(a, "orders"))).containsExactly("sc-a");
     assertThat(targetIds(stage(a, "mask-pii"))).containsExactly("sc-b", "sc-c");
-    assertThat(targetIds(stage(a, "enrich"))).containsExactly("sc-c", "sc-f");
-    assertThat(targetIds(stage(a, "warehouse"))).containsExactly("sc-d", "sc-e");
+    assertThat(targetIds(stage(c, "enrich"))).containsExactly("sc-c", "sc-f");
+    assertThat(targetIds(stage(c, "warehouse"))).containsExactly("sc-d", "sc-e");
+  }
+
+  @Test
+  void aSidecarLearnsNoTargetsOfStagesItNeitherRunsNorHandsBatchesTo() {
+    List<SidecarRecord> sidecars =
+        List.of(
+            record("sc-a", source("orders")),
+            record("sc-b", transform("mask-pii")),
+            record("sc-c", transform("enrich")),
+            record("sc-d", sink("warehouse")));
+
+    PipelineAssignment a = only(AssignmentPlanner.plan(List.of(ORDERS), sidecars), "sc-a");
+
+    assertThat(targetIds(stage(a, "mask-pii"))).containsExactly("sc-b");
+    assertThat(stage(a, "enrich").getTargetsList()).isEmpty();
+    assertThat(stage(a, "warehouse").getTargetsList()).isEmpty();
+    assertThat(stage(a, "warehouse").getName()).isEqualTo("warehouse");
   }
 
   @Test
@@ -61,7 +81,7 @@ class AssignmentPlannerTest {
     PipelineAssignment a =
         only(
             AssignmentPlanner.plan(
-                List.of(ORDERS),
+                List.of(pipeline("direct", "orders", List.of(), "warehouse")),
                 List.of(record("sc-a", source("orders")), record("sc-b", sink("warehouse")))),
             "sc-a");
 
@@ -131,8 +151,14 @@ class AssignmentPlannerTest {
         .extracting(PipelineAssignment::getPipeline)
         .containsExactly("audit", "orders-etl");
     assertThat(is.get(0)).as("audit did not change").isSameAs(was.get(0));
-    assertThat(is.get(1)).as("orders-etl gained a sink replica").isNotEqualTo(was.get(1));
-    assertThat(targetIds(stage(is.get(1), "warehouse"))).containsExactly("sc-c", "sc-d");
+    // The source hands its batches to the transforms, not to the sink: the new sink replica is
+    // none of its business, and its orders-etl assignment is carried over as it was.
+    assertThat(is.get(1)).as("orders-etl, seen from its source").isEqualTo(was.get(1));
+    PipelineAssignment transforms = only(after, "sc-b");
+    assertThat(transforms)
+        .as("orders-etl gained a sink replica")
+        .isNotEqualTo(only(before, "sc-b"));
+    assertThat(targetIds(stage(transforms, "warehouse"))).containsExactly("sc-c", "sc-d");
     // And the result is what planning from scratch gives.
     RoutingPlan fresh = AssignmentPlanner.plan(List.of(ORDERS, other), sidecars);
     for (SidecarRecord sidecar : sidecars) {

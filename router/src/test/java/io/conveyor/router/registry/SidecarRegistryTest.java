@@ -32,6 +32,43 @@ class SidecarRegistryTest {
         r.load());
   }
 
+  /** A record whose registration proved its pod with a certificate. */
+  private static SidecarRecord identified(String id, String podUid, String podName) {
+    SidecarRecord r = inPod(id, podUid, podName);
+    return new SidecarRecord(
+        r.sidecarId(),
+        r.namespace(),
+        r.podName(),
+        r.podUid(),
+        r.podIp(),
+        r.dataPlaneEndpoint(),
+        r.sidecarVersion(),
+        r.state(),
+        r.services(),
+        r.heartbeatInterval(),
+        r.registeredAt(),
+        r.lastHeartbeat(),
+        r.load(),
+        "spiffe://conveyor.etl/ns/" + r.namespace() + "/pod/" + podName + "/sa/default");
+  }
+
+  @Test
+  void anIdentifiedPodCannotTakeOverAnotherPodsSidecarIdOrPodUid() {
+    SidecarRegistry registry = new SidecarRegistry(10);
+    registry.register(identified("sink-sidecar", "uid-sink", "sink-0"));
+
+    assertThatThrownBy(() -> registry.register(identified("sink-sidecar", "uid-rogue", "rogue-0")))
+        .isInstanceOf(SidecarRegistry.ForeignClaimException.class)
+        .hasMessage("sidecar id sink-sidecar is registered by another pod");
+    assertThatThrownBy(() -> registry.register(identified("rogue-sidecar", "uid-sink", "rogue-0")))
+        .isInstanceOf(SidecarRegistry.ForeignClaimException.class)
+        .hasMessage("pod UID uid-sink is registered by another pod");
+    assertThat(registry.all()).extracting(SidecarRecord::podName).containsExactly("sink-0");
+    // The pod itself, restarted, still replaces its own sidecar.
+    assertThat(registry.register(identified("sink-sidecar-2", "uid-sink", "sink-0")))
+        .containsExactly("sink-sidecar");
+  }
+
   @Test
   void aNewSidecarOfTheSamePodReplacesTheOldOne() {
     SidecarRegistry registry = new SidecarRegistry(10);
