@@ -1,6 +1,7 @@
 package io.conveyor.operator.testing;
 
 import io.conveyor.common.config.HostPort;
+import io.conveyor.etl.v1.Record;
 import io.conveyor.etl.v1.ServiceDescriptor;
 import io.conveyor.sidecar.Sidecar;
 import io.conveyor.sidecar.config.SidecarConfig;
@@ -17,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -130,6 +132,11 @@ public final class SidecarPod implements AutoCloseable {
 
   public int grpcPort() {
     return sidecar.grpcPort();
+  }
+
+  /** The records the pod's sink has written so far. */
+  public List<Record> written() {
+    return apps.written();
   }
 
   /** Successful registrations so far, as the sidecar's own metrics count them. */
