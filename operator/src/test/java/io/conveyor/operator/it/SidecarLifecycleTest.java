@@ -81,7 +81,7 @@ class SidecarLifecycleTest {
       ConveyorSidecar ready = awaitSidecar("orders-1", SidecarPhase.Ready);
       assertThat(ready.getStatus().getRegistered()).isTrue();
       assertThat(ready.getStatus().getSidecarId()).isEqualTo("sidecar-orders-1");
-      assertThat(ready.getStatus().getEndpoint()).isEqualTo("10.1.0.5:" + sidecar.grpcPort());
+      assertThat(ready.getStatus().getEndpoint()).isEqualTo("10.1.0.5:" + sidecar.peerPort());
       assertThat(ready.getStatus().getPodIP()).isEqualTo("10.1.0.5");
       assertThat(ready.getStatus().getServiceNames()).containsExactly("orders", "warehouse");
       assertThat(ready.getStatus().getPipelines()).containsExactly("orders");

@@ -130,8 +130,14 @@ public final class SidecarPod implements AutoCloseable {
     return sidecar.isRegistered();
   }
 
+  /** The loopback port the pod's own sources push into. */
   public int grpcPort() {
     return sidecar.grpcPort();
+  }
+
+  /** The port other sidecars reach this one on: what its data-plane endpoint advertises. */
+  public int peerPort() {
+    return sidecar.peerPort();
   }
 
   /** The records the pod's sink has written so far. */
