@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.etl.v1.ServiceDescriptor;
 import io.conveyor.operator.ConveyorOperator;
+import io.conveyor.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -99,9 +100,12 @@ public final class OperatorHarness
 
   public ConveyorOperator start(
       String identity, Duration routerWarmUp, Clock clock, MeterRegistry meters) {
-    ConveyorOperator operator =
-        TestOperators.start(
-            requireOpen(), TestOperators.config(identity, routerWarmUp), clock, meters);
+    return start(TestOperators.config(identity, routerWarmUp), clock, meters);
+  }
+
+  /** As {@link #start(String, Duration, Clock)}, with a configuration of the test's own. */
+  public ConveyorOperator start(OperatorConfig config, Clock clock, MeterRegistry meters) {
+    ConveyorOperator operator = TestOperators.start(requireOpen(), config, clock, meters);
     operators.add(operator);
     started.push(() -> operator.close(OPERATOR_STOP_TIMEOUT));
     return operator;
@@ -138,7 +142,13 @@ public final class OperatorHarness
    * is killed when the harness tears down unless the test stopped it.
    */
   public SidecarPod startSidecar(Pod pod, String sidecarId, ServiceDescriptor... services) {
-    SidecarPod sidecar = SidecarPod.start(pod, sidecarId, routerEndpoint(), services);
+    return startSidecar(pod, sidecarId, SidecarPod.Security.plaintext(), services);
+  }
+
+  /** As {@link #startSidecar(Pod, String, ServiceDescriptor...)}, secured as {@code security}. */
+  public SidecarPod startSidecar(
+      Pod pod, String sidecarId, SidecarPod.Security security, ServiceDescriptor... services) {
+    SidecarPod sidecar = SidecarPod.start(pod, sidecarId, routerEndpoint(), security, services);
     started.push(sidecar);
     return sidecar;
   }

@@ -1,9 +1,11 @@
 package io.conveyor.operator.testing;
 
 import io.conveyor.common.config.HostPort;
+import io.conveyor.etl.v1.Record;
 import io.conveyor.etl.v1.ServiceDescriptor;
 import io.conveyor.sidecar.Sidecar;
 import io.conveyor.sidecar.config.SidecarConfig;
+import io.conveyor.sidecar.identity.WorkloadCertificate;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,9 +15,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -44,12 +49,46 @@ public final class SidecarPod implements AutoCloseable {
     this.sidecar = sidecar;
   }
 
-  /**
-   * Starts the pod's applications, then its sidecar for {@code pod} (name, namespace, UID and IP as
-   * the downward API gives them), pointed at the router at {@code router}.
-   */
+  /** How the sidecar talks to the router and to other sidecars ({@code SECURITY_MODE}). */
+  public sealed interface Security {
+
+    /** {@code SECURITY_MODE=plaintext}: no TLS, no enrolment. */
+    static Security plaintext() {
+      return new Plaintext();
+    }
+
+    /**
+     * {@code SECURITY_MODE=mtls}, as the webhook injects it: the projected token's file for
+     * enrolment and the trust bundle's file to verify the router and other sidecars.
+     */
+    static Security mutualTls(Path serviceAccountTokenFile, Path trustBundleFile) {
+      return new MutualTls(serviceAccountTokenFile, trustBundleFile);
+    }
+
+    /** No TLS. */
+    record Plaintext() implements Security {}
+
+    /** Mutual TLS with a certificate enrolled for with the pod's ServiceAccount token. */
+    record MutualTls(Path serviceAccountTokenFile, Path trustBundleFile) implements Security {}
+  }
+
+  /** As {@link #start(Pod, String, HostPort, Security, ServiceDescriptor...)}, plaintext. */
   public static SidecarPod start(
       Pod pod, String sidecarId, HostPort router, ServiceDescriptor... services) {
+    return start(pod, sidecarId, router, Security.plaintext(), services);
+  }
+
+  /**
+   * Starts the pod's applications, then its sidecar for {@code pod} (name, namespace, UID and IP as
+   * the downward API gives them), pointed at the router at {@code router} and secured as {@code
+   * security}.
+   */
+  public static SidecarPod start(
+      Pod pod,
+      String sidecarId,
+      HostPort router,
+      Security security,
+      ServiceDescriptor... services) {
     PodApps apps = PodApps.serve(services);
     try {
       int[] ports = freePorts(3);
@@ -66,8 +105,13 @@ public final class SidecarPod implements AutoCloseable {
       env.put("GRPC_PORT", Integer.toString(ports[0]));
       env.put("METRICS_PORT", Integer.toString(ports[1]));
       env.put("PEER_PORT", Integer.toString(ports[2]));
-      // The operator's router serves plaintext until its CA is wired to the port.
-      env.put("SECURITY_MODE", "plaintext");
+      if (security instanceof Security.MutualTls mtls) {
+        env.put("SECURITY_MODE", "mtls");
+        env.put("SERVICE_ACCOUNT_TOKEN_FILE", mtls.serviceAccountTokenFile().toString());
+        env.put("TRUST_BUNDLE_FILE", mtls.trustBundleFile().toString());
+      } else {
+        env.put("SECURITY_MODE", "plaintext");
+      }
       env.put("DISCOVERY_START_PORT", Integer.toString(apps.port()));
       env.put("DISCOVERY_END_PORT", Integer.toString(apps.port()));
       env.put("HEARTBEAT_INTERVAL_SECS", Integer.toString(HEARTBEAT_SECONDS));
@@ -86,25 +130,47 @@ public final class SidecarPod implements AutoCloseable {
     return sidecar.isRegistered();
   }
 
+  /** The loopback port the pod's own sources push into. */
   public int grpcPort() {
     return sidecar.grpcPort();
   }
 
-  /** The port other sidecars reach this one on: the one it advertises to the router. */
+  /** The port other sidecars reach this one on: what its data-plane endpoint advertises. */
   public int peerPort() {
     return sidecar.peerPort();
   }
 
+  /** The records the pod's sink has written so far. */
+  public List<Record> written() {
+    return apps.written();
+  }
+
   /** Successful registrations so far, as the sidecar's own metrics count them. */
   public long registrations() {
-    String page = metricsPage();
-    for (String line : page.split("\n")) {
-      if (line.startsWith("conveyor_sidecar_registrations_total{")
-          && line.contains("result=\"ok\"")) {
+    return counter("conveyor_sidecar_registrations_total", "result=\"ok\"");
+  }
+
+  /**
+   * The value of counter {@code name} on the sidecar's metrics page, in the series whose labels
+   * contain {@code label} (e.g. {@code result="issued"}); 0 when there is no such series.
+   */
+  public long counter(String name, String label) {
+    for (String line : metricsPage().split("\n")) {
+      if (line.startsWith(name + "{") && line.contains(label)) {
         return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }
     return 0;
+  }
+
+  /** Whether the sidecar's readiness probe ({@code /readyz}) passes, as the kubelet asks it. */
+  public boolean ready() {
+    return admin("/readyz").statusCode() == 200;
+  }
+
+  /** The workload certificate the sidecar holds now (empty before enrolment). */
+  public Optional<WorkloadCertificate> certificate() {
+    return sidecar.certificate();
   }
 
   /** SIGTERM: refuse new batches, finish in-flight ones, deregister, stop. */
@@ -132,17 +198,21 @@ public final class SidecarPod implements AutoCloseable {
   }
 
   private String metricsPage() {
+    return admin("/metrics").body();
+  }
+
+  private HttpResponse<String> admin(String path) {
     HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.metricsPort() + "/metrics"))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.metricsPort() + path))
             .timeout(Duration.ofSeconds(5))
             .build();
     try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
+      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the sidecar's metrics", e);
+      throw new UncheckedIOException("cannot read the sidecar's " + path, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted reading the sidecar's metrics", e);
+      throw new IllegalStateException("interrupted reading the sidecar's " + path, e);
     }
   }
 

@@ -19,7 +19,16 @@ public final class TestOperators {
 
   private TestOperators() {}
 
+  /** A replica whose router port serves plaintext, as {@code SECURITY_MODE=plaintext}. */
   public static OperatorConfig config(String identity, Duration routerWarmUp) {
+    return config(identity, routerWarmUp, false);
+  }
+
+  /**
+   * A replica whose router port serves mutual TLS under the CA of Secret {@code conveyor-ca} when
+   * {@code mutualTls} (the production default, {@code SECURITY_MODE=mtls}), else plaintext.
+   */
+  public static OperatorConfig config(String identity, Duration routerWarmUp, boolean mutualTls) {
     return new OperatorConfig(
         identity,
         LEASE_NAMESPACE,
@@ -35,7 +44,7 @@ public final class TestOperators {
         routerWarmUp,
         Duration.ofMinutes(5),
         RouterSettings.defaults(),
-        false);
+        mutualTls);
   }
 
   public static ConveyorOperator start(MockCluster cluster, OperatorConfig config, Clock clock) {
