@@ -358,6 +358,8 @@ public final class Sidecar implements AutoCloseable {
             discoverThenRegister();
           }
         });
+    // A replaced CA (a new root in the bundle file) is acted on at once, not at half-life.
+    enrolling.checkTrustAgainst(secured.trustBundle());
     enrolling.start();
   }
 

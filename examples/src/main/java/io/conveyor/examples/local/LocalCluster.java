@@ -116,6 +116,14 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Starts the standalone router on its ports with the pipelines of {@code pipelinesDir}. */
   public ManagedProcess startRouter(Path pipelinesDir) {
+    return startRouter(pipelinesDir, Map.of());
+  }
+
+  /**
+   * As {@link #startRouter(Path)}, with {@code extraEnv} added to (and winning over) the router's
+   * environment, e.g. {@code CERTIFICATE_TTL_SECS} for certificates short enough to see rotated.
+   */
+  public ManagedProcess startRouter(Path pipelinesDir, Map<String, String> extraEnv) {
     Map<String, String> env = new HashMap<>();
     env.put("ROUTER_PORT", Integer.toString(routerPort));
     env.put("METRICS_PORT", Integer.toString(routerMetricsPort));
@@ -123,6 +131,7 @@ public final class LocalCluster implements AutoCloseable {
     env.put("PIPELINES_RESCAN_SECS", "1");
     env.put("SECURITY_MODE", mutualTls ? "mtls" : "plaintext");
     env.put("CA_DIR", caDir().toAbsolutePath().toString());
+    env.putAll(extraEnv);
     router =
         start("router", Component.ROUTER, List.of(pipelinesDir.toAbsolutePath().toString()), env);
     awaitPort(router, routerPort, Duration.ofSeconds(30));

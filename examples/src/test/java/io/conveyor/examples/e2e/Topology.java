@@ -52,6 +52,11 @@ final class Topology implements AutoCloseable {
     cluster.startRouter(pipelines);
   }
 
+  /** As {@link #startRouter()}, with extra environment for the router. */
+  void startRouter(Map<String, String> env) {
+    cluster.startRouter(pipelines, env);
+  }
+
   /** Starts both pods' applications and sidecars (the router may or may not be up). */
   void startPods() {
     startPods(Map.of());

@@ -1,6 +1,7 @@
 package io.conveyor.router.standalone;
 
 import io.conveyor.common.config.EnvReader;
+import io.conveyor.identity.CertificateAuthority;
 import io.conveyor.identity.EnrolmentCredential;
 import io.conveyor.identity.tls.TlsProvider;
 import java.io.IOException;
@@ -87,20 +88,40 @@ public record StandaloneRouterConfig(
    *     neither is set, in which case the router keeps a generated one in {@code caDir}
    * @param tlsProvider {@code TLS_PROVIDER}: {@code openssl} (BoringSSL, the default where it
    *     loads) or {@code jdk}
+   * @param certificateTtl {@code CERTIFICATE_TTL_SECS}: lifetime of each workload certificate the
+   *     CA issues to a sidecar, from {@link #MIN_CERTIFICATE_TTL} to {@link
+   *     CertificateAuthority#MAX_WORKLOAD_TTL} (default {@link
+   *     CertificateAuthority#DEFAULT_WORKLOAD_TTL}, 24 h). Sidecars renew at about half of it, so a
+   *     short one (seconds) exercises rotation in tests and demos; the router's own certificate
+   *     keeps the default
    */
   public record Security(
       SecurityMode mode,
       Path caDir,
       Optional<EnrolmentCredential.BootstrapToken> bootstrapToken,
-      TlsProvider tlsProvider) {
+      TlsProvider tlsProvider,
+      Duration certificateTtl) {
 
-    /** With the TLS provider this machine prefers (BoringSSL where it loads). */
+    /**
+     * With the TLS provider this machine prefers (BoringSSL where it loads) and 24 h certificates.
+     */
     public Security(
         SecurityMode mode,
         Path caDir,
         Optional<EnrolmentCredential.BootstrapToken> bootstrapToken) {
-      this(mode, caDir, bootstrapToken, TlsProvider.preferred());
+      this(
+          mode,
+          caDir,
+          bootstrapToken,
+          TlsProvider.preferred(),
+          CertificateAuthority.DEFAULT_WORKLOAD_TTL);
     }
+
+    /**
+     * Shortest certificate lifetime accepted: a sidecar renews at about half of it, and a renewal
+     * (a round trip to the CA, a new key) must fit in that half with room to retry once.
+     */
+    public static final Duration MIN_CERTIFICATE_TTL = Duration.ofSeconds(5);
 
     public static final Path DEFAULT_CA_DIR = Path.of(".conveyor", "ca");
 
@@ -130,7 +151,13 @@ public record StandaloneRouterConfig(
       } catch (IllegalArgumentException e) {
         reader.problem("TLS_PROVIDER: " + e.getMessage());
       }
-      return new Security(mode, caDir, token, provider);
+      Duration ttl =
+          reader.seconds(
+              "CERTIFICATE_TTL_SECS",
+              CertificateAuthority.DEFAULT_WORKLOAD_TTL,
+              MIN_CERTIFICATE_TTL.toSeconds(),
+              CertificateAuthority.MAX_WORKLOAD_TTL.toSeconds());
+      return new Security(mode, caDir, token, provider, ttl);
     }
 
     private static Optional<EnrolmentCredential.BootstrapToken> readTokenFile(

@@ -87,6 +87,9 @@ public final class StandaloneSecurity {
             WorkloadIdentity.DEFAULT_TRUST_DOMAIN,
             clock,
             random);
+    log.info(
+        "the CA issues sidecar certificates valid for {} s (CERTIFICATE_TTL_SECS)",
+        security.certificateTtl().toSeconds());
     DeniedCalls denials = new DeniedCalls(meters, "conveyor_router", System::nanoTime);
     RouterTls tls =
         RouterTls.start(
@@ -108,6 +111,8 @@ public final class StandaloneSecurity {
                 new CsrValidator(),
                 folder.authority(),
                 WorkloadIdentity.DEFAULT_TRUST_DOMAIN,
+                security.certificateTtl(),
+                CertificateIssuingService.DEFAULT_MAX_CONCURRENT,
                 meters)),
         Optional.of(tls));
   }

@@ -3,18 +3,28 @@ package io.conveyor.router.standalone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import io.conveyor.common.metrics.MetricsRegistries;
+import io.conveyor.etl.v1.IssueCertificateRequest;
+import io.conveyor.etl.v1.IssueCertificateResponse;
+import io.conveyor.identity.CertificateRequests;
 import io.conveyor.identity.EnrolmentCredential;
 import io.conveyor.identity.WorkloadIdentity;
+import io.conveyor.identity.tls.TlsProvider;
+import io.conveyor.router.identity.CertificateIssuingService;
 import io.conveyor.router.standalone.StandaloneRouterConfig.Security;
 import io.conveyor.router.standalone.StandaloneRouterConfig.SecurityMode;
 import io.conveyor.testkit.MutableClock;
+import io.grpc.stub.StreamObserver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -137,5 +147,54 @@ class CaFolderTest {
                     .isEqualTo("conveyor.etl.v1.CertificateService"));
     assertThat(folder.resolve("ca.crt")).exists();
     assertThat(meters.scrape()).contains("conveyor_router_plaintext{app=\"conveyor-router\"} 0.0");
+  }
+
+  @Test
+  void mtlsIssuesSidecarCertificatesOfTheConfiguredLifetime() throws Exception {
+    Path folder = temp.resolve("ca");
+    String token = "given-token-of-enough-length";
+    StandaloneSecurity.Setup setup =
+        StandaloneSecurity.setUp(
+            new Security(
+                SecurityMode.MTLS,
+                folder,
+                Optional.of(new EnrolmentCredential.BootstrapToken(token)),
+                TlsProvider.JDK,
+                Duration.ofSeconds(20)),
+            MetricsRegistries.prometheus("conveyor-router"),
+            clock,
+            RANDOM,
+            scheduler);
+    CertificateIssuingService service = (CertificateIssuingService) setup.services().get(0);
+    WorkloadIdentity me = WorkloadIdentity.of("default", "pod-a", "default");
+    List<IssueCertificateResponse> answers = new ArrayList<>();
+    List<Throwable> errors = new ArrayList<>();
+
+    service.issueCertificate(
+        IssueCertificateRequest.newBuilder()
+            .setBootstrapToken(token)
+            .setCsr(
+                ByteString.copyFrom(
+                    CertificateRequests.csrFor(me, CertificateRequests.newKeyPair(RANDOM))))
+            .build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(IssueCertificateResponse value) {
+            answers.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            errors.add(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+
+    assertThat(errors).isEmpty();
+    assertThat(answers).hasSize(1);
+    assertThat(answers.get(0).getNotAfter().getSeconds())
+        .isEqualTo(clock.instant().plusSeconds(20).getEpochSecond());
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.conveyor.common.config.ConfigException;
 import io.conveyor.identity.EnrolmentCredential;
+import io.conveyor.identity.tls.TlsProvider;
 import io.conveyor.router.standalone.StandaloneRouterConfig.Security;
 import io.conveyor.router.standalone.StandaloneRouterConfig.SecurityMode;
 import java.nio.file.Files;
@@ -41,17 +42,19 @@ class StandaloneRouterConfigTest {
   void everyVariableIsRead() {
     StandaloneRouterConfig config =
         StandaloneRouterConfig.from(
-            Map.of(
-                "BIND_ADDRESS", "127.0.0.1",
-                "ROUTER_PORT", "6000",
-                "METRICS_PORT", "6001",
-                "PIPELINES_DIR", "/etc/conveyor/pipelines",
-                "PIPELINES_RESCAN_SECS", "30",
-                "MAX_SIDECARS", "50",
-                "ROUTER_WARMUP_SECS", "0",
-                "SECURITY_MODE", "plaintext",
-                "CA_DIR", "/var/lib/conveyor/ca",
-                "BOOTSTRAP_TOKEN", "sixteen-chars-at-least"),
+            Map.ofEntries(
+                Map.entry("BIND_ADDRESS", "127.0.0.1"),
+                Map.entry("ROUTER_PORT", "6000"),
+                Map.entry("METRICS_PORT", "6001"),
+                Map.entry("PIPELINES_DIR", "/etc/conveyor/pipelines"),
+                Map.entry("PIPELINES_RESCAN_SECS", "30"),
+                Map.entry("MAX_SIDECARS", "50"),
+                Map.entry("ROUTER_WARMUP_SECS", "0"),
+                Map.entry("SECURITY_MODE", "plaintext"),
+                Map.entry("CA_DIR", "/var/lib/conveyor/ca"),
+                Map.entry("BOOTSTRAP_TOKEN", "sixteen-chars-at-least"),
+                Map.entry("TLS_PROVIDER", "jdk"),
+                Map.entry("CERTIFICATE_TTL_SECS", "20")),
             List.of());
 
     assertThat(config)
@@ -67,8 +70,9 @@ class StandaloneRouterConfigTest {
                 new Security(
                     SecurityMode.PLAINTEXT,
                     Path.of("/var/lib/conveyor/ca"),
-                    Optional.of(
-                        new EnrolmentCredential.BootstrapToken("sixteen-chars-at-least")))));
+                    Optional.of(new EnrolmentCredential.BootstrapToken("sixteen-chars-at-least")),
+                    TlsProvider.JDK,
+                    Duration.ofSeconds(20))));
   }
 
   @Test
@@ -110,6 +114,9 @@ class StandaloneRouterConfigTest {
         "ROUTER_WARMUP_SECS    | 601     | ROUTER_WARMUP_SECS='601' is not valid: expected an integer from 0 to 600",
         "SECURITY_MODE         | tls     | SECURITY_MODE='tls' is not valid: expected one of mtls, plaintext",
         "BOOTSTRAP_TOKEN       | short   | BOOTSTRAP_TOKEN holds a token of 5 characters; at least 16 are required",
+        "CERTIFICATE_TTL_SECS  | 4       | CERTIFICATE_TTL_SECS='4' is not valid: expected an integer from 5 to 2592000",
+        "CERTIFICATE_TTL_SECS  | 2592001 | CERTIFICATE_TTL_SECS='2592001' is not valid: expected an integer from 5 to 2592000",
+        "CERTIFICATE_TTL_SECS  | 20s     | CERTIFICATE_TTL_SECS='20s' is not valid: expected an integer from 5 to 2592000",
       })
   void aMalformedValueFailsNamingTheVariableAndWhatIsAccepted(
       String variable, String value, String problem) {

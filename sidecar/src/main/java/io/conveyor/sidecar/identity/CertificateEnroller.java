@@ -8,6 +8,7 @@ import io.conveyor.etl.v1.IssueCertificateResponse;
 import io.conveyor.identity.CertificateRequests;
 import io.conveyor.identity.RenewalSchedule;
 import io.conveyor.identity.WorkloadIdentity;
+import io.conveyor.identity.tls.TrustBundle;
 import io.conveyor.sidecar.identity.EnrolmentMetrics.Result;
 import io.grpc.Channel;
 import io.grpc.Status;
@@ -15,6 +16,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.cert.CertificateException;
@@ -34,6 +36,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +50,17 @@ import org.slf4j.LoggerFactory;
  * {@link WorkloadCertificate} snapshot that others read ({@link #current()}) or are told of ({@link
  * #onCertificate}). Renewal is due per {@link RenewalSchedule} (about half-life); it is checked
  * against the injected clock every {@code checkInterval} rather than slept towards once, so that a
- * suspended VM or a stepped clock does not postpone it.
+ * suspended VM or a stepped clock does not postpone it. Half-life is counted from when the
+ * certificate arrived, not from its {@code notBefore}: the CA backdates that by a minute for clock
+ * skew, which for a certificate of seconds (tests, demos) would put renewal in the past and renew
+ * in a loop.
+ *
+ * <p>Given the trust bundle ({@link #checkTrustAgainst}), each check also asks whether the held
+ * certificate still chains to one of its roots. When the CA was replaced (a standalone router
+ * restarted with a new CA folder), no peer accepts the old certificate any more, and waiting for
+ * half-life (12 h by default) would leave the sidecar cut off: it enrols again at once, once per
+ * trust bundle seen, so a CA that still issues under a root the bundle lacks is not asked in a
+ * loop.
  *
  * <p>Failures: the CA down or not serving yet (UNAVAILABLE, UNIMPLEMENTED, DEADLINE_EXCEEDED,
  * RESOURCE_EXHAUSTED) is retried with exponential backoff and jitter. A refusal (UNAUTHENTICATED,
@@ -71,7 +84,8 @@ public final class CertificateEnroller implements AutoCloseable {
    *
    * @param backoff retry delays; refusals wait at its cap
    * @param callTimeout deadline of one IssueCertificate call
-   * @param checkInterval how often the clock is checked for a due renewal
+   * @param checkInterval how often the clock is checked for a due renewal, and the held certificate
+   *     against the trust bundle; never later than the renewal itself
    * @param expiryWarning how long before expiry a failing renewal warns again
    */
   public record Settings(
@@ -81,7 +95,10 @@ public final class CertificateEnroller implements AutoCloseable {
       return new Settings(
           new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(1), 2.0, 0.2),
           Duration.ofSeconds(10),
-          Duration.ofSeconds(30),
+          // As often as the trust bundle file is re-read by default: a new root is acted on
+          // within about twice that. A check is a clock comparison and, only when the bundle
+          // changed, one signature verification.
+          Duration.ofSeconds(10),
           Duration.ofHours(1));
     }
   }
@@ -96,6 +113,7 @@ public final class CertificateEnroller implements AutoCloseable {
   private final EnrolmentMetrics metrics;
   private final Settings settings;
   private final List<Consumer<WorkloadCertificate>> listeners = new CopyOnWriteArrayList<>();
+  private volatile Supplier<TrustBundle> trustBundle;
 
   private volatile WorkloadCertificate current;
   private volatile boolean closed;
@@ -106,6 +124,9 @@ public final class CertificateEnroller implements AutoCloseable {
   private final Set<String> warned = new HashSet<>();
   private boolean warnedRenewalFailing;
   private boolean warnedExpiryNear;
+  // The last trust bundle the held certificate was checked against (and re-enrolled for, when it
+  // did not chain to it).
+  private TrustBundle checkedBundle;
 
   public CertificateEnroller(
       WorkloadIdentity identity,
@@ -143,6 +164,15 @@ public final class CertificateEnroller implements AutoCloseable {
   /** Told of every new certificate, on the enroller's thread; for the mTLS step to come. */
   public void onCertificate(Consumer<WorkloadCertificate> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * Checks the held certificate against {@code bundle} (asked at each check; it may throw {@link
+   * IllegalStateException} while there is none yet) and enrols again when it no longer chains to
+   * any of its roots. Call before {@link #start()}.
+   */
+  public void checkTrustAgainst(Supplier<TrustBundle> bundle) {
+    this.trustBundle = bundle;
   }
 
   /** Seconds until the held certificate expires (0 once it has), -1 before the first. */
@@ -211,7 +241,7 @@ public final class CertificateEnroller implements AutoCloseable {
               parse(response.getTrustBundleList()));
       renewal =
           RenewalSchedule.forValidity(
-              certificate.notBefore(), certificate.notAfter(), clock, random);
+              lifeStart(certificate, clock.instant()), certificate.notAfter(), clock, random);
     } catch (CertificateException | IllegalArgumentException e) {
       failed(Result.FAILED, "the CA answered with an unusable certificate: " + e.getMessage());
       return;
@@ -240,7 +270,7 @@ public final class CertificateEnroller implements AutoCloseable {
   }
 
   private void checkRenewal() {
-    if (renewal.isDue()) {
+    if (renewal.isDue() || issuedUnderAnotherRoot()) {
       enrol();
       return;
     }
@@ -263,6 +293,65 @@ public final class CertificateEnroller implements AutoCloseable {
       case INVALID_ARGUMENT -> failed(Result.INVALID_ARGUMENT, "the CA refused the CSR: " + error);
       default -> failed(Result.FAILED, "enrolment failed: " + error);
     }
+  }
+
+  /**
+   * True when the trust bundle changed since the last check and the held certificate chains to none
+   * of its roots. Once per bundle: the certificate enrolled for it is not checked against it again.
+   */
+  private boolean issuedUnderAnotherRoot() {
+    Supplier<TrustBundle> source = trustBundle;
+    WorkloadCertificate held = current;
+    if (source == null || held == null) {
+      return false;
+    }
+    TrustBundle bundle;
+    try {
+      bundle = source.get();
+    } catch (IllegalStateException e) {
+      // No bundle (yet, or any more): nothing to check against; the handshakes say why.
+      return false;
+    }
+    if (bundle.equals(checkedBundle)) {
+      return false;
+    }
+    checkedBundle = bundle;
+    if (chainsTo(held.leaf(), bundle)) {
+      return false;
+    }
+    log.warn(
+        "the certificate of {} was issued by {}, which the trust bundle no longer holds (the CA"
+            + " was replaced): peers refuse it, so enrolling again now rather than at {}",
+        identity,
+        held.leaf().getIssuerX500Principal().getName(),
+        renewal.renewAt());
+    return true;
+  }
+
+  private static boolean chainsTo(X509Certificate leaf, TrustBundle bundle) {
+    for (X509Certificate root : bundle.roots()) {
+      if (!leaf.getIssuerX500Principal().equals(root.getSubjectX500Principal())) {
+        continue;
+      }
+      try {
+        leaf.verify(root.getPublicKey());
+        return true;
+      } catch (GeneralSecurityException e) {
+        // Same name, another key: a root of the same name from another CA. Try the next.
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Where the lifetime that renewal halves begins: when the certificate arrived, unless the clocks
+   * disagree so much that it looks not yet valid or already expired here, then its {@code
+   * notBefore}.
+   */
+  private static Instant lifeStart(WorkloadCertificate certificate, Instant now) {
+    return now.isAfter(certificate.notBefore()) && now.isBefore(certificate.notAfter())
+        ? now
+        : certificate.notBefore();
   }
 
   /** A transient failure: retried with growing backoff. */

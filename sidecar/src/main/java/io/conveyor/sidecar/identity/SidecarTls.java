@@ -9,6 +9,7 @@ import io.conveyor.identity.tls.LiveKeyManager;
 import io.conveyor.identity.tls.MutualTls;
 import io.conveyor.identity.tls.PeerRule;
 import io.conveyor.identity.tls.TlsProvider;
+import io.conveyor.identity.tls.TrustBundle;
 import io.conveyor.identity.tls.TrustBundleFile;
 import io.conveyor.identity.tls.WorkloadTrustManager;
 import io.conveyor.sidecar.config.SidecarConfig;
@@ -20,6 +21,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The sidecar's side of mutual TLS: its workload certificate as every handshake presents it
@@ -92,6 +94,14 @@ public final class SidecarTls {
   /** Whether the sidecar holds a certificate to present. */
   public boolean hasCertificate() {
     return keys.current().isPresent();
+  }
+
+  /**
+   * The trust bundle every handshake verifies against, as last read from its file; throws {@link
+   * IllegalStateException} while the file holds none.
+   */
+  public Supplier<TrustBundle> trustBundle() {
+    return bundle;
   }
 
   public TlsProvider provider() {

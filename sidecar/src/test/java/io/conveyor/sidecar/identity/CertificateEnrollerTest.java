@@ -14,6 +14,7 @@ import io.conveyor.identity.CertificateAuthority;
 import io.conveyor.identity.CsrValidator;
 import io.conveyor.identity.EnrolmentCredential;
 import io.conveyor.identity.WorkloadIdentity;
+import io.conveyor.identity.tls.TrustBundle;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.RouterSettings;
 import io.conveyor.router.grpc.RouterServer;
@@ -40,7 +41,9 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.interfaces.ECPrivateKey;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -50,6 +53,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -72,8 +76,6 @@ class CertificateEnrollerTest {
   @TempDir Path dir;
 
   private final MutableClock clock = new MutableClock();
-  private final PrometheusMeterRegistry routerMeters =
-      MetricsRegistries.prometheus("conveyor-router");
   private final PrometheusMeterRegistry meters = MetricsRegistries.prometheus("conveyor-sidecar");
   private final CertificateAuthority authority =
       CertificateAuthority.create(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, clock, RANDOM);
@@ -103,13 +105,23 @@ class CertificateEnrollerTest {
 
   /** The standalone router's certificate service, recording every request it receives. */
   private void serveRouter() {
+    serveRouter(authority, CertificateAuthority.DEFAULT_WORKLOAD_TTL, clock);
+  }
+
+  /**
+   * As {@link #serveRouter()}, under {@code ca}, issuing certificates of {@code ttl}; closed with
+   * the test or by the caller (a router restarted with another CA).
+   */
+  private RouterServer serveRouter(CertificateAuthority ca, Duration ttl, Clock routerClock) {
     CertificateIssuingService service =
         new CertificateIssuingService(
             new BootstrapTokenVerifier(new EnrolmentCredential.BootstrapToken(TOKEN)),
             new CsrValidator(),
-            authority,
+            ca,
             WorkloadIdentity.DEFAULT_TRUST_DOMAIN,
-            routerMeters);
+            ttl,
+            CertificateIssuingService.DEFAULT_MAX_CONCURRENT,
+            MetricsRegistries.prometheus("conveyor-router"));
     ServerInterceptor recording =
         new ServerInterceptor() {
           @Override
@@ -125,16 +137,28 @@ class CertificateEnrollerTest {
           }
         };
     BindableService recorded = () -> ServerInterceptors.intercept(service, recording);
-    toClose.add(
+    RouterServer server =
         RouterServer.start(
             InProcessServerBuilder.forName(name),
-            new RouterCore(clock, RouterSettings.defaults()),
-            routerMeters,
+            new RouterCore(routerClock, RouterSettings.defaults()),
+            MetricsRegistries.prometheus("conveyor-router"),
             RouterServer.DEFAULT_MIN_ASSIGN_INTERVAL,
-            List.of(recorded)));
+            List.of(recorded));
+    toClose.add(server);
+    return server;
   }
 
   private CertificateEnroller enroller() {
+    return enroller(
+        clock,
+        new CertificateEnroller.Settings(
+            new Backoff(Duration.ofMillis(10), Duration.ofMillis(50), 2.0, 0.2),
+            Duration.ofSeconds(10),
+            Duration.ofMillis(20),
+            Duration.ofHours(1)));
+  }
+
+  private CertificateEnroller enroller(Clock enrollerClock, CertificateEnroller.Settings settings) {
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
     toClose.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     EnrolmentMetrics metrics = new EnrolmentMetrics(meters);
@@ -144,15 +168,11 @@ class CertificateEnrollerTest {
             new CredentialFile(tokenFile, CredentialFile.Kind.BOOTSTRAP_TOKEN),
             channel,
             scheduler,
-            clock,
+            enrollerClock,
             new SplittableRandom(7),
             RANDOM,
             metrics,
-            new CertificateEnroller.Settings(
-                new Backoff(Duration.ofMillis(10), Duration.ofMillis(50), 2.0, 0.2),
-                Duration.ofSeconds(10),
-                Duration.ofMillis(20),
-                Duration.ofHours(1)));
+            settings);
     metrics.expiryGauge(enroller::secondsToExpiry);
     toClose.add(0, enroller);
     return enroller;
@@ -331,6 +351,130 @@ class CertificateEnrollerTest {
     await()
         .atMost(WAIT)
         .until(() -> warnings().stream().anyMatch(w -> w.contains("could not be renewed")));
+  }
+
+  @Test
+  void aCertificateOfSecondsIsRenewedAtHalfItsLifeNotAtOnce() {
+    // The CA backdates notBefore by a minute: counted from there, half of a 20 s certificate's
+    // life was over before it arrived, and the enroller renewed it in a loop.
+    serveRouter(authority, Duration.ofSeconds(20), clock);
+    CertificateEnroller enroller = enroller();
+    enroller.start();
+    WorkloadCertificate first = awaitCertificate(enroller);
+
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(WAIT)
+        .until(() -> enroller.current().orElseThrow() == first);
+    assertThat(enrolments("issued")).isEqualTo(1.0);
+
+    // Half of 20 s, give or take 10% jitter: at most 12 s.
+    clock.advance(Duration.ofSeconds(12));
+    await().atMost(WAIT).until(() -> enroller.current().orElseThrow() != first);
+    assertThat(enrolments("issued")).isEqualTo(2.0);
+  }
+
+  @Test
+  void withTheDefaultCheckIntervalShortCertificatesAreRenewedBeforeTheyExpire() {
+    // Real time: a 2 s certificate and the default settings, whose 30 s of old between checks
+    // must not postpone a renewal due sooner.
+    Clock real = Clock.systemUTC();
+    serveRouter(
+        CertificateAuthority.create(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, real, RANDOM),
+        Duration.ofSeconds(2),
+        real);
+    CertificateEnroller enroller = enroller(real, CertificateEnroller.Settings.defaults());
+    List<Instant> arrivals = new CopyOnWriteArrayList<>();
+    List<WorkloadCertificate> issued = new CopyOnWriteArrayList<>();
+    enroller.onCertificate(
+        certificate -> {
+          arrivals.add(real.instant());
+          issued.add(certificate);
+        });
+    enroller.start();
+
+    await().atMost(WAIT).until(() -> issued.size() >= 4);
+    for (int i = 1; i < 4; i++) {
+      // X.509 times are whole seconds: what is left of a certificate when it arrives is 1 to 2 s.
+      Duration life = Duration.between(arrivals.get(i - 1), issued.get(i - 1).notAfter());
+      Duration gap = Duration.between(arrivals.get(i - 1), arrivals.get(i));
+      // At half of that, give or take 10%: not at once, and before the previous one expired.
+      assertThat(gap)
+          .as("renewal %d of a certificate with %s left", i, life)
+          .isGreaterThanOrEqualTo(life.multipliedBy(4).dividedBy(10).minusMillis(20));
+      assertThat(arrivals.get(i)).as("renewal %d", i).isBefore(issued.get(i - 1).notAfter());
+    }
+  }
+
+  @Test
+  void aReplacedCaIsNoticedInTheTrustBundleAndTheSidecarEnrolsAgainAtOnce() throws Exception {
+    AtomicReference<TrustBundle> bundle =
+        new AtomicReference<>(new TrustBundle(List.of(authority.root())));
+    RouterServer before = serveRouter(authority, CertificateAuthority.DEFAULT_WORKLOAD_TTL, clock);
+    CertificateEnroller enroller = enroller();
+    enroller.checkTrustAgainst(bundle::get);
+    enroller.start();
+    WorkloadCertificate first = awaitCertificate(enroller);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(WAIT)
+        .until(() -> enroller.current().orElseThrow() == first);
+
+    // The router restarts with a new CA, and the trust bundle file now holds its root only. The
+    // old certificate has 24 h to live, renewal is 12 h away, and no peer accepts it any more.
+    before.close();
+    CertificateAuthority replaced =
+        CertificateAuthority.create(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, clock, RANDOM);
+    serveRouter(replaced, CertificateAuthority.DEFAULT_WORKLOAD_TTL, clock);
+    bundle.set(new TrustBundle(List.of(replaced.root())));
+
+    await().atMost(WAIT).until(() -> enroller.current().orElseThrow() != first);
+    WorkloadCertificate second = enroller.current().orElseThrow();
+    second.leaf().verify(replaced.root().getPublicKey());
+    assertThat(second.trustBundle()).containsExactly(replaced.root());
+    assertThat(enrolments("issued")).isEqualTo(2.0);
+    assertThat(warnings())
+        .anyMatch(w -> w.contains("which the trust bundle no longer holds (the CA was replaced)"));
+  }
+
+  @Test
+  void aBundleWhoseRootTheCaDoesNotIssueUnderCostsOneEnrolmentNotALoop() {
+    AtomicReference<TrustBundle> bundle =
+        new AtomicReference<>(new TrustBundle(List.of(authority.root())));
+    serveRouter();
+    CertificateEnroller enroller = enroller();
+    enroller.checkTrustAgainst(bundle::get);
+    enroller.start();
+    WorkloadCertificate first = awaitCertificate(enroller);
+
+    // The bundle moves to a root the CA does not issue under (yet): asking again cannot help
+    // until one of them changes.
+    bundle.set(
+        new TrustBundle(
+            List.of(
+                CertificateAuthority.create(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, clock, RANDOM)
+                    .root())));
+
+    await().atMost(WAIT).until(() -> enroller.current().orElseThrow() != first);
+    await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> enrolments("issued") == 2.0);
+  }
+
+  @Test
+  void noTrustBundleYetIsNoReasonToEnrolAgain() {
+    serveRouter();
+    CertificateEnroller enroller = enroller();
+    enroller.checkTrustAgainst(
+        () -> {
+          throw new IllegalStateException("no trust bundle yet in /nowhere");
+        });
+    enroller.start();
+    WorkloadCertificate first = awaitCertificate(enroller);
+
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(WAIT)
+        .until(() -> enroller.current().orElseThrow() == first);
+    assertThat(enrolments("issued")).isEqualTo(1.0);
   }
 
   private static byte[] stripSign(byte[] bigEndian) {
