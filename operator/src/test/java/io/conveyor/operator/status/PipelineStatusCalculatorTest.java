@@ -202,7 +202,8 @@ class PipelineStatusCalculatorTest {
         Duration.ofSeconds(5),
         T0,
         T0,
-        SidecarLoad.getDefaultInstance());
+        SidecarLoad.getDefaultInstance(),
+        "");
   }
 
   private static Condition condition(PipelineStatus status, String type) {

@@ -324,7 +324,8 @@ class SidecarStatusCalculatorTest {
         Duration.ofSeconds(5),
         at,
         at,
-        SidecarLoad.getDefaultInstance());
+        SidecarLoad.getDefaultInstance(),
+        "");
   }
 
   private static Condition condition(ConveyorSidecarStatus status, String type) {

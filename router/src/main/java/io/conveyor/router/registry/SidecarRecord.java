@@ -14,6 +14,8 @@ import java.util.Objects;
  * What the router knows of one registered sidecar. Immutable: every change produces a new record.
  *
  * @param heartbeatInterval the period the sidecar promised; three missed periods expire it
+ * @param workloadIdentity the SPIFFE URI its client certificate proved at registration, which
+ *     other sidecars check before they send it a batch; empty without mutual TLS
  */
 public record SidecarRecord(
     String sidecarId,
@@ -37,38 +39,6 @@ public record SidecarRecord(
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(dataPlaneEndpoint, "dataPlaneEndpoint");
     services = List.copyOf(services);
-  }
-
-  /** A record of a sidecar known by no certificate (the router runs without mutual TLS). */
-  public SidecarRecord(
-      String sidecarId,
-      String namespace,
-      String podName,
-      String podUid,
-      String podIp,
-      String dataPlaneEndpoint,
-      String sidecarVersion,
-      SidecarState state,
-      List<DiscoveredService> services,
-      Duration heartbeatInterval,
-      Instant registeredAt,
-      Instant lastHeartbeat,
-      SidecarLoad load) {
-    this(
-        sidecarId,
-        namespace,
-        podName,
-        podUid,
-        podIp,
-        dataPlaneEndpoint,
-        sidecarVersion,
-        state,
-        services,
-        heartbeatInterval,
-        registeredAt,
-        lastHeartbeat,
-        load,
-        "");
   }
 
   /** True when this sidecar's pod runs a healthy service with that name and type. */

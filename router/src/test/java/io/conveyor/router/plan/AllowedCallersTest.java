@@ -11,6 +11,7 @@ import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.router.pipeline.DeliveryOptions;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.registry.SidecarRecord;
+import io.conveyor.router.testing.Fixtures;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -99,21 +100,7 @@ class AllowedCallersTest {
   }
 
   private static SidecarRecord identified(SidecarRecord r) {
-    return new SidecarRecord(
-        r.sidecarId(),
-        r.namespace(),
-        r.podName(),
-        r.podUid(),
-        r.podIp(),
-        r.dataPlaneEndpoint(),
-        r.sidecarVersion(),
-        r.state(),
-        r.services(),
-        r.heartbeatInterval(),
-        r.registeredAt(),
-        r.lastHeartbeat(),
-        r.load(),
-        uri(r.sidecarId()));
+    return Fixtures.identified(r, uri(r.sidecarId()));
   }
 
   private static PipelineAssignment assignment(RoutingPlan plan, String sidecarId) {

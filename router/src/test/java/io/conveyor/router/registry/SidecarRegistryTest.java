@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.conveyor.etl.v1.SidecarLoad;
 import io.conveyor.etl.v1.SidecarState;
+import io.conveyor.router.testing.Fixtures;
 import io.conveyor.testkit.MutableClock;
 import java.time.Duration;
 import java.util.List;
@@ -29,27 +30,15 @@ class SidecarRegistryTest {
         r.heartbeatInterval(),
         r.registeredAt(),
         r.lastHeartbeat(),
-        r.load());
+        r.load(),
+        "");
   }
 
   /** A record whose registration proved its pod with a certificate. */
   private static SidecarRecord identified(String id, String podUid, String podName) {
     SidecarRecord r = inPod(id, podUid, podName);
-    return new SidecarRecord(
-        r.sidecarId(),
-        r.namespace(),
-        r.podName(),
-        r.podUid(),
-        r.podIp(),
-        r.dataPlaneEndpoint(),
-        r.sidecarVersion(),
-        r.state(),
-        r.services(),
-        r.heartbeatInterval(),
-        r.registeredAt(),
-        r.lastHeartbeat(),
-        r.load(),
-        "spiffe://conveyor.etl/ns/" + r.namespace() + "/pod/" + podName + "/sa/default");
+    return Fixtures.identified(
+        r, "spiffe://conveyor.etl/ns/" + r.namespace() + "/pod/" + podName + "/sa/default");
   }
 
   @Test

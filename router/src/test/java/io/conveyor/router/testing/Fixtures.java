@@ -122,7 +122,27 @@ public final class Fixtures {
         Duration.ofSeconds(5),
         MutableClock.START,
         MutableClock.START,
-        SidecarLoad.getDefaultInstance());
+        SidecarLoad.getDefaultInstance(),
+        "");
+  }
+
+  /** {@code r} as registered by a sidecar whose certificate names {@code uri}. */
+  public static SidecarRecord identified(SidecarRecord r, String uri) {
+    return new SidecarRecord(
+        r.sidecarId(),
+        r.namespace(),
+        r.podName(),
+        r.podUid(),
+        r.podIp(),
+        r.dataPlaneEndpoint(),
+        r.sidecarVersion(),
+        r.state(),
+        r.services(),
+        r.heartbeatInterval(),
+        r.registeredAt(),
+        r.lastHeartbeat(),
+        r.load(),
+        uri);
   }
 
   // ---------------------------------------------------------------- pipelines
