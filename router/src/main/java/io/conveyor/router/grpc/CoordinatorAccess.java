@@ -5,6 +5,7 @@ import io.conveyor.identity.AuthorizationDecision;
 import io.conveyor.identity.CallerAuthorization;
 import io.conveyor.identity.WorkloadIdentity;
 import io.conveyor.identity.tls.CallerIdentity;
+import io.conveyor.identity.tls.Refusals;
 import io.conveyor.router.registry.SidecarRecord;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -104,16 +105,9 @@ public sealed interface CoordinatorAccess {
 
     private Optional<StatusRuntimeException> enforce(
         String method, AuthorizationDecision decision) {
-      if (!(decision instanceof AuthorizationDecision.Denied denied)) {
-        return Optional.empty();
-      }
-      Status status =
-          (denied.code() == AuthorizationDecision.Code.UNAUTHENTICATED
-                  ? Status.UNAUTHENTICATED
-                  : Status.PERMISSION_DENIED)
-              .withDescription(denied.message());
-      refused(method, status);
-      return Optional.of(status.asRuntimeException());
+      Optional<Status> refusal = Refusals.statusOf(decision);
+      refusal.ifPresent(status -> refused(method, status));
+      return refusal.map(Status::asRuntimeException);
     }
   }
 }

@@ -14,8 +14,8 @@ import java.util.Objects;
  * What the router knows of one registered sidecar. Immutable: every change produces a new record.
  *
  * @param heartbeatInterval the period the sidecar promised; three missed periods expire it
- * @param workloadIdentity the SPIFFE URI its client certificate proved at registration, which
- *     other sidecars check before they send it a batch; empty without mutual TLS
+ * @param workloadIdentity the SPIFFE URI its client certificate proved at registration, which other
+ *     sidecars check before they send it a batch; empty without mutual TLS
  */
 public record SidecarRecord(
     String sidecarId,

@@ -56,26 +56,6 @@ public final class DataPlane {
   private final PushStreams pushStreams = new PushStreams();
   private final PeerAccess peerAccess;
 
-  /** A data plane that lets every caller forward (no mutual TLS). */
-  public DataPlane(
-      SidecarConfig config,
-      Routes routes,
-      PipelineExecutor executor,
-      InFlight inFlight,
-      Lifecycle lifecycle,
-      SidecarMetrics metrics,
-      Runnable discoveryTrigger) {
-    this(
-        config,
-        routes,
-        executor,
-        inFlight,
-        lifecycle,
-        metrics,
-        discoveryTrigger,
-        PeerAccess.open());
-  }
-
   /**
    * @param peerAccess who may forward batches into which stage
    */

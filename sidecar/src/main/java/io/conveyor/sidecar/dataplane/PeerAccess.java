@@ -1,9 +1,9 @@
 package io.conveyor.sidecar.dataplane;
 
 import io.conveyor.common.security.DeniedCalls;
-import io.conveyor.identity.AuthorizationDecision;
 import io.conveyor.identity.CallerAuthorization;
 import io.conveyor.identity.tls.CallerIdentity;
+import io.conveyor.identity.tls.Refusals;
 import io.conveyor.sidecar.routing.StageRoute;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -60,23 +60,19 @@ public sealed interface PeerAccess {
 
     @Override
     public Optional<StatusRuntimeException> forwardBatch(Optional<StageRoute> stage) {
-      AuthorizationDecision decision =
-          rules.forwardBatch(
-              CallerIdentity.current(), stage.map(StageRoute::allowedCallers).orElse(Set.of()));
-      if (!(decision instanceof AuthorizationDecision.Denied denied)) {
-        return Optional.empty();
-      }
-      Status status =
-          (denied.code() == AuthorizationDecision.Code.UNAUTHENTICATED
-                  ? Status.UNAUTHENTICATED
-                  : Status.PERMISSION_DENIED)
-              .withDescription(denied.message());
-      denials.record(
-          "ForwardBatch",
-          status.getCode().name(),
-          CallerIdentity.describeCurrent(),
-          denied.message());
-      return Optional.of(status.asRuntimeException());
+      Optional<Status> refusal =
+          Refusals.statusOf(
+              rules.forwardBatch(
+                  CallerIdentity.current(),
+                  stage.map(StageRoute::allowedCallers).orElse(Set.of())));
+      refusal.ifPresent(
+          status ->
+              denials.record(
+                  "ForwardBatch",
+                  status.getCode().name(),
+                  CallerIdentity.describeCurrent(),
+                  status.getDescription()));
+      return refusal.map(Status::asRuntimeException);
     }
   }
 }

@@ -78,7 +78,14 @@ final class TestSidecar implements AutoCloseable {
             config.maxMessageBytes());
     this.plane =
         new DataPlane(
-            config, routes, executor, inFlight, lifecycle, new SidecarMetrics(meters), () -> {});
+            config,
+            routes,
+            executor,
+            inFlight,
+            lifecycle,
+            new SidecarMetrics(meters),
+            () -> {},
+            PeerAccess.open());
     this.server = serve(id, plane.service(), config.maxMessageBytes());
     lifecycle.serving();
   }
