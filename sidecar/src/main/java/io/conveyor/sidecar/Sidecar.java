@@ -9,7 +9,6 @@ import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.ServiceHealth;
 import io.conveyor.etl.v1.SidecarDataPlaneGrpc;
 import io.conveyor.etl.v1.SidecarLoad;
-import io.conveyor.identity.PeerCertificates;
 import io.conveyor.identity.WorkloadIdentity;
 import io.conveyor.identity.tls.CallerIdentity;
 import io.conveyor.sidecar.cluster.ClusterClient;
@@ -323,10 +322,6 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * Starts enrolment with the CA when a credential is configured. The certificate is not used yet
-   * (mutual TLS comes next): enrolment neither gates readiness nor touches the data plane.
-   */
-  /**
    * Under mutual TLS: enrol first, and register only with a certificate to show (the router refuses
    * a sidecar without one); until then the sidecar is not ready and the peer port refuses every
    * handshake. Renewals go to the live TLS contexts without a restart. Without mutual TLS: register
@@ -352,23 +347,13 @@ public final class Sidecar implements AutoCloseable {
           secured.use(certificate);
           if (first.compareAndSet(true, false) && !closed.get()) {
             log.info(
-                "enrolled as {} until {}: registering with the router",
-                identityOf(certificate),
-                certificate.notAfter());
+                "holding a workload certificate: registering with {}", config.clusterEndpoint());
             discoverThenRegister();
           }
         });
     // A replaced CA (a new root in the bundle file) is acted on at once, not at half-life.
     enrolling.checkTrustAgainst(secured.trustBundle());
     enrolling.start();
-  }
-
-  private static String identityOf(WorkloadCertificate certificate) {
-    try {
-      return PeerCertificates.identityOf(certificate.leaf()).toUri();
-    } catch (RuntimeException e) {
-      return "(unreadable identity: " + e.getMessage() + ")";
-    }
   }
 
   private static Optional<SidecarTls> openTls(
@@ -442,7 +427,7 @@ public final class Sidecar implements AutoCloseable {
     }
   }
 
-  /** The workload certificate held now, if enrolled and not expired; for the mTLS step to come. */
+  /** The workload certificate held now, if enrolled and not expired. */
   public Optional<WorkloadCertificate> certificate() {
     return enroller.flatMap(CertificateEnroller::current);
   }

@@ -62,7 +62,11 @@ public final class LocalDemo {
   static int run(LocalCluster cluster, Path pipelines, DemoSettings settings)
       throws InterruptedException {
     say(
-        "router: standalone, pipelines from "
+        "router: standalone, "
+            + (cluster.mutualTls()
+                ? "mutual TLS on every hop under its own CA in " + cluster.caDir()
+                : "plaintext (SECURITY_MODE=plaintext)")
+            + ", pipelines from "
             + pipelines
             + " (logs in "
             + cluster.workDir().resolve("logs")

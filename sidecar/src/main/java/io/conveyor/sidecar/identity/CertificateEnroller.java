@@ -161,7 +161,10 @@ public final class CertificateEnroller implements AutoCloseable {
     return held == null || held.isExpiredAt(clock.instant()) ? Optional.empty() : Optional.of(held);
   }
 
-  /** Told of every new certificate, on the enroller's thread; for the mTLS step to come. */
+  /**
+   * Told of every new certificate, on the enroller's thread: the sidecar puts it into its TLS
+   * contexts.
+   */
   public void onCertificate(Consumer<WorkloadCertificate> listener) {
     listeners.add(listener);
   }

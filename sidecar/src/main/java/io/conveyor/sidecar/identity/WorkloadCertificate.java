@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * What the sidecar holds after an enrolment: its private key (made in this process, never sent),
  * the chain the CA returned (leaf first) and the roots peers' chains must verify to. Immutable, so
- * a reader (the later mTLS step) always sees a key and the chain that goes with it.
+ * a reader (a TLS handshake) always sees a key and the chain that goes with it.
  */
 public record WorkloadCertificate(
     PrivateKey privateKey, List<X509Certificate> chain, List<X509Certificate> trustBundle) {
