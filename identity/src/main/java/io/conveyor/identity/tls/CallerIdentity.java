@@ -27,6 +27,10 @@ public final class CallerIdentity implements ServerInterceptor {
 
   private static final Context.Key<Optional<WorkloadIdentity>> IDENTITY =
       Context.keyWithDefault("conveyor-caller-identity", Optional.empty());
+
+  /** Where a TLS session keeps the identity its peer certificate names, once read. */
+  private static final String SESSION_KEY = "io.conveyor.identity.caller";
+
   private static final Context.Key<Optional<SocketAddress>> ADDRESS =
       Context.keyWithDefault("conveyor-caller-address", Optional.empty());
 
@@ -60,10 +64,26 @@ public final class CallerIdentity implements ServerInterceptor {
     return Contexts.interceptCall(context, call, headers, next);
   }
 
+  /**
+   * The identity of a TLS session, read from its peer certificate once and kept in the session:
+   * every call on a connection shares the session, and the certificate does not change within it.
+   */
   static Optional<WorkloadIdentity> identityOf(SSLSession session) {
     if (session == null) {
       return Optional.empty();
     }
+    if (session.getValue(SESSION_KEY) instanceof Known known) {
+      return known.identity();
+    }
+    Optional<WorkloadIdentity> identity = readIdentity(session);
+    session.putValue(SESSION_KEY, new Known(identity));
+    return identity;
+  }
+
+  /** What a session's certificate was found to name. */
+  private record Known(Optional<WorkloadIdentity> identity) {}
+
+  private static Optional<WorkloadIdentity> readIdentity(SSLSession session) {
     Certificate[] chain;
     try {
       chain = session.getPeerCertificates();
