@@ -184,6 +184,8 @@ public final class Sidecar implements AutoCloseable {
     this.localServer =
         transport
             .server(new InetSocketAddress(LOOPBACK, config.grpcPort()))
+            // Every handler of the sidecar is non-blocking (it starts asynchronous calls and
+            // returns), so calls run on the I/O threads: no hand-off per message. Both listeners.
             .directExecutor()
             .maxInboundMessageSize(DataPlane.transportMessageLimit(config.maxMessageBytes()))
             .permitKeepAliveTime(10, TimeUnit.SECONDS)

@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * when the kubelet updates it, and the TLS contexts of each hop:
  *
  * <ul>
- *   <li>the peer port, which requires a client certificate from every caller;
+ *   <li>the peer port, which asks every caller for a client certificate (a call without one is
+ *       refused UNAUTHENTICATED by {@link PeerAccess});
  *   <li>the router, which must name the control plane's service account;
  *   <li>enrolment, the same check with no client certificate yet;
  *   <li>another sidecar, which must name exactly the identity the router gave for it.
