@@ -145,11 +145,12 @@ public final class DataPlane {
   /** Sidecar-to-sidecar: runs stage {@code stage_index} and everything after it, then answers. */
   void forwardBatch(
       ForwardBatchRequestView request, StreamObserver<ForwardBatchResponse> responses) {
+    // One snapshot of the routing table: the caller is authorized against the route it is served
+    // by.
+    Optional<PipelineRoute> route = routes.table().pipeline(request.getPipeline());
     Optional<StatusRuntimeException> refusal =
         peerAccess.forwardBatch(
-            routes
-                .table()
-                .pipeline(request.getPipeline())
+            route
                 .filter(r -> r.hasStage(request.getStageIndex()))
                 .map(r -> r.stage(request.getStageIndex())));
     if (refusal.isPresent()) {
@@ -171,7 +172,6 @@ public final class DataPlane {
               .asRuntimeException());
       return;
     }
-    Optional<PipelineRoute> route = routes.table().pipeline(request.getPipeline());
     Optional<String> problem = checkStage(route, request);
     if (problem.isPresent()) {
       metrics.rejected("not_assigned");
