@@ -33,6 +33,15 @@ final class Transport implements AutoCloseable {
   /** The shutdown's own timeout (1 s) and a margin for tasks still queued on the loops. */
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
+  /**
+   * A fixed HTTP/2 flow-control window per stream and connection (grpc-java's default size).
+   * Setting it turns off grpc-java's automatic window tuning, which sends a PING with every burst
+   * of data to estimate the bandwidth-delay product: a frame out and an ack back per batch, about
+   * 3% of a sidecar's CPU in a profile, to tune a window that is already larger than a batch on
+   * loopback and in a pod network.
+   */
+  static final int FLOW_CONTROL_WINDOW = 1 << 20;
+
   private final EventLoopGroup group;
   private final Class<? extends ServerChannel> serverChannel;
   private final Class<? extends io.grpc.netty.shaded.io.netty.channel.Channel> clientChannel;
@@ -54,7 +63,8 @@ final class Transport implements AutoCloseable {
     return NettyServerBuilder.forAddress(address)
         .bossEventLoopGroup(group)
         .workerEventLoopGroup(group)
-        .channelType(serverChannel);
+        .channelType(serverChannel)
+        .flowControlWindow(FLOW_CONTROL_WINDOW);
   }
 
   /**
@@ -76,6 +86,7 @@ final class Transport implements AutoCloseable {
     }
     return builder
         .directExecutor()
+        .flowControlWindow(FLOW_CONTROL_WINDOW)
         .disableRetry()
         .maxInboundMessageSize(maxInboundMessageBytes)
         .keepAliveTime(30, TimeUnit.SECONDS)
