@@ -269,16 +269,26 @@ class PortScannerTest {
   }
 
   @Test
-  void aRangeOfClosedPortsIsScannedQuickly() throws InterruptedException {
-    int closedFirst = FreePorts.block(200);
-
-    long started = System.nanoTime();
-    PortScanner.Scan scan = scanner(closedFirst, closedFirst + 199, Set.of()).scan();
-    Duration took = Duration.ofNanos(System.nanoTime() - started);
+  void aRangeOfClosedPortsIsScannedQuicklyAsRefusedNotWaitedOut() throws InterruptedException {
+    // Closed ports must be answered by the connection being refused, not by waiting out the probe
+    // deadline: no port times out. Another process on the machine may bind a port of the block
+    // between the check and the scan; a port the scan reports that is in use after it is that
+    // interference, not a scanner error, and the scan is repeated on a new block.
+    PortScanner.Scan scan = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      int closedFirst = FreePorts.block(200);
+      scan = scanner(closedFirst, closedFirst + 199, Set.of()).scan();
+      boolean interfered =
+          scan.skipped().stream().anyMatch(r -> !FreePorts.isFree(r.port()))
+              || scan.timedOutPorts().stream().anyMatch(port -> !FreePorts.isFree(port));
+      if (!interfered) {
+        break;
+      }
+    }
 
     assertThat(scan.services()).isEmpty();
     assertThat(scan.skipped()).isEmpty();
-    assertThat(took).isLessThan(Duration.ofSeconds(2));
+    assertThat(scan.timedOutPorts()).as("closed ports are refused at once").isEmpty();
   }
 
   @Test
