@@ -125,10 +125,11 @@ public enum SidecarEnvironment {
       "mtls (default): a certificate from the Conveyor CA on every hop between sidecars and to"
           + " the router; plaintext: none, for laptops only, with a warning"),
   ROUTER_SERVICE_ACCOUNT(
-      Injection.NOT_INJECTED,
+      Injection.INJECTOR,
       "conveyor-system/conveyor-operator",
       "namespace/name of the service account the router's certificate must name: the sidecar"
-          + " talks to no other router"),
+          + " talks to no other router; the injector gives its own ROUTER_SERVICE_ACCOUNT, so an"
+          + " installation outside conveyor-system names its operator once"),
   TLS_PROVIDER(
       Injection.NOT_INJECTED,
       "",

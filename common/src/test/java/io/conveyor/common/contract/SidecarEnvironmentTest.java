@@ -28,7 +28,7 @@ class SidecarEnvironmentTest {
   }
 
   @Test
-  void theInjectorMustGiveThePodsIdentityTheRouterThePortsItProbesAndTheCredentialFiles() {
+  void theInjectorMustGiveThePodsIdentityTheRouterItsIdentityThePortsAndTheCredentialFiles() {
     assertThat(SidecarEnvironment.requiredFromInjector())
         .extracting(SidecarEnvironment::variable)
         .containsExactly(
@@ -41,7 +41,8 @@ class SidecarEnvironmentTest {
             "PEER_PORT",
             "METRICS_PORT",
             "SERVICE_ACCOUNT_TOKEN_FILE",
-            "TRUST_BUNDLE_FILE");
+            "TRUST_BUNDLE_FILE",
+            "ROUTER_SERVICE_ACCOUNT");
   }
 
   @Test
@@ -88,12 +89,12 @@ class SidecarEnvironmentTest {
   }
 
   @Test
-  void theSecurityModeAndTheRoutersIdentityAreNeverInjected() {
-    // mTLS is the default an injected pod must keep; the router's identity is the installation's.
+  void theSecurityModeIsNeverInjectedAndTheRoutersIdentityComesFromTheInjector() {
+    // mTLS is the default an injected pod must keep; the router's identity is the installation's,
+    // which the injector knows (an installation outside conveyor-system sets it there, once).
     assertThat(SidecarEnvironment.SECURITY_MODE.injection()).isEqualTo(Injection.NOT_INJECTED);
     assertThat(SidecarEnvironment.SECURITY_MODE.meaning()).contains("mtls").contains("plaintext");
-    assertThat(SidecarEnvironment.ROUTER_SERVICE_ACCOUNT.injection())
-        .isEqualTo(Injection.NOT_INJECTED);
+    assertThat(SidecarEnvironment.ROUTER_SERVICE_ACCOUNT.injection()).isEqualTo(Injection.INJECTOR);
   }
 
   @Test

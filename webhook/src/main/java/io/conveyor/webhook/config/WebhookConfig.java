@@ -2,6 +2,7 @@ package io.conveyor.webhook.config;
 
 import io.conveyor.common.config.EnvReader;
 import io.conveyor.common.config.HostPort;
+import io.conveyor.common.contract.SidecarEnvironment;
 import io.conveyor.webhook.mutation.InjectionKeys;
 import io.conveyor.webhook.mutation.ResourceQuantities;
 import io.conveyor.webhook.mutation.SidecarMode;
@@ -40,6 +41,9 @@ public record WebhookConfig(
       Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern DNS_NAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  private static final Pattern SERVICE_ACCOUNT =
+      Pattern.compile(
+          "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   private static final Pattern PULL_POLICY = Pattern.compile("Always|IfNotPresent|Never");
   private static final Pattern IMAGE = Pattern.compile("[^\\s]+");
 
@@ -105,6 +109,12 @@ public record WebhookConfig(
             "Always, IfNotPresent or Never");
     SidecarMode mode = r.enumValue("SIDECAR_MODE", SidecarMode.NATIVE, SidecarMode.class);
     HostPort clusterEndpoint = r.hostPort("CLUSTER_ENDPOINT", DEFAULT_CLUSTER_ENDPOINT);
+    String routerServiceAccount =
+        r.matching(
+            "ROUTER_SERVICE_ACCOUNT",
+            SidecarEnvironment.ROUTER_SERVICE_ACCOUNT.defaultValue(),
+            SERVICE_ACCOUNT,
+            "namespace/name of the router's service account, e.g. conveyor-system/conveyor-operator");
     int grpcPort = r.port("SIDECAR_GRPC_PORT", 9091);
     int peerPort = r.port("SIDECAR_PEER_PORT", 9096);
     int metricsPort = r.port("SIDECAR_METRICS_PORT", 9090);
@@ -150,6 +160,7 @@ public record WebhookConfig(
             pullPolicy,
             mode,
             clusterEndpoint,
+            routerServiceAccount,
             grpcPort,
             peerPort,
             metricsPort,

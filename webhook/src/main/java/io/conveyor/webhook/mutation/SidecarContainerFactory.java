@@ -111,6 +111,7 @@ public final class SidecarContainerFactory {
     env.add(fieldRef(SidecarEnvironment.POD_IP));
     env.add(fieldRef(SidecarEnvironment.POD_UID));
     env.add(value(SidecarEnvironment.CLUSTER_ENDPOINT, spec.clusterEndpoint().toString()));
+    env.add(value(SidecarEnvironment.ROUTER_SERVICE_ACCOUNT, spec.routerServiceAccount()));
     env.add(value(SidecarEnvironment.GRPC_PORT, Integer.toString(spec.grpcPort())));
     env.add(value(SidecarEnvironment.PEER_PORT, Integer.toString(spec.peerPort())));
     env.add(value(SidecarEnvironment.METRICS_PORT, Integer.toString(spec.metricsPort())));

@@ -12,6 +12,9 @@ import java.util.Set;
  * @param imagePullPolicy {@code Always}, {@code IfNotPresent} or {@code Never}
  * @param mode native sidecar or regular container
  * @param clusterEndpoint the router address given to the sidecar as {@code CLUSTER_ENDPOINT}
+ * @param routerServiceAccount {@code namespace/name} of the service account the router's
+ *     certificate must name, given to the sidecar as {@code ROUTER_SERVICE_ACCOUNT}: the
+ *     operator's, wherever the installation put it
  * @param grpcPort the sidecar's local gRPC port, loopback only ({@code GRPC_PORT}, container port
  *     {@code grpc})
  * @param peerPort the port other sidecars reach the sidecar on ({@code PEER_PORT}, container port
@@ -28,6 +31,7 @@ public record SidecarSettings(
     String imagePullPolicy,
     SidecarMode mode,
     HostPort clusterEndpoint,
+    String routerServiceAccount,
     int grpcPort,
     int peerPort,
     int metricsPort,
@@ -41,6 +45,7 @@ public record SidecarSettings(
     Objects.requireNonNull(imagePullPolicy, "imagePullPolicy");
     Objects.requireNonNull(mode, "mode");
     Objects.requireNonNull(clusterEndpoint, "clusterEndpoint");
+    Objects.requireNonNull(routerServiceAccount, "routerServiceAccount");
     Objects.requireNonNull(resources, "resources");
     Objects.requireNonNull(injectorVersion, "injectorVersion");
     excludedNamespaces = Set.copyOf(excludedNamespaces);

@@ -9,6 +9,7 @@ public record SidecarSpec(
     String imagePullPolicy,
     SidecarMode mode,
     HostPort clusterEndpoint,
+    String routerServiceAccount,
     int grpcPort,
     int peerPort,
     int metricsPort,

@@ -101,6 +101,7 @@ public final class SidecarSpecResolver {
         settings.imagePullPolicy(),
         mode,
         endpoint,
+        settings.routerServiceAccount(),
         grpcPort,
         peerPort,
         metricsPort,

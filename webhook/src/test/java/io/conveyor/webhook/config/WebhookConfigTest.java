@@ -70,6 +70,7 @@ class WebhookConfigTest {
                         "SIDECAR_MEMORY_LIMIT", "lots",
                         "SIDECAR_GRPC_PORT", "0",
                         "CLUSTER_ENDPOINT", "router",
+                        "ROUTER_SERVICE_ACCOUNT", "conveyor-operator",
                         "TLS_RENEW_BEFORE_DAYS", "120",
                         "SIDECAR_IMAGE_PULL_POLICY", "Sometimes")))
         .isInstanceOfSatisfying(
@@ -86,6 +87,11 @@ class WebhookConfigTest {
                         p ->
                             p.startsWith(
                                 "CLUSTER_ENDPOINT='router' is not valid: expected host:port"))
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "ROUTER_SERVICE_ACCOUNT='conveyor-operator' is not valid: expected"
+                                    + " namespace/name"))
                     .anyMatch(
                         p ->
                             p.contains(

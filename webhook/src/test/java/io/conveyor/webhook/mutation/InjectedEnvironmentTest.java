@@ -219,6 +219,21 @@ class InjectedEnvironmentTest {
                     "SIDECAR_MODE", "container")));
   }
 
+  @Test
+  void theSidecarTrustsOnlyTheRouterIdentityTheInjectorWasGiven() {
+    // An installation outside conveyor-system names its operator's service account once, in the
+    // injector; every sidecar must then accept that router's certificate and no other.
+    Case elsewhere =
+        Case.of("installed in pipelines-system", Map.of(), DEFAULTS)
+            .withWebhookEnv(Map.of("ROUTER_SERVICE_ACCOUNT", "pipelines-system/conveyor-operator"));
+    assertThat(SidecarConfig.fromEnv(inject(elsewhere).env()).routerServiceAccount())
+        .hasToString("pipelines-system/conveyor-operator");
+
+    Case installedAsShipped = Case.of("installed as shipped", Map.of(), DEFAULTS);
+    assertThat(SidecarConfig.fromEnv(inject(installedAsShipped).env()).routerServiceAccount())
+        .hasToString("conveyor-system/conveyor-operator");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("injections")
   void theSidecarStartsWithThePodsIdentityAndWhatTheWebhookConfigured(Case c) {
