@@ -204,7 +204,9 @@ public final class SidecarBench {
 
     /**
      * The sidecar's settings. BENCH_SIDECAR_JAVA_OPTIONS adds JVM options to both sidecars (e.g.
-     * native memory tracking); with BENCH_JFR_DIR set, each also records a JFR profile there.
+     * native memory tracking); with BENCH_JFR_DIR set, each also records a JFR profile there; with
+     * BENCH_PROFILE_DIR (and BENCH_ASYNC_PROFILER, which {@code ./conveyor bench} sets), an
+     * async-profiler CPU profile.
      */
     private Map<String, String> sidecarEnv(String pod) {
       Map<String, String> env = new java.util.HashMap<>();
@@ -216,6 +218,17 @@ public final class SidecarBench {
         options
             .append(" -XX:StartFlightRecording=settings=profile,dumponexit=true,filename=")
             .append(java.nio.file.Path.of(jfrDir, pod + ".jfr").toAbsolutePath());
+      }
+      String profileDir = System.getenv("BENCH_PROFILE_DIR");
+      String profiler = System.getenv("BENCH_ASYNC_PROFILER");
+      if (profileDir != null && !profileDir.isBlank() && profiler != null && !profiler.isBlank()) {
+        // CPU samples by interval timer (perf counters are not available on every machine),
+        // as collapsed stacks, one file per pod; ProfileSummary reads them.
+        options
+            .append(" -agentpath:")
+            .append(profiler)
+            .append("=start,event=itimer,interval=2ms,collapsed,file=")
+            .append(java.nio.file.Path.of(profileDir, pod + ".collapsed").toAbsolutePath());
       }
       if (!options.toString().isBlank()) {
         env.put("JDK_JAVA_OPTIONS", options.toString().trim());
