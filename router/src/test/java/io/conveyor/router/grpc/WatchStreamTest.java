@@ -169,7 +169,15 @@ class WatchStreamTest {
   }
 
   private WatchStream paced(Duration interval) {
-    return new WatchStream("sc-a", stream, scheduler, clock.nanos(), interval, dropped);
+    return new WatchStream(
+        "sc-a",
+        stream,
+        scheduler,
+        clock.nanos(),
+        interval,
+        dropped,
+        false,
+        new RouterMetrics.Pushes(meters));
   }
 
   private List<String> warnings() {
