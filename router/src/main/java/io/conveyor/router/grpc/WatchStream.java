@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * passed, and whatever arrives meanwhile is coalesced to the newest. An isolated change still
  * reaches the sidecar at once; a burst of changes (a registration storm after a router restart,
  * where every registration changes every participant's targets) costs each sidecar one set per
- * interval instead of one per change. Sets carry every target, so unpaced pushes cost the router
- * bytes quadratic in the fleet per change. Other commands are never held back by the pacing.
+ * interval instead of one per change. A set sent whole carries every target of the stages next to
+ * the sidecar, so unpaced full sets cost bytes quadratic in the fleet; deltas (below) cost the
+ * targets that changed, and the pacing still bounds their number. Other commands are never held
+ * back by the pacing.
  *
  * <p>Sets go out in version order: pushes computed under the router's lock are delivered after it
  * is released, so two concurrent changes may hand their sets over in either order, and a set older
@@ -153,9 +155,9 @@ final class WatchStream implements AssignmentSubscriber {
   @Override
   public void holds(AssignmentSet set) {
     synchronized (lock) {
-      if (set.getVersion() > sentVersion && sentSet == null) {
+      // Not sentVersion: that also starts the pacing, and nothing was sent yet.
+      if (sentSet == null && set.getVersion() > sentVersion) {
         sentSet = set;
-        sentVersion = set.getVersion();
       }
     }
   }
@@ -171,6 +173,7 @@ final class WatchStream implements AssignmentSubscriber {
         if (command.hasAssign()) {
           long version = command.getAssign().getVersion();
           if (version > sentVersion
+              && (sentSet == null || version > sentSet.getVersion())
               && (newestAssign == null || version > newestAssign.getAssign().getVersion())) {
             newestAssign = command;
           }
