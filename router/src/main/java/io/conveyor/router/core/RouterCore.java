@@ -265,7 +265,8 @@ public final class RouterCore {
 
   /**
    * Subscribes to a sidecar's commands. A newer watch replaces an older one. When the sidecar's
-   * applied version is behind, its current set is sent at once.
+   * applied version is behind (or ahead, or from before a registration), its current set is sent at
+   * once, whole: that is also how a sidecar that could not apply a delta asks for a resync.
    *
    * @return a handle that unsubscribes this subscriber (and only it)
    * @throws UnknownSidecarException when the sidecar is not registered
@@ -282,6 +283,8 @@ public final class RouterCore {
       AssignmentSet set = published(sidecarId);
       if (set.getVersion() != knownVersion) {
         initial.add(Command.newBuilder().setAssign(set).build());
+      } else if (set.getVersion() != 0) {
+        subscriber.holds(set); // the sidecar has it: the next change can go as a delta from it
       }
     }
     if (previous != null && previous != subscriber) {

@@ -26,6 +26,7 @@ final class RouterMetrics {
   final Counter deregistrations;
   final Counter expirations;
   final Counter droppedWatchCommands;
+  final Pushes assignmentPushes;
   private final Counter refusedInvalid;
   private final Counter refusedRegistryFull;
 
@@ -65,6 +66,40 @@ final class RouterMetrics {
             "Drain and revoke commands a sidecar's watch stream never sent: past the "
                 + WatchStream.MAX_HELD_COMMANDS
                 + " it holds while the sidecar does not read, or still held when the stream ended");
+    assignmentPushes = new Pushes(meters);
+  }
+
+  /** Assignment sets written on watch streams, whole or as deltas, and their bytes. */
+  static final class Pushes {
+    private final Counter full;
+    private final Counter deltas;
+    private final Counter fullBytes;
+    private final Counter deltaBytes;
+
+    Pushes(MeterRegistry meters) {
+      String sets = "conveyor_router_watch_assignments_total";
+      String bytes = "conveyor_router_watch_assignment_bytes_total";
+      String setsHelp =
+          "Assignment sets written on watch streams: whole (full) or as the changes from the"
+              + " previous one (delta)";
+      String bytesHelp = "Serialized bytes of those sets and deltas";
+      full = Counter.builder(sets).description(setsHelp).tag("kind", "full").register(meters);
+      deltas = Counter.builder(sets).description(setsHelp).tag("kind", "delta").register(meters);
+      fullBytes =
+          Counter.builder(bytes).description(bytesHelp).tag("kind", "full").register(meters);
+      deltaBytes =
+          Counter.builder(bytes).description(bytesHelp).tag("kind", "delta").register(meters);
+    }
+
+    void full(int bytes) {
+      full.increment();
+      fullBytes.increment(bytes);
+    }
+
+    void delta(int bytes) {
+      deltas.increment();
+      deltaBytes.increment(bytes);
+    }
   }
 
   /** The counter of registrations refused for {@code reason}, one of the REFUSED_ values. */

@@ -160,7 +160,9 @@ public final class SidecarCoordinatorService
             flushScheduler,
             System::nanoTime,
             minAssignInterval,
-            metrics.droppedWatchCommands);
+            metrics.droppedWatchCommands,
+            request.getAcceptsDeltas(),
+            metrics.assignmentPushes);
     try {
       Runnable unsubscribe =
           core.watch(request.getSidecarId(), request.getKnownVersion(), subscriber);

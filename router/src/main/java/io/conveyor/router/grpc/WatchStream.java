@@ -1,7 +1,10 @@
 package io.conveyor.router.grpc;
 
+import io.conveyor.etl.v1.AssignmentDelta;
+import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
 import io.conveyor.etl.v1.Command;
+import io.conveyor.proto.delta.AssignmentDiff;
 import io.conveyor.router.core.AssignmentSubscriber;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -9,6 +12,7 @@ import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,12 +34,22 @@ import org.slf4j.LoggerFactory;
  * passed, and whatever arrives meanwhile is coalesced to the newest. An isolated change still
  * reaches the sidecar at once; a burst of changes (a registration storm after a router restart,
  * where every registration changes every participant's targets) costs each sidecar one set per
- * interval instead of one per change. Sets carry every target, so unpaced pushes cost the router
- * bytes quadratic in the fleet per change. Other commands are never held back by the pacing.
+ * interval instead of one per change. A set sent whole carries every target of the stages next to
+ * the sidecar, so unpaced full sets cost bytes quadratic in the fleet; deltas (below) cost the
+ * targets that changed, and the pacing still bounds their number. Other commands are never held
+ * back by the pacing.
  *
  * <p>Sets go out in version order: pushes computed under the router's lock are delivered after it
  * is released, so two concurrent changes may hand their sets over in either order, and a set older
  * than one already sent is dropped here rather than sent for the sidecar to ignore.
+ *
+ * <p>Deltas: on the stream of a sidecar that accepts them, a set goes out as the changes from the
+ * set this stream last sent (or the one the sidecar said it holds when it opened the stream), which
+ * is what the sidecar holds if it applied everything sent — it checks the delta's base version and
+ * asks for a full set when not. The first set of a stream, and any set whose delta would not be
+ * smaller, goes whole. Coalescing is unchanged: the delta is computed when the newest set is
+ * written, from the last one written, so the sets skipped in between cost nothing. It is computed
+ * outside the lock, by the writer, like the serialization.
  *
  * <p>Threads: commands are taken under this stream's lock and written to the transport after it is
  * released, so a caller never waits on the monitor for another caller's serialization and write.
@@ -86,11 +100,20 @@ final class WatchStream implements AssignmentSubscriber {
   private final LongSupplier nanoTime;
   private final long minAssignIntervalNanos;
   private final Counter droppedCommands;
+  private final boolean acceptsDeltas;
+  private final RouterMetrics.Pushes pushes;
 
   private final Object lock = new Object();
   private final List<Command> held = new ArrayList<>();
   private Command newestAssign;
   private long sentVersion;
+
+  /**
+   * The set the sidecar holds if it applied all this stream sent: what the next delta is computed
+   * from; null until a set went out or the sidecar said which one it holds.
+   */
+  private AssignmentSet sentSet;
+
   private long sentAssignAtNanos;
   private boolean flushScheduled;
   private boolean closed;
@@ -103,6 +126,8 @@ final class WatchStream implements AssignmentSubscriber {
    * @param nanoTime a monotonic clock in nanoseconds ({@code System::nanoTime} in production)
    * @param minAssignInterval least time between two sets; zero disables the pacing
    * @param droppedCommands counts commands dropped past the bound on held commands
+   * @param acceptsDeltas whether the sidecar applies deltas (its watch request said so)
+   * @param pushes counts the sets sent whole and as deltas, and their bytes
    */
   WatchStream(
       String sidecarId,
@@ -110,13 +135,31 @@ final class WatchStream implements AssignmentSubscriber {
       FlushScheduler scheduler,
       LongSupplier nanoTime,
       Duration minAssignInterval,
-      Counter droppedCommands) {
+      Counter droppedCommands,
+      boolean acceptsDeltas,
+      RouterMetrics.Pushes pushes) {
     this.sidecarId = sidecarId;
     this.stream = stream;
     this.scheduler = scheduler;
     this.nanoTime = nanoTime;
     this.minAssignIntervalNanos = minAssignInterval.toNanos();
     this.droppedCommands = droppedCommands;
+    this.acceptsDeltas = acceptsDeltas;
+    this.pushes = pushes;
+  }
+
+  /**
+   * The sidecar opened this stream holding {@code set} (its known version is the current one): the
+   * first change can go as a delta from it. Ignored once the stream has sent a set.
+   */
+  @Override
+  public void holds(AssignmentSet set) {
+    synchronized (lock) {
+      // Not sentVersion: that also starts the pacing, and nothing was sent yet.
+      if (sentSet == null && set.getVersion() > sentVersion) {
+        sentSet = set;
+      }
+    }
   }
 
   @Override
@@ -130,6 +173,7 @@ final class WatchStream implements AssignmentSubscriber {
         if (command.hasAssign()) {
           long version = command.getAssign().getVersion();
           if (version > sentVersion
+              && (sentSet == null || version > sentSet.getVersion())
               && (newestAssign == null || version > newestAssign.getAssign().getVersion())) {
             newestAssign = command;
           }
@@ -195,7 +239,12 @@ final class WatchStream implements AssignmentSubscriber {
   }
 
   /** What the writer does next, decided under the lock and done outside it. */
-  private record Write(AssignmentUpdate update, String closeReason, long droppedThisStall) {}
+  private record Write(
+      List<Command> commands,
+      AssignmentSet set,
+      AssignmentSet base,
+      String closeReason,
+      long droppedThisStall) {}
 
   /**
    * Writes until nothing more is due; returns at once when another thread is writing (it takes what
@@ -249,7 +298,7 @@ final class WatchStream implements AssignmentSubscriber {
     closeReason = null;
     long dropped = droppedThisStall + discardHeld();
     droppedThisStall = 0;
-    return new Write(null, reason, dropped);
+    return new Write(null, null, null, reason, dropped);
   }
 
   /** Takes what may be sent now, or null. Caller holds the lock. */
@@ -273,20 +322,29 @@ final class WatchStream implements AssignmentSubscriber {
       dropped = droppedThisStall;
       droppedThisStall = 0;
     }
-    AssignmentUpdate.Builder update = AssignmentUpdate.newBuilder().addAllCommands(held);
+    List<Command> commands = List.copyOf(held);
     held.clear();
+    AssignmentSet set = null;
+    AssignmentSet base = null;
     if (assign != null) {
-      update.addCommands(assign);
+      set = assign.getAssign();
+      base = sentSet;
       newestAssign = null;
-      sentVersion = assign.getAssign().getVersion();
+      sentVersion = set.getVersion();
+      sentSet = set;
       sentAssignAtNanos = now;
     }
-    return new Write(update.build(), null, dropped);
+    return new Write(commands, set, base, null, dropped);
   }
 
   private void perform(Write write) {
-    if (write.update() != null) {
-      stream.onNext(write.update());
+    if (write.commands() != null) {
+      AssignmentUpdate.Builder update =
+          AssignmentUpdate.newBuilder().addAllCommands(write.commands());
+      if (write.set() != null) {
+        update.addCommands(encode(write.set(), write.base()));
+      }
+      stream.onNext(update.build());
       logDropped(write.droppedThisStall(), "while its watch stream was stalled");
     } else {
       logDropped(write.droppedThisStall(), "before its watch ended");
@@ -297,6 +355,22 @@ final class WatchStream implements AssignmentSubscriber {
                 .asRuntimeException());
       }
     }
+  }
+
+  /**
+   * The set as a delta from {@code base} when the sidecar takes one and it is smaller, else whole.
+   */
+  private Command encode(AssignmentSet set, AssignmentSet base) {
+    Optional<AssignmentDelta> delta =
+        acceptsDeltas && base != null && base.getVersion() != 0
+            ? AssignmentDiff.between(base, set)
+            : Optional.empty();
+    if (delta.isPresent()) {
+      pushes.delta(delta.get().getSerializedSize());
+      return Command.newBuilder().setDelta(delta.get()).build();
+    }
+    pushes.full(set.getSerializedSize());
+    return Command.newBuilder().setAssign(set).build();
   }
 
   private void logDropped(long dropped, String when) {

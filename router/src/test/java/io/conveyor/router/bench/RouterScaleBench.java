@@ -9,6 +9,7 @@ import io.conveyor.etl.v1.RegisterSidecarRequest;
 import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.WatchAssignmentsRequest;
+import io.conveyor.proto.delta.AssignmentPatch;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.RouterSettings;
 import io.conveyor.router.grpc.RouterServer;
@@ -33,6 +34,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -49,11 +52,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * restart or a leader change looks like at scale: every registration changes the targets of the
  * participants next to it.
  *
- * <p>Reported per size: time to converge, per sidecar, the bytes pushed, and the router's share of
- * the CPU (this JVM's CPU minus the clients' threads is not separable, so the whole JVM's CPU is
- * printed; the clients only count bytes and parse one message per stream at the end). The ratio
- * {@code scaling} is the per-sidecar time at the largest size over that at the smallest, measured
- * in the same run: 1.0 means the router's cost per sidecar does not grow with the fleet.
+ * <p>Each simulated sidecar watches with {@code accepts_deltas} and applies what arrives as the
+ * real one does: a full set replaces what it holds, a delta applies on top of exactly its base
+ * version. A delta that does not fit counts as an error (the router has no reason to send one here:
+ * nothing is lost and there are no heartbeats).
+ *
+ * <p>Reported per size: time to converge, per sidecar, the bytes pushed (and per registration:
+ * pushed bytes over sidecars, which stays flat when the cost of a registration does not grow with
+ * the fleet), and the router's share of the CPU (this JVM's CPU minus the clients' threads is not
+ * separable, so the whole JVM's CPU is printed; the clients only count bytes and parse one message
+ * per stream at the end). The ratio {@code scaling} is the per-sidecar time at the largest size
+ * over that at the smallest, measured in the same run: 1.0 means the router's cost per sidecar does
+ * not grow with the fleet.
  *
  * <p>Run: {@code ./conveyor bench router}. {@code BENCH_ROUTER_SIDECARS} (default {@code
  * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_TIMEOUT_SECS} (default 300) bounds each.
@@ -97,11 +107,15 @@ public final class RouterScaleBench {
     System.out.printf(
         Locale.ROOT,
         "bench: router sidecars=%d converged_ms=%d per_sidecar_ms=%.2f pushed_mib=%.1f"
-            + " scaling=%.2f (per-sidecar time at %d over that at %d)%n",
+            + " kib_per_registration=%.1f (at %d: %.1f) scaling=%.2f (per-sidecar time at %d over"
+            + " that at %d)%n",
         last.sidecars,
         last.convergedMillis,
         last.perSidecarMillis(),
         last.pushedBytes / 1048576.0,
+        last.kibPerRegistration(),
+        first.sidecars,
+        first.kibPerRegistration(),
         last.perSidecarMillis() / first.perSidecarMillis(),
         last.sidecars,
         first.sidecars);
@@ -145,6 +159,11 @@ public final class RouterScaleBench {
       return Optional.empty();
     }
 
+    /** Bytes pushed over sidecars: what one registration costs the fleet, in KiB. */
+    double kibPerRegistration() {
+      return pushedBytes / 1024.0 / sidecars;
+    }
+
     double perSidecarMillis() {
       return (double) convergedMillis / sidecars;
     }
@@ -153,7 +172,7 @@ public final class RouterScaleBench {
       return String.format(
           Locale.ROOT,
           "bench: router storm sidecars=%d registered_ms=%d converged_ms=%d%s per_sidecar_ms=%.2f"
-              + " pushes=%d pushed_mib=%.1f jvm_cpu_ms=%d errors=%d",
+              + " pushes=%d pushed_mib=%.1f kib_per_registration=%.1f jvm_cpu_ms=%d errors=%d",
           sidecars,
           registeredMillis,
           convergedMillis,
@@ -161,6 +180,7 @@ public final class RouterScaleBench {
           perSidecarMillis(),
           pushedMessages,
           pushedBytes / 1048576.0,
+          kibPerRegistration(),
           cpuMillis,
           errors);
     }
@@ -270,20 +290,24 @@ public final class RouterScaleBench {
         .withDeadlineAfter(60, TimeUnit.SECONDS)
         .registerSidecar(request);
     Watch watch = new Watch(id, channel.newCall(WATCH_RAW, CallOptions.DEFAULT), errors);
-    watch.start(WatchAssignmentsRequest.newBuilder().setSidecarId(id).build());
+    watch.start(
+        WatchAssignmentsRequest.newBuilder().setSidecarId(id).setAcceptsDeltas(true).build());
     return watch;
   }
 
-  /** One sidecar's watch stream: counts what arrives, keeps the newest message unparsed. */
+  /**
+   * One sidecar's watch stream: counts what arrives and queues it unparsed; the checking thread
+   * applies it, so the network threads do no more than count.
+   */
   private static final class Watch extends ClientCall.Listener<byte[]> {
     private final String sidecarId;
     private final ClientCall<WatchAssignmentsRequest, byte[]> call;
     private final Errors errors;
     private volatile boolean cancelled;
-    private final AtomicReference<byte[]> newest = new AtomicReference<>();
+    private final Queue<byte[]> arrived = new ConcurrentLinkedQueue<>();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong messages = new AtomicLong();
-    private byte[] checked;
+    private AssignmentSet held = AssignmentSet.getDefaultInstance();
     private boolean full;
 
     Watch(String sidecarId, ClientCall<WatchAssignmentsRequest, byte[]> call, Errors errors) {
@@ -303,7 +327,7 @@ public final class RouterScaleBench {
     public void onMessage(byte[] message) {
       bytes.addAndGet(message.length);
       messages.incrementAndGet();
-      newest.set(message);
+      arrived.add(message);
     }
 
     @Override
@@ -313,24 +337,39 @@ public final class RouterScaleBench {
       }
     }
 
-    /** Parses the newest message once: does it hold every replica of every stage? */
+    /** Applies what arrived since the last call: does the sidecar hold every replica it needs? */
     boolean holdsFullPlan(int[] replicas) {
-      byte[] message = newest.get();
-      if (message == null || message == checked) {
-        return full;
-      }
-      checked = message;
-      try {
-        AssignmentUpdate update = AssignmentUpdate.parseFrom(message);
-        for (Command command : update.getCommandsList()) {
-          if (command.hasAssign()) {
-            full = complete(command.getAssign(), replicas);
+      boolean changed = false;
+      for (byte[] message = arrived.poll(); message != null; message = arrived.poll()) {
+        try {
+          for (Command command : AssignmentUpdate.parseFrom(message).getCommandsList()) {
+            changed |= apply(command);
           }
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      }
+      if (changed) {
+        full = complete(held, replicas);
       }
       return full;
+    }
+
+    /** As the sidecar's cluster client does; returns whether the held set changed. */
+    private boolean apply(Command command) {
+      if (command.hasAssign() && command.getAssign().getVersion() > held.getVersion()) {
+        held = command.getAssign();
+        return true;
+      }
+      if (command.hasDelta() && command.getDelta().getVersion() > held.getVersion()) {
+        try {
+          held = AssignmentPatch.apply(held, command.getDelta());
+          return true;
+        } catch (AssignmentPatch.MismatchException e) {
+          errors.add("delta for " + sidecarId + " did not apply: " + e.getMessage());
+        }
+      }
+      return false;
     }
 
     private static boolean complete(AssignmentSet set, int[] replicas) {

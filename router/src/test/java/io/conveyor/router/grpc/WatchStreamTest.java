@@ -6,11 +6,17 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.conveyor.etl.v1.AssignmentDelta;
 import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
 import io.conveyor.etl.v1.Command;
 import io.conveyor.etl.v1.DrainSidecar;
+import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.RevokePipeline;
+import io.conveyor.etl.v1.StageAssignment;
+import io.conveyor.etl.v1.StageRole;
+import io.conveyor.etl.v1.StageTarget;
+import io.conveyor.proto.delta.AssignmentPatch;
 import io.conveyor.testkit.MutableClock;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -169,7 +175,19 @@ class WatchStreamTest {
   }
 
   private WatchStream paced(Duration interval) {
-    return new WatchStream("sc-a", stream, scheduler, clock.nanos(), interval, dropped);
+    return stream(interval, false);
+  }
+
+  private WatchStream stream(Duration interval, boolean acceptsDeltas) {
+    return new WatchStream(
+        "sc-a",
+        stream,
+        scheduler,
+        clock.nanos(),
+        interval,
+        dropped,
+        acceptsDeltas,
+        new RouterMetrics.Pushes(meters));
   }
 
   private List<String> warnings() {
@@ -451,5 +469,130 @@ class WatchStreamTest {
     watch.send(List.of(assign(2)));
 
     assertThat(stream.sent).containsExactly(update(assign(2)));
+  }
+
+  // ---------------------------------------------------------------- deltas
+
+  /** Version {@code version} of a set whose one pipeline has a sink with targets {@code ids}. */
+  private static AssignmentSet withSinks(long version, String... ids) {
+    StageAssignment.Builder sink =
+        StageAssignment.newBuilder()
+            .setIndex(1)
+            .setName("warehouse")
+            .setRole(StageRole.STAGE_ROLE_SINK);
+    for (String id : ids) {
+      sink.addTargets(
+          StageTarget.newBuilder()
+              .setSidecarId(id)
+              .setEndpoint(id + ".pods.test:9191")
+              .setPodName("pod-" + id)
+              .setNamespace("default"));
+    }
+    return AssignmentSet.newBuilder()
+        .setVersion(version)
+        .addPipelines(
+            PipelineAssignment.newBuilder()
+                .setPipeline("orders-etl")
+                .setGeneration(1)
+                .addStages(
+                    StageAssignment.newBuilder()
+                        .setIndex(0)
+                        .setName("orders")
+                        .setRole(StageRole.STAGE_ROLE_SOURCE)
+                        .setLocal(true))
+                .addStages(sink))
+        .build();
+  }
+
+  private static Command assign(AssignmentSet set) {
+    return Command.newBuilder().setAssign(set).build();
+  }
+
+  /** What a sidecar holds after applying every update sent, from nothing. */
+  private AssignmentSet heldBySidecar() {
+    AssignmentSet held = AssignmentSet.getDefaultInstance();
+    for (AssignmentUpdate update : stream.sent) {
+      for (Command command : update.getCommandsList()) {
+        if (command.hasAssign()) {
+          held = command.getAssign();
+        } else if (command.hasDelta()) {
+          held = AssignmentPatch.apply(held, command.getDelta());
+        }
+      }
+    }
+    return held;
+  }
+
+  @Test
+  void aSidecarThatAcceptsDeltasGetsTheFirstSetWholeThenTheChanges() {
+    WatchStream deltas = stream(Duration.ZERO, true);
+    AssignmentSet last = withSinks(9, "sc-b", "sc-c", "sc-e");
+
+    deltas.send(List.of(assign(withSinks(7, "sc-b", "sc-c", "sc-d"))));
+    deltas.send(List.of(revoke("p"), assign(withSinks(8, "sc-b", "sc-c"))));
+    deltas.send(List.of(assign(last)));
+
+    assertThat(stream.sent).hasSize(3);
+    assertThat(stream.sent.get(0).getCommands(0).hasAssign()).isTrue();
+    assertThat(stream.sent.get(1).getCommandsList())
+        .as("the revoke first, then the set as a delta from 7")
+        .satisfiesExactly(
+            revoke -> assertThat(revoke).isEqualTo(revoke("p")),
+            delta ->
+                assertThat(delta.getDelta().getStageChanges(0).getTargetsRemovedList())
+                    .containsExactly("sc-d"));
+    assertThat(stream.sent.get(2).getCommands(0).getDelta().getBaseVersion()).isEqualTo(8);
+    assertThat(heldBySidecar()).isEqualTo(last);
+    assertThat(meters.counter("conveyor_router_watch_assignments_total", "kind", "delta").count())
+        .isEqualTo(2.0);
+  }
+
+  @Test
+  void coalescedSetsGoAsOneDeltaFromTheLastSetSent() {
+    WatchStream deltas = stream(Duration.ofSeconds(1), true);
+    deltas.send(List.of(assign(withSinks(7, "sc-b"))));
+    deltas.send(List.of(assign(withSinks(8, "sc-b", "sc-c"))));
+    deltas.send(List.of(assign(withSinks(9, "sc-b", "sc-c", "sc-d"))));
+    scheduler.advance(Duration.ofSeconds(1));
+
+    assertThat(stream.sent).hasSize(2);
+    AssignmentDelta delta = stream.sent.get(1).getCommands(0).getDelta();
+    assertThat(delta.getBaseVersion()).isEqualTo(7);
+    assertThat(delta.getVersion()).isEqualTo(9);
+    assertThat(delta.getStageChanges(0).getTargetsUpsertedList())
+        .extracting(StageTarget::getSidecarId)
+        .containsExactly("sc-c", "sc-d");
+    assertThat(heldBySidecar()).isEqualTo(withSinks(9, "sc-b", "sc-c", "sc-d"));
+  }
+
+  @Test
+  void theSetTheSidecarSaysItHoldsIsTheBaseOfTheFirstDeltaWhichIsNotPaced() {
+    clock.advance(Duration.ofMillis(10)); // a monotonic clock reads anything at the start
+    WatchStream deltas = stream(Duration.ofSeconds(1), true);
+    deltas.holds(withSinks(7, "sc-b", "sc-c"));
+    deltas.send(List.of(assign(withSinks(6, "sc-b")))); // older than what it holds: never sent
+    deltas.send(List.of(assign(withSinks(8, "sc-b"))));
+
+    assertThat(stream.sent).as("sent at once: nothing went out on this stream yet").hasSize(1);
+    assertThat(stream.sent.get(0).getCommands(0).getDelta().getBaseVersion()).isEqualTo(7);
+  }
+
+  @Test
+  void aDeltaNoSmallerThanTheSetGoesWhole() {
+    WatchStream deltas = stream(Duration.ZERO, true);
+    deltas.send(List.of(assign(withSinks(7, "sc-b", "sc-c"))));
+    // The pipeline is gone: the set is its version alone, smaller than any delta naming it.
+    deltas.send(List.of(assign(AssignmentSet.newBuilder().setVersion(8).build())));
+
+    assertThat(stream.sent.get(1).getCommands(0).hasAssign()).isTrue();
+  }
+
+  @Test
+  void aSidecarThatDoesNotAcceptDeltasGetsWholeSets() {
+    watch.send(List.of(assign(withSinks(7, "sc-b", "sc-c"))));
+    watch.send(List.of(assign(withSinks(8, "sc-b", "sc-c", "sc-d"))));
+
+    assertThat(stream.sent)
+        .allSatisfy(update -> assertThat(update.getCommands(0).hasAssign()).isTrue());
   }
 }

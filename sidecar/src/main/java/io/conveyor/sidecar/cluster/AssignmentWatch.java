@@ -40,6 +40,10 @@ final class AssignmentWatch {
   private final RouterEvents events;
 
   private int failures;
+
+  /** Resyncs asked for since a delta last applied: the second and later wait out a backoff. */
+  private int resyncs;
+
   private boolean stopped;
   private Stream current;
   private ScheduledHandle reopen;
@@ -82,6 +86,38 @@ final class AssignmentWatch {
       current = null;
       ending.call.cancel(null);
     }
+  }
+
+  /**
+   * Asks the router for the full set: ends the current stream and opens one from the applied
+   * version, which the router answers with the full set. At once the first time; when resyncs
+   * follow each other without a delta applying in between (which a correct router never causes),
+   * after the same backoff as a failed stream, so that no loop can hammer the router.
+   */
+  void resync() {
+    if (stopped) {
+      return;
+    }
+    if (current != null) {
+      Stream ending = current;
+      current = null;
+      ending.call.cancel(null);
+    }
+    if (reopen != null) {
+      reopen.cancel();
+    }
+    if (resyncs++ == 0) {
+      open();
+      return;
+    }
+    Duration delay = backoff.delay(resyncs - 2, random);
+    log.debug("resyncing the watch again; reopening in {} ms", delay.toMillis());
+    reopen = context.schedule(this::open, delay.toMillis(), TimeUnit.MILLISECONDS, timer);
+  }
+
+  /** A delta applied: the stream is in step with the router again. */
+  void deltaApplied() {
+    resyncs = 0;
   }
 
   private void updated(Stream stream, AssignmentUpdate update) {

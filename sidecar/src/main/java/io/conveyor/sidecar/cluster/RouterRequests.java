@@ -56,6 +56,7 @@ final class RouterRequests {
     return WatchAssignmentsRequest.newBuilder()
         .setSidecarId(config.sidecarId())
         .setKnownVersion(knownVersion)
+        .setAcceptsDeltas(true)
         .build();
   }
 

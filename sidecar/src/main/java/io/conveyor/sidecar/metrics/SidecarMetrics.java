@@ -31,6 +31,7 @@ public final class SidecarMetrics {
   private final Map<String, StageMeters> stages = new ConcurrentHashMap<>();
   private final Map<String, Timer> pushLatency = new ConcurrentHashMap<>();
   private final Counter backpressure;
+  private final Counter assignmentResyncs;
 
   public SidecarMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -40,10 +41,20 @@ public final class SidecarMetrics {
                 "Times the sidecar's in-flight bytes crossed its limit: push streams withheld"
                     + " credits, or a forwarded batch was refused")
             .register(registry);
+    this.assignmentResyncs =
+        Counter.builder("conveyor_sidecar_assignment_resyncs")
+            .description(
+                "Assignment deltas the sidecar could not apply (not based on its applied version),"
+                    + " after which it asked the router for the full set")
+            .register(registry);
     REJECTION_REASONS.forEach(this::rejectedCounter);
     DISCOVERY_RESULTS.forEach(this::discoveryRuns);
     REGISTRATION_RESULTS.forEach(this::registrationCounter);
     HEARTBEAT_RESULTS.forEach(this::heartbeatCounter);
+  }
+
+  public Counter assignmentResyncs() {
+    return assignmentResyncs;
   }
 
   public MeterRegistry registry() {

@@ -1,0 +1,188 @@
+package io.conveyor.sidecar.cluster;
+
+import static io.conveyor.sidecar.cluster.ClusterSidecar.sink;
+import static io.conveyor.sidecar.cluster.ClusterSidecar.source;
+import static io.conveyor.sidecar.cluster.ClusterSidecar.transform;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.conveyor.etl.v1.AssignmentUpdate;
+import io.conveyor.etl.v1.Command;
+import io.conveyor.etl.v1.DiscoveredService;
+import io.conveyor.etl.v1.RegisterSidecarRequest;
+import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
+import io.conveyor.etl.v1.SidecarIdentity;
+import io.conveyor.etl.v1.SidecarState;
+import io.conveyor.router.core.RouterCore;
+import io.conveyor.router.core.RouterSettings;
+import io.conveyor.router.grpc.RouterServer;
+import io.conveyor.router.pipeline.DeliveryOptions;
+import io.conveyor.router.pipeline.PipelineDefinition;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Incremental assignments between the real router and the real cluster client, in-process: after
+ * the first set the router sends deltas, and the sidecar ends with exactly the set the router
+ * computed. A delta lost on the way makes the next one miss its base: the sidecar asks for a full
+ * set by watching again, and still ends equal.
+ */
+class AssignmentDeltaTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final int NO_HEARTBEAT_SOON = 60;
+
+  private static final PipelineDefinition ORDERS_ETL =
+      new PipelineDefinition(
+          "default",
+          "orders-etl",
+          1,
+          "orders",
+          List.of("mask-pii"),
+          "warehouse",
+          DeliveryOptions.defaults());
+
+  private final String name = InProcessServerBuilder.generateName();
+  private final RouterCore core = new RouterCore(Clock.systemUTC(), RouterSettings.defaults());
+  private final Lossy lossy = new Lossy();
+  private RouterServer server;
+  private ClusterSidecar sidecar;
+
+  /** Drops the watch updates that carry a delta, as many as the test asks; counts what passes. */
+  static final class Lossy implements ServerInterceptor {
+    final AtomicInteger deltasToDrop = new AtomicInteger();
+    final AtomicInteger deltasSent = new AtomicInteger();
+    final AtomicInteger fullSetsSent = new AtomicInteger();
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      return next.startCall(
+          new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void sendMessage(R message) {
+              if (message instanceof AssignmentUpdate update) {
+                boolean delta = update.getCommandsList().stream().anyMatch(Command::hasDelta);
+                if (delta && deltasToDrop.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                  return; // lost on the way
+                }
+                if (delta) {
+                  deltasSent.incrementAndGet();
+                }
+                if (update.getCommandsList().stream().anyMatch(Command::hasAssign)) {
+                  fullSetsSent.incrementAndGet();
+                }
+              }
+              super.sendMessage(message);
+            }
+          },
+          headers);
+    }
+  }
+
+  private void start() {
+    core.replacePipelines(List.of(ORDERS_ETL));
+    server =
+        RouterServer.start(
+            InProcessServerBuilder.forName(name).directExecutor().intercept(lossy),
+            core,
+            new SimpleMeterRegistry(),
+            Duration.ZERO);
+    sidecar =
+        new ClusterSidecar(
+                "sc-a",
+                InProcessChannelBuilder.forName(name).directExecutor().build(),
+                NO_HEARTBEAT_SOON,
+                transform("mask-pii"))
+            .start();
+    await().atMost(WAIT).until(sidecar.client::isRegistered);
+  }
+
+  @AfterEach
+  void close() {
+    if (sidecar != null) {
+      sidecar.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  /** Another sidecar joins (or rejoins) the fleet: every participant's targets change. */
+  private void join(String id, DiscoveredService service) {
+    SidecarCoordinatorGrpc.newBlockingStub(
+            InProcessChannelBuilder.forName(name).directExecutor().build())
+        .registerSidecar(
+            RegisterSidecarRequest.newBuilder()
+                .setIdentity(
+                    SidecarIdentity.newBuilder()
+                        .setSidecarId(id)
+                        .setPodName("pod-" + id)
+                        .setNamespace("default"))
+                .setDataPlaneEndpoint(id + ".pods.test:9191")
+                .addServices(service)
+                .setState(SidecarState.SIDECAR_STATE_SERVING)
+                .build());
+  }
+
+  private void awaitSameSetAsTheRouter() {
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(sidecar.routes.assignments())
+                    .isEqualTo(core.assignments("sc-a").orElseThrow()));
+  }
+
+  @Test
+  void changesArriveAsDeltasAndTheSidecarEndsWithTheRoutersSet() {
+    start();
+    join("sc-b", transform("mask-pii"));
+    join("sc-c", sink("warehouse"));
+    awaitSameSetAsTheRouter();
+    join("sc-d", sink("warehouse"));
+    join("sc-e", source("orders"));
+    core.deregister("sc-b");
+
+    awaitSameSetAsTheRouter();
+    assertThat(lossy.deltasSent.get()).as("changes went as deltas").isGreaterThanOrEqualTo(3);
+    assertThat(sidecar.client.appliedVersion())
+        .isEqualTo(core.assignments("sc-a").orElseThrow().getVersion());
+    assertThat(sidecar.meters.counter("conveyor_sidecar_assignment_resyncs").count()).isZero();
+    assertThat(sidecar.routes.table().pipeline("orders-etl")).isPresent();
+  }
+
+  @Test
+  void aLostDeltaMakesTheSidecarAskForTheFullSetAndItEndsEqual() {
+    start();
+    join("sc-c", sink("warehouse"));
+    awaitSameSetAsTheRouter();
+    int fullSetsBefore = lossy.fullSetsSent.get();
+    long before = sidecar.client.appliedVersion();
+
+    lossy.deltasToDrop.set(1);
+    join("sc-d", sink("warehouse")); // its delta is lost
+    await().atMost(WAIT).until(() -> lossy.deltasToDrop.get() == 0);
+    assertThat(sidecar.client.appliedVersion()).as("nothing applied meanwhile").isEqualTo(before);
+    join("sc-e", sink("warehouse")); // based on the lost one: cannot apply
+
+    awaitSameSetAsTheRouter();
+    assertThat(sidecar.meters.counter("conveyor_sidecar_assignment_resyncs").count())
+        .isEqualTo(1.0);
+    assertThat(lossy.fullSetsSent.get()).as("the resync's full set").isEqualTo(fullSetsBefore + 1);
+    assertThat(sidecar.routes.table().pipeline("orders-etl").orElseThrow().stages().get(2))
+        .satisfies(stage -> assertThat(stage.remotes()).hasSize(3));
+  }
+}
