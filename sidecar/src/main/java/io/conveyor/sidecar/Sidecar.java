@@ -82,6 +82,7 @@ import org.slf4j.LoggerFactory;
 public final class Sidecar implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+  private static final int IO_THREADS = 1;
 
   /** Health service name that answers SERVING as soon as the process is up (startup/liveness). */
   public static final String LIVENESS = "liveness";
@@ -123,7 +124,11 @@ public final class Sidecar implements AutoCloseable {
     this.tls = openTls(config, meters);
     SidecarMetrics metrics = new SidecarMetrics(meters);
     // Netty starts an event loop's thread on its first task, executors theirs on their first task.
-    this.transport = new Transport(2);
+    // One I/O thread: every call of the data plane runs on it, so a batch crosses no thread on its
+    // way through the sidecar. Measured against two (./conveyor bench, four alternating pairs):
+    // sidecar_rps median 91.9k against 78.0k, sidecar CPU per record about 5-10% lower relative to
+    // the transform's, RSS 108-111 against 109-116 MiB; a sidecar's load is far below one core.
+    this.transport = new Transport(IO_THREADS);
     this.scheduler = newTimer();
     this.discoveryScheduler =
         Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("sidecar-discovery"));
