@@ -3,6 +3,10 @@ package io.conveyor.examples.bench;
 import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.contract.SidecarEnvironment;
 import io.conveyor.common.grpc.GrpcServers;
+import io.conveyor.examples.bench.mesh.HaproxyBinary;
+import io.conveyor.examples.bench.mesh.MeshPair;
+import io.conveyor.examples.bench.mesh.MeshProxy;
+import io.conveyor.examples.bench.mesh.MeshProxyConfig;
 import io.conveyor.examples.direct.DirectPipelineDriver;
 import io.conveyor.examples.direct.DirectSettings;
 import io.conveyor.examples.local.Launcher;
@@ -16,13 +20,18 @@ import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.SendRate;
 import io.conveyor.examples.support.ServiceHost;
 import io.conveyor.examples.support.WorkloadSettings;
+import io.conveyor.identity.CertificateAuthority;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,8 +51,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * discovers it), driving either {@link RecordPusher} into sidecar A or {@link DirectPipelineDriver}
  * straight to the transform and the sink.
  *
+ * <p>The third path, the mesh baseline, is the direct pipeline with a service mesh's proxies: the
+ * source's call to the transform stays on pod A's loopback (a mesh does not intercept localhost),
+ * its call to the sink crosses pods through pod A's HAProxy (outbound) and pod B's (inbound), which
+ * speak mutual TLS to each other with certificates from the cluster's CA ({@link MeshPair}). It is
+ * skipped, with a message, when {@code haproxy} is not installed.
+ *
  * <ul>
- *   <li>Throughput: {@code rounds} runs of each path, alternating which goes first; medians.
+ *   <li>Throughput: {@code rounds} runs of each path, the order rotating each round; medians.
  *   <li>Latency: each path at a fixed, moderate batch rate; per-batch source→ack latency. A sidecar
  *       batch makes two more legs than a direct one (source→A and A→B in place of source→transform
  *       and source→sink, plus A→transform and B→sink), one per sidecar, so the added latency per
@@ -90,6 +105,7 @@ public final class SidecarBench {
     private final BenchSettings settings;
     private final AtomicLong maxRss = new AtomicLong();
     private final AtomicLong maxRssAnon = new AtomicLong();
+    private final AtomicLong maxProxyRss = new AtomicLong();
     private Pod podA;
     private Pod podB;
     private ManagedProcess transform;
@@ -97,6 +113,8 @@ public final class SidecarBench {
     private ManagedChannel sidecarChannel;
     private ManagedChannel transformChannel;
     private ManagedChannel sinkChannel;
+    private Optional<MeshPair> mesh = Optional.empty();
+    private ManagedChannel meshSinkChannel;
     private int runNumber;
 
     Run(LocalCluster cluster, Path pipelines, BenchSettings settings) {
@@ -122,21 +140,27 @@ public final class SidecarBench {
       sinkChannel = channel(podB.appPort(0));
       ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
       try {
+        mesh = startMesh();
+        if (mesh.isPresent()) {
+          meshSinkChannel = channel(mesh.get().outboundPort());
+        }
+        List<Route> paths =
+            mesh.isPresent()
+                ? List.of(Route.DIRECT, Route.SIDECAR, Route.MESH)
+                : List.of(Route.DIRECT, Route.SIDECAR);
         say("warm-up");
-        throughput(Route.DIRECT, settings.records() / 2);
-        throughput(Route.SIDECAR, settings.records() / 2);
+        for (Route path : paths) {
+          throughput(path, settings.records() / 2);
+        }
         sampler.scheduleAtFixedRate(this::sampleRss, 0, 100, TimeUnit.MILLISECONDS);
 
-        List<Double> direct = new ArrayList<>();
-        List<Double> sidecar = new ArrayList<>();
+        Map<Route, List<Double>> rps = perRoute();
+        Map<Route, List<Double>> ownCpu = perRoute();
         for (int round = 0; round < settings.rounds(); round++) {
-          boolean directFirst = round % 2 == 0;
-          for (Route path :
-              directFirst
-                  ? List.of(Route.DIRECT, Route.SIDECAR)
-                  : List.of(Route.SIDECAR, Route.DIRECT)) {
+          for (Route path : rotated(paths, round)) {
             DeliveryStats.Snapshot s = throughput(path, settings.records());
-            (path == Route.DIRECT ? direct : sidecar).add((double) s.recordsPerSecond());
+            rps.get(path).add((double) s.recordsPerSecond());
+            ownCpu.get(path).add(ownCpuPer100k(path, settings.records()));
             say(
                 String.format(
                     Locale.ROOT,
@@ -150,15 +174,13 @@ public final class SidecarBench {
           }
         }
 
-        List<Double> directP50 = new ArrayList<>();
-        List<Double> directP99 = new ArrayList<>();
-        List<Double> sidecarP50 = new ArrayList<>();
-        List<Double> sidecarP99 = new ArrayList<>();
+        Map<Route, List<Double>> p50 = perRoute();
+        Map<Route, List<Double>> p99 = perRoute();
         for (int round = 0; round < 2; round++) {
-          for (Route path : List.of(Route.DIRECT, Route.SIDECAR)) {
+          for (Route path : rotated(paths, round)) {
             DeliveryStats.Snapshot s = latency(path);
-            (path == Route.DIRECT ? directP50 : sidecarP50).add(s.latencyP50Millis());
-            (path == Route.DIRECT ? directP99 : sidecarP99).add(s.latencyP99Millis());
+            p50.get(path).add(s.latencyP50Millis());
+            p99.get(path).add(s.latencyP99Millis());
             say(
                 String.format(
                     Locale.ROOT,
@@ -171,23 +193,24 @@ public final class SidecarBench {
           }
         }
         sampler.shutdownNow();
-        double directRps = median(direct);
-        double sidecarRps = median(sidecar);
+        double directRps = median(rps.get(Route.DIRECT));
+        double sidecarRps = median(rps.get(Route.SIDECAR));
         System.out.println(
             String.format(
                 Locale.ROOT,
                 "bench: tls=%s direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
-                    + " sidecar_anon_mib=%d records=%d batch=%d record_bytes=%d window=%d rounds=%d",
+                    + " sidecar_anon_mib=%d %s records=%d batch=%d record_bytes=%d window=%d rounds=%d",
                 cluster.mutualTls()
                     ? "mtls/" + Optional.ofNullable(System.getenv("TLS_PROVIDER")).orElse("openssl")
                     : "plaintext",
                 directRps,
                 sidecarRps,
                 sidecarRps / directRps,
-                (median(sidecarP50) - median(directP50)) / 2,
-                (median(sidecarP99) - median(directP99)) / 2,
+                (median(p50.get(Route.SIDECAR)) - median(p50.get(Route.DIRECT))) / 2,
+                (median(p99.get(Route.SIDECAR)) - median(p99.get(Route.DIRECT))) / 2,
                 maxRss.get() >> 20,
                 maxRssAnon.get() >> 20,
+                meshFields(sidecarRps, rps, p50, p99, ownCpu),
                 settings.records(),
                 settings.batchSize(),
                 settings.recordBytes(),
@@ -199,7 +222,108 @@ public final class SidecarBench {
         for (ManagedChannel c : List.of(sidecarChannel, transformChannel, sinkChannel)) {
           GrpcServers.shutdown(c, Duration.ofSeconds(1));
         }
+        if (meshSinkChannel != null) {
+          GrpcServers.shutdown(meshSinkChannel, Duration.ofSeconds(1));
+        }
+        mesh.ifPresent(MeshPair::close);
       }
+    }
+
+    /**
+     * The mesh's two proxies in front of the sink, with mutual TLS between them when the cluster
+     * runs it (certificates from the router's CA, the root the sidecars trust); empty, with the
+     * reason said, when {@code haproxy} is not installed.
+     */
+    private Optional<MeshPair> startMesh() throws IOException {
+      Optional<Path> haproxy = HaproxyBinary.find();
+      if (haproxy.isEmpty()) {
+        say(
+            "mesh path skipped: haproxy is not on PATH (./conveyor bench installs it with apt-get"
+                + " when run as root)");
+        return Optional.empty();
+      }
+      Optional<CertificateAuthority> ca =
+          cluster.mutualTls()
+              ? Optional.of(
+                  CertificateAuthority.load(cluster.caDir(), Clock.systemUTC(), new SecureRandom()))
+              : Optional.empty();
+      MeshPair pair =
+          MeshPair.start(
+              haproxy.get(),
+              cluster.workDir().resolve("mesh"),
+              ca,
+              MeshProxyConfig.DEFAULT_THREADS,
+              podB.appPort(0));
+      say(
+          String.format(
+              Locale.ROOT,
+              "mesh: %s, proxy A on %d (outbound) -> proxy B on %d (inbound, %s) -> sink on %d;"
+                  + " nbthread %d each",
+              haproxy.get(),
+              pair.outboundPort(),
+              pair.inboundPort(),
+              pair.mutualTls() ? "mutual TLS 1.3" : "h2c",
+              podB.appPort(0),
+              MeshProxyConfig.DEFAULT_THREADS));
+      return Optional.of(pair);
+    }
+
+    /** The bench line's mesh fields, or {@code mesh=skipped}. */
+    private String meshFields(
+        double sidecarRps,
+        Map<Route, List<Double>> rps,
+        Map<Route, List<Double>> p50,
+        Map<Route, List<Double>> p99,
+        Map<Route, List<Double>> ownCpu) {
+      String cpu =
+          String.format(
+              Locale.ROOT, "sidecars_cpu_ms_per_100k=%.0f", median(ownCpu.get(Route.SIDECAR)));
+      if (mesh.isEmpty()) {
+        return cpu + " mesh=skipped";
+      }
+      double meshRps = median(rps.get(Route.MESH));
+      return String.format(
+          Locale.ROOT,
+          "%s proxies_cpu_ms_per_100k=%.0f mesh=%s mesh_rps=%.0f ratio_vs_mesh=%.2f"
+              + " mesh_added_p50_ms=%.3f mesh_added_p99_ms=%.3f proxy_rss_mib=%d",
+          cpu,
+          median(ownCpu.get(Route.MESH)),
+          mesh.get().mutualTls() ? "mtls/haproxy" : "plaintext/haproxy",
+          meshRps,
+          sidecarRps / meshRps,
+          (median(p50.get(Route.MESH)) - median(p50.get(Route.DIRECT))) / 2,
+          (median(p99.get(Route.MESH)) - median(p99.get(Route.DIRECT))) / 2,
+          maxProxyRss.get() >> 20);
+    }
+
+    /**
+     * CPU per 100k records of what a path adds, in its last run: both sidecars for the sidecar
+     * path, both proxies for the mesh path, nothing for the direct one.
+     */
+    private double ownCpuPer100k(Route path, long records) {
+      List<String> own =
+          switch (path) {
+            case DIRECT -> List.of();
+            case SIDECAR -> List.of("sidecar-a", "sidecar-b");
+            case MESH -> List.of("proxy-a", "proxy-b");
+          };
+      long ms = own.stream().mapToLong(name -> lastCpu.getOrDefault(name, 0L)).sum();
+      return ms * 100_000.0 / Math.max(1, records);
+    }
+
+    private static Map<Route, List<Double>> perRoute() {
+      Map<Route, List<Double>> map = new EnumMap<>(Route.class);
+      for (Route route : Route.values()) {
+        map.put(route, new ArrayList<>());
+      }
+      return map;
+    }
+
+    /** Round {@code round}'s order: the paths rotated by one each round, so each goes first. */
+    static List<Route> rotated(List<Route> paths, int round) {
+      List<Route> order = new ArrayList<>(paths);
+      java.util.Collections.rotate(order, -(round % paths.size()));
+      return order;
     }
 
     /**
@@ -238,7 +362,9 @@ public final class SidecarBench {
 
     private enum Route {
       DIRECT("direct"),
-      SIDECAR("sidecar");
+      SIDECAR("sidecar"),
+      /** The direct pipeline with the sink call through two HAProxy proxies, one per pod. */
+      MESH("mesh");
 
       final String label;
 
@@ -282,6 +408,12 @@ public final class SidecarBench {
       cpu.put("sidecar-a", podA.sidecar().cpuMillis());
       cpu.put("sidecar-b", podB.sidecar().cpuMillis());
       cpu.put("router", cluster.router().cpuMillis());
+      mesh.ifPresent(
+          pair -> {
+            for (MeshProxy proxy : pair.proxies()) {
+              cpu.put(proxy.name(), proxy.cpuMillis());
+            }
+          });
       return cpu;
     }
 
@@ -312,11 +444,13 @@ public final class SidecarBench {
     private DeliveryStats.Snapshot driveOnce(Route path, WorkloadSettings workload)
         throws InterruptedException {
       Duration timeout = Duration.ofMinutes(10);
-      if (path == Route.DIRECT) {
+      if (path == Route.DIRECT || path == Route.MESH) {
         try (DirectPipelineDriver driver =
             new DirectPipelineDriver(
                 transformChannel,
-                sinkChannel,
+                // The mesh's transform call stays in pod A (loopback, not intercepted); its sink
+                // call crosses to pod B through both proxies.
+                path == Route.MESH ? meshSinkChannel : sinkChannel,
                 DirectSettings.defaults(workload).withWindow(settings.window()))) {
           driver.start();
           check(driver.awaitCompletion(timeout), path, driver.snapshot());
@@ -350,6 +484,9 @@ public final class SidecarBench {
       maxRss.accumulateAndGet(rss, Math::max);
       long anon = Math.max(podA.sidecar().rssAnonBytes(), podB.sidecar().rssAnonBytes());
       maxRssAnon.accumulateAndGet(anon, Math::max);
+      mesh.ifPresent(
+          pair ->
+              pair.proxies().forEach(p -> maxProxyRss.accumulateAndGet(p.rssBytes(), Math::max)));
     }
 
     private static ManagedChannel channel(int port) {
