@@ -2,6 +2,7 @@ package io.conveyor.webhook.admission;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.conveyor.webhook.mutation.NamespaceInjection;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,14 +18,16 @@ import org.slf4j.MDC;
  * {@code POST /mutate} and {@code POST /mutate/namespace-enabled}: the HTTP edge of the webhook.
  *
  * <p>The API server calls the second path for pods of namespaces labelled {@code
- * conveyor.etl/injection=enabled} (a separate webhook entry with that namespaceSelector), so the
- * webhook learns the namespace's opt-in without reading namespaces. Requests that are not an
+ * conveyor.etl/injection=enabled}, and the third for pods that ask for the sidecar in namespaces
+ * labelled {@code disabled} (separate webhook entries with those namespaceSelectors), so the
+ * webhook learns the namespace's choice without reading namespaces. Requests that are not an
  * AdmissionReview get a 4xx with a one-line message, never a stack trace; the body is bounded.
  */
 public final class AdmissionHttpHandler implements HttpHandler {
 
   public static final String PATH = "/mutate";
   public static final String NAMESPACE_ENABLED_PATH = "/mutate/namespace-enabled";
+  public static final String NAMESPACE_DISABLED_PATH = "/mutate/namespace-disabled";
 
   private static final Logger log = LoggerFactory.getLogger(AdmissionHttpHandler.class);
 
@@ -51,17 +54,27 @@ public final class AdmissionHttpHandler implements HttpHandler {
     boolean dryRun = false;
     try {
       String path = exchange.getRequestURI().getPath();
-      boolean namespaceOptedIn;
+      NamespaceInjection namespaceInjection;
       if (PATH.equals(path)) {
-        namespaceOptedIn = false;
+        namespaceInjection = NamespaceInjection.UNSET;
       } else if (NAMESPACE_ENABLED_PATH.equals(path)) {
-        namespaceOptedIn = true;
+        namespaceInjection = NamespaceInjection.ENABLED;
+      } else if (NAMESPACE_DISABLED_PATH.equals(path)) {
+        namespaceInjection = NamespaceInjection.DISABLED;
       } else {
         outcome = "not-found";
         plain(
             exchange,
             404,
-            "no such path: " + path + " (POST " + PATH + " or " + NAMESPACE_ENABLED_PATH + ")");
+            "no such path: "
+                + path
+                + " (POST "
+                + PATH
+                + ", "
+                + NAMESPACE_ENABLED_PATH
+                + " or "
+                + NAMESPACE_DISABLED_PATH
+                + ")");
         return;
       }
       if (!"POST".equals(exchange.getRequestMethod())) {
@@ -95,7 +108,7 @@ public final class AdmissionHttpHandler implements HttpHandler {
       MDC.put("admission", request.uid());
       PodAdmissionHandler.Result result;
       try {
-        result = handler.handle(request, namespaceOptedIn);
+        result = handler.handle(request, namespaceInjection);
       } catch (BadAdmissionRequestException e) {
         outcome = "bad-request";
         plain(exchange, 400, e.getMessage());

@@ -1,5 +1,6 @@
 package io.conveyor.webhook.admission;
 
+import io.conveyor.webhook.mutation.NamespaceInjection;
 import io.conveyor.webhook.mutation.PodMutator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,12 @@ public final class AdmissionWarmup {
     try {
       while (done < iterations && System.nanoTime() < deadline) {
         byte[] body = review(done).getBytes(StandardCharsets.UTF_8);
-        codec.write(handler.handle(codec.parse(body), done % 2 == 0).response());
+        codec.write(
+            handler
+                .handle(
+                    codec.parse(body),
+                    done % 2 == 0 ? NamespaceInjection.ENABLED : NamespaceInjection.UNSET)
+                .response());
         done++;
       }
     } catch (BadAdmissionRequestException e) {

@@ -3,6 +3,7 @@ package io.conveyor.webhook.admission;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.conveyor.webhook.mutation.AdmissionTarget;
 import io.conveyor.webhook.mutation.MutationOutcome;
+import io.conveyor.webhook.mutation.NamespaceInjection;
 import io.conveyor.webhook.mutation.PodMutator;
 import io.conveyor.webhook.mutation.SkipReason;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -46,7 +47,7 @@ public final class PodAdmissionHandler {
     this.metrics = metrics;
   }
 
-  public Result handle(ParsedRequest request, boolean namespaceOptedIn)
+  public Result handle(ParsedRequest request, NamespaceInjection namespaceInjection)
       throws BadAdmissionRequestException {
     if (!request.isPodCreation()) {
       // Only pod creation is configured; anything else is let through untouched.
@@ -60,7 +61,8 @@ public final class PodAdmissionHandler {
                 ? pod.getMetadata().getNamespace()
                 : "default";
     MDC.put("resource", namespace + "/" + displayName(pod, request));
-    MutationOutcome outcome = mutator.mutate(pod, new AdmissionTarget(namespace, namespaceOptedIn));
+    MutationOutcome outcome =
+        mutator.mutate(pod, new AdmissionTarget(namespace, namespaceInjection));
     if (outcome instanceof MutationOutcome.Injected injected) {
       metrics.injected(injected.spec().mode().value());
       log.debug("injecting the sidecar ({} mode)", injected.spec().mode().value());

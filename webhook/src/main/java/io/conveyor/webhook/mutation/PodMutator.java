@@ -50,6 +50,21 @@ public final class PodMutator {
                   + inject
                   + "' is not valid: expected \"true\" or \"false\""));
     }
+    if (target.namespaceInjection() == NamespaceInjection.DISABLED) {
+      // The API server sends only pods that ask for the sidecar here. The namespace's choice wins,
+      // and a pod that asked must not start without its sidecar and without an error.
+      return new MutationOutcome.Denied(
+          List.of(
+              "namespace "
+                  + target.namespace()
+                  + " is labelled "
+                  + InjectionKeys.NAMESPACE_INJECTION
+                  + "=disabled: no sidecar is injected there, but the pod asks for one ("
+                  + InjectionKeys.INJECT
+                  + "='"
+                  + inject
+                  + "'); remove the annotation, or label the namespace otherwise"));
+    }
     if (!requested && !target.namespaceOptedIn()) {
       return new MutationOutcome.Skipped(SkipReason.NOT_OPTED_IN, false);
     }

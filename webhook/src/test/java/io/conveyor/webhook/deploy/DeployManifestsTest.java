@@ -58,7 +58,9 @@ class DeployManifestsTest {
     assertThat(configuration.getWebhooks())
         .extracting(w -> w.getClientConfig().getService().getPath())
         .containsExactlyInAnyOrder(
-            AdmissionHttpHandler.PATH, AdmissionHttpHandler.NAMESPACE_ENABLED_PATH);
+            AdmissionHttpHandler.PATH,
+            AdmissionHttpHandler.NAMESPACE_ENABLED_PATH,
+            AdmissionHttpHandler.NAMESPACE_DISABLED_PATH);
     for (MutatingWebhook webhook : configuration.getWebhooks()) {
       assertThat(webhook.getClientConfig().getService().getName()).isEqualTo("conveyor-webhook");
       assertThat(webhook.getClientConfig().getService().getPort()).isEqualTo(443);
