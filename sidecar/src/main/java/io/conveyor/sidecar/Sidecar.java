@@ -55,6 +55,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -329,12 +330,16 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * Under mutual TLS: enrol first, and register only with a certificate to show (the router refuses
-   * a sidecar without one); until then the sidecar is not ready and the peer port refuses every
-   * handshake. Renewals go to the live TLS contexts without a restart. Without mutual TLS: register
-   * at once (and enrol anyway if given a credential, as before).
+   * Discovers the pod's services and, under mutual TLS, enrols, both at once: discovery probes the
+   * pod's own loopback ports in plaintext and needs no certificate, so the first registration waits
+   * for whichever of the two finishes last rather than for their sum. Under mutual TLS the sidecar
+   * registers only with a certificate to show (the router refuses a sidecar without one); until
+   * then it is not ready and the peer port refuses every handshake. Renewals go to the live TLS
+   * contexts without a restart. Without mutual TLS: register once the first scan is done (and enrol
+   * anyway if given a credential, as before).
    */
   private void enrolThenRegister() {
+    CompletableFuture<Void> scanned = firstScan();
     if (tls.isEmpty()) {
       enroller.ifPresentOrElse(
           CertificateEnroller::start,
@@ -342,25 +347,47 @@ public final class Sidecar implements AutoCloseable {
               log.info(
                   "no enrolment credential (SERVICE_ACCOUNT_TOKEN_FILE or BOOTSTRAP_TOKEN_FILE):"
                       + " running without a workload certificate"));
-      discoverThenRegister();
+      scanned.thenRun(this::register);
       return;
     }
     SidecarTls secured = tls.get();
     CertificateEnroller enrolling =
         enroller.orElseThrow(() -> new IllegalStateException("mutual TLS without a credential"));
-    AtomicBoolean first = new AtomicBoolean(true);
+    CompletableFuture<Void> enrolled = new CompletableFuture<>();
     enrolling.onCertificate(
         certificate -> {
           secured.use(certificate);
-          if (first.compareAndSet(true, false) && !closed.get()) {
-            log.info(
-                "holding a workload certificate: registering with {}", config.clusterEndpoint());
-            discoverThenRegister();
-          }
+          enrolled.complete(null); // the first certificate; later ones change nothing here
         });
     // A replaced CA (a new root in the bundle file) is acted on at once, not at half-life.
     enrolling.checkTrustAgainst(secured.trustBundle());
     enrolling.start();
+    enrolled
+        .thenCombine(scanned, (certificate, scan) -> scan)
+        .thenRun(
+            () -> {
+              log.info(
+                  "holding a workload certificate: registering with {}", config.clusterEndpoint());
+              register();
+            });
+  }
+
+  /**
+   * Starts discovery; completes when its first scan is done, or has taken too long (the sidecar
+   * then registers with what it has, and the next scan's heartbeat tells the router the rest).
+   */
+  private CompletableFuture<Void> firstScan() {
+    discovery.start();
+    return discovery
+        .firstScan()
+        .orTimeout(config.probeTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS)
+        .handle((ignored, error) -> null);
+  }
+
+  private void register() {
+    if (!closed.get()) {
+      cluster.start();
+    }
   }
 
   private static Optional<SidecarTls> openTls(
@@ -437,14 +464,6 @@ public final class Sidecar implements AutoCloseable {
   /** The workload certificate held now, if enrolled and not expired. */
   public Optional<WorkloadCertificate> certificate() {
     return enroller.flatMap(CertificateEnroller::current);
-  }
-
-  private void discoverThenRegister() {
-    discovery.start();
-    discovery
-        .firstScan()
-        .orTimeout(config.probeTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS)
-        .whenComplete((ignored, error) -> cluster.start());
   }
 
   private SidecarStartException cannotServe(

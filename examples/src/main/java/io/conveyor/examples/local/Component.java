@@ -7,22 +7,29 @@ public enum Component {
   ROUTER(
       "router/target/conveyor-router.jar",
       "io.conveyor.router.standalone.StandaloneRouterMain",
+      null,
       null),
   SIDECAR(
       "sidecar/target/conveyor-sidecar.jar",
       "io.conveyor.sidecar.SidecarMain",
-      "sidecar/jvm.options"),
+      "sidecar/jvm.options",
+      "sidecar/target/conveyor-sidecar.jsa"),
   EXAMPLES(
-      "examples/target/conveyor-examples.jar", "io.conveyor.examples.support.ExamplesMain", null);
+      "examples/target/conveyor-examples.jar",
+      "io.conveyor.examples.support.ExamplesMain",
+      null,
+      null);
 
   private final String jar;
   private final String mainClass;
   private final String jvmOptionsFile;
+  private final String classArchive;
 
-  Component(String jar, String mainClass, String jvmOptionsFile) {
+  Component(String jar, String mainClass, String jvmOptionsFile, String classArchive) {
     this.jar = jar;
     this.mainClass = mainClass;
     this.jvmOptionsFile = jvmOptionsFile;
+    this.classArchive = classArchive;
   }
 
   /** Path of the runnable jar, relative to the repository root. */
@@ -40,5 +47,13 @@ public enum Component {
    */
   public Optional<String> jvmOptionsFile() {
     return Optional.ofNullable(jvmOptionsFile);
+  }
+
+  /**
+   * Where the build keeps the component's class-data-sharing archive (made by a training run of
+   * {@link #jar()}, valid only with that very jar), relative to the repository root.
+   */
+  public Optional<String> classArchive() {
+    return Optional.ofNullable(classArchive);
   }
 }

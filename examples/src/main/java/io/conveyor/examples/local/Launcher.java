@@ -16,21 +16,42 @@ public final class Launcher {
   private final Path repoRoot;
   private final Optional<String> classpath;
   private final String java;
+  private final boolean classArchives;
 
-  private Launcher(Path repoRoot, Optional<String> classpath) {
+  private Launcher(Path repoRoot, Optional<String> classpath, boolean classArchives) {
     this.repoRoot = repoRoot.toAbsolutePath().normalize();
     this.classpath = classpath;
     this.java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    this.classArchives = classArchives;
   }
 
-  /** Runs the packaged jars under {@code repoRoot}. */
+  /**
+   * Runs the packaged jars under {@code repoRoot}, each with its class-data-sharing archive where
+   * the build made one.
+   */
   public static Launcher jars(Path repoRoot) {
-    return new Launcher(repoRoot, Optional.empty());
+    return new Launcher(repoRoot, Optional.empty(), true);
   }
 
   /** Runs main classes from {@code classpath} (e.g. the test JVM's own). */
   public static Launcher classpath(Path repoRoot, String classpath) {
-    return new Launcher(repoRoot, Optional.of(classpath));
+    return new Launcher(repoRoot, Optional.of(classpath), false);
+  }
+
+  /** The same launcher, starting every JVM without an application class archive. */
+  public Launcher withoutClassArchives() {
+    return new Launcher(repoRoot, classpath, false);
+  }
+
+  /**
+   * The class archive {@code component}'s JVMs start with: only for the packaged jar it was made
+   * from (an archive records its class path; another class path cannot use it).
+   */
+  public Optional<Path> classArchive(Component component) {
+    if (!classArchives || classpath.isPresent()) {
+      return Optional.empty();
+    }
+    return component.classArchive().map(repoRoot::resolve).filter(Files::isRegularFile);
   }
 
   /**
@@ -72,6 +93,14 @@ public final class Launcher {
         .map(repoRoot::resolve)
         .filter(Files::isRegularFile)
         .ifPresent(file -> command.add("@" + file));
+    // -Xshare:auto (the default, said out loud): an archive the JVM finds stale (the jar rebuilt
+    // since, another JDK) is ignored and the classes load from the jar; the JVM still starts.
+    classArchive(component)
+        .ifPresent(
+            archive -> {
+              command.add("-XX:SharedArchiveFile=" + archive);
+              command.add("-Xshare:auto");
+            });
     if (classpath.isPresent()) {
       command.add("-cp");
       command.add(classpath.get());

@@ -45,6 +45,7 @@ public final class LocalCluster implements AutoCloseable {
   private final int routerMetricsPort;
   private ManagedProcess router;
   private final boolean mutualTls;
+  private volatile boolean classArchives = true;
 
   /**
    * A cluster with mutual TLS on, as a user gets it by default, unless {@code SECURITY_MODE} is
@@ -142,6 +143,14 @@ public final class LocalCluster implements AutoCloseable {
     return router;
   }
 
+  /**
+   * Whether the processes started from now on use their class-data-sharing archives where the build
+   * made them (the default); the start-up benchmark compares both in one run.
+   */
+  public void classArchives(boolean use) {
+    this.classArchives = use;
+  }
+
   /** A new pod with its own block of ports. */
   public synchronized Pod pod(String name) {
     Pod pod = new Pod(this, name, PortBlock.allocate(POD_PORTS));
@@ -155,7 +164,11 @@ public final class LocalCluster implements AutoCloseable {
     Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("LOG_LEVEL", "INFO");
     ManagedProcess process =
-        ManagedProcess.start(name, launcher.command(component, args), all, log);
+        ManagedProcess.start(
+            name,
+            (classArchives ? launcher : launcher.withoutClassArchives()).command(component, args),
+            all,
+            log);
     processes.add(process);
     return process;
   }

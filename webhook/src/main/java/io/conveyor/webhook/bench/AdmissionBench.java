@@ -47,10 +47,14 @@ import org.HdrHistogram.Recorder;
  * <pre>java -cp webhook/target/conveyor-webhook.jar io.conveyor.webhook.bench.AdmissionBench
  *     [--rate=200] [--warmup=10] [--duration=20] [--server-jvm-opts="-Xmx128m -XX:+UseSerialGC"]
  * </pre>
+ *
+ * <p>By default the server runs with {@code webhook/jvm.options} (run from the repository root),
+ * the options the image ships with; {@code --server-jvm-opts} replaces them, e.g. to compare.
  */
 public final class AdmissionBench {
 
-  static final String DEFAULT_SERVER_JVM_OPTS = "-Xmx128m -XX:+UseSerialGC -Xss512k";
+  /** The image's JVM options file, relative to the repository root. */
+  static final Path JVM_OPTIONS_FILE = Path.of("webhook", "jvm.options");
 
   private AdmissionBench() {}
 
@@ -59,7 +63,18 @@ public final class AdmissionBench {
     int rate = Integer.parseInt(options.getOrDefault("rate", "200"));
     int warmupSeconds = Integer.parseInt(options.getOrDefault("warmup", "10"));
     int durationSeconds = Integer.parseInt(options.getOrDefault("duration", "20"));
-    String jvmOpts = options.getOrDefault("server-jvm-opts", DEFAULT_SERVER_JVM_OPTS);
+    String jvmOpts = options.get("server-jvm-opts");
+    if (jvmOpts == null) {
+      if (!Files.isRegularFile(JVM_OPTIONS_FILE)) {
+        System.err.println(
+            "webhook-bench: no "
+                + JVM_OPTIONS_FILE
+                + " here: run from the repository root, or give --server-jvm-opts");
+        System.exit(2);
+        return;
+      }
+      jvmOpts = "@" + JVM_OPTIONS_FILE.toAbsolutePath();
+    }
 
     Path work = Files.createTempDirectory("webhook-bench");
     Path caFile = work.resolve("ca.crt");

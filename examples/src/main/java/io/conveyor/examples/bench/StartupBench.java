@@ -1,0 +1,212 @@
+package io.conveyor.examples.bench;
+
+import io.conveyor.common.grpc.GrpcServers;
+import io.conveyor.examples.local.Component;
+import io.conveyor.examples.local.Launcher;
+import io.conveyor.examples.local.LocalCluster;
+import io.conveyor.examples.local.ManagedProcess;
+import io.conveyor.examples.local.Pod;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * {@code ./conveyor bench startup}: how long a sidecar takes from {@code exec} to useful, with the
+ * router already up (see {@link StartupTopology}), ten starts of the same sidecar in a row.
+ *
+ * <p>Per start, from just before the exec, polled every 10 ms: {@code listen} — its local port
+ * accepts connections; {@code ready} — its {@code /readyz} answers 200 (enrolled, and registered
+ * with the router); {@code first_record} — a record pushed into it, as the pod's source would, is
+ * acknowledged DELIVERED (it went through the transform, over mutual TLS to the other pod's sidecar
+ * and into the sink). When the build made the sidecar's class archive, starts with and without it
+ * alternate, and both medians are printed.
+ *
+ * <p>{@code ./conveyor bench memory} is {@link MemoryBench}.
+ */
+public final class StartupBench {
+
+  static final Duration POLL = Duration.ofMillis(10);
+  static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
+  private StartupBench() {}
+
+  public static void main(String[] args) {
+    int starts = Integer.parseInt(System.getenv().getOrDefault("BENCH_STARTS", "10"));
+    Path root = Launcher.findRepoRoot();
+    Launcher launcher = Launcher.jars(root);
+    if (!launcher.missing().isEmpty()) {
+      System.err.println("bench: build first (./conveyor build); missing " + launcher.missing());
+      System.exit(2);
+      return;
+    }
+    boolean archive = launcher.classArchive(Component.SIDECAR).isPresent();
+    int exit = 0;
+    try (LocalCluster cluster = new LocalCluster(launcher, root.resolve(".bench-startup"));
+        StartupTopology topology =
+            StartupTopology.start(cluster, root.resolve("examples/pipelines"))) {
+      List<Start> without = new ArrayList<>();
+      List<Start> with = new ArrayList<>();
+      for (int i = 0; i < starts; i++) {
+        // Alternating, first without: a trend over the run (the page cache, the router warming
+        // up) weighs on both alike.
+        for (boolean useArchive : archive ? List.of(false, true) : List.of(false)) {
+          cluster.classArchives(useArchive);
+          Start start = measure(topology);
+          (useArchive ? with : without).add(start);
+          System.out.printf(
+              Locale.ROOT,
+              "startup: start %d archive=%s listen_ms=%d ready_ms=%d first_record_ms=%d"
+                  + " cpu_ms_at_ready=%d loadavg=%s%n",
+              i + 1,
+              useArchive ? "yes" : "no",
+              start.listenMs(),
+              start.readyMs(),
+              start.firstRecordMs(),
+              start.readyCpuMs(),
+              loadAverage());
+        }
+      }
+      summary("no", without);
+      if (archive) {
+        summary("yes", with);
+      } else {
+        System.out.println(
+            "startup: no class archive (sidecar/target/conveyor-sidecar.jsa): ./conveyor build"
+                + " makes it");
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "bench-startup: tls=%s starts=%d ready_p50_ms=%d first_record_p50_ms=%d"
+              + " cpu_at_ready_p50_ms=%d%s loadavg=%s%n",
+          cluster.mutualTls() ? "mtls" : "plaintext",
+          starts,
+          median(without, Start::readyMs),
+          median(without, Start::firstRecordMs),
+          median(without, Start::readyCpuMs),
+          archive
+              ? String.format(
+                  Locale.ROOT,
+                  " archive_ready_p50_ms=%d archive_first_record_p50_ms=%d"
+                      + " archive_cpu_at_ready_p50_ms=%d",
+                  median(with, Start::readyMs),
+                  median(with, Start::firstRecordMs),
+                  median(with, Start::readyCpuMs))
+              : "",
+          loadAverage());
+    } catch (Exception | AssertionError e) {
+      System.err.println("bench: FAILED: " + e);
+      exit = 1;
+    }
+    System.exit(exit);
+  }
+
+  /** One start, in milliseconds from just before the exec. */
+  record Start(long listenMs, long readyMs, long firstRecordMs, long readyCpuMs) {}
+
+  /** Starts sidecar A, times it, and stops it again (an orderly drain). */
+  static Start measure(StartupTopology topology) throws Exception {
+    Pod pod = topology.podA();
+    long exec = System.nanoTime();
+    ManagedProcess sidecar = pod.launchSidecar(Map.of());
+    try {
+      // With the time, the CPU the sidecar had used by then: on a shared, loaded machine the wall
+      // time swings with the neighbours, the CPU spent far less.
+      CompletableFuture<long[]> ready =
+          CompletableFuture.supplyAsync(
+              () -> new long[] {pollUntil(sidecar, pod::sidecarReady), sidecar.cpuMillis()});
+      long listening = pollUntil(sidecar, () -> accepts(pod.sidecarPort()));
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", pod.sidecarPort()).usePlaintext().build();
+      long delivered;
+      try {
+        delivered =
+            new FirstRecordProbe(channel, io.conveyor.examples.source.DemoSource.DEFAULT_NAME)
+                .awaitDelivered(POLL, START_TIMEOUT, Duration.ofSeconds(5));
+      } finally {
+        GrpcServers.shutdown(channel, Duration.ofSeconds(1));
+      }
+      long[] readyAt = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      return new Start(
+          millis(exec, listening), millis(exec, readyAt[0]), millis(exec, delivered), readyAt[1]);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "start of " + sidecar.name() + " failed: " + e + "\n" + sidecar.logTail(30), e);
+    } finally {
+      int code = sidecar.stop(Duration.ofSeconds(30));
+      if (code != 0) {
+        System.err.println("startup: " + sidecar.name() + " exited with " + code);
+      }
+    }
+  }
+
+  /** Polls {@code condition} every 10 ms; the nanoTime it first held. */
+  static long pollUntil(ManagedProcess process, java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(process.name() + " exited with " + process.exitCode());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(process.name() + ": not within " + START_TIMEOUT);
+      }
+      StartupTopology.sleep(POLL.toMillis());
+    }
+    return System.nanoTime();
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 100);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The machine's load averages: the figures mean little when it is far above the cores. */
+  static String loadAverage() {
+    try {
+      String[] fields = java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return fields[0] + "/" + fields[1] + "/" + fields[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  private static long millis(long from, long to) {
+    return TimeUnit.NANOSECONDS.toMillis(to - from);
+  }
+
+  private static void summary(String archive, List<Start> starts) {
+    System.out.printf(
+        Locale.ROOT,
+        "startup: archive=%s median listen_ms=%d ready_ms=%d first_record_ms=%d"
+            + " cpu_ms_at_ready=%d; ready_ms all=%s first_record_ms all=%s%n",
+        archive,
+        median(starts, Start::listenMs),
+        median(starts, Start::readyMs),
+        median(starts, Start::firstRecordMs),
+        median(starts, Start::readyCpuMs),
+        starts.stream().map(s -> Long.toString(s.readyMs())).collect(Collectors.joining(",")),
+        starts.stream()
+            .map(s -> Long.toString(s.firstRecordMs()))
+            .collect(Collectors.joining(",")));
+  }
+
+  static long median(List<Start> starts, java.util.function.ToLongFunction<Start> figure) {
+    long[] values = starts.stream().mapToLong(figure).sorted().toArray();
+    int n = values.length;
+    return n == 0 ? 0 : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  }
+}
