@@ -127,8 +127,11 @@ public final class Sidecar implements AutoCloseable {
     // Netty starts an event loop's thread on its first task, executors theirs on their first task.
     // One I/O thread: every call of the data plane runs on it, so a batch crosses no thread on its
     // way through the sidecar. Measured against two (./conveyor bench, four alternating pairs):
-    // sidecar_rps median 91.9k against 78.0k, sidecar CPU per record about 5-10% lower relative to
-    // the transform's, RSS 108-111 against 109-116 MiB; a sidecar's load is far below one core.
+    // ratio to direct median 0.67 against 0.655, within the noise (sidecar_rps 91.9k against 78.0k,
+    // but the direct baseline moved as much), sidecar CPU per record about 5-10% lower relative to
+    // the transform's, RSS 108-111 against 109-116 MiB. One thread caps a sidecar's I/O at one
+    // core: both sidecars of the bench together used about 0.75 of one (774 ms per 100k records
+    // at 96k records/s, README).
     this.transport = new Transport(IO_THREADS);
     this.scheduler = newTimer();
     this.discoveryScheduler =

@@ -1,18 +1,25 @@
 package io.conveyor.sidecar.cluster;
 
 import io.conveyor.common.retry.Backoff;
+import io.conveyor.etl.v1.AssignmentDelta;
+import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
+import io.conveyor.etl.v1.Command;
 import io.conveyor.etl.v1.WatchAssignmentsRequest;
+import io.conveyor.proto.delta.AssignmentPatch;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.SynchronizationContext;
 import io.grpc.SynchronizationContext.ScheduledHandle;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * it at once instead of waiting for the next heartbeat. A stream that ends is reopened with backoff
  * (from the version applied by then); NOT_FOUND means the router no longer knows this sidecar and
  * ends the registration instead.
+ *
+ * <p>Deltas: the router computes a stream's delta from the set it last sent on that stream (or the
+ * one the sidecar held when it opened the stream), which is not always the applied set: a heartbeat
+ * reply's full set may have overtaken a set the stream's pacing held back. So each stream keeps its
+ * own base, and a delta is turned into the full set here, from that base, before the client sees
+ * it. One that does not fit its base (a message lost) is dropped and the watch resyncs.
  *
  * <p>Confined to the client's synchronization context. Only the current stream of a running watch
  * is listened to: the end of a stream this watch cancelled, or of an older one, is dropped.
@@ -33,11 +46,12 @@ final class AssignmentWatch {
   private final SynchronizationContext context;
   private final RouterConnection router;
   private final LongFunction<WatchAssignmentsRequest> request;
-  private final LongSupplier appliedVersion;
+  private final Supplier<AssignmentSet> appliedSet;
   private final Backoff backoff;
   private final RandomGenerator random;
   private final ScheduledExecutorService timer;
   private final RouterEvents events;
+  private final Counter resyncCount;
 
   private int failures;
 
@@ -52,19 +66,21 @@ final class AssignmentWatch {
       SynchronizationContext context,
       RouterConnection router,
       LongFunction<WatchAssignmentsRequest> request,
-      LongSupplier appliedVersion,
+      Supplier<AssignmentSet> appliedSet,
       Backoff backoff,
       RandomGenerator random,
       ScheduledExecutorService timer,
-      RouterEvents events) {
+      RouterEvents events,
+      Counter resyncCount) {
     this.context = context;
     this.router = router;
     this.request = request;
-    this.appliedVersion = appliedVersion;
+    this.appliedSet = appliedSet;
     this.backoff = backoff;
     this.random = random;
     this.timer = timer;
     this.events = events;
+    this.resyncCount = resyncCount;
   }
 
   void open() {
@@ -73,7 +89,9 @@ final class AssignmentWatch {
     }
     Stream stream = new Stream();
     current = stream;
-    stream.call = router.watch(request.apply(appliedVersion.getAsLong()), stream);
+    // The router diffs from the set of the version we name, when it is its current one.
+    stream.base = appliedSet.get();
+    stream.call = router.watch(request.apply(stream.base.getVersion()), stream);
   }
 
   void stop() {
@@ -115,17 +133,57 @@ final class AssignmentWatch {
     reopen = context.schedule(this::open, delay.toMillis(), TimeUnit.MILLISECONDS, timer);
   }
 
-  /** A delta applied: the stream is in step with the router again. */
-  void deltaApplied() {
-    resyncs = 0;
-  }
-
   private void updated(Stream stream, AssignmentUpdate update) {
     if (stopped || stream != current) {
       return;
     }
     failures = 0;
-    events.commands(update.getCommandsList());
+    List<Command> commands = new ArrayList<>(update.getCommandsCount());
+    boolean outOfStep = false;
+    for (Command command : update.getCommandsList()) {
+      if (command.hasAssign()) {
+        stream.base = command.getAssign();
+        outOfStep = false;
+        commands.add(command);
+      } else if (!command.hasDelta()) {
+        commands.add(command); // revokes and drains count whatever happens to the sets
+      } else if (!outOfStep) {
+        AssignmentSet set = patched(stream, command.getDelta());
+        outOfStep = set == null;
+        if (set != null) {
+          commands.add(Command.newBuilder().setAssign(set).build());
+        }
+      }
+    }
+    events.commands(commands);
+    if (outOfStep) {
+      resync();
+    }
+  }
+
+  /**
+   * The set {@code delta} gives on top of the stream's base (which it becomes), or null when it
+   * does not fit that base. A result older than the applied set is still the stream's new base; the
+   * client ignores it as late.
+   */
+  private AssignmentSet patched(Stream stream, AssignmentDelta delta) {
+    try {
+      if (stream.base.getVersion() == 0) {
+        throw new AssignmentPatch.MismatchException("no assignment set on this stream yet");
+      }
+      stream.base = AssignmentPatch.apply(stream.base, delta);
+      resyncs = 0; // in step with the router again
+      return stream.base;
+    } catch (AssignmentPatch.MismatchException e) {
+      log.info(
+          "assignment delta to version {} not applied ({}); keeping version {} and asking the"
+              + " router for the full set",
+          delta.getVersion(),
+          e.getMessage(),
+          appliedSet.get().getVersion());
+      resyncCount.increment();
+      return null;
+    }
   }
 
   private void ended(Stream stream, Status status) {
@@ -159,6 +217,9 @@ final class AssignmentWatch {
 
     /** Set by {@link #open()} before any callback can run: they queue behind it. */
     private Context.CancellableContext call;
+
+    /** The set the router's next delta on this stream is based on. */
+    private AssignmentSet base;
 
     @Override
     public void onNext(AssignmentUpdate update) {

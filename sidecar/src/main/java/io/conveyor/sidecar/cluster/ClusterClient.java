@@ -1,14 +1,12 @@
 package io.conveyor.sidecar.cluster;
 
 import io.conveyor.common.retry.Backoff;
-import io.conveyor.etl.v1.AssignmentDelta;
 import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.Command;
 import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.RegisterSidecarResponse;
 import io.conveyor.etl.v1.RevokePipeline;
 import io.conveyor.etl.v1.SidecarLoad;
-import io.conveyor.proto.delta.AssignmentPatch;
 import io.conveyor.sidecar.config.SidecarConfig;
 import io.conveyor.sidecar.dataplane.Lifecycle;
 import io.conveyor.sidecar.metrics.SidecarMetrics;
@@ -96,7 +94,7 @@ public final class ClusterClient implements AutoCloseable {
   // watch in REGISTERED. A registration stopped by close() is kept for deregister's question.
   private Duration heartbeatInterval;
 
-  /** The set of {@link #appliedVersion}, which a delta applies to; empty while that is 0. */
+  /** The set of {@link #appliedVersion}; empty while that is 0. */
   private AssignmentSet appliedSet = AssignmentSet.getDefaultInstance();
 
   private Registration registration;
@@ -233,11 +231,12 @@ public final class ClusterClient implements AutoCloseable {
             context,
             router,
             requests::watch,
-            () -> appliedVersion,
+            () -> appliedSet,
             RETRY_BACKOFF,
             random,
             timer,
-            events);
+            events,
+            metrics.assignmentResyncs());
     watch.open();
     listener.registered(response.getRouterInstanceId());
   }
@@ -316,7 +315,6 @@ public final class ClusterClient implements AutoCloseable {
     for (Command command : commands) {
       switch (command.getCommandCase()) {
         case ASSIGN -> apply(command.getAssign());
-        case DELTA -> apply(command.getDelta());
         case REVOKE -> revoke(command.getRevoke());
         case DRAIN ->
             listener.drainRequested(
@@ -326,42 +324,6 @@ public final class ClusterClient implements AutoCloseable {
             log.warn("ignoring an unknown command from the router: {}", command.getCommandCase());
       }
     }
-  }
-
-  /**
-   * Applies a delta on top of exactly the set it was computed from. One that is not (a message was
-   * lost, or a heartbeat reply's full set overtook the watch stream) is not applied: the routes
-   * stay as they are and the watch is reopened with the applied version, which the router answers
-   * with the full set. A delta to a version not newer than the applied one is late and ignored,
-   * like a set.
-   */
-  private void apply(AssignmentDelta delta) {
-    if (delta.getVersion() <= appliedVersion) {
-      return;
-    }
-    AssignmentSet set;
-    try {
-      if (appliedVersion == 0) {
-        throw new AssignmentPatch.MismatchException("no assignment set applied yet");
-      }
-      set = AssignmentPatch.apply(appliedSet, delta);
-    } catch (AssignmentPatch.MismatchException e) {
-      log.info(
-          "assignment delta to version {} not applied ({}); keeping version {} and asking the"
-              + " router for the full set",
-          delta.getVersion(),
-          e.getMessage(),
-          appliedVersion);
-      metrics.assignmentResyncs().increment();
-      if (watch != null) {
-        watch.resync();
-      }
-      return;
-    }
-    if (watch != null) {
-      watch.deltaApplied();
-    }
-    apply(set);
   }
 
   /** Applies an assignment set newer than the one applied. */

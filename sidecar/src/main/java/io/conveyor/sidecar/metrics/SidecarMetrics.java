@@ -44,7 +44,8 @@ public final class SidecarMetrics {
     this.assignmentResyncs =
         Counter.builder("conveyor_sidecar_assignment_resyncs")
             .description(
-                "Assignment deltas the sidecar could not apply (not based on its applied version),"
+                "Assignment deltas the sidecar could not apply (not based on the set its watch stream"
+                    + " last delivered),"
                     + " after which it asked the router for the full set")
             .register(registry);
     REJECTION_REASONS.forEach(this::rejectedCounter);

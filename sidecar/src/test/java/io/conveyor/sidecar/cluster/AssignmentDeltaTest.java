@@ -44,6 +44,11 @@ class AssignmentDeltaTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final int NO_HEARTBEAT_SOON = 60;
 
+  /**
+   * Long enough for a test's few calls to fall inside one paced interval, even on a busy machine.
+   */
+  private static final Duration PACED = Duration.ofSeconds(3);
+
   private static final PipelineDefinition ORDERS_ETL =
       new PipelineDefinition(
           "default",
@@ -93,13 +98,17 @@ class AssignmentDeltaTest {
   }
 
   private void start() {
+    start(Duration.ZERO);
+  }
+
+  private void start(Duration minAssignInterval) {
     core.replacePipelines(List.of(ORDERS_ETL));
     server =
         RouterServer.start(
             InProcessServerBuilder.forName(name).directExecutor().intercept(lossy),
             core,
             new SimpleMeterRegistry(),
-            Duration.ZERO);
+            minAssignInterval);
     sidecar =
         new ClusterSidecar(
                 "sc-a",
@@ -184,5 +193,28 @@ class AssignmentDeltaTest {
     assertThat(lossy.fullSetsSent.get()).as("the resync's full set").isEqualTo(fullSetsBefore + 1);
     assertThat(sidecar.routes.table().pipeline("orders-etl").orElseThrow().stages().get(2))
         .satisfies(stage -> assertThat(stage.remotes()).hasSize(3));
+  }
+
+  @Test
+  void aHeartbeatsFullSetBetweenTwoStreamedSetsDoesNotCostAResync() {
+    // The stream paces its sets, so in a registration storm a heartbeat's reply (a full set)
+    // regularly arrives while the stream holds a newer set back, and that set then goes as a delta
+    // from the stream's last set, older than the heartbeat's: the sidecar must apply it on top of
+    // what the stream gave it, not ask for a third full set.
+    start(PACED);
+    join("sc-c", sink("warehouse")); // the stream's first change: at once, a delta
+    awaitSameSetAsTheRouter();
+    int fullSetsBefore = lossy.fullSetsSent.get();
+    long streamed = sidecar.client.appliedVersion();
+
+    join("sc-d", sink("warehouse")); // held back by the pacing
+    sidecar.client.heartbeatNow(); // its reply carries that set whole
+    await().atMost(WAIT).until(() -> sidecar.client.appliedVersion() > streamed);
+    join("sc-e", sink("warehouse")); // coalesced: a delta from the stream's last set
+
+    awaitSameSetAsTheRouter();
+    assertThat(lossy.deltasSent.get()).as("the paced set went as a delta").isEqualTo(2);
+    assertThat(sidecar.meters.counter("conveyor_sidecar_assignment_resyncs").count()).isZero();
+    assertThat(lossy.fullSetsSent.get()).as("no full set on the stream").isEqualTo(fullSetsBefore);
   }
 }
