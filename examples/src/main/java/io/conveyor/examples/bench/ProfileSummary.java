@@ -64,6 +64,9 @@ public final class ProfileSummary {
           Category.byStack("grpc and netty, other", "io/grpc/"),
           Category.byLeaf("interpreter", "^Interpreter$"));
 
+  /** Lines of a profile file that are not "frames count": not samples, reported apart. */
+  static final String UNREADABLE = "unreadable lines";
+
   private ProfileSummary() {}
 
   public static void main(String[] args) throws IOException {
@@ -89,6 +92,7 @@ public final class ProfileSummary {
     Map<String, Long> samples = new LinkedHashMap<>();
     CATEGORIES.forEach(c -> samples.put(c.name(), 0L));
     samples.put("other", 0L);
+    samples.put(UNREADABLE, 0L);
     try (Stream<String> lines = Files.lines(collapsed)) {
       lines.forEach(line -> count(line, samples));
     }
@@ -97,14 +101,17 @@ public final class ProfileSummary {
 
   private static void count(String line, Map<String, Long> samples) {
     int space = line.lastIndexOf(' ');
-    if (space <= 0) {
-      return;
-    }
     long n;
     try {
-      n = Long.parseLong(line.substring(space + 1).trim());
+      n = space <= 0 ? -1 : Long.parseLong(line.substring(space + 1).trim());
     } catch (NumberFormatException e) {
-      return; // not a collapsed-stack line
+      n = -1;
+    }
+    if (n < 0) {
+      // Not a collapsed-stack line: counted (as lines), so that a summary of a file in another
+      // format does not pass for an empty profile.
+      samples.merge(UNREADABLE, 1L, Long::sum);
+      return;
     }
     String stack = line.substring(0, space);
     String leaf = stack.substring(stack.lastIndexOf(';') + 1);
@@ -119,9 +126,17 @@ public final class ProfileSummary {
   }
 
   static String render(String name, Map<String, Long> samples) {
+    long unreadable = samples.getOrDefault(UNREADABLE, 0L);
+    Map<String, Long> counted = new LinkedHashMap<>(samples);
+    counted.remove(UNREADABLE);
+    samples = counted;
     long total = samples.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder out = new StringBuilder();
     out.append(String.format(Locale.ROOT, "profile %s: %d samples%n", name, total));
+    if (unreadable > 0) {
+      out.append(
+          String.format(Locale.ROOT, "  (%d lines were not collapsed stacks)%n", unreadable));
+    }
     List<Map.Entry<String, Long>> rows = new ArrayList<>(samples.entrySet());
     rows.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
     for (Map.Entry<String, Long> row : rows) {

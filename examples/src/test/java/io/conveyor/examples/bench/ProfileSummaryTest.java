@@ -42,9 +42,12 @@ class ProfileSummaryTest {
         .containsEntry("http/2 framing (netty)", 3L)
         .containsEntry("jit compiler", 2L)
         .containsEntry("other", 1L)
-        .containsEntry("system calls", 0L);
+        .containsEntry("system calls", 0L)
+        .containsEntry(ProfileSummary.UNREADABLE, 1L);
     assertThat(ProfileSummary.render("pod-a.collapsed", samples))
         .startsWith("profile pod-a.collapsed: 18 samples")
+        .contains("(1 lines were not collapsed stacks)")
+        .doesNotContain("unreadable lines")
         .contains(" 38.9%  tls: boringssl crypto and records");
   }
 }

@@ -7,8 +7,10 @@ import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.StageDelta;
 import io.conveyor.etl.v1.StageTarget;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -59,15 +61,30 @@ public final class AssignmentPatch {
         throw new MismatchException("base lists pipeline '" + pipeline.getPipeline() + "' twice");
       }
     }
+    // A pipeline is named once in a delta: removed, upserted whole, or changed stage by stage.
+    // The router never sends anything else; a delta that does is refused, not half applied.
+    Set<String> named = new HashSet<>();
     for (String removed : delta.getRemovedPipelinesList()) {
+      if (!named.add(removed)) {
+        throw new MismatchException("delta names pipeline '" + removed + "' twice");
+      }
       if (pipelines.remove(removed) == null) {
         throw new MismatchException("delta removes pipeline '" + removed + "', not in the base");
       }
     }
     for (PipelineAssignment upserted : delta.getUpsertedPipelinesList()) {
+      if (!named.add(upserted.getPipeline())) {
+        throw new MismatchException("delta names pipeline '" + upserted.getPipeline() + "' twice");
+      }
       pipelines.put(upserted.getPipeline(), upserted);
     }
     for (StageDelta change : delta.getStageChangesList()) {
+      if (named.contains(change.getPipeline())) {
+        throw new MismatchException(
+            "delta changes a stage of pipeline '"
+                + change.getPipeline()
+                + "', which it also removes or upserts");
+      }
       PipelineAssignment pipeline = pipelines.get(change.getPipeline());
       if (pipeline == null) {
         throw new MismatchException(

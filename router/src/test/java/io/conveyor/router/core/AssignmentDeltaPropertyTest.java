@@ -13,6 +13,7 @@ import io.conveyor.etl.v1.AssignmentDelta;
 import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.HeartbeatRequest;
+import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.SidecarState;
 import io.conveyor.proto.delta.AssignmentDiff;
 import io.conveyor.proto.delta.AssignmentPatch;
@@ -250,5 +251,51 @@ class AssignmentDeltaPropertyTest {
     assertThatThrownBy(() -> AssignmentPatch.apply(other, removal))
         .isInstanceOf(AssignmentPatch.MismatchException.class)
         .hasMessageContaining("removes target sc-02");
+  }
+
+  @Test
+  void aDeltaThatNamesAPipelineTwiceIsRefusedWhole() {
+    MutableClock clock = new MutableClock();
+    RouterCore core = new RouterCore(clock, RouterSettings.defaults());
+    core.replacePipelines(List.of(PIPELINES.get(0)));
+    core.register(registration("sc-01", transform("mask-pii")), "");
+    core.register(registration("sc-02", sink("warehouse")), "");
+    AssignmentSet base = core.assignments("sc-01").orElseThrow();
+    core.deregister("sc-02");
+    AssignmentDelta removal =
+        AssignmentDiff.between(base, core.assignments("sc-01").orElseThrow()).orElseThrow();
+    PipelineAssignment pipeline = base.getPipelines(0);
+    String name = pipeline.getPipeline();
+
+    // Removed and upserted; upserted twice; upserted and changed stage by stage: each is
+    // ambiguous (which wins depends on the order of application), so none is applied.
+    assertThatThrownBy(
+            () ->
+                AssignmentPatch.apply(
+                    base,
+                    removal.toBuilder()
+                        .addRemovedPipelines(name)
+                        .addUpsertedPipelines(pipeline)
+                        .build()))
+        .isInstanceOf(AssignmentPatch.MismatchException.class)
+        .hasMessageContaining("names pipeline '" + name + "' twice");
+    assertThatThrownBy(
+            () ->
+                AssignmentPatch.apply(
+                    base,
+                    AssignmentDelta.newBuilder()
+                        .setBaseVersion(base.getVersion())
+                        .setVersion(base.getVersion() + 1)
+                        .addUpsertedPipelines(pipeline)
+                        .addUpsertedPipelines(pipeline)
+                        .build()))
+        .isInstanceOf(AssignmentPatch.MismatchException.class)
+        .hasMessageContaining("names pipeline '" + name + "' twice");
+    assertThatThrownBy(
+            () ->
+                AssignmentPatch.apply(
+                    base, removal.toBuilder().addUpsertedPipelines(pipeline).build()))
+        .isInstanceOf(AssignmentPatch.MismatchException.class)
+        .hasMessageContaining("which it also removes or upserts");
   }
 }
