@@ -63,27 +63,26 @@ public final class AssignmentDiff {
         : Optional.empty();
   }
 
-  /** Same header (generation, delivery) and the same stages by index, name and role. */
+  /**
+   * Equal but for what a {@link StageDelta} carries (each stage's local flag, targets and allowed
+   * callers). Compared on copies with those fields cleared, so that a field added to either message
+   * later makes the pipeline go whole instead of being silently left out of the delta.
+   */
   private static boolean sameShape(PipelineAssignment a, PipelineAssignment b) {
-    if (a.getGeneration() != b.getGeneration()
-        || !a.getDelivery().equals(b.getDelivery())
-        || a.getStagesCount() != b.getStagesCount()
-        || !a.getUnknownFields().equals(b.getUnknownFields())) {
+    if (a.getStagesCount() != b.getStagesCount()
+        || !a.toBuilder().clearStages().build().equals(b.toBuilder().clearStages().build())) {
       return false;
     }
     for (int i = 0; i < a.getStagesCount(); i++) {
-      StageAssignment x = a.getStages(i);
-      StageAssignment y = b.getStages(i);
-      // Every field of StageAssignment other than local, targets and allowed_callers, which a
-      // StageDelta carries. A field added to the message must be added here, or the diff misses it.
-      if (x.getIndex() != y.getIndex()
-          || !x.getName().equals(y.getName())
-          || x.getRole() != y.getRole()
-          || !x.getUnknownFields().equals(y.getUnknownFields())) {
+      if (!withoutDeltaFields(a.getStages(i)).equals(withoutDeltaFields(b.getStages(i)))) {
         return false;
       }
     }
     return true;
+  }
+
+  private static StageAssignment withoutDeltaFields(StageAssignment stage) {
+    return stage.toBuilder().clearLocal().clearTargets().clearAllowedCallers().build();
   }
 
   /**
