@@ -192,13 +192,8 @@ class AssignmentDeltaPropertyTest {
   /** The pipeline with other delivery options: its header changes, so it is sent whole. */
   private PipelineDefinition changed(PipelineDefinition p) {
     DeliveryOptions d = p.delivery();
-    return new PipelineDefinition(
-        p.namespace(),
-        p.name(),
-        p.generation(),
-        p.source(),
-        p.steps(),
-        p.sink(),
+    return Fixtures.withDelivery(
+        p,
         new DeliveryOptions(
             d.maxBatchSize(),
             1 + random.nextInt(5),
@@ -230,15 +225,9 @@ class AssignmentDeltaPropertyTest {
 
   @Test
   void aDeltaThatDoesNotFitItsBaseIsRefusedWhole() {
-    MutableClock clock = new MutableClock();
-    RouterCore core = new RouterCore(clock, RouterSettings.defaults());
-    core.replacePipelines(List.of(PIPELINES.get(0)));
-    core.register(registration("sc-01", transform("mask-pii")), "");
-    core.register(registration("sc-02", sink("warehouse")), "");
-    AssignmentSet base = core.assignments("sc-01").orElseThrow();
-    core.deregister("sc-02");
-    AssignmentDelta removal =
-        AssignmentDiff.between(base, core.assignments("sc-01").orElseThrow()).orElseThrow();
+    SinkRemoval sinkRemoval = SinkRemoval.fromRouter();
+    AssignmentSet base = sinkRemoval.base();
+    AssignmentDelta removal = sinkRemoval.delta();
     // Same version, but a base that never had sc-02: the delta does not fit it.
     AssignmentSet other =
         base.toBuilder()
@@ -255,15 +244,9 @@ class AssignmentDeltaPropertyTest {
 
   @Test
   void aDeltaThatNamesAPipelineTwiceIsRefusedWhole() {
-    MutableClock clock = new MutableClock();
-    RouterCore core = new RouterCore(clock, RouterSettings.defaults());
-    core.replacePipelines(List.of(PIPELINES.get(0)));
-    core.register(registration("sc-01", transform("mask-pii")), "");
-    core.register(registration("sc-02", sink("warehouse")), "");
-    AssignmentSet base = core.assignments("sc-01").orElseThrow();
-    core.deregister("sc-02");
-    AssignmentDelta removal =
-        AssignmentDiff.between(base, core.assignments("sc-01").orElseThrow()).orElseThrow();
+    SinkRemoval sinkRemoval = SinkRemoval.fromRouter();
+    AssignmentSet base = sinkRemoval.base();
+    AssignmentDelta removal = sinkRemoval.delta();
     PipelineAssignment pipeline = base.getPipelines(0);
     String name = pipeline.getPipeline();
 
@@ -297,5 +280,24 @@ class AssignmentDeltaPropertyTest {
                     base, removal.toBuilder().addUpsertedPipelines(pipeline).build()))
         .isInstanceOf(AssignmentPatch.MismatchException.class)
         .hasMessageContaining("which it also removes or upserts");
+  }
+
+  /**
+   * What the real router sends the transform's sidecar sc-01 when the sink's sidecar sc-02 leaves:
+   * the set before ({@code base}) and the delta that removes sc-02 from its targets.
+   */
+  private record SinkRemoval(AssignmentSet base, AssignmentDelta delta) {
+
+    static SinkRemoval fromRouter() {
+      RouterCore core = new RouterCore(new MutableClock(), RouterSettings.defaults());
+      core.replacePipelines(List.of(PIPELINES.get(0)));
+      core.register(registration("sc-01", transform("mask-pii")), "");
+      core.register(registration("sc-02", sink("warehouse")), "");
+      AssignmentSet base = core.assignments("sc-01").orElseThrow();
+      core.deregister("sc-02");
+      return new SinkRemoval(
+          base,
+          AssignmentDiff.between(base, core.assignments("sc-01").orElseThrow()).orElseThrow());
+    }
   }
 }

@@ -160,19 +160,20 @@ public final class Fixtures {
 
   public static PipelineDefinition withDeadLetter(PipelineDefinition p, String deadLetterSink) {
     DeliveryOptions d = p.delivery();
-    return new PipelineDefinition(
-        p.namespace(),
-        p.name(),
-        p.generation(),
-        p.source(),
-        p.steps(),
-        p.sink(),
+    return withDelivery(
+        p,
         new DeliveryOptions(
             d.maxBatchSize(),
             d.maxRetries(),
             d.retryBackoff(),
             d.batchTimeout(),
             Optional.of(deadLetterSink)));
+  }
+
+  /** The same pipeline with other delivery options. */
+  public static PipelineDefinition withDelivery(PipelineDefinition p, DeliveryOptions delivery) {
+    return new PipelineDefinition(
+        p.namespace(), p.name(), p.generation(), p.source(), p.steps(), p.sink(), delivery);
   }
 
   // ---------------------------------------------------------------- reading assignments

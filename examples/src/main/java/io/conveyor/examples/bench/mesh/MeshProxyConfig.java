@@ -98,34 +98,32 @@ public record MeshProxyConfig(
     c.append("\n");
     c.append("frontend ").append(name).append("-in\n");
     c.append("  bind 127.0.0.1:").append(listenPort);
-    listenTls.ifPresentOrElse(
-        tls ->
-            c.append(" ssl crt ")
-                .append(tls.identityFile().toAbsolutePath())
-                .append(" ca-file ")
-                .append(tls.caFile().toAbsolutePath())
-                .append(" verify required alpn h2"),
-        () -> c.append(" proto h2"));
-    c.append('\n');
+    c.append(h2Side(listenTls)).append('\n');
     c.append("  default_backend ").append(name).append("-upstream\n");
     c.append("\n");
     c.append("backend ").append(name).append("-upstream\n");
     // Envoy pools upstream connections across downstream ones; "always" is HAProxy's closest.
     c.append("  http-reuse always\n");
     c.append("  server upstream 127.0.0.1:").append(upstreamPort);
-    upstreamTls.ifPresentOrElse(
-        tls ->
-            // Chain verification against the mesh root. The workload certificates carry a URI SAN
-            // only, which HAProxy 2.6 cannot match on a server line (Istio checks it): no
-            // verifyhost.
-            c.append(" ssl crt ")
-                .append(tls.identityFile().toAbsolutePath())
-                .append(" ca-file ")
-                .append(tls.caFile().toAbsolutePath())
-                .append(" verify required alpn h2"),
-        () -> c.append(" proto h2"));
-    c.append('\n');
+    // Chain verification against the mesh root. The workload certificates carry a URI SAN only,
+    // which HAProxy 2.6 cannot match on a server line (Istio checks it): no verifyhost.
+    c.append(h2Side(upstreamTls)).append('\n');
     return c.toString();
+  }
+
+  /**
+   * The HTTP/2 options of one side of a proxy, its bind or its server line: mutual TLS with the
+   * proxy's certificate and the mesh root, or h2c.
+   */
+  private static String h2Side(Optional<MeshTlsFiles> tls) {
+    return tls.map(
+            t ->
+                " ssl crt "
+                    + t.identityFile().toAbsolutePath()
+                    + " ca-file "
+                    + t.caFile().toAbsolutePath()
+                    + " verify required alpn h2")
+        .orElse(" proto h2");
   }
 
   private static void requirePort(String what, int port) {
