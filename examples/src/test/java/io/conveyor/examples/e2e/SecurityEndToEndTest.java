@@ -26,24 +26,15 @@ import io.conveyor.etl.v1.SidecarState;
 import io.conveyor.examples.source.RecordPusher;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.SendRate;
+import io.conveyor.examples.support.TestClientTls;
 import io.conveyor.identity.CertificateAuthority;
-import io.conveyor.identity.CertificateChain;
-import io.conveyor.identity.CertificateRequests;
-import io.conveyor.identity.CsrValidator;
 import io.conveyor.identity.WorkloadIdentity;
-import io.conveyor.identity.tls.KeyMaterial;
 import io.conveyor.identity.tls.LiveKeyManager;
-import io.conveyor.identity.tls.MutualTls;
-import io.conveyor.identity.tls.PeerRule;
-import io.conveyor.identity.tls.TlsProvider;
-import io.conveyor.identity.tls.TrustBundle;
-import io.conveyor.identity.tls.WorkloadTrustManager;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -330,25 +321,9 @@ class SecurityEndToEndTest {
   private ManagedChannel channel(int port, Attacker attacker) throws Exception {
     Optional<LiveKeyManager> keys = Optional.empty();
     if (attacker.identity().isPresent()) {
-      WorkloadIdentity identity = attacker.identity().get();
-      KeyPair keyPair = CertificateRequests.newKeyPair(new SecureRandom());
-      CertificateChain chain =
-          ca.issue(
-              new CsrValidator().validate(CertificateRequests.csrFor(identity, keyPair), identity));
-      LiveKeyManager manager = new LiveKeyManager();
-      manager.update(new KeyMaterial(keyPair.getPrivate(), chain.asList()));
-      keys = Optional.of(manager);
+      keys = Optional.of(TestClientTls.keysFor(ca, attacker.identity().get()));
     }
-    WorkloadTrustManager trust =
-        new WorkloadTrustManager(
-            () -> new TrustBundle(List.of(ca.root())),
-            DOMAIN,
-            PeerRule.anyWorkloadOf(DOMAIN),
-            WorkloadTrustManager.Rejections.NONE);
-    return track(
-        NettyChannelBuilder.forAddress("127.0.0.1", port)
-            .sslContext(MutualTls.client(keys, trust, TlsProvider.preferred()))
-            .build());
+    return track(TestClientTls.channel(ca, DOMAIN, port, keys).build());
   }
 
   private ManagedChannel track(ManagedChannel channel) {

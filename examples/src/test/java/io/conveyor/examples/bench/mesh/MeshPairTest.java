@@ -11,21 +11,13 @@ import io.conveyor.examples.sink.SequenceLedger;
 import io.conveyor.examples.sink.SinkSettings;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.ServiceHost;
+import io.conveyor.examples.support.TestClientTls;
 import io.conveyor.examples.support.WorkloadSettings;
 import io.conveyor.examples.transform.DemoTransform;
 import io.conveyor.examples.transform.TransformSettings;
 import io.conveyor.identity.CertificateAuthority;
-import io.conveyor.identity.CertificateChain;
-import io.conveyor.identity.CertificateRequests;
-import io.conveyor.identity.CsrValidator;
 import io.conveyor.identity.WorkloadIdentity;
-import io.conveyor.identity.tls.KeyMaterial;
 import io.conveyor.identity.tls.LiveKeyManager;
-import io.conveyor.identity.tls.MutualTls;
-import io.conveyor.identity.tls.PeerRule;
-import io.conveyor.identity.tls.TlsProvider;
-import io.conveyor.identity.tls.TrustBundle;
-import io.conveyor.identity.tls.WorkloadTrustManager;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -36,7 +28,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -148,14 +139,7 @@ class MeshPairTest {
   }
 
   private LiveKeyManager workloadKeys() throws Exception {
-    WorkloadIdentity identity = WorkloadIdentity.of("default", "pod-c", "default");
-    KeyPair keyPair = CertificateRequests.newKeyPair(new SecureRandom());
-    CertificateChain chain =
-        ca.issue(
-            new CsrValidator().validate(CertificateRequests.csrFor(identity, keyPair), identity));
-    LiveKeyManager manager = new LiveKeyManager();
-    manager.update(new KeyMaterial(keyPair.getPrivate(), chain.asList()));
-    return manager;
+    return TestClientTls.keysFor(ca, WorkloadIdentity.of("default", "pod-c", "default"));
   }
 
   private static HealthGrpc.HealthBlockingStub health(ManagedChannel channel) {
@@ -163,16 +147,7 @@ class MeshPairTest {
   }
 
   private ManagedChannel tls(int port, Optional<LiveKeyManager> keys) {
-    WorkloadTrustManager trust =
-        new WorkloadTrustManager(
-            () -> new TrustBundle(List.of(ca.root())),
-            DOMAIN,
-            PeerRule.anyWorkloadOf(DOMAIN),
-            WorkloadTrustManager.Rejections.NONE);
-    return track(
-        NettyChannelBuilder.forAddress("127.0.0.1", port)
-            .sslContext(MutualTls.client(keys, trust, TlsProvider.preferred()))
-            .build());
+    return track(TestClientTls.channel(ca, DOMAIN, port, keys).build());
   }
 
   private ManagedChannel plaintext(int port) {
