@@ -54,8 +54,12 @@ import java.util.Optional;
  */
 public final class CrdValidationRules {
 
-  /** One rule of the CRD, at the schema path of its node ({@code .spec.steps[*]}). */
-  public record Rule(String schemaPath, String rule, String message, String fieldPath) {
+  /**
+   * One rule of the CRD, at the schema path of its node ({@code .spec.steps[*]}), whose schema
+   * {@code type} the API server names in its error.
+   */
+  public record Rule(
+      String schemaPath, String type, String rule, String message, String fieldPath) {
     @Override
     public String toString() {
       return schemaPath + " " + rule;
@@ -64,9 +68,10 @@ public final class CrdValidationRules {
 
   /** One failed rule on one object: where, which rule, and what the user reads. */
   public record Violation(String path, Rule rule, String message) {
+    /** As the API server words it: {@code spec.sink: Invalid value: "object": <message>}. */
     @Override
     public String toString() {
-      return path + ": Invalid value: " + message;
+      return path + ": Invalid value: \"" + rule.type() + "\": " + message;
     }
   }
 
@@ -166,7 +171,8 @@ public final class CrdValidationRules {
     if (hasRules) {
       CelType selfType = celType(schema, typeName);
       for (JsonNode v : validations) {
-        compiled.add(compile(v, path.isEmpty() ? "." : path, selfType));
+        compiled.add(
+            compile(v, path.isEmpty() ? "." : path, schema.path("type").asText(), selfType));
       }
     }
     return new Node(compiled, schema, properties, items, additional);
@@ -185,11 +191,13 @@ public final class CrdValidationRules {
     }
   }
 
-  private Compiled compile(JsonNode validation, String schemaPath, CelType selfType) {
+  private Compiled compile(
+      JsonNode validation, String schemaPath, String schemaType, CelType selfType) {
     String expression = validation.path("rule").asText();
     Rule rule =
         new Rule(
             schemaPath,
+            schemaType,
             expression,
             validation.path("message").asText(""),
             validation.path("fieldPath").asText(""));

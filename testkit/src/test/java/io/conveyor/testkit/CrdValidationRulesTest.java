@@ -80,10 +80,10 @@ class CrdValidationRulesTest {
 
     assertThat(violations)
         .containsExactlyInAnyOrder(
-            "<root>: Invalid value: spec.name must differ from the object's name",
-            "spec.max: Invalid value: max 2 is below min 3",
-            "spec: Invalid value: tags repeat",
-            "spec.tags[1]: Invalid value: a tag starts with t-");
+            "<root>: Invalid value: \"object\": spec.name must differ from the object's name",
+            "spec.max: Invalid value: \"object\": max 2 is below min 3",
+            "spec: Invalid value: \"object\": tags repeat",
+            "spec.tags[1]: Invalid value: \"string\": a tag starts with t-");
   }
 
   @Test
@@ -113,7 +113,7 @@ class CrdValidationRulesTest {
     assertThat(RULES.validate(after)).isEmpty();
     assertThat(RULES.validateUpdate(after, before))
         .extracting(Object::toString)
-        .containsExactly("spec: Invalid value: mode is immutable");
+        .containsExactly("spec: Invalid value: \"object\": mode is immutable");
     assertThat(RULES.validateUpdate(after, after)).isEmpty();
   }
 
