@@ -9,9 +9,10 @@ import java.util.regex.Pattern;
 
 /**
  * Checks a Pipeline spec before the router plans with it: names present and well-formed, no stage
- * repeated, delivery options known and within bounds. The API server checks part of this from the
- * CRD schema; YAML files in standalone mode have no such guard, and the checks across fields
- * (repeats) only exist here.
+ * repeated, at most {@link PipelineSpec#MAX_STEPS} steps, delivery options known and within bounds.
+ * A cluster makes the same checks from the CRD (its schema, and CEL rules for the checks across
+ * fields, generated from the annotations of {@link PipelineSpec}); YAML files in standalone mode
+ * have only this one, and PipelineSchemaAgreementTest holds the two to the same verdicts.
  */
 public final class PipelineValidator {
 
@@ -43,6 +44,15 @@ public final class PipelineValidator {
     Map<String, String> seen = new HashMap<>();
     checkStage("spec.source", spec.getSource(), seen, problems);
     List<String> steps = spec.getSteps() == null ? List.of() : spec.getSteps();
+    if (steps.size() > PipelineSpec.MAX_STEPS) {
+      // The CRD's maxItems: the same bound, so a file and a cluster refuse the same pipelines.
+      problems.add(
+          "spec.steps: "
+              + steps.size()
+              + " steps, at most "
+              + PipelineSpec.MAX_STEPS
+              + " are allowed");
+    }
     for (int i = 0; i < steps.size(); i++) {
       checkStage("spec.steps[" + i + "]", steps.get(i), seen, problems);
     }

@@ -57,6 +57,19 @@ class PipelineValidatorTest {
   }
 
   @Test
+  void atMostMaxStepsStepsAreAllowedAsTheCrdsMaxItemsSays() {
+    List<String> steps = new ArrayList<>();
+    for (int i = 0; i < PipelineSpec.MAX_STEPS; i++) {
+      steps.add("t" + i);
+    }
+    assertThat(valid(spec("orders", steps, "warehouse")).steps()).hasSize(32);
+
+    steps.add("t32");
+    assertThat(problems(spec("orders", steps, "warehouse")))
+        .containsExactly("spec.steps: 33 steps, at most 32 are allowed");
+  }
+
+  @Test
   void missingOrNullStepsMeanNoSteps() {
     PipelineSpec spec = new PipelineSpec();
     spec.setSource("orders");
