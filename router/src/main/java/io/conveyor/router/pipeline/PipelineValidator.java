@@ -22,6 +22,9 @@ public final class PipelineValidator {
   private static final Pattern OBJECT_NAME =
       Pattern.compile("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$");
 
+  /** metadata.namespace: a DNS-1123 label, as the API server requires of a namespace's name. */
+  private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
+
   private PipelineValidator() {}
 
   public static PipelineValidation validate(
@@ -29,6 +32,10 @@ public final class PipelineValidator {
     List<String> problems = new ArrayList<>();
     if (name == null || !OBJECT_NAME.matcher(name).matches()) {
       problems.add("metadata.name: '" + name + "' is not a DNS-1123 subdomain");
+    }
+    if (namespace == null || !NAMESPACE.matcher(namespace).matches()) {
+      // A cluster has no such namespace: the same file must not load here and fail there.
+      problems.add("metadata.namespace: '" + namespace + "' is not a DNS-1123 label");
     }
     if (spec == null) {
       problems.add("spec: required (source, steps, sink)");

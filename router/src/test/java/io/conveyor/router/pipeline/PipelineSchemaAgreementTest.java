@@ -110,6 +110,23 @@ class PipelineSchemaAgreementTest {
       cases.add(Arguments.of(spec[0], HEAD + "spec:\n" + spec[1].indent(2), spec[2]));
     }
     cases.add(Arguments.of("no spec", HEAD, "false"));
+    String spec = "spec:\n  source: a\n  sink: b\n";
+    String[][] metadata = {
+      // name, metadata (indented under metadata:), whether both accept it
+      {"dotted name and a namespace", "name: orders.v2\nnamespace: shop", "true"},
+      {"no name", "namespace: shop", "false"},
+      {"upper-case name", "name: Orders", "false"},
+      {"name too long", "name: " + "a".repeat(254), "false"},
+      {"upper-case namespace", "name: p\nnamespace: Shop", "false"},
+      {"namespace with a dot", "name: p\nnamespace: team.a", "false"},
+    };
+    for (String[] m : metadata) {
+      cases.add(
+          Arguments.of(
+              m[0],
+              "apiVersion: conveyor.etl/v1\nkind: Pipeline\nmetadata:\n" + m[1].indent(2) + spec,
+              m[2]));
+    }
     return cases.stream();
   }
 

@@ -202,6 +202,19 @@ class PipelineValidatorTest {
   }
 
   @Test
+  void theNamespaceMustBeADns1123LabelAsOnACluster() {
+    for (String bad : new String[] {"Shop", "team.a", "-x", ""}) {
+      assertThat(PipelineValidator.validate(bad, "orders", 1, spec("orders", List.of(), "wh")))
+          .as(bad)
+          .isEqualTo(
+              new PipelineValidation.Invalid(
+                  List.of("metadata.namespace: '" + bad + "' is not a DNS-1123 label")));
+    }
+    assertThat(PipelineValidator.validate("team-a", "orders", 1, spec("orders", List.of(), "wh")))
+        .isInstanceOf(PipelineValidation.Valid.class);
+  }
+
+  @Test
   void pipelineNamesMayContainDots() {
     assertThat(
             PipelineValidator.validate("default", "orders.v2", 1, spec("orders", List.of(), "wh")))
