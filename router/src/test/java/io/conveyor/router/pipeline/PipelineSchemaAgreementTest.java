@@ -68,6 +68,9 @@ class PipelineSchemaAgreementTest {
         "true"
       },
       {"null steps", "source: a\nsteps: null\nsink: b", "true"},
+      {"null delivery", "source: a\nsink: b\ndelivery: null", "true"},
+      {"a null step", "source: a\nsteps: [t, null]\nsink: b", "false"},
+      {"empty source", "source: ''\nsink: b", "false"},
       {"no sink", "source: a", "false"},
       {"null sink", "source: a\nsink: null", "false"},
       {"upper-case source", "source: Orders\nsink: b", "false"},
