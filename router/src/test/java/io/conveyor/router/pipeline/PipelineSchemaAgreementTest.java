@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +61,17 @@ class PipelineSchemaAgreementTest {
       }
     }
     assertThat(cases).as("example pipelines").isNotEmpty();
+    // The README's Pipeline examples too: what a reader copies must load and apply.
+    Matcher block =
+        Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL)
+            .matcher(Files.readString(ROOT.resolve("README.md")));
+    int readmeExamples = 0;
+    while (block.find()) {
+      if (block.group(1).contains("kind: Pipeline")) {
+        cases.add(Arguments.of("README.md Pipeline " + ++readmeExamples, block.group(1), "true"));
+      }
+    }
+    assertThat(readmeExamples).as("Pipeline examples in README.md").isPositive();
     String[][] specs = {
       // name, spec (indented under spec:), whether both accept it
       {"minimal", "source: a\nsink: b", "true"},
