@@ -34,7 +34,8 @@ import java.util.Map;
  *       x-kubernetes-*} keywords (list types, embedded resources, CEL rules) are removed: CEL rules
  *       are checked separately, with a CEL engine;
  *   <li>{@code apiVersion}, {@code kind} and {@code metadata}, which the API server checks itself,
- *       are allowed at the root.
+ *       are allowed at the root, with the API server's own checks of metadata: {@code name}
+ *       required, a DNS-1123 subdomain, and {@code namespace}, if present, a DNS-1123 label.
  * </ul>
  */
 public final class CrdSchema {
@@ -53,7 +54,21 @@ public final class CrdSchema {
     if (!root.isMissingNode()) {
       root.putObject("apiVersion").put("type", "string");
       root.putObject("kind").put("type", "string");
-      root.putObject("metadata").put("type", "object");
+      ObjectNode metadata = root.putObject("metadata").put("type", "object");
+      // What the API server checks of a custom resource's metadata before the schema: a name (a
+      // DNS-1123 subdomain) and, if given, a namespace (a DNS-1123 label).
+      metadata.putArray("required").add("name");
+      ObjectNode names = metadata.putObject("properties");
+      names
+          .putObject("name")
+          .put("type", "string")
+          .put("maxLength", 253)
+          .put("pattern", "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$");
+      names
+          .putObject("namespace")
+          .put("type", "string")
+          .put("maxLength", 63)
+          .put("pattern", "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
     }
     this.schema =
         SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4).getSchema(jsonSchema);

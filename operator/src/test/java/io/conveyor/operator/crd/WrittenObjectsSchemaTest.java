@@ -10,6 +10,7 @@ import io.conveyor.router.pipeline.PipelineSpec;
 import io.conveyor.router.pipeline.PipelineValidation;
 import io.conveyor.router.pipeline.PipelineValidator;
 import io.conveyor.testkit.CrdSchema;
+import io.conveyor.testkit.CrdValidationRules;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.file.Path;
@@ -20,8 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pipeline objects as the operator writes them — spec and the status its calculator computes —
- * serialized as the client sends them, validated whole against the openAPIV3Schema of {@code
- * crds/}: what the API server would refuse on the status subresource shows here.
+ * serialized as the client sends them, validated whole against the openAPIV3Schema of {@code crds/}
+ * and its CEL rules: what the API server would refuse on the status subresource shows here.
+ * (ConveyorSidecar objects: WrittenSidecarObjectsSchemaTest.)
  */
 class WrittenObjectsSchemaTest {
 
@@ -29,6 +31,7 @@ class WrittenObjectsSchemaTest {
       CrdSchema.load(
           Path.of("..").toAbsolutePath().normalize().resolve("crds/pipelines.conveyor.etl-v1.yml"),
           "v1");
+  private static final CrdValidationRules PIPELINE_RULES = CrdValidationRules.of(PIPELINE);
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
 
@@ -49,6 +52,12 @@ class WrittenObjectsSchemaTest {
     return PIPELINE.validate(SERIALIZATION.convertValue(pipeline, JsonNode.class));
   }
 
+  private static List<String> ruleViolations(Pipeline pipeline) {
+    return PIPELINE_RULES.validate(SERIALIZATION.convertValue(pipeline, JsonNode.class)).stream()
+        .map(Object::toString)
+        .toList();
+  }
+
   @Test
   void anInvalidPipelineWithItsStatusMatchesTheSchema() {
     PipelineSpec spec =
@@ -59,6 +68,12 @@ class WrittenObjectsSchemaTest {
         PipelineStatusCalculator.invalid(invalid.problems(), null, 2, T0).status();
 
     assertThat(problems(pipeline(spec, status))).isEmpty();
+    // Its spec is one the CRD's CEL rules refuse at create, as the router does: an Invalid
+    // Pipeline exists on a cluster only if it was stored before the CRD had the rules.
+    assertThat(ruleViolations(pipeline(spec, status)))
+        .containsExactly(
+            "spec.steps: Invalid value: \"array\": 'mask-pii' appears more than once (each stage"
+                + " may appear once)");
   }
 
   @Test
@@ -78,6 +93,7 @@ class WrittenObjectsSchemaTest {
             .status();
 
     assertThat(problems(pipeline(spec, status))).isEmpty();
+    assertThat(ruleViolations(pipeline(spec, status))).isEmpty();
   }
 
   @Test

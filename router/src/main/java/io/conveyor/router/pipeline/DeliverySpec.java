@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -53,6 +54,7 @@ public class DeliverySpec {
   private Integer batchTimeoutSeconds;
 
   @Pattern(PipelineSpec.NAME_PATTERN)
+  @Size(max = PipelineSpec.MAX_NAME_LENGTH)
   @JsonPropertyDescription(
       "Logical name of a sink service that receives records which failed after their retries.")
   private String deadLetterSink;

@@ -9,9 +9,10 @@ import java.util.regex.Pattern;
 
 /**
  * Checks a Pipeline spec before the router plans with it: names present and well-formed, no stage
- * repeated, delivery options known and within bounds. The API server checks part of this from the
- * CRD schema; YAML files in standalone mode have no such guard, and the checks across fields
- * (repeats) only exist here.
+ * repeated, at most {@link PipelineSpec#MAX_STEPS} steps, delivery options known and within bounds.
+ * A cluster makes the same checks from the CRD (its schema, and CEL rules for the checks across
+ * fields, generated from the annotations of {@link PipelineSpec}); YAML files in standalone mode
+ * have only this one, and PipelineSchemaAgreementTest holds the two to the same verdicts.
  */
 public final class PipelineValidator {
 
@@ -21,6 +22,9 @@ public final class PipelineValidator {
   private static final Pattern OBJECT_NAME =
       Pattern.compile("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$");
 
+  /** metadata.namespace: a DNS-1123 label, as the API server requires of a namespace's name. */
+  private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
+
   private PipelineValidator() {}
 
   public static PipelineValidation validate(
@@ -28,6 +32,10 @@ public final class PipelineValidator {
     List<String> problems = new ArrayList<>();
     if (name == null || !OBJECT_NAME.matcher(name).matches()) {
       problems.add("metadata.name: '" + name + "' is not a DNS-1123 subdomain");
+    }
+    if (namespace == null || !NAMESPACE.matcher(namespace).matches()) {
+      // A cluster has no such namespace: the same file must not load here and fail there.
+      problems.add("metadata.namespace: '" + namespace + "' is not a DNS-1123 label");
     }
     if (spec == null) {
       problems.add("spec: required (source, steps, sink)");
@@ -43,6 +51,15 @@ public final class PipelineValidator {
     Map<String, String> seen = new HashMap<>();
     checkStage("spec.source", spec.getSource(), seen, problems);
     List<String> steps = spec.getSteps() == null ? List.of() : spec.getSteps();
+    if (steps.size() > PipelineSpec.MAX_STEPS) {
+      // The CRD's maxItems: the same bound, so a file and a cluster refuse the same pipelines.
+      problems.add(
+          "spec.steps: "
+              + steps.size()
+              + " steps, at most "
+              + PipelineSpec.MAX_STEPS
+              + " are allowed");
+    }
     for (int i = 0; i < steps.size(); i++) {
       checkStage("spec.steps[" + i + "]", steps.get(i), seen, problems);
     }

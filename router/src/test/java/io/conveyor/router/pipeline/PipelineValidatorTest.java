@@ -57,6 +57,19 @@ class PipelineValidatorTest {
   }
 
   @Test
+  void atMostMaxStepsStepsAreAllowedAsTheCrdsMaxItemsSays() {
+    List<String> steps = new ArrayList<>();
+    for (int i = 0; i < PipelineSpec.MAX_STEPS; i++) {
+      steps.add("t" + i);
+    }
+    assertThat(valid(spec("orders", steps, "warehouse")).steps()).hasSize(32);
+
+    steps.add("t32");
+    assertThat(problems(spec("orders", steps, "warehouse")))
+        .containsExactly("spec.steps: 33 steps, at most 32 are allowed");
+  }
+
+  @Test
   void missingOrNullStepsMeanNoSteps() {
     PipelineSpec spec = new PipelineSpec();
     spec.setSource("orders");
@@ -186,6 +199,19 @@ class PipelineValidatorTest {
   void aMissingPipelineNameIsRejected() {
     assertThat(problems(null, spec("orders", List.of(), "warehouse")))
         .containsExactly("metadata.name: 'null' is not a DNS-1123 subdomain");
+  }
+
+  @Test
+  void theNamespaceMustBeADns1123LabelAsOnACluster() {
+    for (String bad : new String[] {"Shop", "team.a", "-x", ""}) {
+      assertThat(PipelineValidator.validate(bad, "orders", 1, spec("orders", List.of(), "wh")))
+          .as(bad)
+          .isEqualTo(
+              new PipelineValidation.Invalid(
+                  List.of("metadata.namespace: '" + bad + "' is not a DNS-1123 label")));
+    }
+    assertThat(PipelineValidator.validate("team-a", "orders", 1, spec("orders", List.of(), "wh")))
+        .isInstanceOf(PipelineValidation.Valid.class);
   }
 
   @Test
