@@ -140,6 +140,11 @@ public final class DockerArchive implements AutoCloseable {
     }
   }
 
+  /** The tarball this was read from. */
+  public Path path() {
+    return path;
+  }
+
   /** The whole config JSON ({@code architecture}, {@code config}, {@code rootfs}, ...). */
   public JsonNode config() {
     return config;

@@ -25,14 +25,36 @@ public final class RootfsUnpacker {
   private RootfsUnpacker() {}
 
   public static void unpack(Path imageTar, Path rootfs) throws IOException, InterruptedException {
+    unpackLayers(imageTar, rootfs, 0);
+  }
+
+  /**
+   * Unpacks the layers from index {@code fromLayer} on (0: all of them); e.g. 1 puts jib's
+   * application layers onto a base already unpacked there.
+   */
+  public static void unpackLayers(Path imageTar, Path rootfs, int fromLayer)
+      throws IOException, InterruptedException {
+    try (DockerArchive image = DockerArchive.open(imageTar)) {
+      unpackLayers(image, rootfs, fromLayer);
+    }
+  }
+
+  /** As {@link #unpackLayers(Path, Path, int)}, for an image already opened (and checked). */
+  public static void unpackLayers(DockerArchive image, Path rootfs, int fromLayer)
+      throws IOException, InterruptedException {
+    Path imageTar = image.path();
     Files.createDirectories(rootfs);
-    try (DockerArchive image = DockerArchive.open(imageTar);
-        TarFile archive = new TarFile(imageTar)) {
+    try (TarFile archive = new TarFile(imageTar)) {
       if (image.whiteouts() > 0) {
         throw new IllegalArgumentException(
             imageTar + ": its layers hold " + image.whiteouts() + " whiteouts; not supported");
       }
-      for (String layer : image.layerPaths()) {
+      List<String> layers = image.layerPaths();
+      if (fromLayer < 0 || fromLayer >= layers.size()) {
+        throw new IllegalArgumentException(
+            imageTar + " has " + layers.size() + " layers; cannot start at " + fromLayer);
+      }
+      for (String layer : layers.subList(fromLayer, layers.size())) {
         extract(archive, imageTar, layer, rootfs);
       }
     }
