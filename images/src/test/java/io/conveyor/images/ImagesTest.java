@@ -1,0 +1,449 @@
+package io.conveyor.images;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The five images {@code ./conveyor images} wrote to {@code target/images/}, checked for what a
+ * kubelet relies on: the config (user 65532:65532, entrypoint, ports, env, working directory), the
+ * files the entrypoint names (java on the PATH, the classpath, the JVM options the binary runs with
+ * locally), and that each image's entrypoint really starts its binary: the layers unpacked into a
+ * directory and run as uid 65532 with the root filesystem read-only, a tmpfs on /tmp (the pods'
+ * emptyDir), /proc, and a network namespace of its own holding only loopback. Running them in runc,
+ * under a pod spec, is the runner's job (issue 13, part 3), not this test's.
+ *
+ * <p>Reads the tarballs rather than building them: {@code ./conveyor images} takes a minute or
+ * more, and CI ({@code .ci/run}) runs it before the tests. Without the tarballs the test is skipped
+ * saying so, or fails where {@code CONVEYOR_REQUIRE_IMAGES=1} (CI, once it built them). The run
+ * checks need root, {@code unshare}, {@code mount} and {@code ip}; skipped saying which is missing
+ * otherwise.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ImagesTest {
+
+  static final Path REPO = repoRoot();
+  static final Path IMAGES = REPO.resolve("target/images");
+  static final String USER = "65532:65532";
+  static final Duration START_DEADLINE = Duration.ofSeconds(90);
+
+  /** What each image must be; the jib settings in the modules' POMs must agree. */
+  enum Binary {
+    SIDECAR(
+        "conveyor-sidecar",
+        "io.conveyor.sidecar.SidecarMain",
+        List.of("@/app/jvm.options", "-XX:+ExitOnOutOfMemoryError"),
+        "sidecar/jvm.options",
+        Set.of(9090, 9091),
+        Map.of(),
+        // No configuration: the sidecar's own precise refusal (mutual TLS is the default).
+        new Start(List.of(), Map.of(), "SECURITY_MODE=mtls needs TRUST_BUNDLE_FILE", 1)),
+    ROUTER(
+        "conveyor-router",
+        "io.conveyor.router.standalone.StandaloneRouterMain",
+        List.of("-XX:MaxRAMPercentage=60", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"),
+        null,
+        Set.of(50051, 9095),
+        Map.of("PIPELINES_DIR", "/pipelines"),
+        // The CA on the emptyDir: the working directory is on the read-only root.
+        new Start(
+            List.of(),
+            Map.of("CA_DIR", "/tmp/ca"),
+            "conveyor-router serving SidecarCoordinator",
+            null)),
+    OPERATOR(
+        "conveyor-operator",
+        "io.conveyor.operator.OperatorMain",
+        List.of("-XX:MaxRAMPercentage=70", "-XX:+ExitOnOutOfMemoryError"),
+        null,
+        Set.of(50051, 8080),
+        Map.of(),
+        new Start(List.of(), Map.of(), "started: admin on :8080", null)),
+    WEBHOOK(
+        "conveyor-webhook",
+        "io.conveyor.webhook.WebhookMain",
+        List.of("@/app/jvm.options", "-XX:+ExitOnOutOfMemoryError"),
+        "webhook/jvm.options",
+        Set.of(8443, 9090),
+        Map.of(),
+        new Start(List.of(), Map.of(), "webhook listening on HTTPS port 8443", null)),
+    EXAMPLES(
+        "conveyor-examples",
+        "io.conveyor.examples.support.ExamplesMain",
+        List.of("-XX:MaxRAMPercentage=60", "-XX:+ExitOnOutOfMemoryError"),
+        null,
+        Set.of(50052, 9101, 50053, 9102, 50054, 9103),
+        Map.of(),
+        // One image for the demo services: the container's args pick one.
+        new Start(
+            List.of("sink"),
+            Map.of("SECURITY_MODE", "plaintext"),
+            "demo-sink: serving conveyor.etl.v1.SinkService",
+            null));
+
+    final String image;
+    final String mainClass;
+    final List<String> jvmFlags;
+    final String jvmOptionsFile;
+    final Set<Integer> ports;
+    final Map<String, String> env;
+    final Start start;
+
+    Binary(
+        String image,
+        String mainClass,
+        List<String> jvmFlags,
+        String jvmOptionsFile,
+        Set<Integer> ports,
+        Map<String, String> env,
+        Start start) {
+      this.image = image;
+      this.mainClass = mainClass;
+      this.jvmFlags = jvmFlags;
+      this.jvmOptionsFile = jvmOptionsFile;
+      this.ports = ports;
+      this.env = env;
+      this.start = start;
+    }
+
+    Path tarball() {
+      return IMAGES.resolve(image + ".tar");
+    }
+
+    List<String> entrypoint() {
+      List<String> entrypoint = new ArrayList<>(List.of("java"));
+      entrypoint.addAll(jvmFlags);
+      entrypoint.addAll(List.of("-cp", "@/app/jib-classpath-file", mainClass));
+      return entrypoint;
+    }
+  }
+
+  /**
+   * How a start is checked: the container's args and extra env (as a pod spec gives them), a line
+   * the binary prints, and its exit code, or null when it keeps serving (then it is killed).
+   */
+  record Start(List<String> args, Map<String, String> env, String line, Integer exitCode) {}
+
+  static Path rootfs;
+
+  /** Each tarball opened (and its digests checked) once: a 140 MB image takes seconds. */
+  static final Map<Binary, DockerArchive> OPENED = new java.util.EnumMap<>(Binary.class);
+
+  static DockerArchive image(Binary binary) throws IOException {
+    DockerArchive image = OPENED.get(binary);
+    if (image == null) {
+      image = DockerArchive.open(binary.tarball());
+      OPENED.put(binary, image);
+    }
+    return image;
+  }
+
+  @BeforeAll
+  static void imagesWereBuilt() {
+    List<String> missing = new ArrayList<>();
+    for (Binary binary : Binary.values()) {
+      if (!Files.isRegularFile(binary.tarball())) {
+        missing.add(REPO.relativize(binary.tarball()).toString());
+      }
+    }
+    if (!missing.isEmpty() && "1".equals(System.getenv("CONVEYOR_REQUIRE_IMAGES"))) {
+      fail("CONVEYOR_REQUIRE_IMAGES=1 but ./conveyor images wrote no " + missing);
+    }
+    assumeTrue(missing.isEmpty(), "no image tarballs " + missing + ": run ./conveyor images first");
+  }
+
+  @AfterAll
+  static void removeRootfs() throws IOException, InterruptedException {
+    for (DockerArchive image : OPENED.values()) {
+      image.close();
+    }
+    if (rootfs != null) {
+      run(List.of("rm", "-rf", "--one-file-system", rootfs.toString()), Duration.ofMinutes(2));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Binary.class)
+  @Order(1)
+  void configIsWhatTheKubeletAndThePodSpecRelyOn(Binary binary) throws IOException {
+    {
+      DockerArchive image = image(binary);
+      JsonNode runtime = image.runtimeConfig();
+      assertThat(image.repoTags())
+          .containsExactly("ghcr.io/conveyor-etl/" + binary.image + ":0.1.0");
+      assertThat(runtime.path("User").asText()).isEqualTo(USER);
+      assertThat(strings(runtime.path("Entrypoint"))).isEqualTo(binary.entrypoint());
+      // No Cmd: a container's args are the binary's arguments (examples: the service's name).
+      assertThat(runtime.path("Cmd").isMissingNode() || runtime.path("Cmd").isNull()).isTrue();
+      Set<Integer> ports = new TreeSet<>();
+      runtime.path("ExposedPorts").fieldNames().forEachRemaining(p -> ports.add(port(p)));
+      assertThat(ports).isEqualTo(new TreeSet<>(binary.ports));
+      Map<String, String> env = env(runtime);
+      assertThat(env).containsAllEntriesOf(binary.env).containsKey("PATH");
+      assertThat(runtime.path("Labels").path("org.opencontainers.image.title").asText())
+          .isEqualTo(binary.image);
+      // Reproducible: jib's fixed creation time (the same sources give the same image id).
+      assertThat(image.config().path("created").asText()).isEqualTo("1970-01-01T00:00:00Z");
+
+      // The user exists (a JVM asks for its home) and owns the working directory.
+      assertThat(new String(image.read("etc/passwd"), StandardCharsets.UTF_8))
+          .contains("nonroot:x:65532:65532:nonroot:/home/nonroot:");
+      String workDir = runtime.path("WorkingDir").asText();
+      assertThat(image.resolve(workDir).orElseThrow().uid()).isEqualTo(65532);
+
+      // "java" is found on the image's PATH, as the runtime looks it up, and is executable.
+      DockerArchive.Entry javaOnPath =
+          List.of(env.get("PATH").split(":")).stream()
+              .map(dir -> image.resolve(dir + "/java"))
+              .flatMap(Optional::stream)
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no java on PATH " + env.get("PATH")));
+      assertThat(javaOnPath.type()).isEqualTo(DockerArchive.Type.FILE);
+      assertThat(javaOnPath.executable()).isTrue();
+
+      // Every classpath entry is in the layers, and the main class among them.
+      String classpath = new String(image.read("app/jib-classpath-file"), StandardCharsets.UTF_8);
+      List<String> entries = List.of(classpath.strip().split(":"));
+      assertThat(entries).hasSizeGreaterThan(3);
+      for (String entry : entries) {
+        assertThat(image.resolve(entry)).as("classpath entry %s", entry).isPresent();
+      }
+      assertThat(image.tree())
+          .containsKey("app/classes/" + binary.mainClass.replace('.', '/') + ".class");
+      // Nothing of the application is writable by the user it runs as.
+      assertThat(image.tree().values())
+          .filteredOn(e -> e.path().startsWith("app/"))
+          .allSatisfy(e -> assertThat(e.uid()).isZero())
+          .allSatisfy(e -> assertThat(e.mode() & 0022).isZero());
+
+      // The JVM options the binary runs with locally, byte for byte.
+      if (binary.jvmOptionsFile != null) {
+        assertThat(new String(image.read("app/jvm.options"), StandardCharsets.UTF_8))
+            .as("/app/jvm.options in %s (stale? ./conveyor images)", binary.image)
+            .isEqualTo(Files.readString(REPO.resolve(binary.jvmOptionsFile)));
+      } else {
+        assertThat(image.tree()).doesNotContainKey("app/jvm.options");
+      }
+      assertThat(image.whiteouts()).isZero();
+    }
+  }
+
+  /** All five share the base's one layer, so it is unpacked once for the run checks. */
+  @Test
+  @Order(2)
+  void everyImageIsTheProjectsBaseAndItsJavaRunsAsNonrootWithItsClassArchive() throws Exception {
+    assumeRunnable();
+    String baseLayer = null;
+    for (Binary binary : Binary.values()) {
+      String first = image(binary).config().path("rootfs").path("diff_ids").get(0).asText();
+      if (baseLayer == null) {
+        baseLayer = first;
+      }
+      assertThat(first).as(binary.image + "'s base layer").isEqualTo(baseLayer);
+    }
+    rootfs = Files.createTempDirectory("conveyor-image-rootfs");
+    RootfsUnpacker.unpackLayers(image(Binary.SIDECAR), rootfs, 0);
+
+    // -Xshare:on fails instead of falling back: the JDK's own class archive is valid as unpacked.
+    Result version =
+        runInContainer(List.of("java", "-Xshare:on", "-version"), Map.of(), null, null);
+    assertThat(version.exitCode()).as(version.output()).isZero();
+    assertThat(version.output()).contains("openjdk version \"17.").contains("sharing");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Binary.class)
+  @Order(3)
+  void theEntrypointStartsTheBinaryOnAReadOnlyRootAsNonroot(Binary binary) throws Exception {
+    assumeRunnable();
+    assumeTrue(rootfs != null, "the base was not unpacked (see the test before)");
+    run(List.of("rm", "-rf", rootfs.resolve("app").toString()), Duration.ofMinutes(1));
+    RootfsUnpacker.unpackLayers(image(binary), rootfs, 1);
+    List<String> command = new ArrayList<>(binary.entrypoint());
+    Map<String, String> env = new LinkedHashMap<>(env(image(binary).runtimeConfig()));
+    env.putAll(binary.start.env());
+    command.addAll(binary.start.args());
+
+    Result result = runInContainer(command, env, binary.start.line(), binary.start.exitCode());
+
+    assertThat(result.output()).as("output of %s", command).contains(binary.start.line());
+    if (binary.start.exitCode() != null) {
+      assertThat(result.exitCode()).as(result.output()).isEqualTo(binary.start.exitCode());
+    }
+    // Nothing that writes to the read-only root, nothing the JVM could not start with.
+    assertThat(result.output())
+        .doesNotContain("Read-only file system")
+        .doesNotContain("Unrecognized VM option")
+        .doesNotContain("Could not find or load main class");
+  }
+
+  @Test
+  @Order(4)
+  void theRoutersDefaultCaFolderIsOnTheReadOnlyRootAndItSaysSo() throws Exception {
+    assumeRunnable();
+    assumeTrue(rootfs != null, "the base was not unpacked (see the test before)");
+    run(List.of("rm", "-rf", rootfs.resolve("app").toString()), Duration.ofMinutes(1));
+    RootfsUnpacker.unpackLayers(image(Binary.ROUTER), rootfs, 1);
+    Map<String, String> env = env(image(Binary.ROUTER).runtimeConfig());
+
+    Result result = runInContainer(Binary.ROUTER.entrypoint(), env, "CA_DIR=", 2);
+
+    assertThat(result.exitCode()).as(result.output()).isEqualTo(2);
+    assertThat(result.output()).contains("conveyor-router: CA_DIR=.conveyor/ca");
+  }
+
+  record Result(int exitCode, String output) {}
+
+  /**
+   * Runs {@code command} in the unpacked image: a mount namespace where the root is bound read-only
+   * with a tmpfs on /tmp and a fresh /proc, a network namespace with only loopback, as uid/gid
+   * 65532 in the image's working directory, with exactly {@code env}. Returns once the process
+   * exits or, when {@code exitCode} is null, once it printed {@code line} (it is then killed with
+   * its namespaces). Bounded by {@link #START_DEADLINE}.
+   */
+  static Result runInContainer(
+      List<String> command, Map<String, String> env, String line, Integer exitCode)
+      throws Exception {
+    String setup =
+        "set -e; r=\"$1\"; shift; ip link set lo up;"
+            + " mount --bind \"$r\" \"$r\"; mount -o remount,bind,ro \"$r\";"
+            + " mount -t tmpfs -o mode=1777,size=64m tmpfs \"$r/tmp\";"
+            + " mount -t proc proc \"$r/proc\";"
+            + " exec unshare --root=\"$r\" --wd=/home/nonroot --setgid=65532 --setuid=65532 -- \"$@\"";
+    List<String> full =
+        new ArrayList<>(
+            List.of(
+                "unshare",
+                "--mount",
+                "--net",
+                "--pid",
+                "--kill-child",
+                "sh",
+                "-c",
+                setup,
+                "sh",
+                rootfs.toString()));
+    full.addAll(command);
+    ProcessBuilder builder = new ProcessBuilder(full).redirectErrorStream(true);
+    builder.environment().clear();
+    builder.environment().putAll(env);
+    // The host's tools run before the switch of root: they need the host's PATH, not the image's.
+    builder
+        .environment()
+        .put("PATH", env.getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin");
+    Process process = builder.start();
+    List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader out =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String l; (l = out.readLine()) != null; ) {
+                  lines.add(l);
+                }
+              } catch (IOException ignored) {
+                // The process was killed: what was read is the output.
+              }
+            },
+            "container-output");
+    reader.start();
+    try {
+      if (exitCode == null) {
+        Awaitility.await()
+            .atMost(START_DEADLINE)
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () ->
+                    !process.isAlive()
+                        || List.copyOf(lines).stream().anyMatch(l -> l.contains(line)));
+      } else if (!process.waitFor(START_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+        fail("did not exit within " + START_DEADLINE + ": " + String.join("\n", lines));
+      }
+    } finally {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+      reader.join(TimeUnit.SECONDS.toMillis(30));
+    }
+    Result result = new Result(process.exitValue(), String.join("\n", List.copyOf(lines)));
+    System.out.printf("%s -> exit %d:%n%s%n", command, result.exitCode(), result.output());
+    return result;
+  }
+
+  static void assumeRunnable() throws IOException, InterruptedException {
+    assumeTrue(
+        "root".equals(System.getProperty("user.name")),
+        "the run checks need root (mount and network namespaces)");
+    for (String tool : List.of("unshare", "mount", "ip", "tar")) {
+      assumeTrue(
+          run(List.of("sh", "-c", "command -v " + tool), Duration.ofSeconds(10)) == 0,
+          "the run checks need " + tool);
+    }
+  }
+
+  static int run(List<String> command, Duration deadline) throws IOException, InterruptedException {
+    Process process =
+        new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (!process.waitFor(deadline.toSeconds(), TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IOException(command + " did not finish within " + deadline);
+    }
+    return process.exitValue();
+  }
+
+  static Map<String, String> env(JsonNode runtime) {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String entry : strings(runtime.path("Env"))) {
+      int eq = entry.indexOf('=');
+      env.put(entry.substring(0, eq), entry.substring(eq + 1));
+    }
+    return env;
+  }
+
+  static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  static int port(String exposed) {
+    assertThat(exposed).endsWith("/tcp");
+    return Integer.parseInt(exposed.substring(0, exposed.length() - 4));
+  }
+
+  static Path repoRoot() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve("conveyor")) && Files.isRegularFile(p.resolve("pom.xml"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("no repository root (a folder with ./conveyor) above here");
+  }
+}
