@@ -71,7 +71,7 @@ public final class PodTranslator {
 
   /**
    * @param cgroupParent the cgroup (relative to each hierarchy's root) under which the pod's
-   *     containers get theirs: {@code <cgroupParent>/<container>/c}
+   *     containers get theirs: {@code <cgroupParent>/<container>}
    */
   public PodPlan translate(Pod pod, PodIdentity identity, PodLayout layout, String cgroupParent) {
     List<String> problems =
@@ -434,7 +434,7 @@ public final class PodTranslator {
       namespaces.addObject().put("type", ns);
     }
     namespaces.addObject().put("type", "network").put("path", identity.netns().toString());
-    linux.put("cgroupsPath", "/" + cgroupParent + "/" + c.getName() + "/c");
+    linux.put("cgroupsPath", "/" + cgroupParent + "/" + c.getName());
     ObjectNode resources = linux.putObject("resources");
     resources.putArray("devices").addObject().put("allow", false).put("access", "rwm");
     long memoryLimit = 0;

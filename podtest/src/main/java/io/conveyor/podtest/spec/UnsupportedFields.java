@@ -102,6 +102,10 @@ public final class UnsupportedFields {
       if (LEAVES.contains(shape)) {
         return; // a list of values: command, args, capabilities
       }
+      if (!isPrefix(shape)) {
+        problems.add(refused(path));
+        return;
+      }
       for (int i = 0; i < node.size(); i++) {
         walk(node.get(i), path + "[" + i + "]", shape + "[]", problems);
       }
