@@ -145,6 +145,7 @@ public final class RunningPod implements AutoCloseable {
 
   private void prepare() throws IOException {
     var layout = plan.layout();
+    Files.createDirectories(layout.dir());
     for (VolumePlan v : plan.volumes()) {
       Files.createDirectories(v.hostDir());
       if (v instanceof VolumePlan.EmptyDir e) {
@@ -529,21 +530,18 @@ public final class RunningPod implements AutoCloseable {
       order = new ArrayList<>(containers.values());
     }
     monitor.shutdownNow();
-    java.util.Collections.reverse(order);
+    // As the kubelet: app containers get TERM together and share the grace period; then the
+    // sidecars, in reverse start order; KILL for whatever outlives its share.
     Instant deadline = clock.instant().plus(plan.terminationGrace());
+    stop(order.stream().filter(r -> r.plan.kind() == ContainerPlan.Kind.APP).toList(), deadline);
+    List<ContainerRun> others =
+        new ArrayList<>(
+            order.stream().filter(r -> r.plan.kind() != ContainerPlan.Kind.APP).toList());
+    java.util.Collections.reverse(others);
+    for (ContainerRun run : others) {
+      stop(List.of(run), deadline);
+    }
     for (ContainerRun run : order) {
-      Process p = run.process;
-      if (p != null && p.isAlive()) {
-        Commands.attempt(List.of("runc", "kill", run.id, "TERM"), Commands.DEFAULT_TIMEOUT);
-        waitFor(p, Duration.between(clock.instant(), deadline));
-        if (p.isAlive()) {
-          Commands.attempt(List.of("runc", "kill", run.id, "KILL"), Commands.DEFAULT_TIMEOUT);
-          waitFor(p, Duration.ofSeconds(10));
-        }
-        if (p.isAlive()) {
-          p.destroyForcibly();
-        }
-      }
       Commands.attempt(List.of("runc", "delete", "--force", run.id), Commands.DEFAULT_TIMEOUT);
     }
     Leftovers.unmountUnder(plan.layout().dir());
@@ -554,6 +552,30 @@ public final class RunningPod implements AutoCloseable {
       log.warn("pod {}: files not removed: {}", name(), e.toString());
     }
     log.info("pod {} stopped", name());
+  }
+
+  private void stop(List<ContainerRun> runs, Instant deadline) {
+    List<Process> alive = new ArrayList<>();
+    for (ContainerRun run : runs) {
+      Process p = run.process;
+      if (p != null && p.isAlive()) {
+        Commands.attempt(List.of("runc", "kill", run.id, "TERM"), Commands.DEFAULT_TIMEOUT);
+        alive.add(p);
+      }
+    }
+    for (Process p : alive) {
+      waitFor(p, Duration.between(clock.instant(), deadline));
+    }
+    for (ContainerRun run : runs) {
+      Process p = run.process;
+      if (p != null && p.isAlive()) {
+        Commands.attempt(List.of("runc", "kill", run.id, "KILL"), Commands.DEFAULT_TIMEOUT);
+        waitFor(p, Duration.ofSeconds(10));
+        if (p.isAlive()) {
+          p.destroyForcibly();
+        }
+      }
+    }
   }
 
   private static void waitFor(Process p, Duration d) {

@@ -396,9 +396,8 @@ public final class PodTranslator {
     env.forEach((k, v) -> envArray.add(k + "=" + v));
     process.put("cwd", orDefault(c.getWorkingDir(), image.workingDir()));
     capabilities(process.putObject("capabilities"), sc.getCapabilities(), where, problems);
-    ObjectNode nofile = process.putArray("rlimits").addObject();
-    // containerd passes on its own limit, which its systemd unit sets to 1048576
-    nofile.put("type", "RLIMIT_NOFILE").put("hard", 1048576).put("soft", 1048576);
+    // No rlimits: the container inherits the runtime's own, as under containerd (whose unit
+    // sets them); a fixed value could exceed this host's hard limit.
     process.put("noNewPrivileges", Boolean.FALSE.equals(sc.getAllowPrivilegeEscalation()));
 
     boolean readOnlyRoot = Boolean.TRUE.equals(sc.getReadOnlyRootFilesystem());
