@@ -300,6 +300,98 @@ class PodsRunTest {
   }
 
   @Test
+  void anInitContainerCompletesFirstAndATcpReadinessProbeGatesReadiness() throws IOException {
+    try (RunningPod pod =
+        run(
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: init}
+            spec:
+              terminationGracePeriodSeconds: 1
+              initContainers:
+              - name: prepare
+                image: IMAGE
+                command: [/bin/sh, -c, 'echo prepared-by-init > /shared/note']
+                volumeMounts: [{name: shared, mountPath: /shared}]
+              containers:
+              - name: c
+                image: IMAGE
+                command: [/bin/sh, -c, 'cat /shared/note; sleep 2; echo listening; exec httpd -f -p 7000 -h /shared']
+                readinessProbe:
+                  tcpSocket: {port: 7000}
+                  periodSeconds: 1
+                volumeMounts: [{name: shared, mountPath: /shared}]
+              volumes:
+              - {name: shared, emptyDir: {}}
+            """)) {
+      assertThat(pod.status("prepare").lastTermination())
+          .contains(new Termination(0, "Completed", ""));
+      assertThat(pod.status("prepare").restartCount()).isZero();
+      awaitLog(pod, "c", "prepared-by-init");
+      assertThat(pod.ready()).as("nothing listens on 7000 yet").isFalse();
+      await().atMost(AT_MOST).until(pod::ready);
+      assertThat(pod.log("c")).contains("listening");
+    }
+  }
+
+  @Test
+  void aFailingLivenessProbeRestartsTheContainer() throws IOException {
+    try (RunningPod pod =
+        run(
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: liveness}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: IMAGE
+                command: [/bin/sh, -c, 'echo started; exec sleep 600']
+                livenessProbe:
+                  httpGet: {path: /healthz, port: 8080}
+                  periodSeconds: 1
+                  failureThreshold: 2
+            """)) {
+      await()
+          .atMost(AT_MOST)
+          .untilAsserted(
+              () -> assertThat(pod.status("c").restartCount()).isGreaterThanOrEqualTo(1));
+      assertThat(pod.events())
+          .anyMatch(e -> e.contains("killing c: liveness probe failed 2 times"));
+      assertThat(pod.status("c").lastTermination().orElseThrow().exitCode()).isEqualTo(137);
+    }
+  }
+
+  @Test
+  void anEmptyDirOverItsSizeLimitEvictsThePod() throws IOException {
+    try (RunningPod pod =
+        run(
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: evicted}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: IMAGE
+                command: [/bin/sh, -c, 'dd if=/dev/zero of=/scratch/fill bs=1M count=3; echo filled; sleep 600']
+                volumeMounts: [{name: scratch, mountPath: /scratch}]
+              volumes:
+              - {name: scratch, emptyDir: {sizeLimit: 2Mi}}
+            """)) {
+      await().atMost(AT_MOST).until(() -> pod.failure().isPresent());
+      assertThat(pod.failure().orElseThrow())
+          .isEqualTo("Evicted: emptyDir scratch uses 3145728 bytes, over its sizeLimit of 2097152");
+      await().atMost(AT_MOST).until(() -> !pod.status("c").running());
+      assertThat(pod.ready()).isFalse();
+      assertThat(pod.status("c").restartCount()).as("an evicted pod is not restarted").isZero();
+    }
+  }
+
+  @Test
   void aFieldTheRunnerDoesNotHonourStopsThePodBeforeAnythingRuns() {
     assertThatThrownBy(
             () ->
