@@ -37,7 +37,10 @@ public final class PodsTier {
 
   /** Fails the calling test with one line when the machine cannot run the tier. */
   public static void require() {
-    List<String> missing = missing();
+    require(missing());
+  }
+
+  static void require(List<String> missing) {
     if (!missing.isEmpty()) {
       Assertions.fail(
           "pods tier cannot run here, missing: "
