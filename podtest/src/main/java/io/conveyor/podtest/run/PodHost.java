@@ -1,0 +1,163 @@
+package io.conveyor.podtest.run;
+
+import io.conveyor.podtest.image.DockerArchive;
+import io.conveyor.podtest.spec.ImageConfig;
+import io.conveyor.podtest.spec.PodIdentity;
+import io.conveyor.podtest.spec.PodLayout;
+import io.conveyor.podtest.spec.PodPlan;
+import io.conveyor.podtest.spec.PodTranslator;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The test's node: a run prefix, a pod network on its own bridge, unpacked images and the pods
+ * running on them. {@link #close()} removes everything the run made (containers, namespaces, links,
+ * cgroups, mounts, files); a shutdown hook does the same if a test never gets to it, and the next
+ * start removes what a killed run left.
+ */
+public final class PodHost implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(PodHost.class);
+
+  private final RunSettings settings;
+  private final String prefix;
+  private final Path workDir;
+  private final PodNetwork network;
+  private final Random random;
+  private final Clock clock = Clock.systemUTC();
+  private final Map<String, ImageConfig> images = new LinkedHashMap<>();
+  private final List<RunningPod> pods = new ArrayList<>();
+  private final Thread shutdownHook;
+  private boolean closed;
+
+  private PodHost(RunSettings settings, String prefix, PodNetwork network, Random random) {
+    this.settings = settings;
+    this.prefix = prefix;
+    this.workDir = settings.workRoot().resolve(prefix);
+    this.network = network;
+    this.random = random;
+    this.shutdownHook = new Thread(this::close, "podhost-" + prefix + "-shutdown");
+  }
+
+  /** Removes stale runs' leftovers, then sets up this run's bridge. */
+  public static PodHost start(RunSettings settings) throws IOException {
+    Files.createDirectories(settings.workRoot());
+    Leftovers.removeStale(settings.workRoot());
+    Random random = new SecureRandom();
+    String prefix = Leftovers.register(random);
+    PodNetwork network;
+    try {
+      network = PodNetwork.create(prefix, random);
+    } catch (RuntimeException e) {
+      Leftovers.remove(prefix, settings.workRoot());
+      throw e;
+    }
+    PodHost host = new PodHost(settings, prefix, network, random);
+    Runtime.getRuntime().addShutdownHook(host.shutdownHook);
+    log.info("pod host {} started", prefix);
+    return host;
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+
+  /** The bridge address: where host-side services (the router) listen for pods. */
+  public String hostAddress() {
+    return network.hostAddress();
+  }
+
+  /** Unpacks a docker-save tarball once, under the name pod specs use for it. */
+  public synchronized ImageConfig image(String name, Path tarball) throws IOException {
+    ImageConfig image = images.get(name);
+    if (image == null) {
+      Path rootfs =
+          workDir.resolve("images").resolve(Integer.toString(images.size())).resolve("rootfs");
+      Files.createDirectories(rootfs.getParent());
+      image = DockerArchive.unpack(tarball, rootfs);
+      images.put(name, image);
+      log.info("image {} unpacked from {}", name, tarball);
+    }
+    return image;
+  }
+
+  /**
+   * Translates {@code pod} (refusing what the runner does not honour), gives it a name, uid,
+   * namespace and IP, and starts it; returns once init containers completed and native sidecars
+   * started.
+   */
+  public RunningPod run(Pod pod, String namespace, Map<String, Map<String, String>> configMaps)
+      throws IOException {
+    String name = pod.getMetadata().getName();
+    if (name == null) {
+      name = pod.getMetadata().getGenerateName() + suffix();
+    }
+    PodNetwork.Attachment attachment = network.attach(name);
+    PodIdentity identity =
+        new PodIdentity(
+            name, namespace, UUID.randomUUID().toString(), attachment.ip(), attachment.netns());
+    PodLayout layout = new PodLayout(workDir.resolve("pods").resolve(name));
+    String cgroupParent = prefix + "/" + name;
+    PodPlan plan;
+    synchronized (this) {
+      plan = new PodTranslator(images, configMaps).translate(pod, identity, layout, cgroupParent);
+    }
+    RunningPod running = new RunningPod(plan, prefix + "-" + name, cgroupParent, settings, clock);
+    synchronized (this) {
+      if (closed) {
+        throw new IllegalStateException("pod host " + prefix + " is closed");
+      }
+      pods.add(running);
+    }
+    running.start();
+    return running;
+  }
+
+  private String suffix() {
+    String alphabet = "bcdfghjklmnpqrstvwxz2456789"; // the API server's generateName alphabet
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < 5; i++) {
+      s.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return s.toString();
+  }
+
+  @Override
+  public void close() {
+    List<RunningPod> running;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      running = new ArrayList<>(pods);
+    }
+    for (int i = running.size() - 1; i >= 0; i--) {
+      try {
+        running.get(i).close();
+      } catch (RuntimeException e) {
+        log.warn("pod {} did not stop cleanly", running.get(i).name(), e);
+      }
+    }
+    network.close();
+    Leftovers.remove(prefix, settings.workRoot());
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // already shutting down: this is the hook
+    }
+    log.info("pod host {} removed", prefix);
+  }
+}
