@@ -110,6 +110,7 @@ public final class AdmissionBench {
       double anonEnd,
       double heapUsed,
       double cpuMsPerReview,
+      double readySeconds,
       long sent,
       long errors,
       long unanswered,
@@ -161,7 +162,7 @@ public final class AdmissionBench {
             Locale.ROOT,
             "webhook-bench: run=%d variant=%s p50_ms=%.2f p99_ms=%.2f p99.9_ms=%.2f max_ms=%.2f"
                 + " rss_mib=%.0f rss_end_mib=%.0f anon_end_mib=%.0f heap_used_mib=%.0f"
-                + " server_cpu_ms_per_review=%.3f sent=%d"
+                + " server_cpu_ms_per_review=%.3f ready_s=%.2f sent=%d"
                 + " errors=%d %s unanswered=%d loadavg=\"%s\"%s%n",
             round,
             variant.label(),
@@ -174,6 +175,7 @@ public final class AdmissionBench {
             r.anonEnd(),
             r.heapUsed(),
             r.cpuMsPerReview(),
+            r.readySeconds(),
             r.sent(),
             r.errors(),
             r.errorKinds(),
@@ -202,7 +204,8 @@ public final class AdmissionBench {
       System.out.printf(
           Locale.ROOT,
           "webhook-bench: details: variant=%s medians of %d runs (%d failed): p99.9_ms=%.2f"
-              + " max_ms=%.2f rss_end_mib=%.0f anon_end_mib=%.0f server_cpu_ms_per_review=%.3f;"
+              + " max_ms=%.2f rss_end_mib=%.0f anon_end_mib=%.0f server_cpu_ms_per_review=%.3f"
+              + " ready_s=%.2f;"
               + " measured=%ds warmup=%ds each;"
               + " classpath=%s jvm_opts=\"%s\" env=%s (the server is a separate process; rss is its"
               + " VmRSS, the largest seen while measuring; client and server share the machine)%n",
@@ -214,6 +217,7 @@ public final class AdmissionBench {
           median(rs, RunResult::rssEnd),
           median(rs, RunResult::anonEnd),
           median(rs, RunResult::cpuMsPerReview),
+          median(rs, RunResult::readySeconds),
           durationSeconds,
           warmupSeconds,
           v.classpath().equals(ownClasspath) ? "this jar" : v.classpath(),
@@ -269,6 +273,7 @@ public final class AdmissionBench {
     Path caFile = work.resolve("ca.crt");
     int httpsPort = freePort();
     int metricsPort = freePort();
+    long launched = System.nanoTime();
     Process server =
         startServer(variant, httpsPort, metricsPort, caFile, work.resolve("server.log"));
     ExecutorService clientExecutor =
@@ -277,6 +282,8 @@ public final class AdmissionBench {
     try {
       HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       awaitReady(plain, metricsPort, caFile, server, work.resolve("server.log"));
+      // From exec to ready: JVM start, TLS set-up and the server's own warm-up.
+      double readySeconds = (System.nanoTime() - launched) / 1e9;
       HttpClient client =
           httpsClient(PemCodec.parseCertificates(Files.readString(caFile)), clientExecutor);
       String template = reviewTemplate();
@@ -387,6 +394,7 @@ public final class AdmissionBench {
           cpuTicksAtStart < 0 || cpuTicksAtEnd < 0 || sent.get() == 0
               ? Double.NaN
               : (cpuTicksAtEnd - cpuTicksAtStart) * 10.0 / sent.get(),
+          readySeconds,
           sent.get(),
           errors.get(),
           sent.get() - histogram.getTotalCount(),
