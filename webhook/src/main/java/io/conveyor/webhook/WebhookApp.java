@@ -137,7 +137,7 @@ public final class WebhookApp implements AutoCloseable {
 
     WebhookHttpsServer https =
         WebhookHttpsServer.start(
-            new InetSocketAddress(config.server().httpsPort()),
+            new InetSocketAddress(config.server().bindAddress(), config.server().httpsPort()),
             ServerTls.context(keyManager),
             config.server(),
             routes,
@@ -145,7 +145,9 @@ public final class WebhookApp implements AutoCloseable {
     AdminHttpServer admin;
     try {
       admin =
-          AdminHttpServer.builder(new InetSocketAddress(config.server().metricsPort()))
+          AdminHttpServer.builder(
+                  new InetSocketAddress(
+                      config.server().bindAddress(), config.server().metricsPort()))
               .metrics(registry)
               .liveness(() -> Check.ok("alive"))
               .readiness(() -> self[0] == null ? Check.failing("starting") : self[0].readiness())
@@ -161,7 +163,8 @@ public final class WebhookApp implements AutoCloseable {
     warmup.setDaemon(true);
     warmup.start();
     log.info(
-        "webhook listening on HTTPS port {} (admin port {}), TLS store {}, injecting {} in {} mode",
+        "webhook listening on {} HTTPS port {} (admin port {}), TLS store {}, injecting {} in {} mode",
+        config.server().bindAddress(),
         https.port(),
         admin.port(),
         store.describe(),
@@ -183,7 +186,7 @@ public final class WebhookApp implements AutoCloseable {
       certificates.whenReady().join();
       int handshakes =
           TlsWarmup.run(
-              https.port(),
+              https.reachableAddress(),
               certificates.served().orElseThrow().trustBundle(),
               config.server().warmupHandshakes(),
               WARMUP_BUDGET);

@@ -5,6 +5,7 @@ import java.time.Duration;
 /**
  * Limits of the HTTPS admission server.
  *
+ * @param bindAddress the IP address both servers listen on ({@code 0.0.0.0}: every interface)
  * @param httpsPort the admission port (0 picks a free one)
  * @param metricsPort the plain-HTTP admin port: metrics, health, readiness (0 picks a free one)
  * @param threads worker threads (TLS handshakes and admissions)
@@ -16,6 +17,7 @@ import java.time.Duration;
  * @param warmupHandshakes TLS handshakes made with the server itself before reporting ready
  */
 public record ServerSettings(
+    String bindAddress,
     int httpsPort,
     int metricsPort,
     int threads,
@@ -27,6 +29,9 @@ public record ServerSettings(
     int warmupHandshakes) {
 
   public ServerSettings {
+    if (bindAddress == null || bindAddress.isBlank()) {
+      throw new IllegalArgumentException("bindAddress must be an IP address");
+    }
     if (threads < 1 || queue < 1 || maxRequestBytes < 1) {
       throw new IllegalArgumentException("threads, queue and maxRequestBytes must be positive");
     }

@@ -3,6 +3,7 @@ package io.conveyor.webhook.server;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -14,17 +15,18 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Handshakes with the webhook's own HTTPS port over loopback a number of times before it reports
- * ready, so that the TLS code is compiled before the API server's first burst of connections. The
- * certificate is verified against the trust bundle (no host name check: the certificate names the
- * Service, not localhost).
+ * Handshakes with the webhook's own HTTPS port (over loopback, or the address it is bound to) a
+ * number of times before it reports ready, so that the TLS code is compiled before the API server's
+ * first burst of connections. The certificate is verified against the trust bundle (no host name
+ * check: the certificate names the Service, not localhost).
  */
 public final class TlsWarmup {
 
   private TlsWarmup() {}
 
   /** Returns the number of successful exchanges; failures end the warm-up early, never fatally. */
-  public static int run(int port, List<X509Certificate> trusted, int handshakes, Duration budget) {
+  public static int run(
+      InetSocketAddress address, List<X509Certificate> trusted, int handshakes, Duration budget) {
     SSLContext context;
     try {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
@@ -47,7 +49,8 @@ public final class TlsWarmup {
             .getBytes(StandardCharsets.US_ASCII);
     while (done < handshakes && System.nanoTime() < deadline) {
       try (SSLSocket socket =
-          (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+          (SSLSocket)
+              context.getSocketFactory().createSocket(address.getAddress(), address.getPort())) {
         socket.setSoTimeout(2_000);
         socket.startHandshake();
         OutputStream out = socket.getOutputStream();

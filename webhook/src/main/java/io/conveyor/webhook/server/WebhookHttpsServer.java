@@ -8,6 +8,7 @@ import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.webhook.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -79,6 +80,17 @@ public final class WebhookHttpsServer implements AutoCloseable {
 
   public int port() {
     return server.getAddress().getPort();
+  }
+
+  /**
+   * Where a client on this host reaches the server: the bound address, or loopback when it listens
+   * on every interface.
+   */
+  public InetSocketAddress reachableAddress() {
+    InetSocketAddress bound = server.getAddress();
+    return bound.getAddress().isAnyLocalAddress()
+        ? new InetSocketAddress(InetAddress.getLoopbackAddress(), bound.getPort())
+        : bound;
   }
 
   /** Stops accepting, lets exchanges in progress finish for up to {@code graceSeconds}. */

@@ -7,6 +7,7 @@ import io.conveyor.common.config.ConfigException;
 import io.conveyor.webhook.mutation.SidecarMode;
 import io.conveyor.webhook.tls.TlsSettings;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +18,7 @@ class WebhookConfigTest {
     WebhookConfig config = WebhookConfig.fromEnv(Map.of());
 
     assertThat(config.namespace()).isEqualTo("conveyor-system");
+    assertThat(config.server().bindAddress()).isEqualTo("0.0.0.0");
     assertThat(config.server().httpsPort()).isEqualTo(8443);
     assertThat(config.server().metricsPort()).isEqualTo(9090);
     assertThat(config.tls().store()).isEqualTo(TlsSettings.Store.KUBERNETES);
@@ -98,6 +100,27 @@ class WebhookConfigTest {
                                 "TLS_RENEW_BEFORE_DAYS must be smaller than TLS_CERT_VALIDITY_DAYS"))
                     .anyMatch(
                         p -> p.startsWith("SIDECAR_IMAGE_PULL_POLICY='Sometimes' is not valid")));
+  }
+
+  @Test
+  void bindAddressTakesAnIpLiteralAndRefusesAnythingElseWithTheSidecarsMessage() {
+    assertThat(WebhookConfig.fromEnv(Map.of("BIND_ADDRESS", "10.1.2.3")).server().bindAddress())
+        .isEqualTo("10.1.2.3");
+    assertThat(WebhookConfig.fromEnv(Map.of("BIND_ADDRESS", "fd00::1")).server().bindAddress())
+        .isEqualTo("fd00::1");
+    for (String bad :
+        List.of("0.0.0.0:8443", "everywhere", "localhost", "10.1.2.256", "[fd00::1]")) {
+      assertThatThrownBy(() -> WebhookConfig.fromEnv(Map.of("BIND_ADDRESS", bad)))
+          .isInstanceOfSatisfying(
+              ConfigException.class,
+              e ->
+                  assertThat(e.problems())
+                      .containsExactly(
+                          "BIND_ADDRESS='"
+                              + bad
+                              + "' is not valid: expected an IP address to listen on, e.g."
+                              + " 0.0.0.0"));
+    }
   }
 
   @Test

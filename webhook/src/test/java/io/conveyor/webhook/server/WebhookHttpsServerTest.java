@@ -45,7 +45,8 @@ class WebhookHttpsServerTest {
     CountDownLatch busy = new CountDownLatch(1);
     AtomicInteger rejected = new AtomicInteger();
     ServerSettings settings =
-        new ServerSettings(0, 0, 1, 1, 1 << 20, Duration.ofSeconds(10), Duration.ZERO, 0, 0);
+        new ServerSettings(
+            "127.0.0.1", 0, 0, 1, 1, 1 << 20, Duration.ofSeconds(10), Duration.ZERO, 0, 0);
     SSLContext client = TlsClients.trusting(material.trustBundle());
     ExecutorService callers = Executors.newFixedThreadPool(2);
     try (WebhookHttpsServer server =
