@@ -493,7 +493,7 @@ public final class RouterCore {
 
   /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
   private void replan(Effects effects) {
-    plan = AssignmentPlanner.plan(pipelines.values(), registry.all(), plan);
+    plan = AssignmentPlanner.plan(pipelines.values(), registry.all(), plan, settings.subsetSize());
     for (SidecarRecord sidecar : registry.all()) {
       String id = sidecar.sidecarId();
       List<PipelineAssignment> wanted = plan.assignmentsFor(id);

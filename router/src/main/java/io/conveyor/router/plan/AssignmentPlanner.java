@@ -21,7 +21,7 @@ import java.util.Map;
  *
  * <p>A sidecar hosts a stage when its pod runs a healthy service whose Describe name and type match
  * the stage, and the sidecar is in the pipeline's namespace. Every host of a stage is a target for
- * it unless it is draining.
+ * it unless it is draining. A sidecar is told at most a subset of a stage's targets.
  *
  * <p>Cost: one pass over the sidecars' services to index them, then one lookup per stage; the
  * assignment messages are built once per pipeline and shared (see {@link PipelineMessages}).
@@ -35,14 +35,28 @@ public final class AssignmentPlanner {
     return plan(pipelines, sidecars, RoutingPlan.EMPTY);
   }
 
-  /**
-   * As {@link #plan(Collection, Collection)}; messages that equal those of {@code previous} are
-   * carried over as the same instances, which makes comparing assignments cheap.
-   */
+  /** As {@link #plan(Collection, Collection, RoutingPlan, int)} with the default subset size. */
   public static RoutingPlan plan(
       Collection<PipelineDefinition> pipelines,
       Collection<SidecarRecord> sidecars,
       RoutingPlan previous) {
+    return plan(pipelines, sidecars, previous, RendezvousSubset.DEFAULT_SIZE);
+  }
+
+  /**
+   * The plan, with each sidecar told at most {@code subsetSize} targets per stage (see {@link
+   * RendezvousSubset}). Messages that equal those of {@code previous} are carried over as the same
+   * instances, which makes comparing assignments cheap, and the subsets are derived from its
+   * subsets; the result is the same as planning from nothing.
+   *
+   * @throws IllegalArgumentException when {@code subsetSize} is below 1
+   */
+  public static RoutingPlan plan(
+      Collection<PipelineDefinition> pipelines,
+      Collection<SidecarRecord> sidecars,
+      RoutingPlan previous,
+      int subsetSize) {
+    RendezvousSubset.requireSize(subsetSize);
     Map<String, List<SidecarRecord>> hostsByService = indexByService(sidecars);
     List<PipelineDefinition> byName = new ArrayList<>(pipelines);
     Comparator<PipelineDefinition> name = Comparator.comparing(PipelineDefinition::name);
@@ -52,6 +66,7 @@ public final class AssignmentPlanner {
     Map<String, Map<String, BitSet>> participation = new HashMap<>();
     for (PipelineDefinition pipeline : byName) {
       List<StagePlan> stages = new ArrayList<>();
+      Map<String, BitSet> local = new HashMap<>();
       for (Stage stage : pipeline.stages()) {
         List<SidecarRecord> hosts =
             hostsByService.getOrDefault(
@@ -62,13 +77,21 @@ public final class AssignmentPlanner {
           if (host.acceptsTraffic()) {
             targets.add(host);
           }
-          RoutingPlan.participate(participation, host.sidecarId(), pipeline.key(), stage.index());
+          BitSet runs = local.get(host.sidecarId());
+          if (runs == null) {
+            runs = new BitSet();
+            local.put(host.sidecarId(), runs);
+            RoutingPlan.participate(participation, host.sidecarId(), pipeline.key(), runs);
+          }
+          runs.set(stage.index());
         }
         stages.add(new StagePlan(stage, hosts, targets));
       }
       PipelinePlan plan = new PipelinePlan(pipeline, stages);
       plans.put(pipeline.key(), plan);
-      messages.put(pipeline.key(), PipelineMessages.of(plan, previous.messages(pipeline.key())));
+      messages.put(
+          pipeline.key(),
+          PipelineMessages.of(plan, previous.messages(pipeline.key()), local, subsetSize));
     }
     return new RoutingPlan(plans, messages, participation);
   }

@@ -3,113 +3,181 @@ package io.conveyor.router.plan;
 import io.conveyor.etl.v1.DeliveryOptions;
 import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.StageAssignment;
-import io.conveyor.etl.v1.StageTarget;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.StageRole;
 import io.conveyor.router.registry.SidecarRecord;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedSet;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
- * The assignment messages of one pipeline plan. Every participant receives the same stages and
- * targets; they differ only in which stages are local. So each stage is built once, each
- * combination of local stages once, and sidecars share the instances.
+ * The assignment messages of one pipeline plan, one per participant: a sidecar is told the stages
+ * by name, and the targets only of the stages it runs and of the stage after each (least exposure),
+ * and of those only its subset (see {@link RendezvousSubset}).
  *
- * <p>Messages that did not change are carried over from the previous plan as the same instances.
- * The router compares each sidecar's new assignments with the ones it holds; for an unchanged
- * pipeline that comparison is then an identity check rather than a walk over every target, which
- * keeps a change cost linear in the number of sidecars instead of quadratic.
+ * <p>Messages that did not change are carried over from the previous plan as the same instances:
+ * the subsets of a stage are derived from the previous ones ({@link StageSubsets}), each subset
+ * builds its stage message once, and a participant's message is rebuilt only when one of its stage
+ * messages is a new instance. The router compares each sidecar's new assignments with the ones it
+ * holds by identity, so an unchanged participant costs a few reference comparisons.
  */
 final class PipelineMessages {
 
   private final PipelineAssignment header;
-  private final List<StageAssignment> remote;
-  private final List<StageAssignment> local;
   private final List<StageAssignment> bare;
-  private final Map<BitSet, PipelineAssignment> byLocalStages;
+  private final List<StageSubsets> subsets;
+  private final Map<String, Assembled> bySidecar;
+
+  /** A participant's message and the stage messages it was assembled from. */
+  private record Assembled(PipelineAssignment message, StageAssignment[] parts) {}
 
   private PipelineMessages(
       PipelineAssignment header,
-      List<StageAssignment> remote,
-      List<StageAssignment> local,
       List<StageAssignment> bare,
-      Map<BitSet, PipelineAssignment> byLocalStages) {
+      List<StageSubsets> subsets,
+      Map<String, Assembled> bySidecar) {
     this.header = header;
-    this.remote = remote;
-    this.local = local;
     this.bare = bare;
-    this.byLocalStages = byLocalStages;
-  }
-
-  /** Builds the messages of {@code plan}, reusing what {@code previous} (may be null) has. */
-  static PipelineMessages of(PipelinePlan plan, PipelineMessages previous) {
-    PipelineAssignment header = header(plan.pipeline());
-    boolean unchanged =
-        previous != null
-            && previous.header.equals(header)
-            && previous.remote.size() == plan.stages().size();
-    List<StageAssignment> remote = new ArrayList<>(plan.stages().size());
-    List<StageAssignment> local = new ArrayList<>(plan.stages().size());
-    List<StageAssignment> bare = new ArrayList<>(plan.stages().size());
-    for (int i = 0; i < plan.stages().size(); i++) {
-      StageAssignment built = stage(plan.stages().get(i));
-      StageAssignment builtLocal =
-          built.toBuilder().setLocal(true).addAllAllowedCallers(allowedCallers(plan, i)).build();
-      if (previous != null
-          && i < previous.remote.size()
-          && previous.remote.get(i).equals(built)
-          && previous.local.get(i).equals(builtLocal)) {
-        remote.add(previous.remote.get(i));
-        local.add(previous.local.get(i));
-        bare.add(previous.bare.get(i));
-      } else {
-        unchanged = false;
-        remote.add(built);
-        local.add(builtLocal);
-        bare.add(built.toBuilder().clearTargets().build());
-      }
-    }
-    return new PipelineMessages(
-        header,
-        List.copyOf(remote),
-        List.copyOf(local),
-        List.copyOf(bare),
-        unchanged ? previous.byLocalStages : new ConcurrentHashMap<>());
-  }
-
-  /** The assignment of a sidecar that hosts the stages set in {@code localStages}. */
-  PipelineAssignment forLocalStages(BitSet localStages) {
-    return byLocalStages.computeIfAbsent(localStages, this::assemble);
+    this.subsets = subsets;
+    this.bySidecar = bySidecar;
   }
 
   /**
-   * Least exposure: a sidecar learns the targets of the stages it runs (their other replicas), of
-   * the stage after each of them (where it forwards) and of the dead-letter sink (where any stage
-   * may send a record it gives up on), and of no other stage: those it only knows by name.
+   * Builds the messages of {@code plan}, reusing what {@code previous} (may be null) has.
+   *
+   * @param local per participant (every host of a stage), the indexes of the stages it runs
    */
-  private PipelineAssignment assemble(BitSet localStages) {
-    PipelineAssignment.Builder builder = header.toBuilder();
-    for (int i = 0; i < remote.size(); i++) {
-      if (localStages.get(i)) {
-        builder.addStages(local.get(i));
-      } else if (forwardsTo(localStages, i)) {
-        builder.addStages(remote.get(i));
-      } else {
-        builder.addStages(bare.get(i));
+  static PipelineMessages of(
+      PipelinePlan plan, PipelineMessages previous, Map<String, BitSet> local, int subsetSize) {
+    PipelineAssignment header = header(plan.pipeline());
+    if (previous != null && previous.header.equals(header)) {
+      header = previous.header;
+    }
+    List<StagePlan> stages = plan.stages();
+    int deadLetter = -1;
+    List<StageAssignment> bare = new ArrayList<>(stages.size());
+    for (int i = 0; i < stages.size(); i++) {
+      StageAssignment built = bare(stages.get(i));
+      if (previous != null && i < previous.bare.size() && previous.bare.get(i).equals(built)) {
+        built = previous.bare.get(i);
+      }
+      bare.add(built);
+      if (stages.get(i).stage().role() == StageRole.DEAD_LETTER) {
+        deadLetter = i;
       }
     }
-    return builder.build();
+    Map<String, SidecarRecord> hosts = new HashMap<>();
+    for (StagePlan stage : stages) {
+      for (SidecarRecord host : stage.hosts()) {
+        hosts.putIfAbsent(host.sidecarId(), host);
+      }
+    }
+    List<StageSubsets> subsets = new ArrayList<>(stages.size());
+    for (int i = 0; i < stages.size(); i++) {
+      StageSubsets before =
+          previous != null && i < previous.subsets.size() ? previous.subsets.get(i) : null;
+      subsets.add(
+          StageSubsets.compute(
+              before,
+              stages.get(i),
+              callers(stages, i, i == deadLetter, hosts, local),
+              upstream(i, i == deadLetter, local),
+              subsetSize));
+    }
+    Map<String, Assembled> bySidecar = new HashMap<>(Math.max(16, local.size() * 4 / 3 + 1));
+    for (Map.Entry<String, BitSet> participant : local.entrySet()) {
+      String id = participant.getKey();
+      BitSet runs = participant.getValue();
+      StageAssignment[] parts = new StageAssignment[stages.size()];
+      for (int i = 0; i < parts.length; i++) {
+        if (runs.get(i)) {
+          parts[i] =
+              subsets
+                  .get(i)
+                  .of(id)
+                  .local(bare.get(i), subsets.get(i).allowedCallers(hosts.get(id)));
+        } else if ((i > 0 && runs.get(i - 1)) || i == deadLetter) {
+          parts[i] = subsets.get(i).of(id).remote(bare.get(i));
+        } else {
+          parts[i] = bare.get(i);
+        }
+      }
+      Assembled held = previous == null ? null : previous.bySidecar.get(id);
+      if (held == null
+          || held.message.getStagesCount() != parts.length
+          || !sameParts(held, parts)
+          || previous.header != header) {
+        PipelineAssignment.Builder builder = header.toBuilder();
+        for (StageAssignment part : parts) {
+          builder.addStages(part);
+        }
+        held = new Assembled(builder.build(), parts);
+      }
+      bySidecar.put(id, held);
+    }
+    return new PipelineMessages(header, List.copyOf(bare), List.copyOf(subsets), bySidecar);
   }
 
-  private boolean forwardsTo(BitSet localStages, int index) {
-    boolean deadLetter =
-        remote.get(index).getRole() == io.conveyor.etl.v1.StageRole.STAGE_ROLE_DEAD_LETTER;
-    return (index > 0 && localStages.get(index - 1)) || (deadLetter && !localStages.isEmpty());
+  /** The assignment of a participant; null for a sidecar that is not one. */
+  PipelineAssignment forSidecar(String sidecarId) {
+    Assembled assembled = bySidecar.get(sidecarId);
+    return assembled == null ? null : assembled.message;
+  }
+
+  /**
+   * Who is told about the targets of stage {@code index}: its hosts (their fellow replicas), the
+   * hosts of the stage before (they forward to it) and, for the dead-letter sink, every host.
+   */
+  private static List<SidecarRecord> callers(
+      List<StagePlan> stages,
+      int index,
+      boolean deadLetter,
+      Map<String, SidecarRecord> hosts,
+      Map<String, BitSet> local) {
+    if (deadLetter) {
+      return List.copyOf(hosts.values());
+    }
+    List<SidecarRecord> callers = new ArrayList<>(stages.get(index).hosts());
+    if (index > 0) {
+      for (SidecarRecord host : stages.get(index - 1).hosts()) {
+        if (!local.get(host.sidecarId()).get(index)) {
+          callers.add(host);
+        }
+      }
+    }
+    return callers;
+  }
+
+  /**
+   * The callers that forward batches into stage {@code index}, whose identities its hosts accept:
+   * the hosts of the stage before it; for the dead-letter sink, the hosts of every other stage, any
+   * of which may give up on a record. Hosts rather than targets: a draining sidecar still forwards
+   * what it holds.
+   */
+  private static Predicate<String> upstream(
+      int index, boolean deadLetter, Map<String, BitSet> local) {
+    if (deadLetter) {
+      return id -> {
+        BitSet runs = local.get(id);
+        return runs.cardinality() > (runs.get(index) ? 1 : 0);
+      };
+    }
+    if (index == 0) {
+      return id -> false;
+    }
+    return id -> local.get(id).get(index - 1);
+  }
+
+  private static boolean sameParts(Assembled held, StageAssignment[] parts) {
+    for (int i = 0; i < parts.length; i++) {
+      if (held.parts[i] != parts[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static PipelineAssignment header(PipelineDefinition pipeline) {
@@ -126,50 +194,12 @@ final class PipelineMessages {
         .build();
   }
 
-  private static StageAssignment stage(StagePlan stage) {
-    StageAssignment.Builder builder =
-        StageAssignment.newBuilder()
-            .setIndex(stage.stage().index())
-            .setName(stage.stage().name())
-            .setRole(stage.stage().role().toProto());
-    for (SidecarRecord target : stage.targets()) {
-      builder.addTargets(
-          StageTarget.newBuilder()
-              .setSidecarId(target.sidecarId())
-              .setEndpoint(target.dataPlaneEndpoint())
-              .setPodName(target.podName() == null ? "" : target.podName())
-              .setNamespace(target.namespace())
-              .setIdentity(target.workloadIdentity()));
-    }
-    return builder.build();
-  }
-
-  /**
-   * The identities that may forward batches into stage {@code index}: the sidecars of the stage
-   * before it, which hand their output on; for the dead-letter sink, the sidecars of every other
-   * stage, any of which may give up on a record. Hosts rather than targets: a draining sidecar
-   * still forwards what it holds. Sorted, so that an unchanged plan builds an equal message.
-   */
-  private static SortedSet<String> allowedCallers(PipelinePlan plan, int index) {
-    SortedSet<String> callers = new TreeSet<>();
-    List<StagePlan> stages = plan.stages();
-    if (stages.get(index).stage().role() == StageRole.DEAD_LETTER) {
-      for (int i = 0; i < stages.size(); i++) {
-        if (i != index) {
-          addIdentities(stages.get(i), callers);
-        }
-      }
-    } else if (index > 0) {
-      addIdentities(stages.get(index - 1), callers);
-    }
-    return callers;
-  }
-
-  private static void addIdentities(StagePlan stage, SortedSet<String> into) {
-    for (SidecarRecord host : stage.hosts()) {
-      if (!host.workloadIdentity().isEmpty()) {
-        into.add(host.workloadIdentity());
-      }
-    }
+  /** The stage by name alone: what a sidecar that neither runs it nor forwards to it sees. */
+  private static StageAssignment bare(StagePlan stage) {
+    return StageAssignment.newBuilder()
+        .setIndex(stage.stage().index())
+        .setName(stage.stage().name())
+        .setRole(stage.stage().role().toProto())
+        .build();
   }
 }

@@ -60,7 +60,7 @@ public final class RoutingPlan {
       return List.of();
     }
     List<PipelineAssignment> assignments = new ArrayList<>(taking.size());
-    taking.forEach((key, local) -> assignments.add(messages.get(key).forLocalStages(local)));
+    taking.forEach((key, local) -> assignments.add(messages.get(key).forSidecar(sidecarId)));
     return assignments;
   }
 
@@ -87,12 +87,9 @@ public final class RoutingPlan {
     return messages.get(pipelineKey);
   }
 
-  /** Records that {@code sidecarId} hosts stage {@code index} of pipeline {@code key}. */
+  /** Records that {@code sidecarId} hosts the stages {@code local} of pipeline {@code key}. */
   static void participate(
-      Map<String, Map<String, BitSet>> participation, String sidecarId, String key, int index) {
-    participation
-        .computeIfAbsent(sidecarId, id -> new LinkedHashMap<>())
-        .computeIfAbsent(key, k -> new BitSet())
-        .set(index);
+      Map<String, Map<String, BitSet>> participation, String sidecarId, String key, BitSet local) {
+    participation.computeIfAbsent(sidecarId, id -> new LinkedHashMap<>()).put(key, local);
   }
 }

@@ -773,7 +773,9 @@ class RouterCoreTest {
     core.expire(); // sc-b
     a.assigns().forEach(set -> versions.add(set.getVersion()));
 
-    assertThat(versions).hasSize(7).isSorted().doesNotHaveDuplicates();
+    // sc-a's own set changes four times (sc-b arrives, refunds added, sc-b stops serving, refunds
+    // removed); sc-c's coming and going does not touch what a source is told, so costs it nothing.
+    assertThat(versions).hasSize(5).isSorted().doesNotHaveDuplicates();
   }
 
   @Test
