@@ -72,6 +72,10 @@ public final class RouterCore {
   private Instant warmUpEnds;
 
   private RoutingPlan plan = RoutingPlan.EMPTY;
+
+  /** A registration was recorded that the plan does not include yet (see {@link #register}). */
+  private boolean registeredSincePlan;
+
   private long nextVersion;
 
   /** What a held sidecar is answered with: version 0, "no set yet", which it does not apply. */
@@ -207,8 +211,17 @@ public final class RouterCore {
       if (!handedASetBefore && warmingUp()) {
         withheld.add(id); // released by replan at once when its pipelines are complete
       }
-      replan(effects);
-      set = published(id);
+      registeredSincePlan = true;
+    }
+    // Group commit: the lock is let go between recording and planning, so the registrations that
+    // queued behind a re-plan are recorded together and the next of them plans once for all (the
+    // others find the plan current). A storm of concurrent registrations then costs far fewer
+    // re-plans than registrations, and every reply still carries a set planned with its sidecar.
+    synchronized (lock) {
+      if (registeredSincePlan) {
+        replan(effects);
+      }
+      set = registry.get(id).isPresent() ? published(id) : NO_SET; // replaced meanwhile
     }
     effects.deliver();
     return RegisterSidecarResponse.newBuilder()
@@ -493,6 +506,7 @@ public final class RouterCore {
 
   /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
   private void replan(Effects effects) {
+    registeredSincePlan = false;
     plan = AssignmentPlanner.plan(pipelines.values(), registry.all(), plan, settings.subsetSize());
     for (SidecarRecord sidecar : registry.all()) {
       String id = sidecar.sidecarId();

@@ -57,7 +57,7 @@ public final class AssignmentPlanner {
       RoutingPlan previous,
       int subsetSize) {
     RendezvousSubset.requireSize(subsetSize);
-    Map<String, List<SidecarRecord>> hostsByService = indexByService(sidecars);
+    Map<ServiceKey, List<SidecarRecord>> hostsByService = indexByService(sidecars);
     List<PipelineDefinition> byName = new ArrayList<>(pipelines);
     Comparator<PipelineDefinition> name = Comparator.comparing(PipelineDefinition::name);
     byName.sort(name.thenComparing(PipelineDefinition::key, Comparator.naturalOrder()));
@@ -97,11 +97,11 @@ public final class AssignmentPlanner {
   }
 
   /** Sidecars by the healthy services their pods run, each list in sidecar id order. */
-  private static Map<String, List<SidecarRecord>> indexByService(
+  private static Map<ServiceKey, List<SidecarRecord>> indexByService(
       Collection<SidecarRecord> sidecars) {
     List<SidecarRecord> ordered = new ArrayList<>(sidecars);
     ordered.sort(Comparator.comparing(SidecarRecord::sidecarId));
-    Map<String, List<SidecarRecord>> index = new HashMap<>();
+    Map<ServiceKey, List<SidecarRecord>> index = new HashMap<>();
     for (SidecarRecord sidecar : ordered) {
       for (DiscoveredService service : sidecar.services()) {
         if (service.getHealth() == ServiceHealth.SERVICE_HEALTH_NOT_SERVING) {
@@ -122,7 +122,10 @@ public final class AssignmentPlanner {
     return index;
   }
 
-  private static String serviceKey(String namespace, ServiceType type, String name) {
-    return namespace + '/' + type.getNumber() + '/' + name;
+  /** A key of cached string hashes: no string is built per sidecar and re-plan. */
+  private record ServiceKey(String namespace, ServiceType type, String name) {}
+
+  private static ServiceKey serviceKey(String namespace, ServiceType type, String name) {
+    return new ServiceKey(namespace, type, name);
   }
 }

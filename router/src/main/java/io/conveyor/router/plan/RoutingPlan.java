@@ -3,6 +3,7 @@ package io.conveyor.router.plan;
 import io.conveyor.etl.v1.PipelineAssignment;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +34,9 @@ public final class RoutingPlan {
       Map<String, Map<String, BitSet>> participation) {
     this.pipelines = Map.copyOf(pipelines);
     this.messages = Map.copyOf(messages);
-    this.participation = Map.copyOf(participation);
+    // Not copied: the planner hands over maps nobody else holds, and a copy of one entry per
+    // sidecar on every re-plan is a cost a registration storm pays per registration.
+    this.participation = Collections.unmodifiableMap(participation);
     Set<String> unserved = new HashSet<>();
     pipelines.forEach(
         (key, plan) -> {

@@ -82,7 +82,7 @@ final class StageSubsets {
     for (SidecarRecord record : stage.targets()) {
       Target old = prev.targets.get(record.sidecarId());
       Target target;
-      if (old != null && old.describes(record)) {
+      if (old != null && (old.record == record || old.describes(record))) {
         target = old;
         kept++;
       } else {
@@ -122,10 +122,10 @@ final class StageSubsets {
       String identity = caller.workloadIdentity();
       Subset subset;
       if (old == null
-          || !old.callerKey.equals(caller.podKey())
+          || (old.caller != caller && !old.callerKey.equals(caller.podKey()))
           || old.self != targets.get(id)
           || (!removed.isEmpty() && old.holdsAny(removed))) {
-        subset = Subset.ranked(id, caller.podKey(), identity, up, targets.get(id), ordered, size);
+        subset = Subset.ranked(caller, identity, up, targets.get(id), ordered, size);
       } else {
         subset = old;
         for (Target target : added) {
@@ -137,7 +137,7 @@ final class StageSubsets {
           subset = subset.refreshedFrom(targets);
         }
         if (subset.upstream != up || !subset.identity.equals(identity)) {
-          subset = subset.withCaller(up, identity);
+          subset = subset.withCaller(caller, up, identity);
         }
       }
       byCaller.put(id, subset);
@@ -245,12 +245,16 @@ final class StageSubsets {
 
   /** A target as the subsets rank it and the messages name it. */
   static final class Target {
+    /** The record it was made from: the same instance again means nothing changed. */
+    final SidecarRecord record;
+
     final String id;
     final String key;
     final long hash;
     final StageTarget message;
 
-    private Target(String id, String key, StageTarget message) {
+    private Target(SidecarRecord record, String id, String key, StageTarget message) {
+      this.record = record;
       this.id = id;
       this.key = key;
       this.hash = RendezvousSubset.targetHash(key);
@@ -259,6 +263,7 @@ final class StageSubsets {
 
     static Target of(SidecarRecord record) {
       return new Target(
+          record,
           record.sidecarId(),
           record.podKey(),
           StageTarget.newBuilder()
@@ -282,6 +287,9 @@ final class StageSubsets {
 
   /** The targets one caller is told about. Immutable; its messages are built once and kept. */
   static final class Subset {
+    /** The caller's record it was made for; another instance is checked field by field. */
+    final SidecarRecord caller;
+
     final String callerId;
     final String callerKey;
     final long callerHash;
@@ -304,6 +312,7 @@ final class StageSubsets {
     private record Built(StageAssignment base, List<String> allowed, StageAssignment message) {}
 
     private Subset(
+        SidecarRecord caller,
         String callerId,
         String callerKey,
         long callerHash,
@@ -313,6 +322,7 @@ final class StageSubsets {
         Target self,
         Target[] kept,
         long[] scores) {
+      this.caller = caller;
       this.callerId = callerId;
       this.callerKey = callerKey;
       this.callerHash = callerHash;
@@ -333,13 +343,13 @@ final class StageSubsets {
 
     /** Ranks every target afresh for the caller. */
     static Subset ranked(
-        String callerId,
-        String callerKey,
+        SidecarRecord caller,
         String identity,
         boolean upstream,
         Target self,
         List<Target> targets,
         int size) {
+      String callerKey = caller.podKey();
       long callerHash = RendezvousSubset.keyHash(callerKey);
       int room = self == null ? size : size - 1;
       Target[] kept = new Target[Math.min(room, targets.size())];
@@ -366,7 +376,8 @@ final class StageSubsets {
         }
       }
       return new Subset(
-          callerId,
+          caller,
+          caller.sidecarId(),
           callerKey,
           callerHash,
           identity,
@@ -432,9 +443,9 @@ final class StageSubsets {
       return with(fresh, scores);
     }
 
-    Subset withCaller(boolean upstream, String identity) {
+    Subset withCaller(SidecarRecord caller, boolean upstream, String identity) {
       return new Subset(
-          callerId, callerKey, callerHash, identity, upstream, room, self, kept, scores);
+          caller, callerId, callerKey, callerHash, identity, upstream, room, self, kept, scores);
     }
 
     /** The ids of the targets kept, the caller itself included when it is one. */
@@ -483,7 +494,16 @@ final class StageSubsets {
 
     private Subset with(Target[] members, long[] memberScores) {
       return new Subset(
-          callerId, callerKey, callerHash, identity, upstream, room, self, members, memberScores);
+          caller,
+          callerId,
+          callerKey,
+          callerHash,
+          identity,
+          upstream,
+          room,
+          self,
+          members,
+          memberScores);
     }
 
     private static int worstOf(Target[] kept, long[] scores, int count) {
