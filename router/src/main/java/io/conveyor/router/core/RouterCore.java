@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * service, the standalone main and the operator drive it.
  *
  * <p>Every change re-plans. A sidecar whose assignments changed gets a new {@link AssignmentSet}
- * version, pushed on its watch stream at once and repeated in heartbeat replies until the sidecar
- * reports it applied it. State changes happen under one lock; pushes and listener callbacks are
- * made after it is released, so a slow subscriber never blocks the router.
+ * version, pushed on its watch stream at once and, for a sidecar without a stream that takes
+ * deltas, repeated in heartbeat replies until the sidecar reports it applied it. State changes
+ * happen under one lock; pushes and listener callbacks are made after it is released, so a slow
+ * subscriber never blocks the router.
  *
  * <p>Warm-up: a router that just started serving (restarted, or a new operator leader) meets its
  * sidecars one by one as each re-registers. A set computed then may name a pipeline whose later
@@ -258,17 +259,22 @@ public final class RouterCore {
         effects.sidecarChanged.add(after.sidecarId());
         replan(effects);
       }
-      // This reply carries what the change means for the sidecar itself, in place of the watch
-      // stream: the revokes the replan computed (its services changed, so it no longer runs a
-      // pipeline), then the new set.
-      List<Command> own = effects.pushes.remove(after.sidecarId());
       response.addAllCommands(takePendingDrains(after.sidecarId()));
-      if (own != null) {
-        own.stream().filter(Command::hasRevoke).forEach(response::addCommands);
-      }
-      AssignmentSet set = published(after.sidecarId());
-      if (set.getVersion() != request.getAssignmentVersion()) {
-        response.addCommands(Command.newBuilder().setAssign(set));
+      // A watch stream that takes deltas delivers every set itself, at the cost of what changed:
+      // the reply leaves sets to it rather than repeating them whole (in a storm, that was a full
+      // set per heartbeat per sidecar whose stream was pacing). A sidecar without such a stream
+      // gets from the reply what the change means for it: the revokes the replan computed (its
+      // services changed, so it no longer runs a pipeline), then the new set.
+      AssignmentSubscriber watcher = watchers.get(after.sidecarId());
+      if (watcher == null || !watcher.carriesSets()) {
+        List<Command> own = effects.pushes.remove(after.sidecarId());
+        if (own != null) {
+          own.stream().filter(Command::hasRevoke).forEach(response::addCommands);
+        }
+        AssignmentSet set = published(after.sidecarId());
+        if (set.getVersion() != request.getAssignmentVersion()) {
+          response.addCommands(Command.newBuilder().setAssign(set));
+        }
       }
       response.setHeartbeatIntervalSeconds((int) after.heartbeatInterval().toSeconds());
     }
