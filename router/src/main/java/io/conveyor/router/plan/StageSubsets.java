@@ -108,6 +108,15 @@ final class StageSubsets {
           });
     }
 
+    if (added.isEmpty()
+        && removed.isEmpty()
+        && refreshed.isEmpty()
+        && sameCallers(prev, callers, upstream)) {
+      // Nothing a subset depends on changed (in a registration storm, the stages the newcomer
+      // neither runs nor follows): the previous table is this one.
+      return new StageSubsets(size, targets, prev.byCaller, prev.callerIdsOf, prev.identitiesOf);
+    }
+
     // Subsets, and what changed in them for the allowed callers.
     Map<String, Subset> byCaller = new HashMap<>(capacity(callers.size()));
     List<Subset[]> changed = new ArrayList<>();
@@ -198,6 +207,23 @@ final class StageSubsets {
       identitiesOf.put(member, list.equals(old) ? old : list);
     }
     return new StageSubsets(size, targets, byCaller, callerIdsOf, identitiesOf);
+  }
+
+  /** True when {@code prev} was computed for exactly these caller records, in the same roles. */
+  private static boolean sameCallers(
+      StageSubsets prev, Collection<SidecarRecord> callers, Predicate<String> upstream) {
+    if (prev.byCaller.size() != callers.size()) {
+      return false;
+    }
+    for (SidecarRecord caller : callers) {
+      Subset old = prev.byCaller.get(caller.sidecarId());
+      if (old == null
+          || old.caller != caller
+          || old.upstream != upstream.test(caller.sidecarId())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The subset of a caller of this stage; null for a sidecar that is not one. */
