@@ -9,8 +9,10 @@ import io.conveyor.router.registry.SidecarRecord;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -31,8 +33,17 @@ final class PipelineMessages {
   private final List<StageSubsets> subsets;
   private final Map<String, Assembled> bySidecar;
 
-  /** A participant's message and the stage messages it was assembled from. */
-  private record Assembled(PipelineAssignment message, StageAssignment[] parts) {}
+  /**
+   * A participant's message, the header and stage messages it was assembled from, the stages it
+   * runs, and whether it runs one without being its target (draining: its allowed callers are
+   * computed afresh each time, see {@link StageSubsets#allowedCallers}).
+   */
+  private record Assembled(
+      PipelineAssignment header,
+      PipelineAssignment message,
+      StageAssignment[] parts,
+      BitSet runs,
+      boolean hostNotTarget) {}
 
   private PipelineMessages(
       PipelineAssignment header,
@@ -87,38 +98,87 @@ final class PipelineMessages {
               upstream(i, i == deadLetter, local),
               subsetSize));
     }
-    Map<String, Assembled> bySidecar = new HashMap<>(Math.max(16, local.size() * 4 / 3 + 1));
-    for (Map.Entry<String, BitSet> participant : local.entrySet()) {
-      String id = participant.getKey();
-      BitSet runs = participant.getValue();
-      StageAssignment[] parts = new StageAssignment[stages.size()];
-      for (int i = 0; i < parts.length; i++) {
-        if (runs.get(i)) {
-          parts[i] =
-              subsets
-                  .get(i)
-                  .of(id)
-                  .local(bare.get(i), subsets.get(i).allowedCallers(hosts.get(id)));
-        } else if ((i > 0 && runs.get(i - 1)) || i == deadLetter) {
-          parts[i] = subsets.get(i).of(id).remote(bare.get(i));
-        } else {
-          parts[i] = bare.get(i);
+    boolean derived =
+        previous != null
+            && previous.header == header
+            && previous.bare.equals(bare) // equal lists of the same instances, see above
+            && previous.bare.size() == bare.size()
+            && subsets.stream().allMatch(t -> t.changedIds() != null);
+    Map<String, Assembled> bySidecar;
+    if (!derived) {
+      bySidecar = new HashMap<>(Math.max(16, local.size() * 4 / 3 + 1));
+      for (Map.Entry<String, BitSet> participant : local.entrySet()) {
+        String id = participant.getKey();
+        Assembled held = previous == null ? null : previous.bySidecar.get(id);
+        bySidecar.put(
+            id,
+            assemble(id, participant.getValue(), header, bare, subsets, hosts, deadLetter, held));
+      }
+    } else {
+      // Only the participants some stage table names as changed, or whose stages changed, can have
+      // another message: the others keep theirs without a look at their stages.
+      bySidecar = new HashMap<>(previous.bySidecar);
+      Set<String> redo = new HashSet<>();
+      subsets.forEach(t -> redo.addAll(t.changedIds()));
+      int kept = 0;
+      for (Map.Entry<String, BitSet> participant : local.entrySet()) {
+        Assembled held = previous.bySidecar.get(participant.getKey());
+        if (held == null || held.hostNotTarget || !held.runs.equals(participant.getValue())) {
+          redo.add(participant.getKey());
+        }
+        if (held != null) {
+          kept++;
         }
       }
-      Assembled held = previous == null ? null : previous.bySidecar.get(id);
-      if (held == null
-          || held.message.getStagesCount() != parts.length
-          || !sameParts(held, parts)
-          || previous.header != header) {
-        PipelineAssignment.Builder builder = header.toBuilder();
-        for (StageAssignment part : parts) {
-          builder.addStages(part);
-        }
-        held = new Assembled(builder.build(), parts);
+      if (kept != previous.bySidecar.size()) {
+        bySidecar.keySet().retainAll(local.keySet());
       }
-      bySidecar.put(id, held);
+      for (String id : redo) {
+        BitSet runs = local.get(id);
+        if (runs != null) {
+          bySidecar.put(
+              id,
+              assemble(
+                  id, runs, header, bare, subsets, hosts, deadLetter, previous.bySidecar.get(id)));
+        }
+      }
     }
     return new PipelineMessages(header, List.copyOf(bare), List.copyOf(subsets), bySidecar);
+  }
+
+  /** A participant's message, the previous instance ({@code held}) when nothing in it changed. */
+  private static Assembled assemble(
+      String id,
+      BitSet runs,
+      PipelineAssignment header,
+      List<StageAssignment> bare,
+      List<StageSubsets> subsets,
+      Map<String, SidecarRecord> hosts,
+      int deadLetter,
+      Assembled held) {
+    StageAssignment[] parts = new StageAssignment[bare.size()];
+    boolean hostNotTarget = false;
+    for (int i = 0; i < parts.length; i++) {
+      if (runs.get(i)) {
+        StageSubsets stage = subsets.get(i);
+        hostNotTarget |= !stage.isTarget(id);
+        parts[i] = stage.of(id).local(bare.get(i), stage.allowedCallers(hosts.get(id)));
+      } else if ((i > 0 && runs.get(i - 1)) || i == deadLetter) {
+        parts[i] = subsets.get(i).of(id).remote(bare.get(i));
+      } else {
+        parts[i] = bare.get(i);
+      }
+    }
+    if (held != null && held.header == header && sameParts(held, parts)) {
+      return held.hostNotTarget == hostNotTarget && held.runs.equals(runs)
+          ? held
+          : new Assembled(header, held.message, parts, runs, hostNotTarget);
+    }
+    PipelineAssignment.Builder builder = header.toBuilder();
+    for (StageAssignment part : parts) {
+      builder.addStages(part);
+    }
+    return new Assembled(header, builder.build(), parts, runs, hostNotTarget);
   }
 
   /** The assignment of a participant; null for a sidecar that is not one. */
@@ -172,6 +232,9 @@ final class PipelineMessages {
   }
 
   private static boolean sameParts(Assembled held, StageAssignment[] parts) {
+    if (held.parts.length != parts.length) {
+      return false;
+    }
     for (int i = 0; i < parts.length; i++) {
       if (held.parts[i] != parts[i]) {
         return false;

@@ -42,12 +42,21 @@ final class StageSubsets {
   /** Per target id, the sorted identities of those callers (empty ones left out). */
   private final Map<String, List<String>> identitiesOf;
 
+  /**
+   * Whose stage messages may differ from the previous table's: the callers whose subset is a new
+   * instance (or gone) and the targets whose allowed callers were redone. Everyone, when there was
+   * no previous table ({@code null}).
+   */
+  private final Set<String> changedIds;
+
   private StageSubsets(
       int size,
       Map<String, Target> targets,
       Map<String, Subset> byCaller,
       Map<String, Set<String>> callerIdsOf,
-      Map<String, List<String>> identitiesOf) {
+      Map<String, List<String>> identitiesOf,
+      Set<String> changedIds) {
+    this.changedIds = changedIds;
     this.size = size;
     this.targets = targets;
     this.byCaller = byCaller;
@@ -56,7 +65,7 @@ final class StageSubsets {
   }
 
   static StageSubsets empty(int size) {
-    return new StageSubsets(size, Map.of(), Map.of(), Map.of(), Map.of());
+    return new StageSubsets(size, Map.of(), Map.of(), Map.of(), Map.of(), null);
   }
 
   /**
@@ -114,7 +123,13 @@ final class StageSubsets {
         && sameCallers(prev, callers, upstream)) {
       // Nothing a subset depends on changed (in a registration storm, the stages the newcomer
       // neither runs nor follows): the previous table is this one.
-      return new StageSubsets(size, targets, prev.byCaller, prev.callerIdsOf, prev.identitiesOf);
+      return new StageSubsets(
+          size,
+          targets,
+          prev.byCaller,
+          prev.callerIdsOf,
+          prev.identitiesOf,
+          prev == previous ? Set.of() : null);
     }
 
     // Subsets, and what changed in them for the allowed callers.
@@ -206,7 +221,14 @@ final class StageSubsets {
       List<String> old = identitiesOf.get(member);
       identitiesOf.put(member, list.equals(old) ? old : list);
     }
-    return new StageSubsets(size, targets, byCaller, callerIdsOf, identitiesOf);
+    Set<String> changedIds = null;
+    if (previous != null && previous.size == size) {
+      changedIds = new HashSet<>(touched);
+      for (Subset[] change : changed) {
+        changedIds.add(change[0] != null ? change[0].callerId : change[1].callerId);
+      }
+    }
+    return new StageSubsets(size, targets, byCaller, callerIdsOf, identitiesOf, changedIds);
   }
 
   /** True when {@code prev} was computed for exactly these caller records, in the same roles. */
@@ -224,6 +246,18 @@ final class StageSubsets {
       }
     }
     return true;
+  }
+
+  /**
+   * The ids whose messages for this stage may differ from those of the table it was derived from;
+   * null when it was not derived from one (then anyone's may).
+   */
+  Set<String> changedIds() {
+    return changedIds;
+  }
+
+  boolean isTarget(String sidecarId) {
+    return targets.containsKey(sidecarId);
   }
 
   /** The subset of a caller of this stage; null for a sidecar that is not one. */
