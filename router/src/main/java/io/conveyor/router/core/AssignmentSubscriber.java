@@ -17,6 +17,14 @@ public interface AssignmentSubscriber {
    */
   default void holds(AssignmentSet set) {}
 
+  /**
+   * True when this stream delivers every new set to the sidecar itself (it takes deltas, so a set
+   * costs what changed): heartbeat replies then leave sets to it instead of repeating them whole.
+   */
+  default boolean carriesSets() {
+    return false;
+  }
+
   /** Ends the stream: the sidecar is gone or a newer watch replaced this one. */
   void close(String reason);
 }

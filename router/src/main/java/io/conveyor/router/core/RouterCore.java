@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * service, the standalone main and the operator drive it.
  *
  * <p>Every change re-plans. A sidecar whose assignments changed gets a new {@link AssignmentSet}
- * version, pushed on its watch stream at once and repeated in heartbeat replies until the sidecar
- * reports it applied it. State changes happen under one lock; pushes and listener callbacks are
- * made after it is released, so a slow subscriber never blocks the router.
+ * version, pushed on its watch stream at once and, for a sidecar without a stream that takes
+ * deltas, repeated in heartbeat replies until the sidecar reports it applied it. State changes
+ * happen under one lock; pushes and listener callbacks are made after it is released, so a slow
+ * subscriber never blocks the router.
  *
  * <p>Warm-up: a router that just started serving (restarted, or a new operator leader) meets its
  * sidecars one by one as each re-registers. A set computed then may name a pipeline whose later
@@ -72,6 +73,10 @@ public final class RouterCore {
   private Instant warmUpEnds;
 
   private RoutingPlan plan = RoutingPlan.EMPTY;
+
+  /** A registration was recorded that the plan does not include yet (see {@link #register}). */
+  private boolean registeredSincePlan;
+
   private long nextVersion;
 
   /** What a held sidecar is answered with: version 0, "no set yet", which it does not apply. */
@@ -207,8 +212,17 @@ public final class RouterCore {
       if (!handedASetBefore && warmingUp()) {
         withheld.add(id); // released by replan at once when its pipelines are complete
       }
-      replan(effects);
-      set = published(id);
+      registeredSincePlan = true;
+    }
+    // Group commit: the lock is let go between recording and planning, so the registrations that
+    // queued behind a re-plan are recorded together and the next of them plans once for all (the
+    // others find the plan current). A storm of concurrent registrations then costs far fewer
+    // re-plans than registrations, and every reply still carries a set planned with its sidecar.
+    synchronized (lock) {
+      if (registeredSincePlan) {
+        replan(effects);
+      }
+      set = registry.get(id).isPresent() ? published(id) : NO_SET; // replaced meanwhile
     }
     effects.deliver();
     return RegisterSidecarResponse.newBuilder()
@@ -245,17 +259,22 @@ public final class RouterCore {
         effects.sidecarChanged.add(after.sidecarId());
         replan(effects);
       }
-      // This reply carries what the change means for the sidecar itself, in place of the watch
-      // stream: the revokes the replan computed (its services changed, so it no longer runs a
-      // pipeline), then the new set.
-      List<Command> own = effects.pushes.remove(after.sidecarId());
       response.addAllCommands(takePendingDrains(after.sidecarId()));
-      if (own != null) {
-        own.stream().filter(Command::hasRevoke).forEach(response::addCommands);
-      }
-      AssignmentSet set = published(after.sidecarId());
-      if (set.getVersion() != request.getAssignmentVersion()) {
-        response.addCommands(Command.newBuilder().setAssign(set));
+      // A watch stream that takes deltas delivers every set itself, at the cost of what changed:
+      // the reply leaves sets to it rather than repeating them whole (in a storm, that was a full
+      // set per heartbeat per sidecar whose stream was pacing). A sidecar without such a stream
+      // gets from the reply what the change means for it: the revokes the replan computed (its
+      // services changed, so it no longer runs a pipeline), then the new set.
+      AssignmentSubscriber watcher = watchers.get(after.sidecarId());
+      if (watcher == null || !watcher.carriesSets()) {
+        List<Command> own = effects.pushes.remove(after.sidecarId());
+        if (own != null) {
+          own.stream().filter(Command::hasRevoke).forEach(response::addCommands);
+        }
+        AssignmentSet set = published(after.sidecarId());
+        if (set.getVersion() != request.getAssignmentVersion()) {
+          response.addCommands(Command.newBuilder().setAssign(set));
+        }
       }
       response.setHeartbeatIntervalSeconds((int) after.heartbeatInterval().toSeconds());
     }
@@ -493,7 +512,8 @@ public final class RouterCore {
 
   /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
   private void replan(Effects effects) {
-    plan = AssignmentPlanner.plan(pipelines.values(), registry.all(), plan);
+    registeredSincePlan = false;
+    plan = AssignmentPlanner.plan(pipelines.values(), registry.all(), plan, settings.subsetSize());
     for (SidecarRecord sidecar : registry.all()) {
       String id = sidecar.sidecarId();
       List<PipelineAssignment> wanted = plan.assignmentsFor(id);

@@ -1,5 +1,6 @@
 package io.conveyor.router.core;
 
+import io.conveyor.router.plan.RendezvousSubset;
 import java.time.Duration;
 
 /**
@@ -14,6 +15,9 @@ import java.time.Duration;
  * @param warmUp after the router starts serving, how long it holds back an assignment set in which
  *     a pipeline of the sidecar has a stage no sidecar serves yet (sidecars come back one by one
  *     after a restart; see {@link RouterCore#servingStarted()}); zero hands out every set at once
+ * @param subsetSize most targets of one stage a sidecar is told about (deterministic subsetting,
+ *     see {@link io.conveyor.router.plan.RendezvousSubset}); a stage with no more replicas than
+ *     this is told whole
  */
 public record RouterSettings(
     int maxSidecars,
@@ -22,12 +26,34 @@ public record RouterSettings(
     Duration maxHeartbeatInterval,
     Duration defaultHeartbeatInterval,
     int maxPipelines,
-    Duration warmUp) {
+    Duration warmUp,
+    int subsetSize) {
 
   public RouterSettings {
     if (warmUp.isNegative()) {
       throw new IllegalArgumentException("warmUp must not be negative: " + warmUp);
     }
+    RendezvousSubset.requireSize(subsetSize);
+  }
+
+  /** As the canonical constructor, with the default subset size. */
+  public RouterSettings(
+      int maxSidecars,
+      int missedHeartbeats,
+      Duration minHeartbeatInterval,
+      Duration maxHeartbeatInterval,
+      Duration defaultHeartbeatInterval,
+      int maxPipelines,
+      Duration warmUp) {
+    this(
+        maxSidecars,
+        missedHeartbeats,
+        minHeartbeatInterval,
+        maxHeartbeatInterval,
+        defaultHeartbeatInterval,
+        maxPipelines,
+        warmUp,
+        RendezvousSubset.DEFAULT_SIZE);
   }
 
   /**
@@ -42,7 +68,8 @@ public record RouterSettings(
         Duration.ofMinutes(5),
         Duration.ofSeconds(5),
         10_000,
-        Duration.ZERO);
+        Duration.ZERO,
+        RendezvousSubset.DEFAULT_SIZE);
   }
 
   /** These settings with another warm-up window. */
@@ -54,7 +81,25 @@ public record RouterSettings(
         maxHeartbeatInterval,
         defaultHeartbeatInterval,
         maxPipelines,
-        length);
+        length,
+        subsetSize);
+  }
+
+  /**
+   * These settings with another subset size.
+   *
+   * @throws IllegalArgumentException when {@code size} is below 1
+   */
+  public RouterSettings withSubsetSize(int size) {
+    return new RouterSettings(
+        maxSidecars,
+        missedHeartbeats,
+        minHeartbeatInterval,
+        maxHeartbeatInterval,
+        defaultHeartbeatInterval,
+        maxPipelines,
+        warmUp,
+        size);
   }
 
   /** The period a sidecar asking for {@code requestedSeconds} is held to. */

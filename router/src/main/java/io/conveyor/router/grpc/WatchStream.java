@@ -119,6 +119,7 @@ final class WatchStream implements AssignmentSubscriber {
   private boolean closed;
   private String closeReason; // set by close(), taken once by the writer
   private boolean writing;
+  private boolean writeFailed;
   private long droppedThisStall;
 
   /**
@@ -159,6 +160,18 @@ final class WatchStream implements AssignmentSubscriber {
       if (sentSet == null && set.getVersion() > sentVersion) {
         sentSet = set;
       }
+    }
+  }
+
+  /**
+   * A stream that takes deltas delivers every set; heartbeat replies leave sets to it, unless a
+   * write to it failed or it ended: then what it took may be lost, and the replies carry sets
+   * again.
+   */
+  @Override
+  public boolean carriesSets() {
+    synchronized (lock) {
+      return acceptsDeltas && !writeFailed && !closed;
     }
   }
 
@@ -276,6 +289,7 @@ final class WatchStream implements AssignmentSubscriber {
       if (!done) { // the transport threw; whatever was taken is lost to this stream
         synchronized (lock) {
           writing = false;
+          writeFailed = true;
         }
       }
     }
@@ -406,7 +420,8 @@ final class WatchStream implements AssignmentSubscriber {
     try {
       write();
     } catch (RuntimeException e) {
-      // Nobody else would see it; the sidecar catches up from its next heartbeat's reply.
+      // Nobody else would see it; the sidecar catches up from its next heartbeat's reply, which
+      // carries sets again once a write failed (see carriesSets).
       log.warn("delayed push to sidecar {} failed", sidecarId, e);
     }
   }

@@ -21,7 +21,7 @@ import java.util.Map;
  *
  * <p>A sidecar hosts a stage when its pod runs a healthy service whose Describe name and type match
  * the stage, and the sidecar is in the pipeline's namespace. Every host of a stage is a target for
- * it unless it is draining.
+ * it unless it is draining. A sidecar is told at most a subset of a stage's targets.
  *
  * <p>Cost: one pass over the sidecars' services to index them, then one lookup per stage; the
  * assignment messages are built once per pipeline and shared (see {@link PipelineMessages}).
@@ -35,15 +35,29 @@ public final class AssignmentPlanner {
     return plan(pipelines, sidecars, RoutingPlan.EMPTY);
   }
 
-  /**
-   * As {@link #plan(Collection, Collection)}; messages that equal those of {@code previous} are
-   * carried over as the same instances, which makes comparing assignments cheap.
-   */
+  /** As {@link #plan(Collection, Collection, RoutingPlan, int)} with the default subset size. */
   public static RoutingPlan plan(
       Collection<PipelineDefinition> pipelines,
       Collection<SidecarRecord> sidecars,
       RoutingPlan previous) {
-    Map<String, List<SidecarRecord>> hostsByService = indexByService(sidecars);
+    return plan(pipelines, sidecars, previous, RendezvousSubset.DEFAULT_SIZE);
+  }
+
+  /**
+   * The plan, with each sidecar told at most {@code subsetSize} targets per stage (see {@link
+   * RendezvousSubset}). Messages that equal those of {@code previous} are carried over as the same
+   * instances, which makes comparing assignments cheap, and the subsets are derived from its
+   * subsets; the result is the same as planning from nothing.
+   *
+   * @throws IllegalArgumentException when {@code subsetSize} is below 1
+   */
+  public static RoutingPlan plan(
+      Collection<PipelineDefinition> pipelines,
+      Collection<SidecarRecord> sidecars,
+      RoutingPlan previous,
+      int subsetSize) {
+    RendezvousSubset.requireSize(subsetSize);
+    Map<ServiceKey, List<SidecarRecord>> hostsByService = indexByService(sidecars);
     List<PipelineDefinition> byName = new ArrayList<>(pipelines);
     Comparator<PipelineDefinition> name = Comparator.comparing(PipelineDefinition::name);
     byName.sort(name.thenComparing(PipelineDefinition::key, Comparator.naturalOrder()));
@@ -52,6 +66,7 @@ public final class AssignmentPlanner {
     Map<String, Map<String, BitSet>> participation = new HashMap<>();
     for (PipelineDefinition pipeline : byName) {
       List<StagePlan> stages = new ArrayList<>();
+      Map<String, BitSet> local = new HashMap<>();
       for (Stage stage : pipeline.stages()) {
         List<SidecarRecord> hosts =
             hostsByService.getOrDefault(
@@ -62,23 +77,31 @@ public final class AssignmentPlanner {
           if (host.acceptsTraffic()) {
             targets.add(host);
           }
-          RoutingPlan.participate(participation, host.sidecarId(), pipeline.key(), stage.index());
+          BitSet runs = local.get(host.sidecarId());
+          if (runs == null) {
+            runs = new BitSet();
+            local.put(host.sidecarId(), runs);
+            RoutingPlan.participate(participation, host.sidecarId(), pipeline.key(), runs);
+          }
+          runs.set(stage.index());
         }
         stages.add(new StagePlan(stage, hosts, targets));
       }
       PipelinePlan plan = new PipelinePlan(pipeline, stages);
       plans.put(pipeline.key(), plan);
-      messages.put(pipeline.key(), PipelineMessages.of(plan, previous.messages(pipeline.key())));
+      messages.put(
+          pipeline.key(),
+          PipelineMessages.of(plan, previous.messages(pipeline.key()), local, subsetSize));
     }
     return new RoutingPlan(plans, messages, participation);
   }
 
   /** Sidecars by the healthy services their pods run, each list in sidecar id order. */
-  private static Map<String, List<SidecarRecord>> indexByService(
+  private static Map<ServiceKey, List<SidecarRecord>> indexByService(
       Collection<SidecarRecord> sidecars) {
     List<SidecarRecord> ordered = new ArrayList<>(sidecars);
     ordered.sort(Comparator.comparing(SidecarRecord::sidecarId));
-    Map<String, List<SidecarRecord>> index = new HashMap<>();
+    Map<ServiceKey, List<SidecarRecord>> index = new HashMap<>();
     for (SidecarRecord sidecar : ordered) {
       for (DiscoveredService service : sidecar.services()) {
         if (service.getHealth() == ServiceHealth.SERVICE_HEALTH_NOT_SERVING) {
@@ -99,7 +122,10 @@ public final class AssignmentPlanner {
     return index;
   }
 
-  private static String serviceKey(String namespace, ServiceType type, String name) {
-    return namespace + '/' + type.getNumber() + '/' + name;
+  /** A key of cached string hashes: no string is built per sidecar and re-plan. */
+  private record ServiceKey(String namespace, ServiceType type, String name) {}
+
+  private static ServiceKey serviceKey(String namespace, ServiceType type, String name) {
+    return new ServiceKey(namespace, type, name);
   }
 }

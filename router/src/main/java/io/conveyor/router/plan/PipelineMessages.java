@@ -3,113 +3,244 @@ package io.conveyor.router.plan;
 import io.conveyor.etl.v1.DeliveryOptions;
 import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.StageAssignment;
-import io.conveyor.etl.v1.StageTarget;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.StageRole;
 import io.conveyor.router.registry.SidecarRecord;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedSet;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
- * The assignment messages of one pipeline plan. Every participant receives the same stages and
- * targets; they differ only in which stages are local. So each stage is built once, each
- * combination of local stages once, and sidecars share the instances.
+ * The assignment messages of one pipeline plan, one per participant: a sidecar is told the stages
+ * by name, and the targets only of the stages it runs and of the stage after each (least exposure),
+ * and of those only its subset (see {@link RendezvousSubset}).
  *
- * <p>Messages that did not change are carried over from the previous plan as the same instances.
- * The router compares each sidecar's new assignments with the ones it holds; for an unchanged
- * pipeline that comparison is then an identity check rather than a walk over every target, which
- * keeps a change cost linear in the number of sidecars instead of quadratic.
+ * <p>Messages that did not change are carried over from the previous plan as the same instances:
+ * the subsets of a stage are derived from the previous ones ({@link StageSubsets}), each subset
+ * builds its stage message once, and a participant's message is rebuilt only when one of its stage
+ * messages is a new instance. The router compares each sidecar's new assignments with the ones it
+ * holds by identity, so an unchanged participant costs a few reference comparisons.
  */
 final class PipelineMessages {
 
   private final PipelineAssignment header;
-  private final List<StageAssignment> remote;
-  private final List<StageAssignment> local;
   private final List<StageAssignment> bare;
-  private final Map<BitSet, PipelineAssignment> byLocalStages;
+  private final List<StageSubsets> subsets;
+  private final Map<String, Assembled> bySidecar;
+
+  /**
+   * A participant's message, the header and stage messages it was assembled from, the stages it
+   * runs, and whether it runs one without being its target (draining: its allowed callers are
+   * computed afresh each time, see {@link StageSubsets#allowedCallers}).
+   */
+  private record Assembled(
+      PipelineAssignment header,
+      PipelineAssignment message,
+      StageAssignment[] parts,
+      BitSet runs,
+      boolean hostNotTarget) {}
 
   private PipelineMessages(
       PipelineAssignment header,
-      List<StageAssignment> remote,
-      List<StageAssignment> local,
       List<StageAssignment> bare,
-      Map<BitSet, PipelineAssignment> byLocalStages) {
+      List<StageSubsets> subsets,
+      Map<String, Assembled> bySidecar) {
     this.header = header;
-    this.remote = remote;
-    this.local = local;
     this.bare = bare;
-    this.byLocalStages = byLocalStages;
-  }
-
-  /** Builds the messages of {@code plan}, reusing what {@code previous} (may be null) has. */
-  static PipelineMessages of(PipelinePlan plan, PipelineMessages previous) {
-    PipelineAssignment header = header(plan.pipeline());
-    boolean unchanged =
-        previous != null
-            && previous.header.equals(header)
-            && previous.remote.size() == plan.stages().size();
-    List<StageAssignment> remote = new ArrayList<>(plan.stages().size());
-    List<StageAssignment> local = new ArrayList<>(plan.stages().size());
-    List<StageAssignment> bare = new ArrayList<>(plan.stages().size());
-    for (int i = 0; i < plan.stages().size(); i++) {
-      StageAssignment built = stage(plan.stages().get(i));
-      StageAssignment builtLocal =
-          built.toBuilder().setLocal(true).addAllAllowedCallers(allowedCallers(plan, i)).build();
-      if (previous != null
-          && i < previous.remote.size()
-          && previous.remote.get(i).equals(built)
-          && previous.local.get(i).equals(builtLocal)) {
-        remote.add(previous.remote.get(i));
-        local.add(previous.local.get(i));
-        bare.add(previous.bare.get(i));
-      } else {
-        unchanged = false;
-        remote.add(built);
-        local.add(builtLocal);
-        bare.add(built.toBuilder().clearTargets().build());
-      }
-    }
-    return new PipelineMessages(
-        header,
-        List.copyOf(remote),
-        List.copyOf(local),
-        List.copyOf(bare),
-        unchanged ? previous.byLocalStages : new ConcurrentHashMap<>());
-  }
-
-  /** The assignment of a sidecar that hosts the stages set in {@code localStages}. */
-  PipelineAssignment forLocalStages(BitSet localStages) {
-    return byLocalStages.computeIfAbsent(localStages, this::assemble);
+    this.subsets = subsets;
+    this.bySidecar = bySidecar;
   }
 
   /**
-   * Least exposure: a sidecar learns the targets of the stages it runs (their other replicas), of
-   * the stage after each of them (where it forwards) and of the dead-letter sink (where any stage
-   * may send a record it gives up on), and of no other stage: those it only knows by name.
+   * Builds the messages of {@code plan}, reusing what {@code previous} (may be null) has.
+   *
+   * @param local per participant (every host of a stage), the indexes of the stages it runs
    */
-  private PipelineAssignment assemble(BitSet localStages) {
-    PipelineAssignment.Builder builder = header.toBuilder();
-    for (int i = 0; i < remote.size(); i++) {
-      if (localStages.get(i)) {
-        builder.addStages(local.get(i));
-      } else if (forwardsTo(localStages, i)) {
-        builder.addStages(remote.get(i));
-      } else {
-        builder.addStages(bare.get(i));
+  static PipelineMessages of(
+      PipelinePlan plan, PipelineMessages previous, Map<String, BitSet> local, int subsetSize) {
+    PipelineAssignment header = header(plan.pipeline());
+    if (previous != null && previous.header.equals(header)) {
+      header = previous.header;
+    }
+    List<StagePlan> stages = plan.stages();
+    int deadLetter = -1;
+    List<StageAssignment> bare = new ArrayList<>(stages.size());
+    for (int i = 0; i < stages.size(); i++) {
+      StageAssignment built = bare(stages.get(i));
+      if (previous != null && i < previous.bare.size() && previous.bare.get(i).equals(built)) {
+        built = previous.bare.get(i);
+      }
+      bare.add(built);
+      if (stages.get(i).stage().role() == StageRole.DEAD_LETTER) {
+        deadLetter = i;
       }
     }
-    return builder.build();
+    Map<String, SidecarRecord> hosts = new HashMap<>();
+    for (StagePlan stage : stages) {
+      for (SidecarRecord host : stage.hosts()) {
+        hosts.putIfAbsent(host.sidecarId(), host);
+      }
+    }
+    List<StageSubsets> subsets = new ArrayList<>(stages.size());
+    for (int i = 0; i < stages.size(); i++) {
+      StageSubsets before =
+          previous != null && i < previous.subsets.size() ? previous.subsets.get(i) : null;
+      subsets.add(
+          StageSubsets.compute(
+              before,
+              stages.get(i),
+              callers(stages, i, i == deadLetter, hosts, local),
+              upstream(i, i == deadLetter, local),
+              subsetSize));
+    }
+    boolean derived =
+        previous != null
+            && previous.header == header
+            && previous.bare.equals(bare) // equal lists of the same instances, see above
+            && previous.bare.size() == bare.size()
+            && subsets.stream().allMatch(t -> t.changedIds() != null);
+    Map<String, Assembled> bySidecar;
+    if (!derived) {
+      bySidecar = new HashMap<>(Math.max(16, local.size() * 4 / 3 + 1));
+      for (Map.Entry<String, BitSet> participant : local.entrySet()) {
+        String id = participant.getKey();
+        Assembled held = previous == null ? null : previous.bySidecar.get(id);
+        bySidecar.put(
+            id,
+            assemble(id, participant.getValue(), header, bare, subsets, hosts, deadLetter, held));
+      }
+    } else {
+      // Only the participants some stage table names as changed, or whose stages changed, can have
+      // another message: the others keep theirs without a look at their stages.
+      bySidecar = new HashMap<>(previous.bySidecar);
+      Set<String> redo = new HashSet<>();
+      subsets.forEach(t -> redo.addAll(t.changedIds()));
+      int kept = 0;
+      for (Map.Entry<String, BitSet> participant : local.entrySet()) {
+        Assembled held = previous.bySidecar.get(participant.getKey());
+        if (held == null || held.hostNotTarget || !held.runs.equals(participant.getValue())) {
+          redo.add(participant.getKey());
+        }
+        if (held != null) {
+          kept++;
+        }
+      }
+      if (kept != previous.bySidecar.size()) {
+        bySidecar.keySet().retainAll(local.keySet());
+      }
+      for (String id : redo) {
+        BitSet runs = local.get(id);
+        if (runs != null) {
+          bySidecar.put(
+              id,
+              assemble(
+                  id, runs, header, bare, subsets, hosts, deadLetter, previous.bySidecar.get(id)));
+        }
+      }
+    }
+    return new PipelineMessages(header, List.copyOf(bare), List.copyOf(subsets), bySidecar);
   }
 
-  private boolean forwardsTo(BitSet localStages, int index) {
-    boolean deadLetter =
-        remote.get(index).getRole() == io.conveyor.etl.v1.StageRole.STAGE_ROLE_DEAD_LETTER;
-    return (index > 0 && localStages.get(index - 1)) || (deadLetter && !localStages.isEmpty());
+  /** A participant's message, the previous instance ({@code held}) when nothing in it changed. */
+  private static Assembled assemble(
+      String id,
+      BitSet runs,
+      PipelineAssignment header,
+      List<StageAssignment> bare,
+      List<StageSubsets> subsets,
+      Map<String, SidecarRecord> hosts,
+      int deadLetter,
+      Assembled held) {
+    StageAssignment[] parts = new StageAssignment[bare.size()];
+    boolean hostNotTarget = false;
+    for (int i = 0; i < parts.length; i++) {
+      if (runs.get(i)) {
+        StageSubsets stage = subsets.get(i);
+        hostNotTarget |= !stage.isTarget(id);
+        parts[i] = stage.of(id).local(bare.get(i), stage.allowedCallers(hosts.get(id)));
+      } else if ((i > 0 && runs.get(i - 1)) || i == deadLetter) {
+        parts[i] = subsets.get(i).of(id).remote(bare.get(i));
+      } else {
+        parts[i] = bare.get(i);
+      }
+    }
+    if (held != null && held.header == header && sameParts(held, parts)) {
+      return held.hostNotTarget == hostNotTarget && held.runs.equals(runs)
+          ? held
+          : new Assembled(header, held.message, parts, runs, hostNotTarget);
+    }
+    PipelineAssignment.Builder builder = header.toBuilder();
+    for (StageAssignment part : parts) {
+      builder.addStages(part);
+    }
+    return new Assembled(header, builder.build(), parts, runs, hostNotTarget);
+  }
+
+  /** The assignment of a participant; null for a sidecar that is not one. */
+  PipelineAssignment forSidecar(String sidecarId) {
+    Assembled assembled = bySidecar.get(sidecarId);
+    return assembled == null ? null : assembled.message;
+  }
+
+  /**
+   * Who is told about the targets of stage {@code index}: its hosts (their fellow replicas), the
+   * hosts of the stage before (they forward to it) and, for the dead-letter sink, every host.
+   */
+  private static List<SidecarRecord> callers(
+      List<StagePlan> stages,
+      int index,
+      boolean deadLetter,
+      Map<String, SidecarRecord> hosts,
+      Map<String, BitSet> local) {
+    if (deadLetter) {
+      return List.copyOf(hosts.values());
+    }
+    List<SidecarRecord> callers = new ArrayList<>(stages.get(index).hosts());
+    if (index > 0) {
+      for (SidecarRecord host : stages.get(index - 1).hosts()) {
+        if (!local.get(host.sidecarId()).get(index)) {
+          callers.add(host);
+        }
+      }
+    }
+    return callers;
+  }
+
+  /**
+   * The callers that forward batches into stage {@code index}, whose identities its hosts accept:
+   * the hosts of the stage before it; for the dead-letter sink, the hosts of every other stage, any
+   * of which may give up on a record. Hosts rather than targets: a draining sidecar still forwards
+   * what it holds.
+   */
+  private static Predicate<String> upstream(
+      int index, boolean deadLetter, Map<String, BitSet> local) {
+    if (deadLetter) {
+      return id -> {
+        BitSet runs = local.get(id);
+        return runs.cardinality() > (runs.get(index) ? 1 : 0);
+      };
+    }
+    if (index == 0) {
+      return id -> false;
+    }
+    return id -> local.get(id).get(index - 1);
+  }
+
+  private static boolean sameParts(Assembled held, StageAssignment[] parts) {
+    if (held.parts.length != parts.length) {
+      return false;
+    }
+    for (int i = 0; i < parts.length; i++) {
+      if (held.parts[i] != parts[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static PipelineAssignment header(PipelineDefinition pipeline) {
@@ -126,50 +257,12 @@ final class PipelineMessages {
         .build();
   }
 
-  private static StageAssignment stage(StagePlan stage) {
-    StageAssignment.Builder builder =
-        StageAssignment.newBuilder()
-            .setIndex(stage.stage().index())
-            .setName(stage.stage().name())
-            .setRole(stage.stage().role().toProto());
-    for (SidecarRecord target : stage.targets()) {
-      builder.addTargets(
-          StageTarget.newBuilder()
-              .setSidecarId(target.sidecarId())
-              .setEndpoint(target.dataPlaneEndpoint())
-              .setPodName(target.podName() == null ? "" : target.podName())
-              .setNamespace(target.namespace())
-              .setIdentity(target.workloadIdentity()));
-    }
-    return builder.build();
-  }
-
-  /**
-   * The identities that may forward batches into stage {@code index}: the sidecars of the stage
-   * before it, which hand their output on; for the dead-letter sink, the sidecars of every other
-   * stage, any of which may give up on a record. Hosts rather than targets: a draining sidecar
-   * still forwards what it holds. Sorted, so that an unchanged plan builds an equal message.
-   */
-  private static SortedSet<String> allowedCallers(PipelinePlan plan, int index) {
-    SortedSet<String> callers = new TreeSet<>();
-    List<StagePlan> stages = plan.stages();
-    if (stages.get(index).stage().role() == StageRole.DEAD_LETTER) {
-      for (int i = 0; i < stages.size(); i++) {
-        if (i != index) {
-          addIdentities(stages.get(i), callers);
-        }
-      }
-    } else if (index > 0) {
-      addIdentities(stages.get(index - 1), callers);
-    }
-    return callers;
-  }
-
-  private static void addIdentities(StagePlan stage, SortedSet<String> into) {
-    for (SidecarRecord host : stage.hosts()) {
-      if (!host.workloadIdentity().isEmpty()) {
-        into.add(host.workloadIdentity());
-      }
-    }
+  /** The stage by name alone: what a sidecar that neither runs it nor forwards to it sees. */
+  private static StageAssignment bare(StagePlan stage) {
+    return StageAssignment.newBuilder()
+        .setIndex(stage.stage().index())
+        .setName(stage.stage().name())
+        .setRole(stage.stage().role().toProto())
+        .build();
   }
 }

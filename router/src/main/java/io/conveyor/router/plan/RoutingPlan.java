@@ -3,6 +3,7 @@ package io.conveyor.router.plan;
 import io.conveyor.etl.v1.PipelineAssignment;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +34,9 @@ public final class RoutingPlan {
       Map<String, Map<String, BitSet>> participation) {
     this.pipelines = Map.copyOf(pipelines);
     this.messages = Map.copyOf(messages);
-    this.participation = Map.copyOf(participation);
+    // Not copied: the planner hands over maps nobody else holds, and a copy of one entry per
+    // sidecar on every re-plan is a cost a registration storm pays per registration.
+    this.participation = Collections.unmodifiableMap(participation);
     Set<String> unserved = new HashSet<>();
     pipelines.forEach(
         (key, plan) -> {
@@ -60,7 +63,7 @@ public final class RoutingPlan {
       return List.of();
     }
     List<PipelineAssignment> assignments = new ArrayList<>(taking.size());
-    taking.forEach((key, local) -> assignments.add(messages.get(key).forLocalStages(local)));
+    taking.forEach((key, local) -> assignments.add(messages.get(key).forSidecar(sidecarId)));
     return assignments;
   }
 
@@ -87,12 +90,9 @@ public final class RoutingPlan {
     return messages.get(pipelineKey);
   }
 
-  /** Records that {@code sidecarId} hosts stage {@code index} of pipeline {@code key}. */
+  /** Records that {@code sidecarId} hosts the stages {@code local} of pipeline {@code key}. */
   static void participate(
-      Map<String, Map<String, BitSet>> participation, String sidecarId, String key, int index) {
-    participation
-        .computeIfAbsent(sidecarId, id -> new LinkedHashMap<>())
-        .computeIfAbsent(key, k -> new BitSet())
-        .set(index);
+      Map<String, Map<String, BitSet>> participation, String sidecarId, String key, BitSet local) {
+    participation.computeIfAbsent(sidecarId, id -> new LinkedHashMap<>()).put(key, local);
   }
 }

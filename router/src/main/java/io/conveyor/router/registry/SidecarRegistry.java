@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,13 @@ import java.util.Optional;
 public final class SidecarRegistry {
 
   private final Map<String, SidecarRecord> byId = new LinkedHashMap<>();
+
+  /**
+   * The sidecar of each pod ({@link SidecarRecord#podKey()}): a registration finds the sidecar it
+   * replaces without a scan of the fleet, which a registration storm would pay per registration.
+   */
+  private final Map<String, String> idByPodKey = new HashMap<>();
+
   private final int maxSidecars;
 
   public SidecarRegistry(int maxSidecars) {
@@ -40,22 +48,21 @@ public final class SidecarRegistry {
    */
   public List<String> register(SidecarRecord record) {
     refuseForeignClaims(record);
+    String key = record.podKey();
     List<String> replaced = new ArrayList<>();
-    byId.values()
-        .removeIf(
-            existing -> {
-              boolean samePod =
-                  !existing.sidecarId().equals(record.sidecarId())
-                      && existing.podKey().equals(record.podKey());
-              if (samePod) {
-                replaced.add(existing.sidecarId());
-              }
-              return samePod;
-            });
+    String samePod = idByPodKey.get(key);
+    if (samePod != null && !samePod.equals(record.sidecarId())) {
+      byId.remove(samePod);
+      replaced.add(samePod);
+    }
     if (!byId.containsKey(record.sidecarId()) && byId.size() >= maxSidecars) {
       throw new RegistryFullException(maxSidecars);
     }
-    byId.put(record.sidecarId(), record);
+    SidecarRecord previous = byId.put(record.sidecarId(), record);
+    if (previous != null) {
+      idByPodKey.remove(previous.podKey(), previous.sidecarId());
+    }
+    idByPodKey.put(key, record.sidecarId());
     return replaced;
   }
 
@@ -68,22 +75,20 @@ public final class SidecarRegistry {
     if (record.workloadIdentity().isEmpty()) {
       return;
     }
-    for (SidecarRecord existing : byId.values()) {
-      boolean samePod =
-          existing.namespace().equals(record.namespace())
-              && Objects.equals(existing.podName(), record.podName());
-      if (samePod) {
-        continue;
-      }
-      if (existing.sidecarId().equals(record.sidecarId())) {
-        throw new ForeignClaimException(
-            "sidecar id " + record.sidecarId() + " is registered by another pod");
-      }
-      if (existing.podKey().equals(record.podKey())) {
-        throw new ForeignClaimException(
-            "pod UID " + record.podUid() + " is registered by another pod");
-      }
+    SidecarRecord sameId = byId.get(record.sidecarId());
+    if (sameId != null && !samePod(sameId, record)) {
+      throw new ForeignClaimException(
+          "sidecar id " + record.sidecarId() + " is registered by another pod");
     }
+    String sameKey = idByPodKey.get(record.podKey());
+    if (sameKey != null && !samePod(byId.get(sameKey), record)) {
+      throw new ForeignClaimException(
+          "pod UID " + record.podUid() + " is registered by another pod");
+    }
+  }
+
+  private static boolean samePod(SidecarRecord a, SidecarRecord b) {
+    return a.namespace().equals(b.namespace()) && Objects.equals(a.podName(), b.podName());
   }
 
   /** A registration that names another pod's sidecar id or pod UID. */
@@ -102,11 +107,19 @@ public final class SidecarRegistry {
     if (!byId.containsKey(record.sidecarId())) {
       throw new IllegalStateException("unknown sidecar " + record.sidecarId());
     }
-    byId.put(record.sidecarId(), record);
+    SidecarRecord previous = byId.put(record.sidecarId(), record);
+    if (!previous.podKey().equals(record.podKey())) { // a heartbeat keeps the pod; be sure
+      idByPodKey.remove(previous.podKey(), previous.sidecarId());
+      idByPodKey.put(record.podKey(), record.sidecarId());
+    }
   }
 
   public Optional<SidecarRecord> remove(String sidecarId) {
-    return Optional.ofNullable(byId.remove(sidecarId));
+    SidecarRecord removed = byId.remove(sidecarId);
+    if (removed != null) {
+      idByPodKey.remove(removed.podKey(), sidecarId);
+    }
+    return Optional.ofNullable(removed);
   }
 
   /** Sidecars whose last heartbeat is older than {@code missedHeartbeats} of their periods. */

@@ -4,6 +4,7 @@ import io.conveyor.common.config.EnvReader;
 import io.conveyor.identity.CertificateAuthority;
 import io.conveyor.identity.EnrolmentCredential;
 import io.conveyor.identity.tls.TlsProvider;
+import io.conveyor.router.plan.RendezvousSubset;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,8 @@ import java.util.Optional;
  * @param warmUp after the router starts, how long a sidecar coming back is not yet handed a set
  *     with a pipeline some stage of which has not come back ({@code ROUTER_WARMUP_SECS}; the
  *     default is two of the sidecars' default heartbeat periods, within which each re-registers)
+ * @param subsetSize most replicas of a stage one sidecar is told about ({@code ROUTER_SUBSET_SIZE},
+ *     1 to {@value #MAX_SUBSET_SIZE}; see {@link io.conveyor.router.plan.RendezvousSubset})
  * @param security the router's CA and who may enrol with it
  */
 public record StandaloneRouterConfig(
@@ -37,7 +40,11 @@ public record StandaloneRouterConfig(
     Duration rescanInterval,
     int maxSidecars,
     Duration warmUp,
+    int subsetSize,
     Security security) {
+
+  /** Beyond this a subset stops bounding anything a real fleet has per stage. */
+  public static final int MAX_SUBSET_SIZE = 1000;
 
   /** Two default heartbeat periods: a sidecar re-registers on its first heartbeat refused. */
   public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(10);
@@ -51,6 +58,8 @@ public record StandaloneRouterConfig(
     Duration rescan = reader.seconds("PIPELINES_RESCAN_SECS", Duration.ofSeconds(5), 1, 3600);
     int maxSidecars = reader.integer("MAX_SIDECARS", 10_000, 1, 1_000_000);
     Duration warmUp = reader.seconds("ROUTER_WARMUP_SECS", DEFAULT_WARM_UP, 0, 600);
+    int subsetSize =
+        reader.integer("ROUTER_SUBSET_SIZE", RendezvousSubset.DEFAULT_SIZE, 1, MAX_SUBSET_SIZE);
     Security security = Security.from(reader);
     if (args.size() == 1 && !args.get(0).startsWith("-")) {
       dir = args.get(0);
@@ -67,7 +76,15 @@ public record StandaloneRouterConfig(
     }
     reader.validate();
     return new StandaloneRouterConfig(
-        bind, grpcPort, metricsPort, Path.of(dir), rescan, maxSidecars, warmUp, security);
+        bind,
+        grpcPort,
+        metricsPort,
+        Path.of(dir),
+        rescan,
+        maxSidecars,
+        warmUp,
+        subsetSize,
+        security);
   }
 
   /** Whether the router runs its CA ({@code mtls}) or none at all ({@code plaintext}). */

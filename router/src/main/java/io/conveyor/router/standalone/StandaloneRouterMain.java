@@ -51,7 +51,8 @@ public final class StandaloneRouterMain {
             defaults.maxHeartbeatInterval(),
             defaults.defaultHeartbeatInterval(),
             defaults.maxPipelines(),
-            config.warmUp());
+            config.warmUp(),
+            config.subsetSize());
     RouterCore core = new RouterCore(Clock.systemUTC(), settings);
     PipelineFolderWatcher watcher = new PipelineFolderWatcher(config.pipelinesDir(), core);
     watcher.poll();

@@ -13,6 +13,7 @@ import io.conveyor.proto.delta.AssignmentPatch;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.RouterSettings;
 import io.conveyor.router.grpc.RouterServer;
+import io.conveyor.router.plan.RendezvousSubset;
 import io.conveyor.router.testing.Fixtures;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -31,10 +32,14 @@ import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -47,10 +52,11 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A registration storm against the router, over real gRPC: N sidecars register (8 at a time), each
  * opens its WatchAssignments stream, and the clock stops when every sidecar holds its complete
- * routing plan (every replica of the stages it runs and of the stage after each, in a source →
- * transform → sink pipeline with a third of the sidecars hosting each stage). This is what a router
- * restart or a leader change looks like at scale: every registration changes the targets of the
- * participants next to it.
+ * routing plan (for the stages it runs and the stage after each, in a source → transform → sink
+ * pipeline with a third of the sidecars hosting each stage, exactly the subset of the replicas that
+ * {@link RendezvousSubset#choose} gives it over the whole fleet, computed here before the clock
+ * starts). This is what a router restart or a leader change looks like at scale: every registration
+ * changes the targets of the participants next to it.
  *
  * <p>Each simulated sidecar watches with {@code accepts_deltas} and applies what arrives as the
  * real one does: a full set replaces what it holds, a delta applies on top of exactly its base
@@ -66,7 +72,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * not grow with the fleet.
  *
  * <p>Run: {@code ./conveyor bench router}. {@code BENCH_ROUTER_SIDECARS} (default {@code
- * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_TIMEOUT_SECS} (default 300) bounds each.
+ * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_TIMEOUT_SECS} (default 300) bounds each;
+ * {@code BENCH_ROUTER_SUBSET_SIZE} (default the router's, {@value RendezvousSubset#DEFAULT_SIZE})
+ * sets the routers' subset size.
  *
  * <p>Exits 1, saying why on stderr, when a size does not converge in time or counts errors (a
  * registration refused or failed, a watch stream ended by the router): a run that did not measure
@@ -92,12 +100,18 @@ public final class RouterScaleBench {
             .toArray();
     long timeoutMillis =
         Long.parseLong(System.getenv().getOrDefault("BENCH_ROUTER_TIMEOUT_SECS", "300")) * 1000;
+    int subsetSize =
+        Integer.parseInt(
+            System.getenv()
+                .getOrDefault(
+                    "BENCH_ROUTER_SUBSET_SIZE", String.valueOf(RendezvousSubset.DEFAULT_SIZE)));
     List<String> failures = new ArrayList<>();
-    Result warmUp = runSize(Math.min(100, sizes[0]), timeoutMillis); // JIT and class loading
+    // JIT and class loading
+    Result warmUp = runSize(Math.min(100, sizes[0]), timeoutMillis, subsetSize);
     warmUp.failure().ifPresent(why -> failures.add("warm-up run: " + why));
     List<Result> results = new ArrayList<>();
     for (int size : sizes) {
-      Result result = runSize(size, timeoutMillis);
+      Result result = runSize(size, timeoutMillis, subsetSize);
       System.out.println(result.line());
       result.failure().ifPresent(failures::add);
       results.add(result);
@@ -108,7 +122,7 @@ public final class RouterScaleBench {
         Locale.ROOT,
         "bench: router sidecars=%d converged_ms=%d per_sidecar_ms=%.2f pushed_mib=%.1f"
             + " kib_per_registration=%.1f (at %d: %.1f) scaling=%.2f (per-sidecar time at %d over"
-            + " that at %d)%n",
+            + " that at %d) subset_size=%d%n",
         last.sidecars,
         last.convergedMillis,
         last.perSidecarMillis(),
@@ -118,7 +132,8 @@ public final class RouterScaleBench {
         first.kibPerRegistration(),
         last.perSidecarMillis() / first.perSidecarMillis(),
         last.sidecars,
-        first.sidecars);
+        first.sidecars,
+        subsetSize);
     if (!failures.isEmpty()) {
       failures.forEach(why -> System.err.println("bench: router FAILED: " + why));
       System.exit(1);
@@ -186,9 +201,10 @@ public final class RouterScaleBench {
     }
   }
 
-  private static Result runSize(int sidecars, long timeoutMillis) throws Exception {
-    RouterSettings defaults = RouterSettings.defaults();
-    RouterCore core = new RouterCore(Clock.systemUTC(), defaults);
+  private static Result runSize(int sidecars, long timeoutMillis, int subsetSize) throws Exception {
+    RouterSettings settings = RouterSettings.defaults().withSubsetSize(subsetSize);
+    RouterCore core = new RouterCore(Clock.systemUTC(), settings);
+    List<Map<Integer, Set<String>>> expected = expectedTargets(sidecars, subsetSize);
     core.upsertPipeline(Fixtures.pipeline("demo", STAGES[0], List.of(STAGES[1]), STAGES[2]));
     RouterServer server =
         RouterServer.start(NettyServerBuilder.forPort(0), core, new SimpleMeterRegistry());
@@ -220,15 +236,18 @@ public final class RouterScaleBench {
         }
       }
       long registered = System.nanoTime();
-      int[] replicas = new int[STAGES.length];
-      for (int i = 0; i < sidecars; i++) {
-        replicas[i % STAGES.length]++;
+      for (int i = 0; i < sidecars; i++) { // the expectation must rank by the router's keys
+        String id = sidecarId(i);
+        String key = core.sidecar(id).map(r -> r.podKey()).orElse("(not registered)");
+        if (!key.equals(podKey(id))) {
+          errors.add("the router keys " + id + " by " + key + ", the bench by " + podKey(id));
+        }
       }
       boolean converged = false;
       long deadline = started + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
       // A fleet with a sidecar missing never holds the full plan: no use waiting for it.
       while (errors.count() == 0 && System.nanoTime() < deadline) {
-        if (watches.stream().allMatch(w -> w.holdsFullPlan(replicas))) {
+        if (watches.stream().allMatch(w -> w.holdsFullPlan(expected.get(w.index)))) {
           converged = true;
           break;
         }
@@ -275,8 +294,46 @@ public final class RouterScaleBench {
     }
   }
 
+  private static String sidecarId(int index) {
+    return String.format(Locale.ROOT, "sc-%05d", index);
+  }
+
+  /** The key the router ranks a sidecar by: its pod's UID, as {@code Fixtures} registers it. */
+  private static String podKey(String sidecarId) {
+    return "uid:uid-" + sidecarId;
+  }
+
+  /**
+   * What each sidecar must end up holding, per stage index: for the stages it runs and the stage
+   * after each, its subset of that stage's replicas over the whole fleet; nothing for the others.
+   */
+  private static List<Map<Integer, Set<String>>> expectedTargets(int sidecars, int subsetSize) {
+    List<List<RendezvousSubset.Candidate>> replicas = new ArrayList<>();
+    for (int stage = 0; stage < STAGES.length; stage++) {
+      replicas.add(new ArrayList<>());
+    }
+    for (int i = 0; i < sidecars; i++) {
+      String id = sidecarId(i);
+      replicas.get(i % STAGES.length).add(new RendezvousSubset.Candidate(id, podKey(id)));
+    }
+    List<Map<Integer, Set<String>>> expected = new ArrayList<>(sidecars);
+    for (int i = 0; i < sidecars; i++) {
+      String id = sidecarId(i);
+      int runs = i % STAGES.length;
+      Map<Integer, Set<String>> told = new HashMap<>();
+      for (int stage = runs; stage <= Math.min(runs + 1, STAGES.length - 1); stage++) {
+        told.put(
+            stage,
+            new HashSet<>(
+                RendezvousSubset.choose(id, podKey(id), replicas.get(stage), subsetSize)));
+      }
+      expected.add(told);
+    }
+    return expected;
+  }
+
   private static Watch register(ManagedChannel channel, int index, Errors errors) {
-    String id = String.format(Locale.ROOT, "sc-%05d", index);
+    String id = sidecarId(index);
     String stage = STAGES[index % STAGES.length];
     DiscoveredService service =
         switch (index % STAGES.length) {
@@ -289,7 +346,7 @@ public final class RouterScaleBench {
     SidecarCoordinatorGrpc.newBlockingStub(channel)
         .withDeadlineAfter(60, TimeUnit.SECONDS)
         .registerSidecar(request);
-    Watch watch = new Watch(id, channel.newCall(WATCH_RAW, CallOptions.DEFAULT), errors);
+    Watch watch = new Watch(id, index, channel.newCall(WATCH_RAW, CallOptions.DEFAULT), errors);
     watch.start(
         WatchAssignmentsRequest.newBuilder().setSidecarId(id).setAcceptsDeltas(true).build());
     return watch;
@@ -301,6 +358,7 @@ public final class RouterScaleBench {
    */
   private static final class Watch extends ClientCall.Listener<byte[]> {
     private final String sidecarId;
+    private final int index;
     private final ClientCall<WatchAssignmentsRequest, byte[]> call;
     private final Errors errors;
     private volatile boolean cancelled;
@@ -310,8 +368,13 @@ public final class RouterScaleBench {
     private AssignmentSet held = AssignmentSet.getDefaultInstance();
     private boolean full;
 
-    Watch(String sidecarId, ClientCall<WatchAssignmentsRequest, byte[]> call, Errors errors) {
+    Watch(
+        String sidecarId,
+        int index,
+        ClientCall<WatchAssignmentsRequest, byte[]> call,
+        Errors errors) {
       this.sidecarId = sidecarId;
+      this.index = index;
       this.call = call;
       this.errors = errors;
     }
@@ -337,8 +400,8 @@ public final class RouterScaleBench {
       }
     }
 
-    /** Applies what arrived since the last call: does the sidecar hold every replica it needs? */
-    boolean holdsFullPlan(int[] replicas) {
+    /** Applies what arrived since the last call: does the sidecar hold exactly its subsets? */
+    boolean holdsFullPlan(Map<Integer, Set<String>> expected) {
       boolean changed = false;
       for (byte[] message = arrived.poll(); message != null; message = arrived.poll()) {
         try {
@@ -350,7 +413,7 @@ public final class RouterScaleBench {
         }
       }
       if (changed) {
-        full = complete(held, replicas);
+        full = complete(held, expected);
       }
       return full;
     }
@@ -372,14 +435,14 @@ public final class RouterScaleBench {
       return false;
     }
 
-    private static boolean complete(AssignmentSet set, int[] replicas) {
+    private static boolean complete(AssignmentSet set, Map<Integer, Set<String>> expected) {
       for (PipelineAssignment pipeline : set.getPipelinesList()) {
         List<StageAssignment> stages = pipeline.getStagesList();
-        // A sidecar is sent the targets of the stages it runs and of the stage after each (least
-        // exposure); nobody routes to a source.
-        for (int i = 1; i < stages.size(); i++) {
-          boolean sent = stages.get(i).getLocal() || stages.get(i - 1).getLocal();
-          if (stages.get(i).getTargetsCount() != (sent ? replicas[i] : 0)) {
+        for (int i = 0; i < stages.size(); i++) {
+          Set<String> held = new HashSet<>();
+          stages.get(i).getTargetsList().forEach(t -> held.add(t.getSidecarId()));
+          if (!held.equals(expected.getOrDefault(i, Set.of()))
+              || held.size() != stages.get(i).getTargetsCount()) {
             return false;
           }
         }

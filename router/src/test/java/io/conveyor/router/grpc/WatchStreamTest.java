@@ -471,6 +471,29 @@ class WatchStreamTest {
     assertThat(stream.sent).containsExactly(update(assign(2)));
   }
 
+  @Test
+  void aStreamThatTakesDeltasCarriesSetsUntilAWriteFailsOrItEnds() {
+    WatchStream deltas = stream(Duration.ZERO, true);
+    WatchStream whole = stream(Duration.ZERO, false);
+    assertThat(deltas.carriesSets()).isTrue();
+    assertThat(whole.carriesSets()).isFalse();
+
+    stream.duringWrite =
+        n -> {
+          throw new IllegalStateException("transport broke");
+        };
+    try {
+      deltas.send(List.of(assign(1)));
+    } catch (IllegalStateException expected) {
+      // The set it took may be lost: heartbeat replies must carry sets again.
+    }
+    assertThat(deltas.carriesSets()).isFalse();
+
+    WatchStream ended = stream(Duration.ZERO, true);
+    ended.close("replaced");
+    assertThat(ended.carriesSets()).isFalse();
+  }
+
   // ---------------------------------------------------------------- deltas
 
   /** Version {@code version} of a set whose one pipeline has a sink with targets {@code ids}. */

@@ -54,6 +54,32 @@ class AllowedCallersTest {
     assertThat(stage(plan, "sc-a", "orders").getAllowedCallersList()).isEmpty();
   }
 
+  /**
+   * Beyond the subset size, a transform accepts only the sources whose subset holds it: about size
+   * × sources / transforms of them, not every source.
+   */
+  @Test
+  void beyondTheSubsetSizeAStageAcceptsOnlyTheCallersWhoseSubsetHoldsIt() {
+    List<SidecarRecord> fleet = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      fleet.add(identified(record("src-" + i, source("orders"))));
+      fleet.add(identified(record("tr-" + i, transform("mask-pii"))));
+    }
+    RoutingPlan plan = AssignmentPlanner.plan(List.of(ORDERS), fleet, RoutingPlan.EMPTY, 4);
+
+    int accepted = 0;
+    for (int i = 0; i < 40; i++) {
+      List<String> callers = stage(plan, "tr-" + i, "mask-pii").getAllowedCallersList();
+      assertThat(callers).hasSizeLessThan(40);
+      for (int s = 0; s < 40; s++) {
+        boolean holds = Fixtures.targetIds(stage(plan, "src-" + s, "mask-pii")).contains("tr-" + i);
+        assertThat(callers.contains(uri("src-" + s))).as("src-%d → tr-%d", s, i).isEqualTo(holds);
+      }
+      accepted += callers.size();
+    }
+    assertThat(accepted).isEqualTo(40 * 4); // every source's four transforms accept it
+  }
+
   @Test
   void theDeadLetterSinkAcceptsBatchesFromEveryOtherStage() {
     RoutingPlan plan = AssignmentPlanner.plan(List.of(ORDERS), sidecars);

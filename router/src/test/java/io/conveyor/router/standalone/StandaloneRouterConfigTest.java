@@ -35,6 +35,7 @@ class StandaloneRouterConfigTest {
                 Duration.ofSeconds(5),
                 10_000,
                 Duration.ofSeconds(10),
+                16,
                 new Security(SecurityMode.MTLS, Path.of(".conveyor/ca"), Optional.empty())));
   }
 
@@ -50,6 +51,7 @@ class StandaloneRouterConfigTest {
                 Map.entry("PIPELINES_RESCAN_SECS", "30"),
                 Map.entry("MAX_SIDECARS", "50"),
                 Map.entry("ROUTER_WARMUP_SECS", "0"),
+                Map.entry("ROUTER_SUBSET_SIZE", "8"),
                 Map.entry("SECURITY_MODE", "plaintext"),
                 Map.entry("CA_DIR", "/var/lib/conveyor/ca"),
                 Map.entry("BOOTSTRAP_TOKEN", "sixteen-chars-at-least"),
@@ -67,6 +69,7 @@ class StandaloneRouterConfigTest {
                 Duration.ofSeconds(30),
                 50,
                 Duration.ZERO,
+                8,
                 new Security(
                     SecurityMode.PLAINTEXT,
                     Path.of("/var/lib/conveyor/ca"),
@@ -112,6 +115,8 @@ class StandaloneRouterConfigTest {
         "MAX_SIDECARS          | lots    | MAX_SIDECARS='lots' is not valid: expected an integer from 1 to 1000000",
         "ROUTER_WARMUP_SECS    | -1      | ROUTER_WARMUP_SECS='-1' is not valid: expected an integer from 0 to 600",
         "ROUTER_WARMUP_SECS    | 601     | ROUTER_WARMUP_SECS='601' is not valid: expected an integer from 0 to 600",
+        "ROUTER_SUBSET_SIZE    | 0       | ROUTER_SUBSET_SIZE='0' is not valid: expected an integer from 1 to 1000",
+        "ROUTER_SUBSET_SIZE    | all     | ROUTER_SUBSET_SIZE='all' is not valid: expected an integer from 1 to 1000",
         "SECURITY_MODE         | tls     | SECURITY_MODE='tls' is not valid: expected one of mtls, plaintext",
         "BOOTSTRAP_TOKEN       | short   | BOOTSTRAP_TOKEN holds a token of 5 characters; at least 16 are required",
         "CERTIFICATE_TTL_SECS  | 4       | CERTIFICATE_TTL_SECS='4' is not valid: expected an integer from 5 to 2592000",

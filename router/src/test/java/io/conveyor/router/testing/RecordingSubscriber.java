@@ -10,7 +10,25 @@ import java.util.List;
 public final class RecordingSubscriber implements AssignmentSubscriber {
 
   private final List<List<Command>> batches = new ArrayList<>();
+  private final boolean carriesSets;
   private String closedReason;
+
+  /** A subscriber for a sidecar that does not take deltas: its heartbeats still carry sets. */
+  public RecordingSubscriber() {
+    this(false);
+  }
+
+  /**
+   * @param carriesSets whether it stands for a stream that takes deltas and so delivers every set
+   */
+  public RecordingSubscriber(boolean carriesSets) {
+    this.carriesSets = carriesSets;
+  }
+
+  @Override
+  public boolean carriesSets() {
+    return carriesSets;
+  }
 
   @Override
   public synchronized void send(List<Command> commands) {
