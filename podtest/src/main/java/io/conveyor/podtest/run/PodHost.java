@@ -94,9 +94,9 @@ public final class PodHost implements AutoCloseable {
   }
 
   /**
-   * Translates {@code pod} (refusing what the runner does not honour), gives it a name, uid,
-   * namespace and IP, and starts it; returns once init containers completed and native sidecars
-   * started.
+   * Translates {@code pod} (refusing what the runner does not honour), gives it a name and uid
+   * (unless it has them), namespace and IP, and starts it; returns once init containers completed
+   * and native sidecars started.
    */
   public RunningPod run(Pod pod, String namespace, Map<String, Map<String, String>> configMaps)
       throws IOException {
@@ -104,10 +104,15 @@ public final class PodHost implements AutoCloseable {
     if (name == null) {
       name = pod.getMetadata().getGenerateName() + suffix();
     }
+    // A pod the test already stored in an API server keeps that object's uid: whatever checks the
+    // pod's token against the API server (the operator's TokenReview) compares them.
+    String uid = pod.getMetadata().getUid();
+    if (uid == null || uid.isBlank()) {
+      uid = UUID.randomUUID().toString();
+    }
     PodNetwork.Attachment attachment = network.attach(name);
     PodIdentity identity =
-        new PodIdentity(
-            name, namespace, UUID.randomUUID().toString(), attachment.ip(), attachment.netns());
+        new PodIdentity(name, namespace, uid, attachment.ip(), attachment.netns());
     PodLayout layout = new PodLayout(workDir.resolve("pods").resolve(name));
     String cgroupParent = prefix + "/" + name;
     PodPlan plan;

@@ -260,20 +260,12 @@ public final class PodTranslator {
     }
   }
 
-  /**
-   * Not a signed JWT: no API server issues tokens here. It names what a real token would bind, so a
-   * test can see which token a container was given.
-   */
+  /** Not signed: no API server issues tokens here (see {@link FakeServiceAccountToken}). */
   static byte[] fakeToken(Pod pod, PodIdentity identity, String audience) {
     String account = orDefault(pod.getSpec().getServiceAccountName(), "default");
-    return ("podtest-fake-token namespace="
-            + identity.namespace()
-            + " serviceaccount="
-            + account
-            + " pod="
-            + identity.name()
-            + " audience="
-            + orDefault(audience, ""))
+    return new FakeServiceAccountToken(
+            identity.namespace(), account, identity.name(), identity.uid(), orDefault(audience, ""))
+        .jwt()
         .getBytes(StandardCharsets.UTF_8);
   }
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.conveyor.podtest.PodFixtures;
 import io.conveyor.podtest.PodsTier;
 import io.conveyor.podtest.TestImages;
+import io.conveyor.podtest.spec.FakeServiceAccountToken;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -62,9 +63,14 @@ class InjectedPodRunTest {
       String sidecar = pod.log("conveyor-sidecar");
       assertThat(sidecar)
           .contains(
-              "token=podtest-fake-token namespace=shop serviceaccount=demo-sink pod="
-                  + pod.name()
-                  + " audience=conveyor.etl")
+              "token="
+                  + new FakeServiceAccountToken(
+                          "shop",
+                          "demo-sink",
+                          pod.name(),
+                          pod.plan().identity().uid(),
+                          "conveyor.etl")
+                      .jwt())
           .contains("api-token-files=0")
           .contains("ids=65532:65532")
           .contains("root-write=refused")

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.conveyor.podtest.PodFixtures;
+import io.conveyor.sidecar.identity.TokenServiceAccount;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.StreamSupport;
@@ -139,7 +142,7 @@ class PodTranslatorTest {
   }
 
   @Test
-  void theSidecarsVolumesAreMountedWhereThePodSpecSaysWithTheirModes() {
+  void theSidecarsVolumesAreMountedWhereThePodSpecSaysWithTheirModes() throws Exception {
     PodPlan plan = translate(PodFixtures.mutatedDemoSink());
     JsonNode config = plan.container("conveyor-sidecar").config();
 
@@ -177,10 +180,26 @@ class PodTranslatorTest {
                 .findFirst()
                 .orElseThrow();
     assertThat(token.mode()).isEqualTo(0644);
-    assertThat(new String(token.files().get("token"), StandardCharsets.UTF_8))
+    String jwt = new String(token.files().get("token"), StandardCharsets.UTF_8);
+    assertThat(jwt)
         .isEqualTo(
-            "podtest-fake-token namespace=shop serviceaccount=demo-sink"
-                + " pod=demo-sink-7d9f8b6c5-x2b4k audience=conveyor.etl");
+            new FakeServiceAccountToken(
+                    "shop", "demo-sink", IDENTITY.name(), IDENTITY.uid(), "conveyor.etl")
+                .jwt());
+    // shaped as the API server's token: the claims a workload reads, and an unsigned header
+    String[] parts = jwt.split("\\.");
+    assertThat(parts).hasSize(3);
+    var claims = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(parts[1]));
+    assertThat(claims.path("sub").asText()).isEqualTo("system:serviceaccount:shop:demo-sink");
+    assertThat(claims.path("aud").get(0).asText()).isEqualTo("conveyor.etl");
+    assertThat(claims.path("kubernetes.io").path("pod").path("name").asText())
+        .isEqualTo(IDENTITY.name());
+    assertThat(claims.path("kubernetes.io").path("pod").path("uid").asText())
+        .isEqualTo(IDENTITY.uid());
+    assertThat(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8))
+        .contains("\"alg\":\"none\"");
+    // the sidecar takes its service account from the token's subject, as from a real one
+    assertThat(TokenServiceAccount.of(jwt)).contains("demo-sink");
     // the trust bundle's configMap is optional and was not given: an empty volume, as a kubelet
     // does
     VolumePlan.Files bundle =
