@@ -14,12 +14,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs discovery at start and periodically after, and reports changes. With native sidecars the
- * sidecar starts before the app, so while a scan finds nothing the next one comes sooner (every
- * second, doubling up to the configured interval). The same holds while a probe runs out of time: a
- * service still warming up (or a sidecar starved of CPU at pod start) may have been missed;
- * services already known on a port whose probe timed out are kept for a few scans ({@link
- * TimeoutGrace}). A scan can also be requested (e.g. when a source pushes before its service was
- * seen); requests are coalesced.
+ * sidecar starts before the app, so until a scan first finds a service, scans come every second for
+ * about half a minute (a JVM app takes seconds to listen, and each second the pipeline has no
+ * instance of its stage costs the source re-sent batches), then back off, doubling up to the
+ * configured interval; after a change, while a scan finds nothing, the next comes sooner (every
+ * second, doubling). The same holds while a probe runs out of time: a service still warming up (or
+ * a sidecar starved of CPU at pod start) may have been missed; services already known on a port
+ * whose probe timed out are kept for a few scans ({@link TimeoutGrace}). A scan can also be
+ * requested (e.g. when a source pushes before its service was seen); requests are coalesced.
  *
  * <p>The scheduler must be single-threaded and used by this loop alone: scans then never overlap,
  * and a scan requested while one runs is simply the next one.
@@ -28,6 +30,9 @@ public final class DiscoveryLoop implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DiscoveryLoop.class);
   private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+
+  /** Scans at {@link #FIRST_RETRY} while nothing was ever found, before backing off. */
+  private static final int STARTUP_FAST_SCANS = 30;
 
   /** Scans a port may time out in a row before the services it had are dropped. */
   private static final int TIMEOUT_GRACE_SCANS = 3;
@@ -42,6 +47,8 @@ public final class DiscoveryLoop implements AutoCloseable {
   private final TimeoutGrace grace = new TimeoutGrace(TIMEOUT_GRACE_SCANS);
   private final CompletableFuture<Void> firstScan = new CompletableFuture<>();
   private Duration retryDelay;
+  private boolean everFound;
+  private int startupFastScansLeft = STARTUP_FAST_SCANS;
   // Guarded by this. Only the scan holding the latest ticket schedules a successor: a scan that
   // was already running (or about to) when a newer one was scheduled — cancel() cannot stop it —
   // must not start a second periodic chain next to the newer scan's.
@@ -143,7 +150,11 @@ public final class DiscoveryLoop implements AutoCloseable {
       if (changed) {
         retryDelay = firstRetry(); // the pod changed (an app restarted?): look again soon
       }
-      if (found.isEmpty() || scan.inconclusive()) {
+      everFound |= !found.isEmpty();
+      if (found.isEmpty() && !everFound && startupFastScansLeft > 0) {
+        startupFastScansLeft--;
+        delay = firstRetry(); // the app is still starting: look again every second
+      } else if (found.isEmpty() || scan.inconclusive()) {
         delay = retryDelay;
         Duration doubled = retryDelay.multipliedBy(2);
         retryDelay = doubled.compareTo(interval) < 0 ? doubled : interval;
