@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -93,7 +94,7 @@ class ImagesTest {
         "webhook/jvm.options",
         Set.of(8443, 9090),
         Map.of(),
-        new Start(List.of(), Map.of(), "webhook listening on HTTPS port 8443", null)),
+        new Start(List.of(), Map.of(), "HTTPS port 8443 (admin port 9090)", null)),
     EXAMPLES(
         "conveyor-examples",
         "io.conveyor.examples.support.ExamplesMain",
@@ -377,13 +378,23 @@ class ImagesTest {
     reader.start();
     try {
       if (exitCode == null) {
-        Awaitility.await()
-            .atMost(START_DEADLINE)
-            .pollInterval(Duration.ofMillis(200))
-            .until(
-                () ->
-                    !process.isAlive()
-                        || List.copyOf(lines).stream().anyMatch(l -> l.contains(line)));
+        try {
+          Awaitility.await()
+              .atMost(START_DEADLINE)
+              .pollInterval(Duration.ofMillis(200))
+              .until(
+                  () ->
+                      !process.isAlive()
+                          || List.copyOf(lines).stream().anyMatch(l -> l.contains(line)));
+        } catch (ConditionTimeoutException e) {
+          fail(
+              "no '"
+                  + line
+                  + "' within "
+                  + START_DEADLINE
+                  + "; its output:\n"
+                  + String.join("\n", List.copyOf(lines)));
+        }
       } else if (!process.waitFor(START_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
         fail("did not exit within " + START_DEADLINE + ": " + String.join("\n", lines));
       }
