@@ -1,5 +1,7 @@
 package io.conveyor.common.config;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,10 @@ import java.util.regex.Pattern;
  */
 public final class EnvReader {
 
+  private static final Pattern IPV4 =
+      Pattern.compile(
+          "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
   private static final Pattern QUANTITY =
       Pattern.compile("(\\d+)\\s*(|k|K|Ki|M|Mi|G|Gi|KB|MB|GB|KiB|MiB|GiB|B)");
 
@@ -54,6 +60,39 @@ public final class EnvReader {
           return value;
         },
         accepted);
+  }
+
+  /**
+   * An IP address literal (IPv4, or IPv6 without brackets), never a name: a listener's address
+   * ({@code BIND_ADDRESS}) is known at start, with no DNS lookup.
+   */
+  public String ipAddress(String name, String defaultValue, String accepted) {
+    Optional<String> value = raw(name);
+    if (value.isEmpty()) {
+      return defaultValue;
+    }
+    if (isIpLiteral(value.get())) {
+      return value.get();
+    }
+    problem(name + "='" + value.get() + "' is not valid: expected " + accepted);
+    return defaultValue;
+  }
+
+  /** Whether {@code value} is an IPv4 or (bracketless) IPv6 literal; never asks DNS. */
+  public static boolean isIpLiteral(String value) {
+    if (IPV4.matcher(value).matches()) {
+      return true;
+    }
+    if (!value.contains(":") || !IPV6_CHARS.matcher(value).matches()) {
+      return false;
+    }
+    try {
+      // With a ':' in it the JDK parses an IPv6 literal and never asks DNS.
+      InetAddress.getByName(value);
+      return true;
+    } catch (UnknownHostException | IllegalArgumentException e) {
+      return false;
+    }
   }
 
   public int port(String name, int defaultValue) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +77,37 @@ class EnvReaderTest {
                   .anySatisfy(p -> assertThat(p).contains("FLAG='yes'").contains("true or false"))
                   .anySatisfy(p -> assertThat(p).contains("SIZE='12 parsecs'").contains("64Mi"));
             });
+  }
+
+  @Test
+  void anIpAddressIsALiteralNeverANameNorAnAddressWithAPort() {
+    EnvReader env =
+        new EnvReader(
+            Map.of(
+                "V4", "10.1.2.3",
+                "V6", "fd00::1",
+                "NAME", "localhost",
+                "WITH_PORT", "127.0.0.1:80",
+                "BRACKETS", "[::1]",
+                "OCTET", "10.1.2.256"));
+    String accepted = "an IP address to listen on, e.g. 0.0.0.0";
+
+    assertThat(env.ipAddress("V4", "0.0.0.0", accepted)).isEqualTo("10.1.2.3");
+    assertThat(env.ipAddress("V6", "0.0.0.0", accepted)).isEqualTo("fd00::1");
+    assertThat(env.ipAddress("ABSENT", "0.0.0.0", accepted)).isEqualTo("0.0.0.0");
+    for (String bad : List.of("NAME", "WITH_PORT", "BRACKETS", "OCTET")) {
+      env.ipAddress(bad, "0.0.0.0", accepted);
+    }
+    assertThatThrownBy(env::validate)
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "NAME='localhost' is not valid: expected " + accepted,
+                        "WITH_PORT='127.0.0.1:80' is not valid: expected " + accepted,
+                        "BRACKETS='[::1]' is not valid: expected " + accepted,
+                        "OCTET='10.1.2.256' is not valid: expected " + accepted));
   }
 
   @Test

@@ -86,7 +86,8 @@ public record OperatorConfig(
         reader.seconds("LEASE_RENEW_DEADLINE_SECS", Duration.ofSeconds(10), 1, 299);
     Duration retryPeriod =
         reader.millis("LEASE_RETRY_PERIOD_MILLIS", Duration.ofSeconds(2), 100, 60_000);
-    String bind = reader.string("BIND_ADDRESS", "0.0.0.0");
+    String bind =
+        reader.ipAddress("BIND_ADDRESS", "0.0.0.0", "an IP address to listen on, e.g. 0.0.0.0");
     int routerPort = reader.port("ROUTER_PORT", 50051);
     int adminPort = reader.port("ADMIN_PORT", 8080);
     Set<String> namespaces = new TreeSet<>();

@@ -52,8 +52,11 @@ class OperatorConfigTest {
                         "ROUTER_PORT", "70000",
                         "WATCH_NAMESPACES", "shop,Not_A_Namespace",
                         "HEARTBEAT_STATUS_REFRESH_SECS", "5",
-                        "LEASE_NAME", "UPPER")))
+                        "LEASE_NAME", "UPPER",
+                        "BIND_ADDRESS", "operator.local")))
         .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "BIND_ADDRESS='operator.local' is not valid: expected an IP address to listen on")
         .hasMessageContaining("ROUTER_PORT='70000'")
         .hasMessageContaining("Not_A_Namespace")
         .hasMessageContaining("HEARTBEAT_STATUS_REFRESH_SECS='5'")

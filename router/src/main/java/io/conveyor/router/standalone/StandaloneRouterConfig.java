@@ -51,7 +51,8 @@ public record StandaloneRouterConfig(
 
   public static StandaloneRouterConfig from(Map<String, String> env, List<String> args) {
     EnvReader reader = new EnvReader(env);
-    String bind = reader.string("BIND_ADDRESS", "0.0.0.0");
+    String bind =
+        reader.ipAddress("BIND_ADDRESS", "0.0.0.0", "an IP address to listen on, e.g. 0.0.0.0");
     int grpcPort = reader.port("ROUTER_PORT", 50051);
     int metricsPort = reader.port("METRICS_PORT", 9095);
     String dir = reader.string("PIPELINES_DIR", "pipelines");

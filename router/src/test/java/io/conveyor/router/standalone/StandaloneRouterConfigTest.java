@@ -118,6 +118,8 @@ class StandaloneRouterConfigTest {
         "ROUTER_SUBSET_SIZE    | 0       | ROUTER_SUBSET_SIZE='0' is not valid: expected an integer from 1 to 1000",
         "ROUTER_SUBSET_SIZE    | all     | ROUTER_SUBSET_SIZE='all' is not valid: expected an integer from 1 to 1000",
         "SECURITY_MODE         | tls     | SECURITY_MODE='tls' is not valid: expected one of mtls, plaintext",
+        "BIND_ADDRESS          | router.local | BIND_ADDRESS='router.local' is not valid: expected an IP address to listen on, e.g. 0.0.0.0",
+        "BIND_ADDRESS          | 0.0.0.0:50051 | BIND_ADDRESS='0.0.0.0:50051' is not valid: expected an IP address to listen on, e.g. 0.0.0.0",
         "BOOTSTRAP_TOKEN       | short   | BOOTSTRAP_TOKEN holds a token of 5 characters; at least 16 are required",
         "CERTIFICATE_TTL_SECS  | 4       | CERTIFICATE_TTL_SECS='4' is not valid: expected an integer from 5 to 2592000",
         "CERTIFICATE_TTL_SECS  | 2592001 | CERTIFICATE_TTL_SECS='2592001' is not valid: expected an integer from 5 to 2592000",

@@ -32,8 +32,6 @@ import io.conveyor.common.config.EnvReader;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
 import io.conveyor.identity.tls.TlsProvider;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -139,10 +137,6 @@ public record SidecarConfig(
       Pattern.compile(
           "(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
-  private static final Pattern IPV4 =
-      Pattern.compile(
-          "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
-  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
   private static final Pattern HOST_NAME =
       Pattern.compile(
           "(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*");
@@ -194,7 +188,7 @@ public record SidecarConfig(
             r,
             POD_IP.variable(),
             "",
-            SidecarConfig::isIpLiteral,
+            EnvReader::isIpLiteral,
             "an IPv4 or IPv6 address, e.g. 10.1.2.3");
     String advertise =
         validated(
@@ -208,7 +202,7 @@ public record SidecarConfig(
             r,
             BIND_ADDRESS.variable(),
             "0.0.0.0",
-            SidecarConfig::isIpLiteral,
+            EnvReader::isIpLiteral,
             "an IP address to listen on, e.g. 0.0.0.0");
     before = r.problems().size();
     int metricsPort = r.port(METRICS_PORT.variable(), 9090);
@@ -376,24 +370,9 @@ public record SidecarConfig(
     return defaultValue;
   }
 
-  static boolean isIpLiteral(String value) {
-    if (IPV4.matcher(value).matches()) {
-      return true;
-    }
-    if (!value.contains(":") || !IPV6_CHARS.matcher(value).matches()) {
-      return false;
-    }
-    try {
-      // With a ':' in it the JDK parses an IPv6 literal and never asks DNS.
-      InetAddress.getByName(value);
-      return true;
-    } catch (UnknownHostException | IllegalArgumentException e) {
-      return false;
-    }
-  }
-
   static boolean isHost(String value) {
-    return isIpLiteral(value) || (HOST_NAME.matcher(value).matches() && !value.contains(":"));
+    return EnvReader.isIpLiteral(value)
+        || (HOST_NAME.matcher(value).matches() && !value.contains(":"));
   }
 
   /** host:port other sidecars dial to reach this one. */

@@ -11,8 +11,6 @@ import io.conveyor.webhook.mutation.SidecarSettings;
 import io.conveyor.webhook.server.ServerSettings;
 import io.conveyor.webhook.tls.TlsSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,10 +46,6 @@ public record WebhookConfig(
           "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   private static final Pattern PULL_POLICY = Pattern.compile("Always|IfNotPresent|Never");
   private static final Pattern IMAGE = Pattern.compile("[^\\s]+");
-  private static final Pattern IPV4 =
-      Pattern.compile(
-          "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
-  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
 
   public static WebhookConfig fromEnv(Map<String, String> env) {
     EnvReader r = new EnvReader(env);
@@ -64,7 +58,7 @@ public record WebhookConfig(
 
     ServerSettings server =
         new ServerSettings(
-            ipLiteral(r, "BIND_ADDRESS", "0.0.0.0", "an IP address to listen on, e.g. 0.0.0.0"),
+            r.ipAddress("BIND_ADDRESS", "0.0.0.0", "an IP address to listen on, e.g. 0.0.0.0"),
             r.integer("HTTPS_PORT", 8443, 0, 65_535),
             r.integer("METRICS_PORT", 9090, 0, 65_535),
             r.integer("HTTP_THREADS", 16, 1, 256),
@@ -183,38 +177,6 @@ public record WebhookConfig(
     Set<String> all = new TreeSet<>(InjectionKeys.SYSTEM_NAMESPACES);
     all.add(namespace);
     return all;
-  }
-
-  /**
-   * An IP literal (IPv4, or IPv6 without brackets), never a host name: the same rule and message as
-   * the sidecar's {@code BIND_ADDRESS}, and no DNS lookup at start.
-   */
-  private static String ipLiteral(EnvReader r, String name, String defaultValue, String accepted) {
-    Optional<String> value = r.raw(name);
-    if (value.isEmpty()) {
-      return defaultValue;
-    }
-    if (isIpLiteral(value.get())) {
-      return value.get();
-    }
-    r.problem(name + "='" + value.get() + "' is not valid: expected " + accepted);
-    return defaultValue;
-  }
-
-  static boolean isIpLiteral(String value) {
-    if (IPV4.matcher(value).matches()) {
-      return true;
-    }
-    if (!value.contains(":") || !IPV6_CHARS.matcher(value).matches()) {
-      return false;
-    }
-    try {
-      // With a ':' in it the JDK parses an IPv6 literal and never asks DNS.
-      InetAddress.getByName(value);
-      return true;
-    } catch (UnknownHostException | IllegalArgumentException e) {
-      return false;
-    }
   }
 
   /** The sidecar's three ports must differ: each is a listener of its own in the pod. */
