@@ -116,6 +116,7 @@ public final class CertificateEnroller implements AutoCloseable {
   private volatile Supplier<TrustBundle> trustBundle;
 
   private volatile WorkloadCertificate current;
+  private volatile boolean everHeld;
   private volatile boolean closed;
   // The fields below are touched by one step at a time: each step is scheduled by the one before.
   private volatile ScheduledFuture<?> next;
@@ -182,7 +183,9 @@ public final class CertificateEnroller implements AutoCloseable {
   public double secondsToExpiry() {
     WorkloadCertificate held = current;
     if (held == null) {
-      return -1;
+      // An expired certificate is dropped by the enroller's thread when its renewal fails again,
+      // at a moment of its own: still 0, not "never enrolled".
+      return everHeld ? 0 : -1;
     }
     long millis = Duration.between(clock.instant(), held.notAfter()).toMillis();
     return Math.max(0, millis) / 1000.0;
@@ -251,6 +254,7 @@ public final class CertificateEnroller implements AutoCloseable {
     }
     boolean renewed = current != null;
     current = certificate;
+    everHeld = true;
     failures = 0;
     warned.clear();
     warnedRenewalFailing = false;

@@ -351,6 +351,7 @@ class CertificateEnrollerTest {
     await()
         .atMost(WAIT)
         .until(() -> warnings().stream().anyMatch(w -> w.contains("could not be renewed")));
+    assertThat(secondsToExpiry()).as("expired, not never enrolled").isZero();
   }
 
   @Test
