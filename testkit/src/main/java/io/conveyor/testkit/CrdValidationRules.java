@@ -15,7 +15,6 @@ import dev.cel.common.types.ListType;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.common.types.StructType;
-import dev.cel.common.values.NullValue;
 import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
@@ -342,9 +341,9 @@ public final class CrdValidationRules {
   private void evaluate(
       Compiled c, JsonNode value, JsonNode old, String path, List<Violation> out) {
     Map<String, Object> variables = new HashMap<>();
-    variables.put("self", celValue(value));
+    variables.put("self", CelValues.of(value));
     if (old != null) {
-      variables.put("oldSelf", celValue(old));
+      variables.put("oldSelf", CelValues.of(old));
     }
     String at = displayPath(path + c.rule().fieldPath());
     Object result;
@@ -378,33 +377,6 @@ public final class CrdValidationRules {
 
   private static String displayPath(String path) {
     return path.startsWith(".") ? path.substring(1) : path.isEmpty() ? "<root>" : path;
-  }
-
-  /** A JSON value as CEL sees an unstructured object's value. */
-  private static Object celValue(JsonNode node) {
-    if (node == null || node.isNull() || node.isMissingNode()) {
-      return NullValue.NULL_VALUE;
-    }
-    if (node.isObject()) {
-      Map<String, Object> map = new LinkedHashMap<>();
-      node.properties().forEach(e -> map.put(e.getKey(), celValue(e.getValue())));
-      return map;
-    }
-    if (node.isArray()) {
-      List<Object> list = new ArrayList<>();
-      node.forEach(e -> list.add(celValue(e)));
-      return list;
-    }
-    if (node.isIntegralNumber()) {
-      return node.asLong();
-    }
-    if (node.isNumber()) {
-      return node.asDouble();
-    }
-    if (node.isBoolean()) {
-      return node.asBoolean();
-    }
-    return node.asText();
   }
 
   /** A copy without the nulls the schema does not allow, as the API server prunes them. */

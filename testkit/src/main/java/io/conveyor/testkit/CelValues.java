@@ -1,4 +1,4 @@
-package io.conveyor.webhook.admission;
+package io.conveyor.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cel.common.values.NullValue;
@@ -13,11 +13,11 @@ import java.util.Map;
  * CEL's {@code null}. This is how the API server hands {@code object}, {@code oldObject} and {@code
  * request} to matchConditions, and {@code self} to CRD validation rules.
  */
-final class CelValues {
+public final class CelValues {
 
   private CelValues() {}
 
-  static Object of(JsonNode node) {
+  public static Object of(JsonNode node) {
     if (node == null || node.isNull() || node.isMissingNode()) {
       return NullValue.NULL_VALUE;
     }
