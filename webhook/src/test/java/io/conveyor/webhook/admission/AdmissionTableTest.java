@@ -11,15 +11,12 @@ import io.conveyor.webhook.mutation.InjectionKeys;
 import io.conveyor.webhook.testing.Fixtures;
 import io.conveyor.webhook.testing.TlsClients;
 import io.fabric8.zjsonpatch.JsonPatch;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -27,7 +24,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -267,21 +263,7 @@ class AdmissionTableTest {
                 RenderedManifests.render(),
                 "MutatingWebhookConfiguration",
                 "conveyor-sidecar-injector"));
-    app =
-        WebhookApp.start(
-            Fixtures.config(
-                Map.of(
-                    "TLS_STORE",
-                    "memory",
-                    "HTTPS_PORT",
-                    "0",
-                    "METRICS_PORT",
-                    "0",
-                    "HTTP_THREADS",
-                    "4")),
-            Optional.empty(),
-            Clock.systemUTC(),
-            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    app = Fixtures.startInMemoryApp();
     await().atMost(Duration.ofSeconds(30)).until(app::isReady);
     client =
         TlsClients.client(

@@ -11,18 +11,14 @@ import io.conveyor.webhook.testing.Fixtures;
 import io.conveyor.webhook.testing.TlsClients;
 import io.conveyor.webhook.tls.ServerTls;
 import io.fabric8.zjsonpatch.JsonPatch;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
-import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterAll;
@@ -41,21 +37,7 @@ class HttpsAdmissionTest {
 
   @BeforeAll
   static void start() {
-    app =
-        WebhookApp.start(
-            Fixtures.config(
-                Map.of(
-                    "TLS_STORE",
-                    "memory",
-                    "HTTPS_PORT",
-                    "0",
-                    "METRICS_PORT",
-                    "0",
-                    "HTTP_THREADS",
-                    "4")),
-            Optional.empty(),
-            Clock.systemUTC(),
-            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    app = Fixtures.startInMemoryApp();
     await().atMost(Duration.ofSeconds(20)).until(app::isReady);
     trustingContext = TlsClients.trusting(app.certificates().served().orElseThrow().trustBundle());
     trusting = TlsClients.client(trustingContext);

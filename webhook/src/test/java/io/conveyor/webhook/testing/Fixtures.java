@@ -5,14 +5,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.conveyor.webhook.WebhookApp;
 import io.conveyor.webhook.config.WebhookConfig;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /** Test pods from {@code src/test/resources/mutation}, and AdmissionReviews around them. */
@@ -32,6 +37,27 @@ public final class Fixtures {
     env.put("WARMUP_HANDSHAKES", "2");
     env.putAll(overrides);
     return WebhookConfig.fromEnv(env);
+  }
+
+  /**
+   * The real webhook on ephemeral HTTPS and metrics ports, its certificate kept in memory, four
+   * workers: what the tests that talk HTTPS to it start. The caller waits for {@code isReady}.
+   */
+  public static WebhookApp startInMemoryApp() {
+    return WebhookApp.start(
+        config(
+            Map.of(
+                "TLS_STORE",
+                "memory",
+                "HTTPS_PORT",
+                "0",
+                "METRICS_PORT",
+                "0",
+                "HTTP_THREADS",
+                "4")),
+        Optional.empty(),
+        Clock.systemUTC(),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 
   /** The raw JSON tree of a fixture, exactly as written (what the API server would send). */
