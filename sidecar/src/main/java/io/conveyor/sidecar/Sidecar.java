@@ -155,6 +155,7 @@ public final class Sidecar implements AutoCloseable {
             config.sidecarId(),
             new GrpcStageClient(channels),
             new TargetSelector(endpointHealth),
+            routes,
             scheduler,
             metrics,
             config.maxMessageBytes());
@@ -579,6 +580,13 @@ public final class Sidecar implements AutoCloseable {
       health.setStatus(SidecarDataPlaneGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     }
     cluster.heartbeatNow();
+    // A batch waiting for a stage nobody runs yet would hold the stop up until its deadline.
+    int waits =
+        executor.stopWaiting(
+            "sidecar " + config.sidecarId() + " is draining (" + reason + "); send again");
+    if (waits > 0) {
+      log.info("failed {} chunk(s) waiting for a stage to get an instance", waits);
+    }
     boolean idle;
     try {
       idle = inFlight.awaitIdle(config.shutdownGrace());
@@ -624,6 +632,9 @@ public final class Sidecar implements AutoCloseable {
     closing(failures, () -> enroller.ifPresent(CertificateEnroller::close));
     closing(failures, cluster::close);
     closing(failures, discovery::close);
+    closing(
+        failures,
+        () -> executor.stopWaiting("sidecar " + config.sidecarId() + " is closing; send again"));
     closing(failures, this::stopServer);
     closing(
         failures,
@@ -688,6 +699,11 @@ public final class Sidecar implements AutoCloseable {
         .register(meters);
     Gauge.builder("conveyor_sidecar_waiting_retries", executor, PipelineExecutor::waitingRetries)
         .description("Retries waiting out their backoff (the queue depth reported to the router)")
+        .register(meters);
+    Gauge.builder("conveyor_sidecar_waiting_for_stage", executor, PipelineExecutor::waitingForStage)
+        .description(
+            "Chunks of batches waiting for a sidecar to run their next stage, until the batch"
+                + " deadline")
         .register(meters);
     Gauge.builder("conveyor_sidecar_push_streams", dataPlane, DataPlane::pushStreamCount)
         .description("Open PushRecords streams from local sources")

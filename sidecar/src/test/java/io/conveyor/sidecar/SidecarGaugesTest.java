@@ -24,6 +24,7 @@ class SidecarGaugesTest {
           "conveyor_sidecar_inflight_bytes",
           "conveyor_sidecar_inflight_batches",
           "conveyor_sidecar_waiting_retries",
+          "conveyor_sidecar_waiting_for_stage",
           "conveyor_sidecar_push_streams",
           "conveyor_sidecar_discovered_services",
           "conveyor_sidecar_registered",

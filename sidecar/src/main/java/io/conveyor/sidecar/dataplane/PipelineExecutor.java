@@ -7,6 +7,7 @@ import io.conveyor.etl.v1.StageRole;
 import io.conveyor.sidecar.metrics.SidecarMetrics;
 import io.conveyor.sidecar.metrics.StageMeters;
 import io.conveyor.sidecar.routing.PipelineRoute;
+import io.conveyor.sidecar.routing.Routes;
 import io.conveyor.sidecar.routing.StageRoute;
 import io.conveyor.sidecar.routing.TargetSelector;
 import io.grpc.Deadline;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * stage this pod runs is a call of the pod's service ({@link TransformCall}, {@link SinkCall}, run
  * with retries by {@link LocalAttempts}); a transform's outputs go on to the next stage in the same
  * way. A stage this pod does not run is handed, with everything after it, to one of the sidecars
- * that do ({@link ForwardCall}); that sidecar answers for the records.
+ * that do ({@link ForwardCall}); that sidecar answers for the records. A stage that no sidecar runs
+ * yet is waited for, until the batch deadline at the latest ({@link StageWaits}).
  *
  * <p>Failure handling, per stage call:
  *
@@ -61,16 +63,23 @@ public final class PipelineExecutor {
   private final StageClient client;
   private final TargetSelector targets;
   private final RetryTimer retries;
+  private final StageWaits waits;
   private final SidecarMetrics metrics;
   private final int maxChunkBytes;
   private final LongSupplier nanoTime = System::nanoTime;
   private final DeadLetters deadLetters = new DeadLetters(this::deliverInto);
   private final OpenBatches open = new OpenBatches();
 
+  /**
+   * @param routes the sidecar's routes: a batch bound for a stage with no instance waits for them
+   *     to list one
+   * @param timer runs retries after their backoff and the deadlines of waits
+   */
   public PipelineExecutor(
       String selfId,
       StageClient client,
       TargetSelector targets,
+      Routes routes,
       ScheduledExecutorService timer,
       SidecarMetrics metrics,
       int maxMessageBytes) {
@@ -78,6 +87,8 @@ public final class PipelineExecutor {
     this.client = client;
     this.targets = targets;
     this.retries = new RetryTimer(timer);
+    this.waits = new StageWaits(routes::table, timer, nanoTime);
+    routes.onChange(waits::tableChanged);
     this.metrics = metrics;
     // Room for the envelope around the records (pipeline, stage and sidecar names): 64 KiB, or an
     // eighth of a small limit — a fixed 64 KiB left 1 KiB chunks, one record each, at 64 KiB.
@@ -136,6 +147,20 @@ public final class PipelineExecutor {
   /** Stage calls waiting for their retry backoff to pass. */
   public int waitingRetries() {
     return retries.waiting();
+  }
+
+  /** Chunks of batches waiting for a sidecar to run their next stage. */
+  public int waitingForStage() {
+    return waits.waiting();
+  }
+
+  /**
+   * Fails every chunk waiting for a stage to get an instance, and from now on every chunk that
+   * would wait, retryably for {@code reason}: the sidecar drains, and such a batch would only hold
+   * up its stop. Returns how many waits were ended.
+   */
+  public int stopWaiting(String reason) {
+    return waits.stop(reason);
   }
 
   /** Delivers records of {@code batch} into stage {@code index}, in chunks the stage accepts. */
@@ -218,10 +243,9 @@ public final class PipelineExecutor {
                 return outcome;
               });
     }
-    chunk.failAll(
-        FailureKind.FAILURE_KIND_RETRYABLE,
-        "no sidecar runs stage '" + stage.name() + "' of pipeline " + chunk.route().pipeline());
-    return CompletableFuture.completedFuture(chunk.outcome());
+    // No sidecar runs the stage yet (its pod not registered yet, or restarting): failed now, the
+    // source would re-send at once, again and again. The batch waits for one, bounded.
+    return waits.await(chunk, this::runStage);
   }
 
   private CompletableFuture<BatchOutcome> runSink(ChunkDelivery chunk) {

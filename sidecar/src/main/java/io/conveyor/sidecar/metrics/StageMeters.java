@@ -24,6 +24,7 @@ public final class StageMeters {
   private final Counter deadLettered;
   private final Counter retries;
   private final Counter callFailures;
+  private final Counter stageWaits;
   private final Timer localLatency;
   private final Timer remoteLatency;
 
@@ -52,6 +53,13 @@ public final class StageMeters {
             registry,
             "conveyor_sidecar_stage_call_failures",
             "Calls of a stage's service or of another sidecar that failed as a whole",
+            tags);
+    stageWaits =
+        counter(
+            registry,
+            "conveyor_sidecar_stage_waits",
+            "Chunks of batches that found no sidecar running a stage and waited for one to appear"
+                + " (until the batch deadline)",
             tags);
     localLatency = latency(registry, tags, "local");
     remoteLatency = latency(registry, tags, "remote");
@@ -105,6 +113,10 @@ public final class StageMeters {
 
   public void callFailed() {
     callFailures.increment();
+  }
+
+  public void waitedForStage() {
+    stageWaits.increment();
   }
 
   public void latency(boolean local, long nanos) {

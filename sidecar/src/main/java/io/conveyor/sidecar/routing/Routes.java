@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The sidecar's current routing table, rebuilt whenever the router's assignments or the pod's
@@ -13,6 +14,10 @@ import java.util.Set;
  * <p>A pipeline the router revoked is left out of the table until the router's next assignment set,
  * which is authoritative again (the router follows a revoke with a set that no longer lists the
  * pipeline, or lists it again when it comes back).
+ *
+ * <p>Whoever needs to act on a new table (batches waiting for a stage to get an instance) is told
+ * after each change, outside this object's lock, and reads the table then: a listener may be told
+ * more than once about the same table, never left with an old one.
  */
 public final class Routes {
 
@@ -24,6 +29,8 @@ public final class Routes {
   private final Set<String> revoked = new HashSet<>();
 
   private volatile RoutingTable table = RoutingTable.EMPTY;
+
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   public Routes(String selfId) {
     this.selfId = selfId;
@@ -43,25 +50,46 @@ public final class Routes {
     return services;
   }
 
-  public synchronized void assign(AssignmentSet newAssignments) {
-    this.assignments = newAssignments;
-    revoked.clear();
-    table = RoutingTable.build(selfId, assignments, services);
+  /** Runs {@code listener} after every change of the table, on the thread that changed it. */
+  public void onChange(Runnable listener) {
+    listeners.add(listener);
   }
 
-  public synchronized void services(Collection<LocalService> newServices) {
-    this.services = List.copyOf(newServices);
-    table = RoutingTable.build(selfId, assignments, services).without(revoked);
+  public void assign(AssignmentSet newAssignments) {
+    synchronized (this) {
+      this.assignments = newAssignments;
+      revoked.clear();
+      table = RoutingTable.build(selfId, assignments, services);
+    }
+    changed();
+  }
+
+  public void services(Collection<LocalService> newServices) {
+    synchronized (this) {
+      this.services = List.copyOf(newServices);
+      table = RoutingTable.build(selfId, assignments, services).without(revoked);
+    }
+    changed();
   }
 
   /**
    * Stops routing {@code pipeline} until the next {@link #assign}. A pipeline that is not in the
    * table is not routed anyway and is not remembered.
    */
-  public synchronized void revoke(String pipeline) {
-    if (table.pipeline(pipeline).isPresent()) {
+  public void revoke(String pipeline) {
+    synchronized (this) {
+      if (table.pipeline(pipeline).isEmpty()) {
+        return;
+      }
       revoked.add(pipeline);
       table = table.without(revoked);
+    }
+    changed();
+  }
+
+  private void changed() {
+    for (Runnable listener : listeners) {
+      listener.run();
     }
   }
 }

@@ -73,6 +73,7 @@ final class TestSidecar implements AutoCloseable {
             new TargetSelector(
                 new EndpointHealth(
                     System::nanoTime, Duration.ofSeconds(60), Duration.ofSeconds(120))),
+            routes,
             timer,
             new SidecarMetrics(meters),
             config.maxMessageBytes());

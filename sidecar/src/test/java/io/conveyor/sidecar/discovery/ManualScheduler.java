@@ -14,10 +14,11 @@ import java.util.concurrent.TimeUnit;
  * A scheduler whose tasks run only when the test says so, on the test's thread: every interleaving
  * of scheduled scans and requests can be played deterministically.
  */
-final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+public final class ManualScheduler extends AbstractExecutorService
+    implements ScheduledExecutorService {
 
   /** One scheduled task. */
-  final class Task implements ScheduledFuture<Object> {
+  public final class Task implements ScheduledFuture<Object> {
     private final Runnable body;
     private final long delayMillis;
     private final long sequence;
@@ -30,12 +31,12 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
       this.sequence = sequence;
     }
 
-    long delayMillis() {
+    public long delayMillis() {
       return delayMillis;
     }
 
     /** Runs it, as the scheduler thread would. */
-    void run() {
+    public void run() {
       synchronized (ManualScheduler.this) {
         if (cancelled || started) {
           throw new IllegalStateException("task already cancelled or run");
@@ -106,7 +107,7 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
   private long sequence;
 
   /** Tasks neither run nor cancelled, soonest first. */
-  synchronized List<Task> pending() {
+  public synchronized List<Task> pending() {
     return tasks.stream()
         .filter(t -> !t.cancelled && !t.started)
         .sorted(
@@ -120,7 +121,7 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
   }
 
   /** Runs the soonest pending task; returns it. */
-  Task runNext() {
+  public Task runNext() {
     List<Task> pending = pending();
     if (pending.isEmpty()) {
       throw new IllegalStateException("nothing scheduled");
