@@ -64,16 +64,26 @@ final class Topology implements AutoCloseable {
 
   /** As {@link #startPods()}, with extra environment for pod A's sidecar. */
   void startPods(Map<String, String> podASidecarEnv) {
-    podB = cluster.pod("pod-b");
-    sink = podB.startApp("sink", 0, 1, Map.of());
-    podB.startSidecar(Map.of());
+    startPodB();
+    startPodA(podASidecarEnv);
+  }
+
+  /** Starts pod A: the demo transform, the source (this JVM) and the sidecar. */
+  void startPodA(Map<String, String> sidecarEnv) {
     podA = cluster.pod("pod-a");
     transform = podA.startApp("transform", 1, 2, Map.of());
     source =
         ServiceHost.start(
             NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", podA.appPort(0))),
             new DemoSource(DemoSource.DEFAULT_NAME, 500));
-    podA.startSidecar(podASidecarEnv);
+    podA.startSidecar(sidecarEnv);
+  }
+
+  /** Starts pod B: the demo sink and its sidecar. */
+  void startPodB() {
+    podB = cluster.pod("pod-b");
+    sink = podB.startApp("sink", 0, 1, Map.of());
+    podB.startSidecar(Map.of());
   }
 
   /** Keeps something open (a fake listener) until the topology closes. */
@@ -91,6 +101,12 @@ final class Topology implements AutoCloseable {
 
   /** As {@link #pusher(String, long, SendRate)}, with records of about {@code recordBytes}. */
   RecordPusher pusher(String sourceId, long records, SendRate rate, int recordBytes) {
+    return pusher(sourceId, records, rate, recordBytes, Duration.ofSeconds(20));
+  }
+
+  /** As {@link #pusher(String, long, SendRate, int)}, with {@code ackTimeout} per batch. */
+  RecordPusher pusher(
+      String sourceId, long records, SendRate rate, int recordBytes, Duration ackTimeout) {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", podA.sidecarPort()).usePlaintext().build();
     channels.add(channel);
@@ -104,7 +120,7 @@ final class Topology implements AutoCloseable {
         channel,
         PusherSettings.defaults(DemoSource.DEFAULT_NAME, workload)
             .withPipeline("demo")
-            .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(20)));
+            .withTimeouts(Duration.ofSeconds(10), ackTimeout));
   }
 
   /** What the sink counted for a source: delivered, lost (given how many were sent), duplicates. */
