@@ -52,14 +52,19 @@ final class StageSubsets {
    */
   private final Set<String> changedIds;
 
+  /** What each caller's subset asks of an arriving target, in flat arrays (see {@link Bars}). */
+  private final Bars bars;
+
   private StageSubsets(
       int size,
       ShardedMap<Target> targets,
       ShardedMap<Subset> byCaller,
       ShardedMap<Set<String>> callerIdsOf,
       ShardedMap<List<String>> identitiesOf,
-      Set<String> changedIds) {
+      Set<String> changedIds,
+      Bars bars) {
     this.changedIds = changedIds;
+    this.bars = bars;
     this.size = size;
     this.targets = targets;
     this.byCaller = byCaller;
@@ -69,7 +74,13 @@ final class StageSubsets {
 
   static StageSubsets empty(int size) {
     return new StageSubsets(
-        size, ShardedMap.empty(), ShardedMap.empty(), ShardedMap.empty(), ShardedMap.empty(), null);
+        size,
+        ShardedMap.empty(),
+        ShardedMap.empty(),
+        ShardedMap.empty(),
+        ShardedMap.empty(),
+        null,
+        Bars.EMPTY);
   }
 
   /**
@@ -127,7 +138,8 @@ final class StageSubsets {
           prev.byCaller,
           prev.callerIdsOf,
           prev.identitiesOf,
-          prev == previous ? Set.of() : null);
+          prev == previous ? Set.of() : null,
+          prev.bars);
     }
     ShardedMap<Target> targets = targetEdits.build();
     Ordered ordered = new Ordered(stage, targets);
@@ -135,7 +147,28 @@ final class StageSubsets {
     // Subsets, and what changed in them for the allowed callers.
     ShardedMap.Builder<Subset> byCaller = prev.byCaller.toBuilder();
     List<Subset[]> changed = new ArrayList<>();
-    if (targetsMoved) {
+    if (!added.isEmpty() && removed.isEmpty() && refreshed.isEmpty()) {
+      // Only arrivals (a registration storm): every caller that did not change weighs them, from
+      // the flat bars; the few that would take one are offered it.
+      Bars bars = prev.bars;
+      for (int slot = 0; slot < bars.used; slot++) {
+        String id = bars.ids[slot];
+        if (id == null || !bars.wouldTakeAny(slot, added) || examine.contains(id)) {
+          continue;
+        }
+        Subset old = prev.byCaller.get(id);
+        Subset subset = old;
+        for (Target target : added) {
+          if (!target.id.equals(id)) {
+            subset = subset.offer(target);
+          }
+        }
+        if (subset != old) {
+          byCaller.put(id, subset);
+          changed.add(new Subset[] {old, subset});
+        }
+      }
+    } else if (targetsMoved) {
       // A caller that did not change meets only the targets that did.
       prev.byCaller.forEach(
           (id, old) -> {
@@ -257,7 +290,185 @@ final class StageSubsets {
       }
     }
     return new StageSubsets(
-        size, targets, subsets, callerIdsOf.build(), identitiesOf.build(), changedIds);
+        size,
+        targets,
+        subsets,
+        callerIdsOf.build(),
+        identitiesOf.build(),
+        changedIds,
+        prev.bars.with(changed, subsets));
+  }
+
+  /**
+   * Per caller, by slot, what an arriving target must beat to enter its subset: its hash, and the
+   * score and id of its worst kept member, or that it takes any target (room left) or none (no room
+   * at all). A storm offers every registration's target to every caller of its stage; comparing
+   * against these arrays costs a few arithmetic operations per caller where walking the subsets
+   * would chase pointers through all of them. Immutable: a change copies the arrays (a plain copy,
+   * no hashing) and patches the slots of the callers whose subset changed. A caller that left
+   * leaves an empty slot; the arrays are packed again when half of them is empty.
+   */
+  private static final class Bars {
+    static final Bars EMPTY =
+        new Bars(
+            new String[0],
+            new long[0],
+            new long[0],
+            new String[0],
+            new byte[0],
+            0,
+            0,
+            ShardedMap.empty());
+
+    private static final byte TAKES_ANY = 0;
+    private static final byte TAKES_NONE = 1;
+    private static final byte MUST_BEAT = 2;
+
+    final String[] ids; // null: an empty slot
+    final long[] callerHashes;
+    final long[] worstScores;
+    final String[] worstIds;
+    final byte[] modes;
+    final int used;
+    final int live;
+    final ShardedMap<Integer> slotOf;
+
+    private Bars(
+        String[] ids,
+        long[] callerHashes,
+        long[] worstScores,
+        String[] worstIds,
+        byte[] modes,
+        int used,
+        int live,
+        ShardedMap<Integer> slotOf) {
+      this.ids = ids;
+      this.callerHashes = callerHashes;
+      this.worstScores = worstScores;
+      this.worstIds = worstIds;
+      this.modes = modes;
+      this.used = used;
+      this.live = live;
+      this.slotOf = slotOf;
+    }
+
+    /** Would the caller in {@code slot} keep one of {@code arrivals} (other than itself)? */
+    boolean wouldTakeAny(int slot, List<Target> arrivals) {
+      byte mode = modes[slot];
+      if (mode == TAKES_NONE) {
+        return false;
+      }
+      for (Target target : arrivals) {
+        if (target.id.equals(ids[slot])) {
+          continue;
+        }
+        if (mode == TAKES_ANY) {
+          return true;
+        }
+        long score = RendezvousSubset.score(callerHashes[slot], target.hash);
+        if (RendezvousSubset.compareRank(worstScores[slot], worstIds[slot], score, target.id) < 0) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** These bars once the {@code changed} subsets (old, new; either may be null) took effect. */
+    Bars with(List<Subset[]> changed, ShardedMap<Subset> subsets) {
+      if (changed.isEmpty()) {
+        return this;
+      }
+      int live = this.live;
+      for (Subset[] change : changed) {
+        live += (change[0] == null ? 1 : 0) - (change[1] == null ? 1 : 0);
+      }
+      int capacity = Math.max(16, Math.max(used + changed.size(), ids.length));
+      if (used + changed.size() > 2 * live + 64) {
+        return packed(subsets);
+      }
+      Bars next =
+          new Bars(
+              Arrays.copyOf(ids, capacity),
+              Arrays.copyOf(callerHashes, capacity),
+              Arrays.copyOf(worstScores, capacity),
+              Arrays.copyOf(worstIds, capacity),
+              Arrays.copyOf(modes, capacity),
+              used,
+              live,
+              slotOf);
+      return next.patched(changed);
+    }
+
+    private Bars patched(List<Subset[]> changed) {
+      ShardedMap.Builder<Integer> slots = slotOf.toBuilder();
+      int end = used;
+      for (Subset[] change : changed) {
+        Subset old = change[0];
+        Subset now = change[1];
+        if (now == null) {
+          Integer slot = slots.get(old.callerId);
+          ids[slot] = null;
+          worstIds[slot] = null;
+          slots.remove(old.callerId);
+          continue;
+        }
+        Integer slot = slots.get(now.callerId);
+        if (slot == null) {
+          slot = end++;
+          slots.put(now.callerId, slot);
+        }
+        set(slot, now);
+      }
+      return new Bars(ids, callerHashes, worstScores, worstIds, modes, end, live, slots.build());
+    }
+
+    private void set(int slot, Subset subset) {
+      ids[slot] = subset.callerId;
+      callerHashes[slot] = subset.callerHash;
+      if (subset.kept.length < subset.room) {
+        modes[slot] = TAKES_ANY;
+        worstIds[slot] = null;
+      } else if (subset.kept.length == 0) {
+        modes[slot] = TAKES_NONE;
+        worstIds[slot] = null;
+      } else {
+        modes[slot] = MUST_BEAT;
+        worstScores[slot] = subset.scores[subset.worst];
+        worstIds[slot] = subset.kept[subset.worst].id;
+      }
+    }
+
+    /** Bars for exactly {@code subsets}, one slot each, none empty. */
+    private static Bars packed(ShardedMap<Subset> subsets) {
+      int live = subsets.size();
+      int capacity = Math.max(16, live + live / 2);
+      Bars bars =
+          new Bars(
+              new String[capacity],
+              new long[capacity],
+              new long[capacity],
+              new String[capacity],
+              new byte[capacity],
+              0,
+              live,
+              ShardedMap.empty());
+      ShardedMap.Builder<Integer> slots = ShardedMap.<Integer>empty().toBuilder();
+      int[] end = {0};
+      subsets.forEach(
+          (id, subset) -> {
+            slots.put(id, end[0]);
+            bars.set(end[0]++, subset);
+          });
+      return new Bars(
+          bars.ids,
+          bars.callerHashes,
+          bars.worstScores,
+          bars.worstIds,
+          bars.modes,
+          end[0],
+          live,
+          slots.build());
+    }
   }
 
   /** True when one of the {@code examine} sidecars is, or was, a caller of the stage. */
