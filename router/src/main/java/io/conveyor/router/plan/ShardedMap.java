@@ -73,19 +73,24 @@ final class ShardedMap<V> {
     return new Builder<>(this);
   }
 
-  /** Changes to a map, copying a shard on its first change. Not thread-safe; used once. */
+  /**
+   * Changes to a map, copying a shard on its first change (and the table of shards on the first
+   * change at all: a builder that changed nothing builds the map it came from). Not thread-safe;
+   * built once.
+   */
   static final class Builder<V> {
-    private final HashMap<String, V>[] shards;
-    private final boolean[] copied = new boolean[SHARDS];
+    private final ShardedMap<V> from;
+    private HashMap<String, V>[] shards;
+    private boolean[] copied;
     private int size;
 
     private Builder(ShardedMap<V> from) {
-      this.shards = Arrays.copyOf(from.shards, SHARDS);
+      this.from = from;
       this.size = from.size;
     }
 
     V get(String key) {
-      HashMap<String, V> shard = shards[shard(key)];
+      HashMap<String, V> shard = (shards == null ? from.shards : shards)[shard(key)];
       return shard == null ? null : shard.get(key);
     }
 
@@ -97,7 +102,7 @@ final class ShardedMap<V> {
 
     void remove(String key) {
       int index = shard(key);
-      HashMap<String, V> shard = shards[index];
+      HashMap<String, V> shard = (shards == null ? from.shards : shards)[index];
       if (shard == null || !shard.containsKey(key)) {
         return;
       }
@@ -106,8 +111,11 @@ final class ShardedMap<V> {
     }
 
     ShardedMap<V> build() {
+      if (shards == null) {
+        return from;
+      }
       for (int i = 0; i < SHARDS; i++) {
-        if (shards[i] != null && shards[i].isEmpty()) {
+        if (copied[i] && shards[i].isEmpty()) {
           shards[i] = null;
         }
       }
@@ -115,6 +123,10 @@ final class ShardedMap<V> {
     }
 
     private Map<String, V> writable(int index) {
+      if (shards == null) {
+        shards = Arrays.copyOf(from.shards, SHARDS);
+        copied = new boolean[SHARDS];
+      }
       if (!copied[index]) {
         HashMap<String, V> current = shards[index];
         shards[index] = current == null ? new HashMap<>() : new HashMap<>(current);
