@@ -2,6 +2,7 @@ package io.conveyor.operator.config;
 
 import io.conveyor.common.config.EnvReader;
 import io.conveyor.router.core.RouterSettings;
+import io.conveyor.router.plan.RendezvousSubset;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -35,7 +36,8 @@ import java.util.regex.Pattern;
  * @param heartbeatStatusRefresh how stale {@code status.lastHeartbeat} may get before a status
  *     write refreshes it on its own ({@code HEARTBEAT_STATUS_REFRESH_SECS})
  * @param router limits of the embedded router ({@code ROUTER_MAX_SIDECARS}, {@code
- *     ROUTER_MAX_PIPELINES}, {@code ROUTER_MISSED_HEARTBEATS})
+ *     ROUTER_MAX_PIPELINES}, {@code ROUTER_MISSED_HEARTBEATS}) and its subset size ({@code
+ *     ROUTER_SUBSET_SIZE}, 1 to {@value RendezvousSubset#MAX_SIZE}, as in the standalone router)
  * @param mutualTls whether the leader's router port serves mutual TLS under the operator's CA and
  *     lets a coordinator call only to the pod its certificate names ({@code SECURITY_MODE}: {@code
  *     mtls}, the default, or {@code plaintext})
@@ -121,6 +123,8 @@ public record OperatorConfig(
     int maxPipelines =
         reader.integer("ROUTER_MAX_PIPELINES", defaults.maxPipelines(), 1, 1_000_000);
     int missed = reader.integer("ROUTER_MISSED_HEARTBEATS", defaults.missedHeartbeats(), 2, 100);
+    int subsetSize =
+        reader.integer("ROUTER_SUBSET_SIZE", defaults.subsetSize(), 1, RendezvousSubset.MAX_SIZE);
 
     if (renewDeadline.compareTo(leaseDuration) >= 0) {
       reader.problem(
@@ -152,14 +156,15 @@ public record OperatorConfig(
     reader.validate();
     RouterSettings router =
         new RouterSettings(
-            maxSidecars,
-            missed,
-            defaults.minHeartbeatInterval(),
-            defaults.maxHeartbeatInterval(),
-            defaults.defaultHeartbeatInterval(),
-            maxPipelines,
-            // The embedded router holds back incomplete plans for the same window.
-            warmUp);
+                maxSidecars,
+                missed,
+                defaults.minHeartbeatInterval(),
+                defaults.maxHeartbeatInterval(),
+                defaults.defaultHeartbeatInterval(),
+                maxPipelines,
+                // The embedded router holds back incomplete plans for the same window.
+                warmUp)
+            .withSubsetSize(subsetSize);
     return new OperatorConfig(
         identity,
         leaseNamespace,

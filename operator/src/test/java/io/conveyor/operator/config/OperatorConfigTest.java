@@ -27,6 +27,19 @@ class OperatorConfigTest {
     assertThat(config.router().warmUp()).isEqualTo(Duration.ofSeconds(15));
     assertThat(config.heartbeatStatusRefresh()).isEqualTo(Duration.ofMinutes(5));
     assertThat(config.router().missedHeartbeats()).isEqualTo(3);
+    assertThat(config.router().subsetSize()).isEqualTo(16);
+  }
+
+  @Test
+  void theEmbeddedRoutersSubsetSizeIsConfigurableAsTheStandaloneOnes() {
+    assertThat(OperatorConfig.fromEnv(Map.of("ROUTER_SUBSET_SIZE", "4")).router().subsetSize())
+        .isEqualTo(4);
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("ROUTER_SUBSET_SIZE", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("ROUTER_SUBSET_SIZE='0'");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("ROUTER_SUBSET_SIZE", "1001")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("ROUTER_SUBSET_SIZE='1001'");
   }
 
   @Test

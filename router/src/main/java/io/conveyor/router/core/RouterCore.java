@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -74,8 +75,15 @@ public final class RouterCore {
 
   private RoutingPlan plan = RoutingPlan.EMPTY;
 
-  /** A registration was recorded that the plan does not include yet (see {@link #register}). */
-  private boolean registeredSincePlan;
+  /**
+   * The sidecars registered, changed or removed since the plan was computed: the next re-plan
+   * derives from the plan with only these looked at (see {@link AssignmentPlanner}). Not empty also
+   * means a registration was recorded that the plan does not include yet (see {@link #register}).
+   */
+  private final Set<String> unplanned = new HashSet<>();
+
+  /** The pipelines changed since the plan was computed: the next re-plan looks at every sidecar. */
+  private boolean pipelinesChanged;
 
   private long nextVersion;
 
@@ -212,14 +220,14 @@ public final class RouterCore {
       if (!handedASetBefore && warmingUp()) {
         withheld.add(id); // released by replan at once when its pipelines are complete
       }
-      registeredSincePlan = true;
+      unplanned.add(id);
     }
     // Group commit: the lock is let go between recording and planning, so the registrations that
     // queued behind a re-plan are recorded together and the next of them plans once for all (the
     // others find the plan current). A storm of concurrent registrations then costs far fewer
     // re-plans than registrations, and every reply still carries a set planned with its sidecar.
     synchronized (lock) {
-      if (registeredSincePlan) {
+      if (!unplanned.isEmpty()) {
         replan(effects);
       }
       set = registry.get(id).isPresent() ? published(id) : NO_SET; // replaced meanwhile
@@ -257,7 +265,11 @@ public final class RouterCore {
       registry.update(after);
       if (after.differsMeaningfullyFrom(before)) {
         effects.sidecarChanged.add(after.sidecarId());
+        unplanned.add(after.sidecarId());
         replan(effects);
+      } else {
+        // The plan keeps the record it was computed with; only a changed sidecar's is looked at.
+        unplanned.add(after.sidecarId());
       }
       response.addAllCommands(takePendingDrains(after.sidecarId()));
       // A watch stream that takes deltas delivers every set itself, at the cost of what changed:
@@ -394,6 +406,7 @@ public final class RouterCore {
       checkPipelineLimit(next.size());
       pipelines.clear();
       pipelines.putAll(next);
+      pipelinesChanged = true;
       replan(effects);
       effects.planChanged = true;
     }
@@ -409,6 +422,7 @@ public final class RouterCore {
       }
       PipelineDefinition previous = pipelines.put(definition.key(), withGeneration(definition));
       if (previous == null || !previous.equals(pipelines.get(definition.key()))) {
+        pipelinesChanged = true;
         replan(effects);
         effects.planChanged = true;
       }
@@ -421,6 +435,7 @@ public final class RouterCore {
     Effects effects = new Effects();
     synchronized (lock) {
       if (pipelines.remove(key) != null) {
+        pipelinesChanged = true;
         replan(effects);
         effects.planChanged = true;
       }
@@ -512,10 +527,26 @@ public final class RouterCore {
 
   /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
   private void replan(Effects effects) {
-    registeredSincePlan = false;
-    plan = AssignmentPlanner.plan(pipelines.values(), registry.all(), plan, settings.subsetSize());
-    for (SidecarRecord sidecar : registry.all()) {
-      String id = sidecar.sidecarId();
+    plan =
+        AssignmentPlanner.plan(
+            pipelines.values(),
+            registry.byId(),
+            plan,
+            settings.subsetSize(),
+            pipelinesChanged ? null : Set.copyOf(unplanned));
+    pipelinesChanged = false;
+    // Only the sidecars the planner names can hold other assignments than before (and the ones
+    // that changed themselves, which it names too): in a storm a registration costs what it
+    // changes, not a look at every sidecar of the fleet.
+    Collection<String> review =
+        plan.changedSidecars()
+            .<Collection<String>>map(ids -> new TreeSet<>(ids))
+            .orElseGet(() -> registry.byId().keySet());
+    unplanned.clear();
+    for (String id : review) {
+      if (registry.get(id).isEmpty()) {
+        continue; // gone: forget() dropped what it held
+      }
       List<PipelineAssignment> wanted = plan.assignmentsFor(id);
       AssignmentSet current = assignments.get(id);
       if (current != null && sameMessages(current.getPipelinesList(), wanted)) {
@@ -575,6 +606,7 @@ public final class RouterCore {
 
   /** Drops everything held for a sidecar that is gone. */
   private void forget(String sidecarId, Effects effects, String reason) {
+    unplanned.add(sidecarId);
     AssignmentSet held = assignments.remove(sidecarId);
     if (held != null && held.getPipelinesCount() > 0) {
       // The plan lost a host even when no remaining sidecar's assignments change (it was the

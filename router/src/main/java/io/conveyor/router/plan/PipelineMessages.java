@@ -8,11 +8,10 @@ import io.conveyor.router.pipeline.StageRole;
 import io.conveyor.router.registry.SidecarRecord;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -31,7 +30,17 @@ final class PipelineMessages {
   private final PipelineAssignment header;
   private final List<StageAssignment> bare;
   private final List<StageSubsets> subsets;
-  private final Map<String, Assembled> bySidecar;
+
+  /** Per participant (every host of a stage), the indexes of the stages it runs. */
+  private final ShardedMap<BitSet> local;
+
+  private final ShardedMap<Assembled> bySidecar;
+
+  /** The participants that run a stage without being its target (see {@link Assembled}). */
+  private final Set<String> hostsNotTargets;
+
+  /** The participants whose message may differ from the previous one's; null: any. */
+  private final Set<String> redone;
 
   /**
    * A participant's message, the header and stage messages it was assembled from, the stages it
@@ -49,20 +58,34 @@ final class PipelineMessages {
       PipelineAssignment header,
       List<StageAssignment> bare,
       List<StageSubsets> subsets,
-      Map<String, Assembled> bySidecar) {
+      ShardedMap<BitSet> local,
+      ShardedMap<Assembled> bySidecar,
+      Set<String> hostsNotTargets,
+      Set<String> redone) {
     this.header = header;
     this.bare = bare;
     this.subsets = subsets;
+    this.local = local;
     this.bySidecar = bySidecar;
+    this.hostsNotTargets = hostsNotTargets;
+    this.redone = redone;
   }
 
   /**
    * Builds the messages of {@code plan}, reusing what {@code previous} (may be null) has.
    *
    * @param local per participant (every host of a stage), the indexes of the stages it runs
+   * @param examine the sidecars whose records may differ from those {@code previous} was built for
+   *     (every other participant is the same record running the same stages); null: any
+   * @param sidecars the record of each registered sidecar by id
    */
   static PipelineMessages of(
-      PipelinePlan plan, PipelineMessages previous, Map<String, BitSet> local, int subsetSize) {
+      PipelinePlan plan,
+      PipelineMessages previous,
+      ShardedMap<BitSet> local,
+      Set<String> examine,
+      Function<String, SidecarRecord> sidecars,
+      int subsetSize) {
     PipelineAssignment header = header(plan.pipeline());
     if (previous != null && previous.header.equals(header)) {
       header = previous.header;
@@ -80,11 +103,13 @@ final class PipelineMessages {
         deadLetter = i;
       }
     }
-    Map<String, SidecarRecord> hosts = new HashMap<>();
-    for (StagePlan stage : stages) {
-      for (SidecarRecord host : stage.hosts()) {
-        hosts.putIfAbsent(host.sidecarId(), host);
+    if (examine == null) {
+      Set<String> everyone = new HashSet<>();
+      local.forEach((id, runs) -> everyone.add(id));
+      if (previous != null) {
+        previous.local.forEach((id, runs) -> everyone.add(id));
       }
+      examine = everyone;
     }
     List<StageSubsets> subsets = new ArrayList<>(stages.size());
     for (int i = 0; i < stages.size(); i++) {
@@ -94,7 +119,8 @@ final class PipelineMessages {
           StageSubsets.compute(
               before,
               stages.get(i),
-              callers(stages, i, i == deadLetter, hosts, local),
+              examine,
+              callerOf(i, i == deadLetter, local, sidecars),
               upstream(i, i == deadLetter, local),
               subsetSize));
     }
@@ -104,46 +130,59 @@ final class PipelineMessages {
             && previous.bare.equals(bare) // equal lists of the same instances, see above
             && previous.bare.size() == bare.size()
             && subsets.stream().allMatch(t -> t.changedIds() != null);
-    Map<String, Assembled> bySidecar;
+    ShardedMap.Builder<Assembled> bySidecar;
+    Set<String> hostsNotTargets = new HashSet<>();
+    Set<String> redone;
     if (!derived) {
-      bySidecar = new HashMap<>(Math.max(16, local.size() * 4 / 3 + 1));
-      for (Map.Entry<String, BitSet> participant : local.entrySet()) {
-        String id = participant.getKey();
-        Assembled held = previous == null ? null : previous.bySidecar.get(id);
-        bySidecar.put(
-            id,
-            assemble(id, participant.getValue(), header, bare, subsets, hosts, deadLetter, held));
-      }
+      bySidecar = ShardedMap.<Assembled>empty().toBuilder();
+      PipelineAssignment head = header;
+      int dead = deadLetter;
+      local.forEach(
+          (id, runs) -> {
+            Assembled held = previous == null ? null : previous.bySidecar.get(id);
+            Assembled assembled = assemble(id, runs, head, bare, subsets, sidecars, dead, held);
+            bySidecar.put(id, assembled);
+            if (assembled.hostNotTarget) {
+              hostsNotTargets.add(id);
+            }
+          });
+      redone = null;
     } else {
-      // Only the participants some stage table names as changed, or whose stages changed, can have
-      // another message: the others keep theirs without a look at their stages.
-      bySidecar = new HashMap<>(previous.bySidecar);
-      Set<String> redo = new HashSet<>();
+      // Only the participants some stage table names as changed, whose records changed, or whose
+      // allowed callers are computed afresh can have another message: the others keep theirs
+      // without a look at their stages.
+      bySidecar = previous.bySidecar.toBuilder();
+      hostsNotTargets.addAll(previous.hostsNotTargets);
+      Set<String> redo = new HashSet<>(examine);
       subsets.forEach(t -> redo.addAll(t.changedIds()));
-      int kept = 0;
-      for (Map.Entry<String, BitSet> participant : local.entrySet()) {
-        Assembled held = previous.bySidecar.get(participant.getKey());
-        if (held == null || held.hostNotTarget || !held.runs.equals(participant.getValue())) {
-          redo.add(participant.getKey());
-        }
-        if (held != null) {
-          kept++;
-        }
-      }
-      if (kept != previous.bySidecar.size()) {
-        bySidecar.keySet().retainAll(local.keySet());
-      }
+      redo.addAll(previous.hostsNotTargets);
       for (String id : redo) {
         BitSet runs = local.get(id);
-        if (runs != null) {
-          bySidecar.put(
-              id,
-              assemble(
-                  id, runs, header, bare, subsets, hosts, deadLetter, previous.bySidecar.get(id)));
+        if (runs == null) {
+          bySidecar.remove(id);
+          hostsNotTargets.remove(id);
+          continue;
+        }
+        Assembled assembled =
+            assemble(
+                id, runs, header, bare, subsets, sidecars, deadLetter, previous.bySidecar.get(id));
+        bySidecar.put(id, assembled);
+        if (assembled.hostNotTarget) {
+          hostsNotTargets.add(id);
+        } else {
+          hostsNotTargets.remove(id);
         }
       }
+      redone = redo;
     }
-    return new PipelineMessages(header, List.copyOf(bare), List.copyOf(subsets), bySidecar);
+    return new PipelineMessages(
+        header,
+        List.copyOf(bare),
+        List.copyOf(subsets),
+        local,
+        bySidecar.build(),
+        Set.copyOf(hostsNotTargets),
+        redone);
   }
 
   /** A participant's message, the previous instance ({@code held}) when nothing in it changed. */
@@ -153,7 +192,7 @@ final class PipelineMessages {
       PipelineAssignment header,
       List<StageAssignment> bare,
       List<StageSubsets> subsets,
-      Map<String, SidecarRecord> hosts,
+      Function<String, SidecarRecord> sidecars,
       int deadLetter,
       Assembled held) {
     StageAssignment[] parts = new StageAssignment[bare.size()];
@@ -162,7 +201,7 @@ final class PipelineMessages {
       if (runs.get(i)) {
         StageSubsets stage = subsets.get(i);
         hostNotTarget |= !stage.isTarget(id);
-        parts[i] = stage.of(id).local(bare.get(i), stage.allowedCallers(hosts.get(id)));
+        parts[i] = stage.of(id).local(bare.get(i), stage.allowedCallers(sidecars.apply(id)));
       } else if ((i > 0 && runs.get(i - 1)) || i == deadLetter) {
         parts[i] = subsets.get(i).of(id).remote(bare.get(i));
       } else {
@@ -181,6 +220,16 @@ final class PipelineMessages {
     return new Assembled(header, builder.build(), parts, runs, hostNotTarget);
   }
 
+  /** Per participant, the indexes of the stages it runs: for the next plan to start from. */
+  ShardedMap<BitSet> local() {
+    return local;
+  }
+
+  /** The participants whose message may be another instance than before; null: any of them. */
+  Set<String> redone() {
+    return redone;
+  }
+
   /** The assignment of a participant; null for a sidecar that is not one. */
   PipelineAssignment forSidecar(String sidecarId) {
     Assembled assembled = bySidecar.get(sidecarId);
@@ -189,26 +238,22 @@ final class PipelineMessages {
 
   /**
    * Who is told about the targets of stage {@code index}: its hosts (their fellow replicas), the
-   * hosts of the stage before (they forward to it) and, for the dead-letter sink, every host.
+   * hosts of the stage before (they forward to it) and, for the dead-letter sink, every host. The
+   * record of such a sidecar, null for any other.
    */
-  private static List<SidecarRecord> callers(
-      List<StagePlan> stages,
+  private static Function<String, SidecarRecord> callerOf(
       int index,
       boolean deadLetter,
-      Map<String, SidecarRecord> hosts,
-      Map<String, BitSet> local) {
-    if (deadLetter) {
-      return List.copyOf(hosts.values());
-    }
-    List<SidecarRecord> callers = new ArrayList<>(stages.get(index).hosts());
-    if (index > 0) {
-      for (SidecarRecord host : stages.get(index - 1).hosts()) {
-        if (!local.get(host.sidecarId()).get(index)) {
-          callers.add(host);
-        }
+      ShardedMap<BitSet> local,
+      Function<String, SidecarRecord> sidecars) {
+    return id -> {
+      BitSet runs = local.get(id);
+      if (runs == null) {
+        return null;
       }
-    }
-    return callers;
+      boolean told = deadLetter || runs.get(index) || (index > 0 && runs.get(index - 1));
+      return told ? sidecars.apply(id) : null;
+    };
   }
 
   /**
@@ -218,7 +263,7 @@ final class PipelineMessages {
    * what it holds.
    */
   private static Predicate<String> upstream(
-      int index, boolean deadLetter, Map<String, BitSet> local) {
+      int index, boolean deadLetter, ShardedMap<BitSet> local) {
     if (deadLetter) {
       return id -> {
         BitSet runs = local.get(id);

@@ -28,6 +28,9 @@ public final class RendezvousSubset {
   /** The subset size routers use unless configured otherwise. */
   public static final int DEFAULT_SIZE = 16;
 
+  /** The largest size a router may be configured with: beyond it a subset bounds nothing real. */
+  public static final int MAX_SIZE = 1000;
+
   private RendezvousSubset() {}
 
   /**

@@ -3,9 +3,7 @@ package io.conveyor.router.plan;
 import io.conveyor.etl.v1.PipelineAssignment;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,26 +15,41 @@ import java.util.Set;
  */
 public final class RoutingPlan {
 
-  public static final RoutingPlan EMPTY = new RoutingPlan(Map.of(), Map.of(), Map.of());
+  public static final RoutingPlan EMPTY =
+      new RoutingPlan(
+          Map.of(), Map.of(), ShardedMap.empty(), RendezvousSubset.DEFAULT_SIZE, Set.of());
 
   private final Map<String, PipelinePlan> pipelines;
   private final Map<String, PipelineMessages> messages;
 
-  /** Per sidecar: the pipelines it takes part in (by key, in name order) and its local stages. */
-  private final Map<String, Map<String, BitSet>> participation;
+  /**
+   * Per sidecar: the pipelines it takes part in (by key, in name order) and its local stages.
+   * Shared with the plan it was derived from where unchanged (see {@link ShardedMap}).
+   */
+  private final ShardedMap<Map<String, BitSet>> participation;
 
   /** Keys of the pipelines with a stage no sidecar can take traffic for. */
   private final Set<String> incomplete;
 
+  private final int subsetSize;
+
+  /**
+   * The sidecars whose assignments may differ from those of the plan this one was derived from;
+   * null when any may (planned from nothing, or the pipelines changed).
+   */
+  private final Set<String> changedSidecars;
+
   RoutingPlan(
       Map<String, PipelinePlan> pipelines,
       Map<String, PipelineMessages> messages,
-      Map<String, Map<String, BitSet>> participation) {
+      ShardedMap<Map<String, BitSet>> participation,
+      int subsetSize,
+      Set<String> changedSidecars) {
     this.pipelines = Map.copyOf(pipelines);
     this.messages = Map.copyOf(messages);
-    // Not copied: the planner hands over maps nobody else holds, and a copy of one entry per
-    // sidecar on every re-plan is a cost a registration storm pays per registration.
-    this.participation = Collections.unmodifiableMap(participation);
+    this.participation = participation;
+    this.subsetSize = subsetSize;
+    this.changedSidecars = changedSidecars == null ? null : Set.copyOf(changedSidecars);
     Set<String> unserved = new HashSet<>();
     pipelines.forEach(
         (key, plan) -> {
@@ -68,6 +81,15 @@ public final class RoutingPlan {
   }
 
   /**
+   * The sidecars whose {@link #assignmentsFor} may differ from the plan this one was derived from
+   * (sidecars no longer in any pipeline included), so that the router compares only theirs; empty
+   * when none may. Absent when any may: the plan was made from nothing or the pipelines changed.
+   */
+  public Optional<Set<String>> changedSidecars() {
+    return Optional.ofNullable(changedSidecars);
+  }
+
+  /**
    * The pipelines the sidecar takes part in that have a stage no sidecar can take traffic for, by
    * key; empty when it takes part in none.
    */
@@ -90,9 +112,11 @@ public final class RoutingPlan {
     return messages.get(pipelineKey);
   }
 
-  /** Records that {@code sidecarId} hosts the stages {@code local} of pipeline {@code key}. */
-  static void participate(
-      Map<String, Map<String, BitSet>> participation, String sidecarId, String key, BitSet local) {
-    participation.computeIfAbsent(sidecarId, id -> new LinkedHashMap<>()).put(key, local);
+  ShardedMap<Map<String, BitSet>> participation() {
+    return participation;
+  }
+
+  int subsetSize() {
+    return subsetSize;
   }
 }

@@ -5,7 +5,6 @@ import io.conveyor.etl.v1.StageTarget;
 import io.conveyor.router.registry.SidecarRecord;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -14,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -21,26 +21,29 @@ import java.util.function.Predicate;
  * targets, which of them it is told; for every target, the identities allowed to forward to it,
  * which are exactly those of the upstream sidecars whose subset holds it.
  *
- * <p>Incremental. A registration storm re-plans once per registration; computing every caller's
- * subset afresh would cost callers × targets each time, cubic per storm. So the table is derived
- * from the previous plan's: a caller whose subset lost no member only weighs the targets that
- * arrived against its worst kept member (the top {@code size} of a set plus one element is the top
- * of the previous top plus that element), and only a caller that lost a member is ranked afresh.
- * The result equals {@link RendezvousSubset#choose} from scratch — {@code StageSubsetsTest} checks
- * that on random histories — and unchanged subsets stay the same instances, which keeps their
- * messages the same instances too.
+ * <p>Incremental. A registration storm re-plans once per registration (or group of them); computing
+ * every caller's subset afresh would cost callers × targets each time, cubic per storm. So the
+ * table is derived from the previous plan's, looking only at the sidecars whose records changed
+ * since: they may have joined or left the targets or the callers. When targets arrived, a caller
+ * whose subset lost no member only weighs them against its worst kept member (the top {@code size}
+ * of a set plus one element is the top of the previous top plus that element), and only a caller
+ * that lost a member is ranked afresh. The maps are {@link ShardedMap}s, so what did not change is
+ * shared with the previous table rather than copied. The result equals {@link
+ * RendezvousSubset#choose} from scratch — {@code IncrementalPlanningPropertyTest} checks that on
+ * random histories — and unchanged subsets stay the same instances, which keeps their messages the
+ * same instances too.
  */
 final class StageSubsets {
 
   private final int size;
-  private final Map<String, Target> targets;
-  private final Map<String, Subset> byCaller;
+  private final ShardedMap<Target> targets;
+  private final ShardedMap<Subset> byCaller;
 
   /** Per target id, the ids of the upstream callers whose subset holds it. */
-  private final Map<String, Set<String>> callerIdsOf;
+  private final ShardedMap<Set<String>> callerIdsOf;
 
   /** Per target id, the sorted identities of those callers (empty ones left out). */
-  private final Map<String, List<String>> identitiesOf;
+  private final ShardedMap<List<String>> identitiesOf;
 
   /**
    * Whose stage messages may differ from the previous table's: the callers whose subset is a new
@@ -49,14 +52,19 @@ final class StageSubsets {
    */
   private final Set<String> changedIds;
 
+  /** What each caller's subset asks of an arriving target, in flat arrays (see {@link Bars}). */
+  private final Bars bars;
+
   private StageSubsets(
       int size,
-      Map<String, Target> targets,
-      Map<String, Subset> byCaller,
-      Map<String, Set<String>> callerIdsOf,
-      Map<String, List<String>> identitiesOf,
-      Set<String> changedIds) {
+      ShardedMap<Target> targets,
+      ShardedMap<Subset> byCaller,
+      ShardedMap<Set<String>> callerIdsOf,
+      ShardedMap<List<String>> identitiesOf,
+      Set<String> changedIds,
+      Bars bars) {
     this.changedIds = changedIds;
+    this.bars = bars;
     this.size = size;
     this.targets = targets;
     this.byCaller = byCaller;
@@ -65,91 +73,148 @@ final class StageSubsets {
   }
 
   static StageSubsets empty(int size) {
-    return new StageSubsets(size, Map.of(), Map.of(), Map.of(), Map.of(), null);
+    return new StageSubsets(
+        size,
+        ShardedMap.empty(),
+        ShardedMap.empty(),
+        ShardedMap.empty(),
+        ShardedMap.empty(),
+        null,
+        Bars.EMPTY);
   }
 
   /**
-   * The subsets of {@code stage} for {@code callers}, derived from {@code previous} (null: none).
+   * The subsets of {@code stage}, derived from {@code previous} (null: none).
    *
-   * @param callers every sidecar told about the stage's targets: its hosts and the upstream ones
+   * @param examine the sidecars whose records, or roles in the stage, may differ from those the
+   *     previous table was computed for: every other caller of the stage must be the same record in
+   *     the same role. Without a previous table (or of another size), every caller.
+   * @param callerOf the record of a sidecar told about the stage's targets (its hosts and the
+   *     upstream ones), null for any other sidecar
    * @param upstream which callers forward into the stage (their identities become allowed callers)
    */
   static StageSubsets compute(
       StageSubsets previous,
       StagePlan stage,
-      Collection<SidecarRecord> callers,
+      Set<String> examine,
+      Function<String, SidecarRecord> callerOf,
       Predicate<String> upstream,
       int size) {
     StageSubsets prev = previous == null || previous.size != size ? empty(size) : previous;
 
     // Targets: kept as the previous instances when nothing the subsets or messages use changed.
-    Map<String, Target> targets = new HashMap<>(capacity(stage.targets().size()));
-    List<Target> ordered = new ArrayList<>(stage.targets().size());
+    ShardedMap.Builder<Target> targetEdits = prev.targets.toBuilder();
     List<Target> added = new ArrayList<>();
+    Set<String> removed = new HashSet<>();
     Set<String> refreshed = new HashSet<>(); // same ranking key, another message
-    int kept = 0;
-    for (SidecarRecord record : stage.targets()) {
-      Target old = prev.targets.get(record.sidecarId());
-      Target target;
-      if (old != null && (old.record == record || old.describes(record))) {
-        target = old;
-        kept++;
-      } else {
-        target = Target.of(record);
+    for (String id : examine) {
+      Target old = prev.targets.get(id);
+      SidecarRecord record = stage.target(id);
+      if (record == null) {
+        if (old != null) {
+          targetEdits.remove(id);
+          removed.add(id);
+        }
+      } else if (old == null || (old.record != record && !old.describes(record))) {
+        Target target = Target.of(record);
+        targetEdits.put(id, target);
         if (old != null && old.hash == target.hash) {
-          refreshed.add(target.id);
-          kept++;
+          refreshed.add(id);
         } else {
           added.add(target);
+          if (old != null) {
+            removed.add(id);
+          }
         }
       }
-      targets.put(target.id, target);
-      ordered.add(target);
     }
-    Set<String> removed = new HashSet<>();
-    if (kept != prev.targets.size()) {
-      prev.targets.forEach(
-          (id, old) -> {
-            Target now = targets.get(id);
-            if (now == null || now.hash != old.hash) {
-              removed.add(id);
-            }
-          });
-    }
-
-    if (added.isEmpty()
-        && removed.isEmpty()
-        && refreshed.isEmpty()
-        && sameCallers(prev, callers, upstream)) {
+    boolean targetsMoved = !added.isEmpty() || !removed.isEmpty() || !refreshed.isEmpty();
+    if (!targetsMoved && !callersMoved(prev, examine, callerOf)) {
       // Nothing a subset depends on changed (in a registration storm, the stages the newcomer
       // neither runs nor follows): the previous table is this one.
       return new StageSubsets(
           size,
-          targets,
+          prev.targets,
           prev.byCaller,
           prev.callerIdsOf,
           prev.identitiesOf,
-          prev == previous ? Set.of() : null);
+          prev == previous ? Set.of() : null,
+          prev.bars);
     }
+    ShardedMap<Target> targets = targetEdits.build();
+    Ordered ordered = new Ordered(stage, targets);
 
     // Subsets, and what changed in them for the allowed callers.
-    Map<String, Subset> byCaller = new HashMap<>(capacity(callers.size()));
+    ShardedMap.Builder<Subset> byCaller = prev.byCaller.toBuilder();
     List<Subset[]> changed = new ArrayList<>();
-    int carried = 0;
-    for (SidecarRecord caller : callers) {
-      String id = caller.sidecarId();
+    if (!added.isEmpty() && removed.isEmpty() && refreshed.isEmpty()) {
+      // Only arrivals (a registration storm): every caller that did not change weighs them, from
+      // the flat bars; the few that would take one are offered it.
+      Bars bars = prev.bars;
+      for (int slot = 0; slot < bars.used; slot++) {
+        String id = bars.ids[slot];
+        if (id == null || !bars.wouldTakeAny(slot, added) || examine.contains(id)) {
+          continue;
+        }
+        Subset old = prev.byCaller.get(id);
+        Subset subset = old;
+        for (Target target : added) {
+          if (!target.id.equals(id)) {
+            subset = subset.offer(target);
+          }
+        }
+        if (subset != old) {
+          byCaller.put(id, subset);
+          changed.add(new Subset[] {old, subset});
+        }
+      }
+    } else if (targetsMoved) {
+      // A caller that did not change meets only the targets that did.
+      prev.byCaller.forEach(
+          (id, old) -> {
+            if (examine.contains(id)) {
+              return;
+            }
+            Subset subset;
+            if (!removed.isEmpty() && old.holdsAny(removed)) {
+              subset =
+                  Subset.ranked(old.caller, old.identity, old.upstream, old.self, ordered, size);
+            } else {
+              subset = old;
+              for (Target target : added) {
+                if (!target.id.equals(id)) {
+                  subset = subset.offer(target);
+                }
+              }
+              if (!refreshed.isEmpty() && subset.holdsAny(refreshed)) {
+                subset = subset.refreshedFrom(targets);
+              }
+            }
+            if (subset != old) {
+              byCaller.put(id, subset);
+              changed.add(new Subset[] {old, subset});
+            }
+          });
+    }
+    for (String id : examine) {
       Subset old = prev.byCaller.get(id);
-      if (old != null) {
-        carried++;
+      SidecarRecord caller = callerOf.apply(id);
+      if (caller == null) {
+        if (old != null) {
+          byCaller.remove(id);
+          changed.add(new Subset[] {old, null});
+        }
+        continue;
       }
       boolean up = upstream.test(id);
       String identity = caller.workloadIdentity();
+      Target self = targets.get(id);
       Subset subset;
       if (old == null
           || (old.caller != caller && !old.callerKey.equals(caller.podKey()))
-          || old.self != targets.get(id)
+          || old.self != self
           || (!removed.isEmpty() && old.holdsAny(removed))) {
-        subset = Subset.ranked(caller, identity, up, targets.get(id), ordered, size);
+        subset = Subset.ranked(caller, identity, up, self, ordered, size);
       } else {
         subset = old;
         for (Target target : added) {
@@ -164,22 +229,15 @@ final class StageSubsets {
           subset = subset.withCaller(caller, up, identity);
         }
       }
-      byCaller.put(id, subset);
       if (subset != old) {
+        byCaller.put(id, subset);
         changed.add(new Subset[] {old, subset});
       }
     }
-    if (carried != prev.byCaller.size()) {
-      prev.byCaller.forEach(
-          (id, old) -> {
-            if (!byCaller.containsKey(id)) {
-              changed.add(new Subset[] {old, null});
-            }
-          });
-    }
+    ShardedMap<Subset> subsets = byCaller.build();
 
     // Allowed callers: only the targets some changed subset gained, lost or renamed are redone.
-    Map<String, Set<String>> callerIdsOf = new HashMap<>(prev.callerIdsOf);
+    ShardedMap.Builder<Set<String>> callerIdsOf = prev.callerIdsOf.toBuilder();
     Map<String, Set<String>> copied = new HashMap<>();
     Set<String> touched = new HashSet<>();
     for (Subset[] change : changed) {
@@ -188,6 +246,7 @@ final class StageSubsets {
       Set<String> before = old != null && old.upstream ? old.memberIds() : Set.of();
       Set<String> after = now != null && now.upstream ? now.memberIds() : Set.of();
       String callerId = old != null ? old.callerId : now.callerId;
+      boolean renamed = old != null && now != null && !old.identity.equals(now.identity);
       for (String member : before) {
         if (!after.contains(member)) {
           writable(callerIdsOf, copied, member).remove(callerId);
@@ -197,12 +256,14 @@ final class StageSubsets {
       for (String member : after) {
         if (!before.contains(member)) {
           writable(callerIdsOf, copied, member).add(callerId);
+          touched.add(member);
+        } else if (renamed) {
+          touched.add(member); // it keeps the caller, under another identity
         }
-        touched.add(member); // also when only the caller's identity changed
       }
     }
     copied.forEach((id, set) -> callerIdsOf.put(id, Collections.unmodifiableSet(set)));
-    Map<String, List<String>> identitiesOf = new HashMap<>(prev.identitiesOf);
+    ShardedMap.Builder<List<String>> identitiesOf = prev.identitiesOf.toBuilder();
     for (String member : touched) {
       Set<String> ids = callerIdsOf.get(member);
       if (ids == null || ids.isEmpty()) {
@@ -212,7 +273,7 @@ final class StageSubsets {
       }
       TreeSet<String> identities = new TreeSet<>();
       for (String callerId : ids) {
-        String identity = byCaller.get(callerId).identity;
+        String identity = subsets.get(callerId).identity;
         if (!identity.isEmpty()) {
           identities.add(identity);
         }
@@ -228,24 +289,221 @@ final class StageSubsets {
         changedIds.add(change[0] != null ? change[0].callerId : change[1].callerId);
       }
     }
-    return new StageSubsets(size, targets, byCaller, callerIdsOf, identitiesOf, changedIds);
+    return new StageSubsets(
+        size,
+        targets,
+        subsets,
+        callerIdsOf.build(),
+        identitiesOf.build(),
+        changedIds,
+        prev.bars.with(changed, subsets));
   }
 
-  /** True when {@code prev} was computed for exactly these caller records, in the same roles. */
-  private static boolean sameCallers(
-      StageSubsets prev, Collection<SidecarRecord> callers, Predicate<String> upstream) {
-    if (prev.byCaller.size() != callers.size()) {
-      return false;
+  /**
+   * Per caller, by slot, what an arriving target must beat to enter its subset: its hash, and the
+   * score and id of its worst kept member, or that it takes any target (room left) or none (no room
+   * at all). A storm offers every registration's target to every caller of its stage; comparing
+   * against these arrays costs a few arithmetic operations per caller where walking the subsets
+   * would chase pointers through all of them. Immutable: a change copies the arrays (a plain copy,
+   * no hashing) and patches the slots of the callers whose subset changed. A caller that left
+   * leaves an empty slot; the arrays are packed again when half of them is empty.
+   */
+  private static final class Bars {
+    static final Bars EMPTY =
+        new Bars(
+            new String[0],
+            new long[0],
+            new long[0],
+            new String[0],
+            new byte[0],
+            0,
+            0,
+            ShardedMap.empty());
+
+    private static final byte TAKES_ANY = 0;
+    private static final byte TAKES_NONE = 1;
+    private static final byte MUST_BEAT = 2;
+
+    final String[] ids; // null: an empty slot
+    final long[] callerHashes;
+    final long[] worstScores;
+    final String[] worstIds;
+    final byte[] modes;
+    final int used;
+    final int live;
+    final ShardedMap<Integer> slotOf;
+
+    private Bars(
+        String[] ids,
+        long[] callerHashes,
+        long[] worstScores,
+        String[] worstIds,
+        byte[] modes,
+        int used,
+        int live,
+        ShardedMap<Integer> slotOf) {
+      this.ids = ids;
+      this.callerHashes = callerHashes;
+      this.worstScores = worstScores;
+      this.worstIds = worstIds;
+      this.modes = modes;
+      this.used = used;
+      this.live = live;
+      this.slotOf = slotOf;
     }
-    for (SidecarRecord caller : callers) {
-      Subset old = prev.byCaller.get(caller.sidecarId());
-      if (old == null
-          || old.caller != caller
-          || old.upstream != upstream.test(caller.sidecarId())) {
+
+    /** Would the caller in {@code slot} keep one of {@code arrivals} (other than itself)? */
+    boolean wouldTakeAny(int slot, List<Target> arrivals) {
+      byte mode = modes[slot];
+      if (mode == TAKES_NONE) {
         return false;
       }
+      for (Target target : arrivals) {
+        if (target.id.equals(ids[slot])) {
+          continue;
+        }
+        if (mode == TAKES_ANY) {
+          return true;
+        }
+        long score = RendezvousSubset.score(callerHashes[slot], target.hash);
+        if (RendezvousSubset.compareRank(worstScores[slot], worstIds[slot], score, target.id) < 0) {
+          return true;
+        }
+      }
+      return false;
     }
-    return true;
+
+    /** These bars once the {@code changed} subsets (old, new; either may be null) took effect. */
+    Bars with(List<Subset[]> changed, ShardedMap<Subset> subsets) {
+      if (changed.isEmpty()) {
+        return this;
+      }
+      int live = this.live;
+      for (Subset[] change : changed) {
+        live += (change[0] == null ? 1 : 0) - (change[1] == null ? 1 : 0);
+      }
+      int capacity = Math.max(16, Math.max(used + changed.size(), ids.length));
+      if (used + changed.size() > 2 * live + 64) {
+        return packed(subsets);
+      }
+      Bars next =
+          new Bars(
+              Arrays.copyOf(ids, capacity),
+              Arrays.copyOf(callerHashes, capacity),
+              Arrays.copyOf(worstScores, capacity),
+              Arrays.copyOf(worstIds, capacity),
+              Arrays.copyOf(modes, capacity),
+              used,
+              live,
+              slotOf);
+      return next.patched(changed);
+    }
+
+    private Bars patched(List<Subset[]> changed) {
+      ShardedMap.Builder<Integer> slots = slotOf.toBuilder();
+      int end = used;
+      for (Subset[] change : changed) {
+        Subset old = change[0];
+        Subset now = change[1];
+        if (now == null) {
+          Integer slot = slots.get(old.callerId);
+          ids[slot] = null;
+          worstIds[slot] = null;
+          slots.remove(old.callerId);
+          continue;
+        }
+        Integer slot = slots.get(now.callerId);
+        if (slot == null) {
+          slot = end++;
+          slots.put(now.callerId, slot);
+        }
+        set(slot, now);
+      }
+      return new Bars(ids, callerHashes, worstScores, worstIds, modes, end, live, slots.build());
+    }
+
+    private void set(int slot, Subset subset) {
+      ids[slot] = subset.callerId;
+      callerHashes[slot] = subset.callerHash;
+      if (subset.kept.length < subset.room) {
+        modes[slot] = TAKES_ANY;
+        worstIds[slot] = null;
+      } else if (subset.kept.length == 0) {
+        modes[slot] = TAKES_NONE;
+        worstIds[slot] = null;
+      } else {
+        modes[slot] = MUST_BEAT;
+        worstScores[slot] = subset.scores[subset.worst];
+        worstIds[slot] = subset.kept[subset.worst].id;
+      }
+    }
+
+    /** Bars for exactly {@code subsets}, one slot each, none empty. */
+    private static Bars packed(ShardedMap<Subset> subsets) {
+      int live = subsets.size();
+      int capacity = Math.max(16, live + live / 2);
+      Bars bars =
+          new Bars(
+              new String[capacity],
+              new long[capacity],
+              new long[capacity],
+              new String[capacity],
+              new byte[capacity],
+              0,
+              live,
+              ShardedMap.empty());
+      ShardedMap.Builder<Integer> slots = ShardedMap.<Integer>empty().toBuilder();
+      int[] end = {0};
+      subsets.forEach(
+          (id, subset) -> {
+            slots.put(id, end[0]);
+            bars.set(end[0]++, subset);
+          });
+      return new Bars(
+          bars.ids,
+          bars.callerHashes,
+          bars.worstScores,
+          bars.worstIds,
+          bars.modes,
+          end[0],
+          live,
+          slots.build());
+    }
+  }
+
+  /** True when one of the {@code examine} sidecars is, or was, a caller of the stage. */
+  private static boolean callersMoved(
+      StageSubsets prev, Set<String> examine, Function<String, SidecarRecord> callerOf) {
+    for (String id : examine) {
+      Subset old = prev.byCaller.get(id);
+      SidecarRecord caller = callerOf.apply(id);
+      if (old != null || caller != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The targets in id order, as a fresh ranking walks them; looked up once, when first needed. */
+  private static final class Ordered {
+    private final StagePlan stage;
+    private final ShardedMap<Target> targets;
+    private List<Target> list;
+
+    Ordered(StagePlan stage, ShardedMap<Target> targets) {
+      this.stage = stage;
+      this.targets = targets;
+    }
+
+    List<Target> list() {
+      if (list == null) {
+        list = new ArrayList<>(stage.targets().size());
+        for (SidecarRecord record : stage.targets()) {
+          list.add(targets.get(record.sidecarId()));
+        }
+      }
+      return list;
+    }
   }
 
   /**
@@ -274,23 +532,25 @@ final class StageSubsets {
    */
   List<String> allowedCallers(SidecarRecord host) {
     if (targets.containsKey(host.sidecarId())) {
-      return identitiesOf.getOrDefault(host.sidecarId(), List.of());
+      List<String> identities = identitiesOf.get(host.sidecarId());
+      return identities == null ? List.of() : identities;
     }
     long hash = RendezvousSubset.targetHash(host.podKey());
     TreeSet<String> identities = new TreeSet<>();
-    for (Subset subset : byCaller.values()) {
-      if (subset.upstream
-          && !subset.identity.isEmpty()
-          && (subset.callerId.equals(host.sidecarId())
-              || subset.wouldKeep(hash, host.sidecarId()))) {
-        identities.add(subset.identity);
-      }
-    }
+    byCaller.forEach(
+        (id, subset) -> {
+          if (subset.upstream
+              && !subset.identity.isEmpty()
+              && (subset.callerId.equals(host.sidecarId())
+                  || subset.wouldKeep(hash, host.sidecarId()))) {
+            identities.add(subset.identity);
+          }
+        });
     return List.copyOf(identities);
   }
 
   private static Set<String> writable(
-      Map<String, Set<String>> callerIdsOf, Map<String, Set<String>> copied, String member) {
+      ShardedMap.Builder<Set<String>> callerIdsOf, Map<String, Set<String>> copied, String member) {
     return copied.computeIfAbsent(
         member,
         m -> {
@@ -364,6 +624,10 @@ final class StageSubsets {
     private final Target[] kept;
 
     private final long[] scores;
+
+    /** The index of the worst ranked of {@code kept}, which a newcomer must beat; -1 if none. */
+    private final int worst;
+
     private final List<StageTarget> messageTargets;
 
     private volatile Built remote;
@@ -392,6 +656,7 @@ final class StageSubsets {
       this.self = self;
       this.kept = kept;
       this.scores = scores;
+      this.worst = kept.length == 0 ? -1 : worstOf(kept, scores, kept.length);
       List<Target> members = new ArrayList<>(kept.length + 1);
       members.addAll(Arrays.asList(kept));
       if (self != null) {
@@ -407,8 +672,9 @@ final class StageSubsets {
         String identity,
         boolean upstream,
         Target self,
-        List<Target> targets,
+        Ordered ordered,
         int size) {
+      List<Target> targets = ordered.list();
       String callerKey = caller.podKey();
       long callerHash = RendezvousSubset.keyHash(callerKey);
       int room = self == null ? size : size - 1;
@@ -461,7 +727,6 @@ final class StageSubsets {
       if (kept.length == 0) {
         return this;
       }
-      int worst = worstOf(kept, scores, kept.length);
       if (RendezvousSubset.compareRank(scores[worst], kept[worst].id, score, target.id) >= 0) {
         return this;
       }
@@ -480,7 +745,6 @@ final class StageSubsets {
       if (kept.length == 0) {
         return false;
       }
-      int worst = worstOf(kept, scores, kept.length);
       long score = RendezvousSubset.score(callerHash, targetHash);
       return RendezvousSubset.compareRank(scores[worst], kept[worst].id, score, id) < 0;
     }
@@ -495,7 +759,7 @@ final class StageSubsets {
     }
 
     /** The same members with their current messages. */
-    Subset refreshedFrom(Map<String, Target> targets) {
+    Subset refreshedFrom(ShardedMap<Target> targets) {
       Target[] fresh = new Target[kept.length];
       for (int i = 0; i < kept.length; i++) {
         fresh[i] = targets.get(kept[i].id);

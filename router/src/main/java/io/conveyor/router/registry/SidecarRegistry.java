@@ -133,6 +133,11 @@ public final class SidecarRegistry {
     return expired;
   }
 
+  /** Every sidecar by id, in registration order: a read-only view, not a copy. */
+  public Map<String, SidecarRecord> byId() {
+    return Collections.unmodifiableMap(byId);
+  }
+
   public Collection<SidecarRecord> all() {
     return Collections.unmodifiableCollection(byId.values());
   }

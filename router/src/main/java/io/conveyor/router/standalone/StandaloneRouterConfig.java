@@ -44,7 +44,7 @@ public record StandaloneRouterConfig(
     Security security) {
 
   /** Beyond this a subset stops bounding anything a real fleet has per stage. */
-  public static final int MAX_SUBSET_SIZE = 1000;
+  public static final int MAX_SUBSET_SIZE = RendezvousSubset.MAX_SIZE;
 
   /** Two default heartbeat periods: a sidecar re-registers on its first heartbeat refused. */
   public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(10);
