@@ -36,10 +36,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The five images {@code ./conveyor images} wrote to {@code target/images/}, checked for what a
  * kubelet relies on: the config (user 65532:65532, entrypoint, ports, env, working directory), the
  * files the entrypoint names (java on the PATH, the classpath, the JVM options the binary runs with
- * locally), and that each image's entrypoint really starts its binary: the layers unpacked into a
- * directory and run as uid 65532 with the root filesystem read-only, a tmpfs on /tmp (the pods'
- * emptyDir), /proc, and a network namespace of its own holding only loopback. Running them in runc,
- * under a pod spec, is the runner's job (issue 13, part 3), not this test's.
+ * locally; the sidecar's class archive), and that each image's entrypoint really starts its binary
+ * (the sidecar's classes loading from its archive): the layers unpacked into a directory and run as
+ * uid 65532 with the root filesystem read-only, a tmpfs on /tmp (the pods' emptyDir), /proc, and a
+ * network namespace of its own holding only loopback. Running them in runc, under a pod spec, is
+ * the runner's job (issue 13, part 3), not this test's.
  *
  * <p>Reads the tarballs rather than building them: {@code ./conveyor images} takes a minute or
  * more, and CI ({@code .ci/run}) runs it before the tests. Without the tarballs the test is skipped
