@@ -32,8 +32,8 @@ import java.util.Set;
  * JDK, into {@code sidecar/target/conveyor-sidecar.jsa}. With {@code --rootfs=DIR --archive=FILE
  * --work=DIR -- ENTRYPOINT...} ({@code ./conveyor images}): the sidecar image's entrypoint run
  * inside the image's unpacked root filesystem (see {@link RootfsCommand}; root needed), so the
- * archive is made by the image's JDK for the image's classpath; the router, the other pod and the
- * apps run on the host as in the first form.
+ * archive is made by the image's JDK for the image's classpath. Both pods' sidecars run the image
+ * (the trained one is pod A's); the router and the apps run on the host as in the first form.
  *
  * <p>The archive is only valid for the exact JDK and class path it was made with (the JVM records
  * each class path entry's size and modification time, and ignores the archive when they differ):
