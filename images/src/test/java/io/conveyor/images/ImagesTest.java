@@ -334,9 +334,11 @@ class ImagesTest {
     if (binary.start.exitCode() != null) {
       assertThat(result.exitCode()).as(result.output()).isEqualTo(binary.start.exitCode());
     }
-    // Nothing that writes to the read-only root, nothing the JVM could not start with.
+    // Nothing that writes to the read-only root, nothing the JVM could not start with, no class
+    // archive it had to leave aside (-Xshare:auto says so in one warning and goes on without it).
     assertThat(result.output())
         .doesNotContain("Read-only file system")
+        .doesNotContain("[warning][cds")
         .doesNotContain("Unrecognized VM option")
         .doesNotContain("Could not find or load main class");
   }
