@@ -36,10 +36,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The five images {@code ./conveyor images} wrote to {@code target/images/}, checked for what a
  * kubelet relies on: the config (user 65532:65532, entrypoint, ports, env, working directory), the
  * files the entrypoint names (java on the PATH, the classpath, the JVM options the binary runs with
- * locally), and that each image's entrypoint really starts its binary: the layers unpacked into a
- * directory and run as uid 65532 with the root filesystem read-only, a tmpfs on /tmp (the pods'
- * emptyDir), /proc, and a network namespace of its own holding only loopback. Running them in runc,
- * under a pod spec, is the runner's job (issue 13, part 3), not this test's.
+ * locally; the sidecar's class archive), and that each image's entrypoint really starts its binary
+ * (the sidecar's classes loading from its archive): the layers unpacked into a directory and run as
+ * uid 65532 with the root filesystem read-only, a tmpfs on /tmp (the pods' emptyDir), /proc, and a
+ * network namespace of its own holding only loopback. Running them in runc, under a pod spec, is
+ * the runner's job (issue 13, part 3), not this test's.
  *
  * <p>Reads the tarballs rather than building them: {@code ./conveyor images} takes a minute or
  * more, and CI ({@code .ci/run}) runs it before the tests. Without the tarballs the test is skipped
@@ -55,12 +56,19 @@ class ImagesTest {
   static final String USER = "65532:65532";
   static final Duration START_DEADLINE = Duration.ofSeconds(90);
 
+  /** The sidecar's class-data-sharing archive, trained by ./conveyor images on the image itself. */
+  static final String SIDECAR_ARCHIVE = "/app/conveyor-sidecar.jsa";
+
   /** What each image must be; the jib settings in the modules' POMs must agree. */
   enum Binary {
     SIDECAR(
         "conveyor-sidecar",
         "io.conveyor.sidecar.SidecarMain",
-        List.of("@/app/jvm.options", "-XX:+ExitOnOutOfMemoryError"),
+        List.of(
+            "@/app/jvm.options",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:SharedArchiveFile=" + SIDECAR_ARCHIVE,
+            "-Xshare:auto"),
         "sidecar/jvm.options",
         Set.of(9090, 9091),
         Map.of(),
@@ -231,13 +239,41 @@ class ImagesTest {
 
       // Every classpath entry is in the layers, and the main class among them.
       String classpath = new String(image.read("app/jib-classpath-file"), StandardCharsets.UTF_8);
-      List<String> entries = List.of(classpath.strip().split(":"));
+      List<String> entries = new ArrayList<>();
+      for (String entry : classpath.strip().split(":")) {
+        if (entry.endsWith("/*")) {
+          // The java launcher's wildcard (jib's packaged mode): the folder's jars.
+          String dir = entry.substring(1, entry.length() - 1);
+          List<String> jars =
+              image.tree().keySet().stream()
+                  .filter(p -> p.startsWith(dir) && p.endsWith(".jar"))
+                  .filter(p -> p.indexOf('/', dir.length()) < 0)
+                  .map(p -> "/" + p)
+                  .sorted()
+                  .toList();
+          assertThat(jars).as("jars in classpath entry %s", entry).isNotEmpty();
+          entries.addAll(jars);
+        } else {
+          entries.add(entry);
+        }
+      }
       assertThat(entries).hasSizeGreaterThan(3);
       for (String entry : entries) {
         assertThat(image.resolve(entry)).as("classpath entry %s", entry).isPresent();
       }
-      assertThat(image.tree())
-          .containsKey("app/classes/" + binary.mainClass.replace('.', '/') + ".class");
+      if (binary == Binary.SIDECAR) {
+        // jib's packaged mode: jars only, which a class archive needs (JDK 17 refuses to archive
+        // with a non-empty directory on the classpath); the module's own jar holds the main class.
+        assertThat(entries).allSatisfy(entry -> assertThat(entry).endsWith(".jar"));
+        assertThat(entries).anyMatch(entry -> entry.startsWith("/app/classpath/conveyor-sidecar"));
+        DockerArchive.Entry archive = image.resolve(SIDECAR_ARCHIVE).orElseThrow();
+        assertThat(archive.type()).isEqualTo(DockerArchive.Type.FILE);
+        assertThat(archive.size()).as("the archive's size").isGreaterThan(1 << 20);
+      } else {
+        assertThat(image.tree())
+            .containsKey("app/classes/" + binary.mainClass.replace('.', '/') + ".class");
+        assertThat(image.tree()).doesNotContainKey("app/conveyor-sidecar.jsa");
+      }
       // Nothing of the application is writable by the user it runs as.
       assertThat(image.tree().values())
           .filteredOn(e -> e.path().startsWith("app/"))
@@ -298,15 +334,59 @@ class ImagesTest {
     if (binary.start.exitCode() != null) {
       assertThat(result.exitCode()).as(result.output()).isEqualTo(binary.start.exitCode());
     }
-    // Nothing that writes to the read-only root, nothing the JVM could not start with.
+    // Nothing that writes to the read-only root, nothing the JVM could not start with, no class
+    // archive it had to leave aside (-Xshare:auto says so in one warning and goes on without it).
     assertThat(result.output())
         .doesNotContain("Read-only file system")
+        .doesNotContain("[warning][cds")
         .doesNotContain("Unrecognized VM option")
         .doesNotContain("Could not find or load main class");
   }
 
+  /**
+   * The sidecar image's own java, in the image, with the image's entrypoint but {@code -Xshare:on}
+   * (fail rather than fall back) and class loading logged: the archive maps, and the sidecar's
+   * classes come from it, not from the jars. A stale archive (another JDK build, a jar of another
+   * size or time) or a missing one stops this JVM before main, so the test fails then.
+   */
   @Test
   @Order(4)
+  void theSidecarsClassesLoadFromTheClassArchiveTheImageShips() throws Exception {
+    assumeRunnable();
+    assumeTrue(rootfs != null, "the base was not unpacked (see the test before)");
+    run(List.of("rm", "-rf", rootfs.resolve("app").toString()), Duration.ofMinutes(1));
+    RootfsUnpacker.unpackLayers(image(Binary.SIDECAR), rootfs, 1);
+    List<String> command = new ArrayList<>();
+    for (String arg : Binary.SIDECAR.entrypoint()) {
+      command.add(arg.equals("-Xshare:auto") ? "-Xshare:on" : arg);
+      if (arg.equals("java")) {
+        command.add("-Xlog:class+load=info");
+      }
+    }
+    assertThat(command).contains("-Xshare:on", "-XX:SharedArchiveFile=" + SIDECAR_ARCHIVE);
+    Map<String, String> env = env(image(Binary.SIDECAR).runtimeConfig());
+
+    // No configuration: the sidecar starts, loads its configuration classes and refuses (exit 1).
+    Result result = runInContainer(command, env, Binary.SIDECAR.start.line(), 1);
+
+    assertThat(result.exitCode()).as(result.output()).isEqualTo(1);
+    assertThat(result.output())
+        .contains("io.conveyor.sidecar.SidecarMain source: shared objects file (top)")
+        .contains(Binary.SIDECAR.start.line());
+    List<String> loaded = result.output().lines().filter(l -> l.contains("[class,load]")).toList();
+    List<String> conveyor = loaded.stream().filter(l -> l.contains(" io.conveyor.")).toList();
+    assertThat(conveyor)
+        .hasSizeGreaterThan(10)
+        .allSatisfy(l -> assertThat(l).endsWith("source: shared objects file (top)"));
+    // Of the classes from the image's jars, nearly all come from the archive; what stays on the
+    // jars are the few a dynamic archive cannot hold (Netty's JFR event classes).
+    long fromArchive = loaded.stream().filter(l -> l.endsWith("(top)")).count();
+    long fromJars = loaded.stream().filter(l -> l.contains("source: file:/app/")).count();
+    assertThat(fromArchive).as("classes from the archive").isGreaterThan(19 * fromJars);
+  }
+
+  @Test
+  @Order(5)
   void theRoutersDefaultCaFolderIsOnTheReadOnlyRootAndItSaysSo() throws Exception {
     assumeRunnable();
     assumeTrue(rootfs != null, "the base was not unpacked (see the test before)");

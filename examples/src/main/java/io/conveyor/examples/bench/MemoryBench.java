@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.ToLongFunction;
 
 /**
@@ -40,6 +42,8 @@ public final class MemoryBench {
   private static final int SOURCE_PODS = 8;
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
+  static final String USAGE = "usage: MemoryBench [--rootfs=DIR --work=DIR -- ENTRYPOINT...]";
+
   private MemoryBench() {}
 
   public static void main(String[] args) {
@@ -47,16 +51,33 @@ public final class MemoryBench {
     int rate = Integer.parseInt(env.getOrDefault("BENCH_MEMORY_RATE", "5"));
     int loadSeconds = Integer.parseInt(env.getOrDefault("BENCH_MEMORY_SECS", "20"));
     Path root = Launcher.findRepoRoot();
-    Launcher launcher = Launcher.jars(root);
+    Optional<ImageRun> image;
+    try {
+      image =
+          args.length == 0
+              ? Optional.empty()
+              : Optional.of(ImageRun.parse(List.of(args), Set.of(), USAGE));
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Launcher launcher = image.map(i -> i.launcher(root)).orElseGet(() -> Launcher.jars(root));
     if (!launcher.missing().isEmpty()) {
       System.err.println("bench: build first (./conveyor build); missing " + launcher.missing());
       System.exit(2);
       return;
     }
-    boolean archive = launcher.classArchive(Component.SIDECAR).isPresent();
+    boolean archive =
+        image.isPresent()
+            ? image.get().classArchive()
+            : launcher.classArchive(Component.SIDECAR).isPresent();
+    image.ifPresent(i -> System.out.println("memory: the sidecars of the image in " + i.rootfs()));
     int exit = 0;
     List<ServiceHost> sources = new ArrayList<>();
-    try (LocalCluster cluster = new LocalCluster(launcher, root.resolve(".bench-memory"))) {
+    try (LocalCluster cluster =
+        new LocalCluster(
+            launcher, image.map(ImageRun::work).orElseGet(() -> root.resolve(".bench-memory")))) {
       cluster.startRouter(root.resolve("examples/pipelines"));
       List<Pod> pods = new ArrayList<>();
       Pod transform = cluster.pod("mem-transform");
@@ -80,7 +101,8 @@ public final class MemoryBench {
           archive ? phase(cluster, pods, sourcePods, true, rate, loadSeconds) : " archive=none";
       System.out.printf(
           Locale.ROOT,
-          "bench-memory: sidecars=%d tls=%s load=%d sources x %d batches/s x %d records%s%s%n",
+          "bench-memory: sidecar=%s sidecars=%d tls=%s load=%d sources x %d batches/s x %d records%s%s%n",
+          image.isPresent() ? "image" : "jar",
           pods.size(),
           cluster.mutualTls() ? "mtls" : "plaintext",
           SOURCE_PODS,

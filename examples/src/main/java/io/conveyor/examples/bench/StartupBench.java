@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -32,6 +34,11 @@ import java.util.stream.Collectors;
  * and into the sink). When the build made the sidecar's class archive, starts with and without it
  * alternate, and both medians are printed.
  *
+ * <p>With {@code --rootfs=DIR --work=DIR -- ENTRYPOINT...} ({@code BENCH_IMAGE=1 ./conveyor bench
+ * startup}, root needed) the sidecar is the image's: its entrypoint inside its unpacked root
+ * filesystem (see {@link ImageRun}), on the image's JDK, with and without the class archive the
+ * image ships.
+ *
  * <p>{@code ./conveyor bench memory} is {@link MemoryBench}.
  */
 public final class StartupBench {
@@ -41,18 +48,38 @@ public final class StartupBench {
 
   private StartupBench() {}
 
+  static final String USAGE = "usage: StartupBench [--rootfs=DIR --work=DIR -- ENTRYPOINT...]";
+
   public static void main(String[] args) {
     int starts = Integer.parseInt(System.getenv().getOrDefault("BENCH_STARTS", "10"));
     Path root = Launcher.findRepoRoot();
-    Launcher launcher = Launcher.jars(root);
+    Optional<ImageRun> image;
+    try {
+      image =
+          args.length == 0
+              ? Optional.empty()
+              : Optional.of(ImageRun.parse(List.of(args), Set.of(), USAGE));
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Launcher launcher = image.map(i -> i.launcher(root)).orElseGet(() -> Launcher.jars(root));
     if (!launcher.missing().isEmpty()) {
       System.err.println("bench: build first (./conveyor build); missing " + launcher.missing());
       System.exit(2);
       return;
     }
-    boolean archive = launcher.classArchive(Component.SIDECAR).isPresent();
+    boolean archive =
+        image.isPresent()
+            ? image.get().classArchive()
+            : launcher.classArchive(Component.SIDECAR).isPresent();
+    image.ifPresent(i -> System.out.println("startup: the sidecar of the image in " + i.rootfs()));
     int exit = 0;
-    try (LocalCluster cluster = new LocalCluster(launcher, root.resolve(".bench-startup"));
+    try (LocalCluster cluster =
+            new LocalCluster(
+                launcher,
+                image.map(ImageRun::work).orElseGet(() -> root.resolve(".bench-startup")));
         StartupTopology topology =
             StartupTopology.start(cluster, root.resolve("examples/pipelines"))) {
       List<Start> without = new ArrayList<>();
@@ -80,6 +107,8 @@ public final class StartupBench {
       summary("no", without);
       if (archive) {
         summary("yes", with);
+      } else if (image.isPresent()) {
+        System.out.println("startup: the image's entrypoint names no class archive");
       } else {
         System.out.println(
             "startup: no class archive (sidecar/target/conveyor-sidecar.jsa): ./conveyor build"
@@ -87,8 +116,9 @@ public final class StartupBench {
       }
       System.out.printf(
           Locale.ROOT,
-          "bench-startup: tls=%s starts=%d ready_p50_ms=%d first_record_p50_ms=%d"
+          "bench-startup: sidecar=%s tls=%s starts=%d ready_p50_ms=%d first_record_p50_ms=%d"
               + " cpu_at_ready_p50_ms=%d%s loadavg=%s%n",
+          image.isPresent() ? "image" : "jar",
           cluster.mutualTls() ? "mtls" : "plaintext",
           starts,
           median(without, Start::readyMs),

@@ -3,7 +3,9 @@ package io.conveyor.examples.local;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,12 +19,18 @@ public final class Launcher {
   private final Optional<String> classpath;
   private final String java;
   private final boolean classArchives;
+  private final Map<Component, List<String>> commands;
 
-  private Launcher(Path repoRoot, Optional<String> classpath, boolean classArchives) {
+  private Launcher(
+      Path repoRoot,
+      Optional<String> classpath,
+      boolean classArchives,
+      Map<Component, List<String>> commands) {
     this.repoRoot = repoRoot.toAbsolutePath().normalize();
     this.classpath = classpath;
     this.java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     this.classArchives = classArchives;
+    this.commands = commands;
   }
 
   /**
@@ -30,17 +38,41 @@ public final class Launcher {
    * the build made one.
    */
   public static Launcher jars(Path repoRoot) {
-    return new Launcher(repoRoot, Optional.empty(), true);
+    return new Launcher(repoRoot, Optional.empty(), true, Map.of());
   }
 
   /** Runs main classes from {@code classpath} (e.g. the test JVM's own). */
   public static Launcher classpath(Path repoRoot, String classpath) {
-    return new Launcher(repoRoot, Optional.of(classpath), false);
+    return new Launcher(repoRoot, Optional.of(classpath), false, Map.of());
   }
 
-  /** The same launcher, starting every JVM without an application class archive. */
+  /** The JVM option that names an application class archive. */
+  public static final String SHARED_ARCHIVE_FILE = "-XX:SharedArchiveFile=";
+
+  /**
+   * The same launcher, starting every JVM without an application class archive (taken out of the
+   * commands given with {@link #withCommand} too).
+   */
   public Launcher withoutClassArchives() {
-    return new Launcher(repoRoot, classpath, false);
+    Map<Component, List<String>> without = new EnumMap<>(Component.class);
+    commands.forEach(
+        (component, command) ->
+            without.put(
+                component,
+                command.stream().filter(a -> !a.startsWith(SHARED_ARCHIVE_FILE)).toList()));
+    return new Launcher(repoRoot, classpath, false, Map.copyOf(without));
+  }
+
+  /**
+   * The same launcher, running {@code component} as {@code command} followed by its arguments,
+   * exactly: no JVM options file or class archive is added (e.g. the sidecar's image entrypoint
+   * inside the image's root filesystem, for the training of the image's class archive).
+   */
+  public Launcher withCommand(Component component, List<String> command) {
+    Map<Component, List<String>> all = new EnumMap<>(Component.class);
+    all.putAll(commands);
+    all.put(component, List.copyOf(command));
+    return new Launcher(repoRoot, classpath, classArchives, Map.copyOf(all));
   }
 
   /**
@@ -87,6 +119,11 @@ public final class Launcher {
 
   public List<String> command(Component component, List<String> args) {
     List<String> command = new ArrayList<>();
+    if (commands.containsKey(component)) {
+      command.addAll(commands.get(component));
+      command.addAll(args);
+      return command;
+    }
     command.add(java);
     component
         .jvmOptionsFile()
@@ -98,7 +135,7 @@ public final class Launcher {
     classArchive(component)
         .ifPresent(
             archive -> {
-              command.add("-XX:SharedArchiveFile=" + archive);
+              command.add(SHARED_ARCHIVE_FILE + archive);
               command.add("-Xshare:auto");
             });
     if (classpath.isPresent()) {
