@@ -130,6 +130,23 @@ public final class PodHost implements AutoCloseable {
     return running;
   }
 
+  /**
+   * Stops {@code pod} as {@link RunningPod#close()} does and removes its network namespace: what a
+   * node does when a pod is deleted. The rest of the run stays.
+   */
+  public void remove(RunningPod pod) {
+    synchronized (this) {
+      if (!pods.remove(pod)) {
+        return;
+      }
+    }
+    try {
+      pod.close();
+    } finally {
+      network.detach(pod.name());
+    }
+  }
+
   private String suffix() {
     String alphabet = "bcdfghjklmnpqrstvwxz2456789"; // the API server's generateName alphabet
     StringBuilder s = new StringBuilder();

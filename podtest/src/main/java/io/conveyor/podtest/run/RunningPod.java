@@ -486,6 +486,63 @@ public final class RunningPod implements AutoCloseable {
     event("signalled " + container + " " + signal);
   }
 
+  /**
+   * The container's memory while it runs: its cgroup's limit, usage, peak, fail and OOM-kill
+   * counts, and its first process's resident set.
+   */
+  public MemoryFigures memory(String container) {
+    ContainerRun run;
+    synchronized (this) {
+      run = run(container);
+      if (!run.running()) {
+        throw new IllegalStateException(
+            "container " + container + " of pod " + name() + " is not running");
+      }
+    }
+    Path cgroup = Path.of("/sys/fs/cgroup/memory", cgroupParent, container);
+    Map<String, Long> status = processStatus(run.id);
+    return new MemoryFigures(
+        cgroupValue(cgroup.resolve("memory.limit_in_bytes")),
+        cgroupValue(cgroup.resolve("memory.usage_in_bytes")),
+        cgroupValue(cgroup.resolve("memory.max_usage_in_bytes")),
+        cgroupValue(cgroup.resolve("memory.failcnt")),
+        oomKills(run),
+        memoryStat(container).getOrDefault("total_rss", 0L),
+        status.getOrDefault("VmRSS", 0L),
+        status.getOrDefault("VmHWM", 0L));
+  }
+
+  private static long cgroupValue(Path file) {
+    try {
+      return Long.parseLong(Files.readString(file).strip());
+    } catch (IOException | NumberFormatException e) {
+      throw new IllegalStateException("cannot read " + file + ": " + e, e);
+    }
+  }
+
+  /** The {@code kB} lines of the container's first process's {@code /proc/PID/status}, in bytes. */
+  private static Map<String, Long> processStatus(String containerId) {
+    String state = Commands.run("runc", "state", containerId);
+    long pid;
+    try {
+      pid = JSON.readTree(state).path("pid").asLong();
+    } catch (IOException e) {
+      throw new IllegalStateException("runc state " + containerId + " is not JSON: " + state, e);
+    }
+    Map<String, Long> values = new LinkedHashMap<>();
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        String[] parts = line.split("\\s+");
+        if (parts.length == 3 && parts[2].equals("kB")) {
+          values.put(parts[0].substring(0, parts[0].length() - 1), Long.parseLong(parts[1]) * 1024);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("process " + pid + " of " + containerId + " is gone", e);
+    }
+    return values;
+  }
+
   /** The container's memory cgroup figures (memory.stat), e.g. {@code rss}, while it runs. */
   public Map<String, Long> memoryStat(String container) {
     run(container);

@@ -17,6 +17,7 @@ import io.conveyor.podtest.spec.FakeServiceAccountToken;
 import io.conveyor.router.core.RouterSettings;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
@@ -58,20 +59,13 @@ public final class PipelineCluster implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicLong POD_SUFFIX = new AtomicLong(System.nanoTime() & 0xfffff);
 
-  private final String namespace;
   private final MockApiServer api;
   private final PodHost host;
   private final KubernetesClient operatorClient;
   private final ConveyorOperator operator;
-  private final List<RunningPod> pods = new ArrayList<>();
 
   private PipelineCluster(
-      String namespace,
-      MockApiServer api,
-      PodHost host,
-      KubernetesClient operatorClient,
-      ConveyorOperator operator) {
-    this.namespace = namespace;
+      MockApiServer api, PodHost host, KubernetesClient operatorClient, ConveyorOperator operator) {
     this.api = api;
     this.host = host;
     this.operatorClient = operatorClient;
@@ -79,10 +73,10 @@ public final class PipelineCluster implements AutoCloseable {
   }
 
   /**
-   * Starts the API server, the node (with both images unpacked) and the operator; pods run in
-   * {@code namespace}. Fails (or skips, as {@link ProjectImages} says) where the tier cannot run.
+   * Starts the API server, the node (with both images unpacked) and the operator. Fails (or skips,
+   * as {@link ProjectImages} says) where the tier cannot run.
    */
-  public static PipelineCluster start(String namespace, RunSettings settings) throws IOException {
+  public static PipelineCluster start(RunSettings settings) throws IOException {
     PodsTier.require();
     Path sidecarImage = ProjectImages.require("conveyor-sidecar");
     Path examplesImage = ProjectImages.require("conveyor-examples");
@@ -105,7 +99,7 @@ public final class PipelineCluster implements AutoCloseable {
                   () -> NettyServerBuilder.forAddress(new InetSocketAddress(bind, 0)))
               .start();
       await().atMost(START).until(operator::serving);
-      return new PipelineCluster(namespace, api, host, operatorClient, operator);
+      return new PipelineCluster(api, host, operatorClient, operator);
     } catch (IOException | RuntimeException | Error e) {
       if (operator != null) {
         operator.close(Duration.ofSeconds(10));
@@ -133,100 +127,9 @@ public final class PipelineCluster implements AutoCloseable {
     return operator;
   }
 
-  /** Creates the Pipeline of a YAML resource in the scenarios' namespace. */
-  public void pipeline(String resource) throws IOException {
-    try (InputStream in = PipelineCluster.class.getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalArgumentException("no resource " + resource);
-      }
-      api.client().load(in).inNamespace(namespace).create();
-    }
-  }
-
-  /**
-   * The pod of a Deployment resource ({@code /deploy/demo-sink.yaml}) as the API server stores it
-   * after admission, run on the node; returns once its native sidecar started and the pod is
-   * reported Running. {@code appEnv} sets variables of the app container in the Deployment's
-   * template (the user's own settings, before admission), e.g. RECORDS and RATE.
-   */
-  public RunningPod run(String deployment, Map<String, String> appEnv) throws IOException {
-    Pod template = PodFixtures.replicaSetPod(deployment);
-    appEnv.forEach((name, value) -> setEnv(template, "app", name, value));
-    Pod admitted = admit(template);
-    ConfigMap bundle = bundle();
-    RunningPod running =
-        host.run(admitted, namespace, Map.of(bundle.getMetadata().getName(), bundle.getData()));
-    synchronized (this) {
-      pods.add(running);
-    }
-    reportRunning(running);
-    return running;
-  }
-
-  private static void setEnv(Pod pod, String container, String name, String value) {
-    var c =
-        pod.getSpec().getContainers().stream()
-            .filter(x -> x.getName().equals(container))
-            .findFirst()
-            .orElseThrow(() -> new IllegalArgumentException("no container " + container));
-    List<EnvVar> env = new ArrayList<>(c.getEnv() == null ? List.of() : c.getEnv());
-    env.removeIf(e -> e.getName().equals(name));
-    env.add(new EnvVar(name, value, null));
-    c.setEnv(env);
-  }
-
-  /**
-   * The pod after the webhook's mutation, named from generateName and given a uid as the API server
-   * does, stored; the review of its projected token is registered with the API server (the runner's
-   * token names the pod, so it is known before the pod runs).
-   */
-  private Pod admit(Pod template) {
-    // No cluster DNS: the webhook's own setting points the sidecars at the router's address.
-    Map<String, String> webhookEnv =
-        Map.of("CLUSTER_ENDPOINT", host.hostAddress() + ":" + operator.routerPort().orElseThrow());
-    Pod mutated = PodFixtures.mutated(template, namespace, webhookEnv);
-    String name =
-        mutated.getMetadata().getGenerateName()
-            + Long.toString(POD_SUFFIX.incrementAndGet() & 0xfffff, 36);
-    mutated.getMetadata().setName(name);
-    mutated.getMetadata().setNamespace(namespace);
-    mutated.getMetadata().setUid(UUID.randomUUID().toString());
-    Pod stored = api.client().pods().inNamespace(namespace).resource(mutated).create();
-    String account = stored.getSpec().getServiceAccountName();
-    String uid = stored.getMetadata().getUid();
-    api.bindToken(
-        new FakeServiceAccountToken(namespace, account, name, uid, "conveyor.etl").jwt(),
-        namespace,
-        account,
-        name,
-        uid);
-    return new PodBuilder(mutated)
-        .editMetadata()
-        .withUid(uid)
-        .withGenerateName(null)
-        .endMetadata()
-        .build();
-  }
-
-  /** The trust bundle is the operator's: published from its CA into the pods' namespace. */
-  private ConfigMap bundle() {
-    return await()
-        .atMost(START)
-        .until(
-            () ->
-                api.client()
-                    .configMaps()
-                    .inNamespace(namespace)
-                    .withName("conveyor-trust-bundle")
-                    .get(),
-            cm -> cm != null && cm.getData() != null && cm.getData().containsKey("ca.crt"));
-  }
-
-  /** What the kubelet reports once the pod runs: its phase and IP. */
-  private void reportRunning(RunningPod running) {
-    Pod stored = api.client().pods().inNamespace(namespace).withName(running.name()).get();
-    stored.setStatus(new PodStatusBuilder().withPhase("Running").withPodIP(running.ip()).build());
-    api.client().pods().inNamespace(namespace).resource(stored).updateStatus();
+  /** A namespace of its own for one scenario; closing it removes the scenario's pods. */
+  public Scenario scenario(String namespace) {
+    return new Scenario(namespace);
   }
 
   /**
@@ -267,45 +170,176 @@ public final class PipelineCluster implements AutoCloseable {
     return JSON.readTree(response.body());
   }
 
-  /** The identity a pod's sidecar certificate names. */
-  public String identity(RunningPod pod, String serviceAccount) {
-    return "spiffe://conveyor.etl/ns/" + namespace + "/pod/" + pod.name() + "/sa/" + serviceAccount;
-  }
-
   /**
-   * What every pod of the run said (events, the last lines of each container's log): the first
-   * thing to read when a scenario fails.
+   * One scenario's namespace in the shared cluster: its Pipelines and pods. Closing it removes its
+   * pods from the node (their containers, files and network namespaces).
    */
-  public synchronized String diagnostics() {
-    StringBuilder out = new StringBuilder();
-    for (RunningPod pod : pods) {
-      out.append("\n--- pod ").append(pod.name()).append(" events: ").append(pod.events());
-      for (String container : pod.plan().containers().stream().map(c -> c.name()).toList()) {
-        String log = pod.log(container);
-        out.append("\n--- ")
-            .append(pod.name())
-            .append('/')
-            .append(container)
-            .append(" (last 4000 chars):\n")
-            .append(log.substring(Math.max(0, log.length() - 4000)));
+  public final class Scenario implements AutoCloseable {
+
+    private final String namespace;
+    private final List<RunningPod> pods = new ArrayList<>();
+
+    private Scenario(String namespace) {
+      this.namespace = namespace;
+    }
+
+    /** Creates the Pipeline of a YAML resource in this scenario's namespace. */
+    public void pipeline(String resource) throws IOException {
+      try (InputStream in = PipelineCluster.class.getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalArgumentException("no resource " + resource);
+        }
+        for (HasMetadata item : api.client().load(in).items()) {
+          item.getMetadata().setNamespace(namespace);
+          api.client().resource(item).create();
+        }
       }
     }
-    return out.toString();
-  }
 
-  /** Runs a scenario's checks; a failure carries the pods' {@link #diagnostics()}. */
-  public void check(ThrowingRunnable checks) throws Exception {
-    try {
-      checks.run();
-    } catch (AssertionError | RuntimeException e) {
-      throw new AssertionError(e.getMessage() + diagnostics(), e);
+    /**
+     * The pod of a Deployment resource ({@code /deploy/demo-sink.yaml}) as the API server stores it
+     * after admission, run on the node; returns once its native sidecar started and the pod is
+     * reported Running. {@code appEnv} sets variables of the app container in the Deployment's
+     * template (the user's own settings, before admission), e.g. RECORDS and RATE.
+     */
+    public RunningPod run(String deployment, Map<String, String> appEnv) throws IOException {
+      Pod template = PodFixtures.replicaSetPod(deployment);
+      appEnv.forEach((name, value) -> setEnv(template, "app", name, value));
+      Pod admitted = admit(template);
+      ConfigMap bundle = bundle();
+      RunningPod running =
+          host.run(admitted, namespace, Map.of(bundle.getMetadata().getName(), bundle.getData()));
+      synchronized (this) {
+        pods.add(running);
+      }
+      reportRunning(running);
+      return running;
     }
-  }
 
-  /** A scenario's checks. */
-  @FunctionalInterface
-  public interface ThrowingRunnable {
-    void run() throws Exception;
+    private static void setEnv(Pod pod, String container, String name, String value) {
+      var c =
+          pod.getSpec().getContainers().stream()
+              .filter(x -> x.getName().equals(container))
+              .findFirst()
+              .orElseThrow(() -> new IllegalArgumentException("no container " + container));
+      List<EnvVar> env = new ArrayList<>(c.getEnv() == null ? List.of() : c.getEnv());
+      env.removeIf(e -> e.getName().equals(name));
+      env.add(new EnvVar(name, value, null));
+      c.setEnv(env);
+    }
+
+    /**
+     * The pod after the webhook's mutation, named from generateName and given a uid as the API
+     * server does, stored; the review of its projected token is registered with the API server (the
+     * runner's token names the pod, so it is known before the pod runs).
+     */
+    private Pod admit(Pod template) {
+      // No cluster DNS: the webhook's own setting points the sidecars at the router's address.
+      Map<String, String> webhookEnv =
+          Map.of(
+              "CLUSTER_ENDPOINT", host.hostAddress() + ":" + operator.routerPort().orElseThrow());
+      Pod mutated = PodFixtures.mutated(template, namespace, webhookEnv);
+      String name =
+          mutated.getMetadata().getGenerateName()
+              + Long.toString(POD_SUFFIX.incrementAndGet() & 0xfffff, 36);
+      mutated.getMetadata().setName(name);
+      mutated.getMetadata().setNamespace(namespace);
+      mutated.getMetadata().setUid(UUID.randomUUID().toString());
+      Pod stored = api.client().pods().inNamespace(namespace).resource(mutated).create();
+      String account = stored.getSpec().getServiceAccountName();
+      String uid = stored.getMetadata().getUid();
+      api.bindToken(
+          new FakeServiceAccountToken(namespace, account, name, uid, "conveyor.etl").jwt(),
+          namespace,
+          account,
+          name,
+          uid);
+      return new PodBuilder(mutated)
+          .editMetadata()
+          .withUid(uid)
+          .withGenerateName(null)
+          .endMetadata()
+          .build();
+    }
+
+    /** The trust bundle is the operator's: published from its CA into the pods' namespace. */
+    private ConfigMap bundle() {
+      return await()
+          .atMost(START)
+          .until(
+              () ->
+                  api.client()
+                      .configMaps()
+                      .inNamespace(namespace)
+                      .withName("conveyor-trust-bundle")
+                      .get(),
+              cm -> cm != null && cm.getData() != null && cm.getData().containsKey("ca.crt"));
+    }
+
+    /** What the kubelet reports once the pod runs: its phase and IP. */
+    private void reportRunning(RunningPod running) {
+      Pod stored = api.client().pods().inNamespace(namespace).withName(running.name()).get();
+      stored.setStatus(new PodStatusBuilder().withPhase("Running").withPodIP(running.ip()).build());
+      api.client().pods().inNamespace(namespace).resource(stored).updateStatus();
+    }
+
+    /** The identity a pod's sidecar certificate names. */
+    public String identity(RunningPod pod, String serviceAccount) {
+      return "spiffe://conveyor.etl/ns/"
+          + namespace
+          + "/pod/"
+          + pod.name()
+          + "/sa/"
+          + serviceAccount;
+    }
+
+    /**
+     * What every pod of the run said (events, the last lines of each container's log): the first
+     * thing to read when a scenario fails.
+     */
+    public synchronized String diagnostics() {
+      StringBuilder out = new StringBuilder();
+      for (RunningPod pod : pods) {
+        out.append("\n--- pod ").append(pod.name()).append(" events: ").append(pod.events());
+        for (String container : pod.plan().containers().stream().map(c -> c.name()).toList()) {
+          String log = pod.log(container);
+          out.append("\n--- ")
+              .append(pod.name())
+              .append('/')
+              .append(container)
+              .append(" (last 4000 chars):\n")
+              .append(log.substring(Math.max(0, log.length() - 4000)));
+        }
+      }
+      return out.toString();
+    }
+
+    /** Runs a scenario's checks; a failure carries the pods' {@link #diagnostics()}. */
+    public void check(ThrowingRunnable checks) throws Exception {
+      try {
+        checks.run();
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + diagnostics(), e);
+      }
+    }
+
+    /** A scenario's checks. */
+    @FunctionalInterface
+    public interface ThrowingRunnable {
+      void run() throws Exception;
+    }
+
+    @Override
+    public void close() {
+      List<RunningPod> running;
+      synchronized (this) {
+        running = new ArrayList<>(pods);
+        pods.clear();
+      }
+      for (int i = running.size() - 1; i >= 0; i--) {
+        host.remove(running.get(i));
+      }
+    }
   }
 
   @Override

@@ -6,10 +6,12 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.conveyor.podtest.PodsTier;
 import io.conveyor.podtest.cluster.PipelineCluster;
+import io.conveyor.podtest.cluster.SharedPipelineCluster;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * them.
  */
 @Tag(PodsTier.TAG)
+@ExtendWith(SharedPipelineCluster.class)
 class SourceToSinkPodsTest {
 
   private static final String NS = "shop";
@@ -30,13 +33,14 @@ class SourceToSinkPodsTest {
   private static final Logger log = LoggerFactory.getLogger(SourceToSinkPodsTest.class);
 
   @Test
-  void theSourcePodsRecordsReachTheSinkPodThroughTheInjectedSidecars() throws Exception {
-    try (PipelineCluster cluster = PipelineCluster.start(NS, RunSettings.kubeletDefaults())) {
-      cluster.pipeline("/deploy/pipeline-source-to-sink.yaml");
-      RunningPod sinkPod = cluster.run("/deploy/demo-sink.yaml", Map.of());
+  void theSourcePodsRecordsReachTheSinkPodThroughTheInjectedSidecars(PipelineCluster cluster)
+      throws Exception {
+    try (PipelineCluster.Scenario shop = cluster.scenario(NS)) {
+      shop.pipeline("/deploy/pipeline-source-to-sink.yaml");
+      RunningPod sinkPod = shop.run("/deploy/demo-sink.yaml", Map.of());
       RunningPod sourcePod =
-          cluster.run("/deploy/demo-source.yaml", Map.of("RECORDS", Long.toString(RECORDS)));
-      cluster.check(
+          shop.run("/deploy/demo-source.yaml", Map.of("RECORDS", Long.toString(RECORDS)));
+      shop.check(
           () -> {
             await().atMost(START).until(() -> sinkPod.ready() && sourcePod.ready());
             // The source's own account: every record acknowledged (done), none failed.
@@ -50,25 +54,23 @@ class SourceToSinkPodsTest {
             assertThat(stats.path("delivered").asLong()).as(stats.toString()).isEqualTo(RECORDS);
             assertThat(stats.path("lost").asLong(-1)).as(stats.toString()).isZero();
             assertThat(stats.path("beyond_sent").asLong(-1)).as(stats.toString()).isZero();
-            // Each sidecar enrolled and registered once, over the pod IPs it was given.
+            // Each sidecar enrolled and registered once, over the pod IPs it was given (the
+            // cluster's other scenarios have namespaces of their own).
             assertThat(sinkPod.status(PipelineCluster.SIDECAR).restartCount()).isZero();
             assertThat(sourcePod.status(PipelineCluster.SIDECAR).restartCount()).isZero();
             var core = cluster.operator().routerCore().orElseThrow();
             assertThat(
                     core.sidecars().stream()
+                        .filter(r -> r.namespace().equals(NS))
                         .map(r -> r.podName() + "@" + r.podIp() + " " + r.workloadIdentity())
                         .toList())
                 .containsExactlyInAnyOrder(
-                    sinkPod.name()
-                        + "@"
-                        + sinkPod.ip()
-                        + " "
-                        + cluster.identity(sinkPod, "demo-sink"),
+                    sinkPod.name() + "@" + sinkPod.ip() + " " + shop.identity(sinkPod, "demo-sink"),
                     sourcePod.name()
                         + "@"
                         + sourcePod.ip()
                         + " "
-                        + cluster.identity(sourcePod, "demo-source"));
+                        + shop.identity(sourcePod, "demo-source"));
           });
     }
   }
