@@ -500,7 +500,15 @@ public final class RunningPod implements AutoCloseable {
       }
     }
     Path cgroup = Path.of("/sys/fs/cgroup/memory", cgroupParent, container);
-    Map<String, Long> status = processStatus(run.id);
+    Map<String, Long> status = new LinkedHashMap<>();
+    statusOf(run.id)
+        .forEach(
+            (key, value) -> {
+              String[] parts = value.split("\\s+");
+              if (parts.length == 2 && parts[1].equals("kB")) {
+                status.put(key, Long.parseLong(parts[0]) * 1024);
+              }
+            });
     return new MemoryFigures(
         cgroupValue(cgroup.resolve("memory.limit_in_bytes")),
         cgroupValue(cgroup.resolve("memory.usage_in_bytes")),
@@ -520,8 +528,20 @@ public final class RunningPod implements AutoCloseable {
     }
   }
 
-  /** The {@code kB} lines of the container's first process's {@code /proc/PID/status}, in bytes. */
-  private static Map<String, Long> processStatus(String containerId) {
+  /**
+   * The {@code /proc/PID/status} of the container's first process, as the host sees it (e.g. {@code
+   * Uid}, {@code CapEff}, {@code NoNewPrivs}, {@code Seccomp}, {@code VmRSS}): what the process
+   * really runs with.
+   */
+  public Map<String, String> processStatus(String container) {
+    ContainerRun run;
+    synchronized (this) {
+      run = run(container);
+    }
+    return statusOf(run.id);
+  }
+
+  private static Map<String, String> statusOf(String containerId) {
     String state = Commands.run("runc", "state", containerId);
     long pid;
     try {
@@ -529,12 +549,12 @@ public final class RunningPod implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("runc state " + containerId + " is not JSON: " + state, e);
     }
-    Map<String, Long> values = new LinkedHashMap<>();
+    Map<String, String> values = new LinkedHashMap<>();
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        String[] parts = line.split("\\s+");
-        if (parts.length == 3 && parts[2].equals("kB")) {
-          values.put(parts[0].substring(0, parts[0].length() - 1), Long.parseLong(parts[1]) * 1024);
+        int colon = line.indexOf(':');
+        if (colon > 0) {
+          values.put(line.substring(0, colon), line.substring(colon + 1).strip());
         }
       }
     } catch (IOException e) {
