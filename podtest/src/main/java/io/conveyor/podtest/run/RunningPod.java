@@ -172,6 +172,7 @@ public final class RunningPod implements AutoCloseable {
       }
     }
     Files.writeString(layout.etcHosts(), plan.etcHosts());
+    Files.writeString(layout.etcResolvConf(), plan.resolvConf());
     Files.writeString(layout.etcHostname(), name() + "\n");
     Files.createDirectories(layout.log("x").getParent());
     Files.createDirectories(layout.terminationMessage("x").getParent());
@@ -371,6 +372,10 @@ public final class RunningPod implements AutoCloseable {
         if (run.readiness.successes >= p.successThreshold()) {
           run.ready = true;
         } else if (run.readiness.failures >= p.failureThreshold()) {
+          if (run.ready || run.readiness.failures == p.failureThreshold()) {
+            // As the kubelet's Unhealthy event; once per run of failures, not per probe.
+            event(c.name() + " readiness probe failed: " + run.readiness.lastFailure);
+          }
           run.ready = false;
         }
       }

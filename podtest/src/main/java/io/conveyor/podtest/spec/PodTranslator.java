@@ -175,7 +175,22 @@ public final class PodTranslator {
         List.copyOf(volumes.values()),
         List.copyOf(containers),
         Duration.ofSeconds(grace),
-        etcHosts(identity));
+        etcHosts(identity),
+        resolvConf(identity));
+  }
+
+  /**
+   * The resolv.conf a kubelet writes for dnsPolicy ClusterFirst, whatever the image holds. There is
+   * no cluster DNS on the runner's node: the nameserver is the pod's own loopback, where nothing
+   * listens, so a lookup fails at once, as a cluster DNS answers at once for a name it does not
+   * know.
+   */
+  static String resolvConf(PodIdentity identity) {
+    return "nameserver 127.0.0.1\n"
+        + "search "
+        + identity.namespace()
+        + ".svc.cluster.local svc.cluster.local cluster.local\n"
+        + "options ndots:5\n";
   }
 
   /** The hosts file a kubelet writes for a pod without hostNetwork. */
@@ -439,6 +454,7 @@ public final class PodTranslator {
     ArrayNode mounts = config.putArray("mounts");
     RuntimeDefaults.addSystemMounts(mounts);
     bind(mounts, "/etc/hosts", layout.etcHosts().toString(), false);
+    bind(mounts, "/etc/resolv.conf", layout.etcResolvConf().toString(), false);
     bind(mounts, "/etc/hostname", layout.etcHostname().toString(), true);
     bind(
         mounts,

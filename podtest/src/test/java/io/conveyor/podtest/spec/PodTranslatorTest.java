@@ -599,4 +599,22 @@ class PodTranslatorTest {
         .as("no API server, no variables")
         .noneMatch(e -> e.startsWith("KUBERNETES_SERVICE_HOST="));
   }
+
+  @Test
+  void everyContainerGetsTheKubeletsResolvConfNotTheImagesOwn() {
+    PodPlan plan = translate(PodFixtures.mutatedDemoSink());
+
+    // A kubelet writes the pod's resolv.conf (dnsPolicy ClusterFirst); there is no cluster DNS
+    // here, so it names the pod's own loopback, where nothing answers: a lookup fails at once
+    // instead of waiting on whatever resolver the image was built with.
+    assertThat(plan.resolvConf())
+        .isEqualTo(
+            "nameserver 127.0.0.1\n"
+                + "search shop.svc.cluster.local svc.cluster.local cluster.local\n"
+                + "options ndots:5\n");
+    for (ContainerPlan c : plan.containers()) {
+      assertThat(mount(c.config(), "/etc/resolv.conf").path("source").asText())
+          .isEqualTo(LAYOUT.etcResolvConf().toString());
+    }
+  }
 }
