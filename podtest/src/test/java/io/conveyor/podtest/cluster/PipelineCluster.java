@@ -31,6 +31,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -189,10 +190,23 @@ public final class PipelineCluster implements AutoCloseable {
         if (in == null) {
           throw new IllegalArgumentException("no resource " + resource);
         }
-        for (HasMetadata item : api.client().load(in).items()) {
-          item.getMetadata().setNamespace(namespace);
-          api.client().resource(item).create();
-        }
+        create(in);
+      }
+    }
+
+    /**
+     * Creates the Pipeline of a YAML file (e.g. the examples' own) in this scenario's namespace.
+     */
+    public void pipeline(Path file) throws IOException {
+      try (InputStream in = Files.newInputStream(file)) {
+        create(in);
+      }
+    }
+
+    private void create(InputStream yaml) {
+      for (HasMetadata item : api.client().load(yaml).items()) {
+        item.getMetadata().setNamespace(namespace);
+        api.client().resource(item).create();
       }
     }
 
