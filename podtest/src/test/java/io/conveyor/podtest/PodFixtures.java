@@ -9,9 +9,11 @@ import io.conveyor.webhook.admission.PodAdmissionHandler;
 import io.conveyor.webhook.config.WebhookConfig;
 import io.conveyor.webhook.mutation.NamespaceInjection;
 import io.conveyor.webhook.mutation.PodMutator;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.zjsonpatch.JsonPatch;
@@ -22,6 +24,7 @@ import java.io.UncheckedIOException;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -39,7 +42,11 @@ public final class PodFixtures {
 
   /** The Deployment's pod, as the ReplicaSet controller creates it (before admission). */
   public static Pod replicaSetPod(String deploymentResource) {
-    Deployment deployment = deployment(deploymentResource);
+    return replicaSetPod(deployment(deploymentResource));
+  }
+
+  /** The Deployment's pod, as the ReplicaSet controller creates it (before admission). */
+  public static Pod replicaSetPod(Deployment deployment) {
     var template = deployment.getSpec().getTemplate();
     String hash = "7d9f8b6c5";
     Map<String, String> labels = new LinkedHashMap<>(template.getMetadata().getLabels());
@@ -56,6 +63,75 @@ public final class PodFixtures {
         .withSpec(template.getSpec())
         .build();
   }
+
+  /**
+   * The pod after the API server's ServiceAccount admission, for a pod that does not opt out of
+   * {@code automountServiceAccountToken}: a {@code kube-api-access-*} projected volume (a token
+   * with the API server's audience, the cluster CA from ConfigMap {@code kube-root-ca.crt}, the
+   * namespace) mounted read-only into every container that has no mount at its path.
+   */
+  public static Pod withApiAccess(Pod pod) {
+    if (Boolean.FALSE.equals(pod.getSpec().getAutomountServiceAccountToken())) {
+      return pod;
+    }
+    String name = "kube-api-access-7qk4x";
+    Pod admitted =
+        new PodBuilder(pod)
+            .editSpec()
+            .addNewVolume()
+            .withName(name)
+            .withNewProjected()
+            .withDefaultMode(0644)
+            .addNewSource()
+            .withNewServiceAccountToken()
+            .withExpirationSeconds(3607L)
+            .withPath("token")
+            .endServiceAccountToken()
+            .endSource()
+            .addNewSource()
+            .withNewConfigMap()
+            .withName("kube-root-ca.crt")
+            .addNewItem()
+            .withKey("ca.crt")
+            .withPath("ca.crt")
+            .endItem()
+            .endConfigMap()
+            .endSource()
+            .addNewSource()
+            .withNewDownwardAPI()
+            .addNewItem()
+            .withPath("namespace")
+            .withNewFieldRef()
+            .withApiVersion("v1")
+            .withFieldPath("metadata.namespace")
+            .endFieldRef()
+            .endItem()
+            .endDownwardAPI()
+            .endSource()
+            .endProjected()
+            .endVolume()
+            .endSpec()
+            .build();
+    var spec = admitted.getSpec();
+    for (var containers : List.of(spec.getInitContainers(), spec.getContainers())) {
+      for (Container c : containers) {
+        boolean taken =
+            c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(API_ACCESS_PATH));
+        if (!taken) {
+          c.getVolumeMounts()
+              .add(
+                  new VolumeMountBuilder()
+                      .withName(name)
+                      .withMountPath(API_ACCESS_PATH)
+                      .withReadOnly(true)
+                      .build());
+        }
+      }
+    }
+    return admitted;
+  }
+
+  static final String API_ACCESS_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
 
   /** The pod after the webhook's answer to a CREATE review in {@code namespace}. */
   public static Pod mutated(Pod pod, String namespace, Map<String, String> webhookEnv) {
@@ -87,6 +163,16 @@ public final class PodFixtures {
 
   public static Pod mutatedDemoSink() {
     return mutated(replicaSetPod("/deploy/demo-sink.yaml"), "shop", Map.of());
+  }
+
+  /** The AdmissionReview the API server sends for a CREATE of {@code pod} in {@code namespace}. */
+  public static byte[] admissionReview(Pod pod, String namespace) {
+    try {
+      return JSON.writeValueAsBytes(
+          review(SERIALIZATION.convertValue(pod, JsonNode.class), namespace));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static ObjectNode review(JsonNode pod, String namespace) {

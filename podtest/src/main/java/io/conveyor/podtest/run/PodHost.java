@@ -2,6 +2,7 @@ package io.conveyor.podtest.run;
 
 import io.conveyor.podtest.image.DockerArchive;
 import io.conveyor.podtest.spec.ImageConfig;
+import io.conveyor.podtest.spec.KubernetesService;
 import io.conveyor.podtest.spec.PodIdentity;
 import io.conveyor.podtest.spec.PodLayout;
 import io.conveyor.podtest.spec.PodPlan;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -39,6 +41,7 @@ public final class PodHost implements AutoCloseable {
   private final Clock clock = Clock.systemUTC();
   private final Map<String, ImageConfig> images = new LinkedHashMap<>();
   private final List<RunningPod> pods = new ArrayList<>();
+  private Optional<KubernetesService> apiServer = Optional.empty();
   private final Thread shutdownHook;
   private boolean closed;
 
@@ -79,6 +82,14 @@ public final class PodHost implements AutoCloseable {
     return network.hostAddress();
   }
 
+  /**
+   * Makes {@code host:port} the pods' API server: every container started from now on gets it in
+   * the Kubernetes Service variables, as a kubelet gives the {@code kubernetes} Service.
+   */
+  public synchronized void apiServer(String host, int port) {
+    apiServer = Optional.of(new KubernetesService(host, port));
+  }
+
   /** Unpacks a docker-save tarball once, under the name pod specs use for it. */
   public synchronized ImageConfig image(String name, Path tarball) throws IOException {
     ImageConfig image = images.get(name);
@@ -117,7 +128,9 @@ public final class PodHost implements AutoCloseable {
     String cgroupParent = prefix + "/" + name;
     PodPlan plan;
     synchronized (this) {
-      plan = new PodTranslator(images, configMaps).translate(pod, identity, layout, cgroupParent);
+      plan =
+          new PodTranslator(images, configMaps, apiServer)
+              .translate(pod, identity, layout, cgroupParent);
     }
     RunningPod running = new RunningPod(plan, prefix + "-" + name, cgroupParent, settings, clock);
     synchronized (this) {
@@ -128,6 +141,23 @@ public final class PodHost implements AutoCloseable {
     }
     running.start();
     return running;
+  }
+
+  /**
+   * Stops {@code pod} as {@link RunningPod#close()} does and removes its network namespace: what a
+   * node does when a pod is deleted. The rest of the run stays.
+   */
+  public void remove(RunningPod pod) {
+    synchronized (this) {
+      if (!pods.remove(pod)) {
+        return;
+      }
+    }
+    try {
+      pod.close();
+    } finally {
+      network.detach(pod.name());
+    }
   }
 
   private String suffix() {

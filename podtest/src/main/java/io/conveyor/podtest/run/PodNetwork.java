@@ -89,6 +89,14 @@ public final class PodNetwork implements AutoCloseable {
     return new Attachment(netns, Path.of("/var/run/netns", netns), ip);
   }
 
+  /** Removes {@code pod}'s namespace, and with it both ends of its veth. */
+  public synchronized void detach(String pod) {
+    String netns = prefix + "-" + pod;
+    if (namespaces.remove(netns)) {
+      Commands.run("ip", "netns", "del", netns);
+    }
+  }
+
   /** Deleting a namespace deletes its veth end, and with it the host end. */
   @Override
   public synchronized void close() {

@@ -172,6 +172,7 @@ public final class RunningPod implements AutoCloseable {
       }
     }
     Files.writeString(layout.etcHosts(), plan.etcHosts());
+    Files.writeString(layout.etcResolvConf(), plan.resolvConf());
     Files.writeString(layout.etcHostname(), name() + "\n");
     Files.createDirectories(layout.log("x").getParent());
     Files.createDirectories(layout.terminationMessage("x").getParent());
@@ -371,6 +372,10 @@ public final class RunningPod implements AutoCloseable {
         if (run.readiness.successes >= p.successThreshold()) {
           run.ready = true;
         } else if (run.readiness.failures >= p.failureThreshold()) {
+          if (run.ready || run.readiness.failures == p.failureThreshold()) {
+            // As the kubelet's Unhealthy event; once per run of failures, not per probe.
+            event(c.name() + " readiness probe failed: " + run.readiness.lastFailure);
+          }
           run.ready = false;
         }
       }
@@ -484,6 +489,83 @@ public final class RunningPod implements AutoCloseable {
     ContainerRun run = run(container);
     Commands.run("runc", "kill", run.id, signal);
     event("signalled " + container + " " + signal);
+  }
+
+  /**
+   * The container's memory while it runs: its cgroup's limit, usage, peak, fail and OOM-kill
+   * counts, and its first process's resident set.
+   */
+  public MemoryFigures memory(String container) {
+    ContainerRun run;
+    synchronized (this) {
+      run = run(container);
+      if (!run.running()) {
+        throw new IllegalStateException(
+            "container " + container + " of pod " + name() + " is not running");
+      }
+    }
+    Path cgroup = Path.of("/sys/fs/cgroup/memory", cgroupParent, container);
+    Map<String, Long> status = new LinkedHashMap<>();
+    statusOf(run.id)
+        .forEach(
+            (key, value) -> {
+              String[] parts = value.split("\\s+");
+              if (parts.length == 2 && parts[1].equals("kB")) {
+                status.put(key, Long.parseLong(parts[0]) * 1024);
+              }
+            });
+    return new MemoryFigures(
+        cgroupValue(cgroup.resolve("memory.limit_in_bytes")),
+        cgroupValue(cgroup.resolve("memory.usage_in_bytes")),
+        cgroupValue(cgroup.resolve("memory.max_usage_in_bytes")),
+        cgroupValue(cgroup.resolve("memory.failcnt")),
+        oomKills(run),
+        memoryStat(container).getOrDefault("total_rss", 0L),
+        status.getOrDefault("VmRSS", 0L),
+        status.getOrDefault("VmHWM", 0L));
+  }
+
+  private static long cgroupValue(Path file) {
+    try {
+      return Long.parseLong(Files.readString(file).strip());
+    } catch (IOException | NumberFormatException e) {
+      throw new IllegalStateException("cannot read " + file + ": " + e, e);
+    }
+  }
+
+  /**
+   * The {@code /proc/PID/status} of the container's first process, as the host sees it (e.g. {@code
+   * Uid}, {@code CapEff}, {@code NoNewPrivs}, {@code Seccomp}, {@code VmRSS}): what the process
+   * really runs with.
+   */
+  public Map<String, String> processStatus(String container) {
+    ContainerRun run;
+    synchronized (this) {
+      run = run(container);
+    }
+    return statusOf(run.id);
+  }
+
+  private static Map<String, String> statusOf(String containerId) {
+    String state = Commands.run("runc", "state", containerId);
+    long pid;
+    try {
+      pid = JSON.readTree(state).path("pid").asLong();
+    } catch (IOException e) {
+      throw new IllegalStateException("runc state " + containerId + " is not JSON: " + state, e);
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        int colon = line.indexOf(':');
+        if (colon > 0) {
+          values.put(line.substring(0, colon), line.substring(colon + 1).strip());
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("process " + pid + " of " + containerId + " is gone", e);
+    }
+    return values;
   }
 
   /** The container's memory cgroup figures (memory.stat), e.g. {@code rss}, while it runs. */

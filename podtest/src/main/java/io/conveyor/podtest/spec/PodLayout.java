@@ -2,7 +2,10 @@ package io.conveyor.podtest.spec;
 
 import java.nio.file.Path;
 
-/** Where the runner keeps one pod's files on the host: bundles, volumes, logs, /etc/hosts. */
+/**
+ * Where the runner keeps one pod's files on the host: bundles, volumes, logs, /etc/hosts and
+ * /etc/resolv.conf.
+ */
 public record PodLayout(Path dir) {
 
   public Path bundle(String container) {
@@ -28,6 +31,10 @@ public record PodLayout(Path dir) {
 
   public Path etcHosts() {
     return dir.resolve("etc-hosts");
+  }
+
+  public Path etcResolvConf() {
+    return dir.resolve("etc-resolv.conf");
   }
 
   public Path etcHostname() {

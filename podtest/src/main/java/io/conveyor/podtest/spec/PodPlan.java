@@ -10,7 +10,8 @@ public record PodPlan(
     List<VolumePlan> volumes,
     List<ContainerPlan> containers,
     Duration terminationGrace,
-    String etcHosts) {
+    String etcHosts,
+    String resolvConf) {
 
   public ContainerPlan container(String name) {
     return containers.stream()

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapProjection;
 import io.fabric8.kubernetes.api.model.ConfigMapVolumeSource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.DownwardAPIVolumeFile;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
@@ -58,15 +59,27 @@ public final class PodTranslator {
 
   private final Map<String, ImageConfig> images;
   private final Map<String, Map<String, String>> configMaps;
+  private final Optional<KubernetesService> apiServer;
+
+  /** A translator for a node with no API server: containers get no Kubernetes Service variables. */
+  public PodTranslator(
+      Map<String, ImageConfig> images, Map<String, Map<String, String>> configMaps) {
+    this(images, configMaps, Optional.empty());
+  }
 
   /**
    * @param images the unpacked images by the name the pod spec uses
    * @param configMaps the configMaps the runner may mount, by name (data key to content)
+   * @param apiServer the API server the pods can reach, given to every container as a kubelet gives
+   *     the {@code kubernetes} Service
    */
   public PodTranslator(
-      Map<String, ImageConfig> images, Map<String, Map<String, String>> configMaps) {
+      Map<String, ImageConfig> images,
+      Map<String, Map<String, String>> configMaps,
+      Optional<KubernetesService> apiServer) {
     this.images = Map.copyOf(images);
     this.configMaps = Map.copyOf(configMaps);
+    this.apiServer = apiServer;
   }
 
   /**
@@ -162,7 +175,22 @@ public final class PodTranslator {
         List.copyOf(volumes.values()),
         List.copyOf(containers),
         Duration.ofSeconds(grace),
-        etcHosts(identity));
+        etcHosts(identity),
+        resolvConf(identity));
+  }
+
+  /**
+   * The resolv.conf a kubelet writes for dnsPolicy ClusterFirst, whatever the image holds. There is
+   * no cluster DNS on the runner's node: the nameserver is the pod's own loopback, where nothing
+   * listens, so a lookup fails at once, as a cluster DNS answers at once for a name it does not
+   * know.
+   */
+  static String resolvConf(PodIdentity identity) {
+    return "nameserver 127.0.0.1\n"
+        + "search "
+        + identity.namespace()
+        + ".svc.cluster.local svc.cluster.local cluster.local\n"
+        + "options ndots:5\n";
   }
 
   /** The hosts file a kubelet writes for a pod without hostNetwork. */
@@ -213,6 +241,24 @@ public final class PodTranslator {
           ConfigMapProjection cm = source.getConfigMap();
           configMapFiles(
               cm.getName(), cm.getItems(), cm.getOptional(), at + ".configMap", files, problems);
+        } else if (source.getDownwardAPI() != null) {
+          List<DownwardAPIVolumeFile> items = source.getDownwardAPI().getItems();
+          for (int j = 0; j < items.size(); j++) {
+            DownwardAPIVolumeFile item = items.get(j);
+            String path = item.getFieldRef().getFieldPath();
+            String value = fieldRef(path, pod, identity);
+            if (value == null) {
+              problems.add(
+                  at
+                      + ".downwardAPI.items["
+                      + j
+                      + "].fieldRef.fieldPath '"
+                      + path
+                      + "' is not supported by the test runner");
+            } else {
+              files.put(item.getPath(), value.getBytes(StandardCharsets.UTF_8));
+            }
+          }
         } else {
           problems.add(at + " is not supported by the test runner");
         }
@@ -305,6 +351,13 @@ public final class PodTranslator {
     }
     env.put("HOSTNAME", identity.name());
     Map<String, String> declared = new LinkedHashMap<>();
+    // The kubelet's Service variables come before the container's own, which may use or override
+    // them.
+    apiServer.ifPresent(
+        service -> {
+          env.putAll(service.env());
+          declared.putAll(service.env());
+        });
     List<EnvVar> vars = c.getEnv() == null ? List.of() : c.getEnv();
     for (int i = 0; i < vars.size(); i++) {
       EnvVar var = vars.get(i);
@@ -401,6 +454,7 @@ public final class PodTranslator {
     ArrayNode mounts = config.putArray("mounts");
     RuntimeDefaults.addSystemMounts(mounts);
     bind(mounts, "/etc/hosts", layout.etcHosts().toString(), false);
+    bind(mounts, "/etc/resolv.conf", layout.etcResolvConf().toString(), false);
     bind(mounts, "/etc/hostname", layout.etcHostname().toString(), true);
     bind(
         mounts,

@@ -49,6 +49,9 @@ public final class UnsupportedFields {
       spec.volumes[].projected.sources[].configMap.items[].key
       spec.volumes[].projected.sources[].configMap.items[].path
       spec.volumes[].projected.sources[].configMap.optional
+      spec.volumes[].projected.sources[].downwardAPI.items[].path
+      spec.volumes[].projected.sources[].downwardAPI.items[].fieldRef.fieldPath
+      spec.volumes[].projected.sources[].downwardAPI.items[].fieldRef.apiVersion
       spec.volumes[].configMap.name spec.volumes[].configMap.items[].key
       spec.volumes[].configMap.items[].path spec.volumes[].configMap.optional
       spec.volumes[].configMap.defaultMode

@@ -94,6 +94,45 @@ class PodHostCleanupTest {
   }
 
   @Test
+  void aRemovedPodLeavesNothingOfItsOwnAndTheRunGoesOn() throws Exception {
+    PodsTier.require();
+    try (PodHost host = PodHost.start(RunSettings.kubeletDefaults())) {
+      host.image(
+          "busybox", TestImages.busybox(dir.resolve("b.tar"), List.of(), List.of("/bin/sh"), ""));
+      String spec =
+          """
+          apiVersion: v1
+          kind: Pod
+          metadata: {name: NAME}
+          spec:
+            terminationGracePeriodSeconds: 1
+            containers:
+            - name: c
+              image: busybox
+              command: [/bin/sh, -c, 'echo up; sleep 600']
+              volumeMounts: [{name: mem, mountPath: /mem}]
+            volumes:
+            - {name: mem, emptyDir: {medium: Memory, sizeLimit: 1Mi}}
+          """;
+      RunningPod gone = host.run(PodFixtures.pod(spec.replace("NAME", "gone")), "shop", Map.of());
+      RunningPod kept = host.run(PodFixtures.pod(spec.replace("NAME", "kept")), "shop", Map.of());
+      await().atMost(Duration.ofSeconds(30)).until(() -> gone.log("c").contains("up"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> kept.log("c").contains("up"));
+
+      host.remove(gone);
+
+      String ofGone = host.prefix() + "-gone";
+      assertThat(traces(host.prefix())).noneMatch(t -> t.contains(ofGone) || t.contains("/gone"));
+      assertThat(traces(host.prefix()))
+          .anyMatch(t -> t.equals("netns " + host.prefix() + "-kept"))
+          .anyMatch(t -> t.equals("runc " + host.prefix() + "-kept-c"));
+      assertThat(Path.of("/sys/fs/cgroup/memory", host.prefix(), "gone")).doesNotExist();
+      assertThat(Path.of("/sys/fs/cgroup/memory", host.prefix(), "kept")).exists();
+      assertThat(kept.status("c").running()).isTrue();
+    }
+  }
+
+  @Test
   void theLeftoversOfAKilledRunAreRemovedAtTheNextStartAndALiveRunsAreNot() throws Exception {
     PodsTier.require();
     String dead = "cvp" + String.format("%05x", new java.util.Random().nextInt(1 << 20));

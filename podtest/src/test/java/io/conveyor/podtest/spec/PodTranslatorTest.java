@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -464,5 +465,156 @@ class PodTranslatorTest {
     assertThat(files.mode()).isEqualTo(0444);
     assertThat(texts(mount(plan.container("c").config(), "/etc/cm").path("options")))
         .contains("ro");
+  }
+
+  /** The volume the API server's ServiceAccount admission adds to a pod that does not opt out. */
+  static final String KUBE_API_ACCESS =
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+        serviceAccountName: conveyor-webhook
+        containers:
+        - name: c
+          image: img
+          volumeMounts:
+          - {name: kube-api-access-x7k2q, mountPath: /var/run/secrets/kubernetes.io/serviceaccount, readOnly: true}
+        volumes:
+        - name: kube-api-access-x7k2q
+          projected:
+            defaultMode: 420
+            sources:
+            - serviceAccountToken: {expirationSeconds: 3607, path: token}
+            - configMap:
+                name: kube-root-ca.crt
+                items: [{key: ca.crt, path: ca.crt}]
+            - downwardAPI:
+                items:
+                - path: namespace
+                  fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}
+      """;
+
+  @Test
+  void theServiceAccountAdmissionsApiAccessVolumeHoldsTokenClusterCaAndNamespace() {
+    PodPlan plan =
+        new PodTranslator(
+                Map.of("img", ROOT_IMAGE), Map.of("kube-root-ca.crt", Map.of("ca.crt", "CA PEM")))
+            .translate(PodFixtures.pod(KUBE_API_ACCESS), IDENTITY, LAYOUT, "x/p");
+
+    VolumePlan.Files files = (VolumePlan.Files) plan.volumes().get(0);
+    assertThat(files.files()).containsOnlyKeys("token", "ca.crt", "namespace");
+    assertThat(new String(files.files().get("namespace"), StandardCharsets.UTF_8))
+        .isEqualTo("shop");
+    assertThat(new String(files.files().get("ca.crt"), StandardCharsets.UTF_8)).isEqualTo("CA PEM");
+    assertThat(new String(files.files().get("token"), StandardCharsets.UTF_8))
+        .isEqualTo(
+            new FakeServiceAccountToken(
+                    "shop", "conveyor-webhook", IDENTITY.name(), IDENTITY.uid(), "")
+                .jwt());
+    assertThat(files.mode()).isEqualTo(0644);
+  }
+
+  @Test
+  void aDownwardApiProjectionTheRunnerCannotFillIsRefusedByName() {
+    Pod pod =
+        PodFixtures.pod(
+            KUBE_API_ACCESS.replace("fieldPath: metadata.namespace", "fieldPath: spec.nodeName"));
+    Pod withMode =
+        PodFixtures.pod(
+            KUBE_API_ACCESS.replace(
+                "- path: namespace\n", "- path: namespace\n            mode: 256\n"));
+
+    assertThatThrownBy(
+            () ->
+                new PodTranslator(
+                        Map.of("img", ROOT_IMAGE),
+                        Map.of("kube-root-ca.crt", Map.of("ca.crt", "CA PEM")))
+                    .translate(pod, IDENTITY, LAYOUT, "x/p"))
+        .isInstanceOf(PodSpecException.class)
+        .hasMessageContaining(
+            "spec.volumes[0].projected.sources[2].downwardAPI.items[0].fieldRef.fieldPath"
+                + " 'spec.nodeName' is not supported by the test runner");
+    assertThatThrownBy(
+            () ->
+                new PodTranslator(
+                        Map.of("img", ROOT_IMAGE),
+                        Map.of("kube-root-ca.crt", Map.of("ca.crt", "CA PEM")))
+                    .translate(withMode, IDENTITY, LAYOUT, "x/p"))
+        .isInstanceOf(PodSpecException.class)
+        .hasMessageContaining(
+            "spec.volumes[0].projected.sources[2].downwardAPI.items[0].mode is not supported by the"
+                + " test runner");
+  }
+
+  @Test
+  void withAnApiServerEveryContainerGetsTheKubernetesServiceVariablesAKubeletGives() {
+    Pod pod =
+        PodFixtures.pod(
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              containers:
+              - name: c
+                image: img
+                env:
+                - {name: API, value: "$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)"}
+                - {name: KUBERNETES_SERVICE_PORT, value: "6443"}
+            """);
+    PodTranslator translator =
+        new PodTranslator(
+            Map.of("img", ROOT_IMAGE),
+            Map.of(),
+            Optional.of(new KubernetesService("198.18.7.1", 40443)));
+
+    List<String> env =
+        texts(
+            translator
+                .translate(pod, IDENTITY, LAYOUT, "x/p")
+                .container("c")
+                .config()
+                .at("/process/env"));
+
+    assertThat(env)
+        .contains(
+            "KUBERNETES_SERVICE_HOST=198.18.7.1",
+            "KUBERNETES_SERVICE_PORT_HTTPS=40443",
+            "KUBERNETES_PORT=tcp://198.18.7.1:40443",
+            "KUBERNETES_PORT_40443_TCP=tcp://198.18.7.1:40443",
+            "KUBERNETES_PORT_40443_TCP_PROTO=tcp",
+            "KUBERNETES_PORT_40443_TCP_PORT=40443",
+            "KUBERNETES_PORT_40443_TCP_ADDR=198.18.7.1",
+            // the container's own value wins; $(VAR) sees the service's, as declared before it
+            "API=198.18.7.1:40443",
+            "KUBERNETES_SERVICE_PORT=6443");
+    assertThat(
+            texts(
+                new PodTranslator(Map.of("img", ROOT_IMAGE), Map.of())
+                    .translate(pod, IDENTITY, LAYOUT, "x/p")
+                    .container("c")
+                    .config()
+                    .at("/process/env")))
+        .as("no API server, no variables")
+        .noneMatch(e -> e.startsWith("KUBERNETES_SERVICE_HOST="));
+  }
+
+  @Test
+  void everyContainerGetsTheKubeletsResolvConfNotTheImagesOwn() {
+    PodPlan plan = translate(PodFixtures.mutatedDemoSink());
+
+    // A kubelet writes the pod's resolv.conf (dnsPolicy ClusterFirst); there is no cluster DNS
+    // here, so it names the pod's own loopback, where nothing answers: a lookup fails at once
+    // instead of waiting on whatever resolver the image was built with.
+    assertThat(plan.resolvConf())
+        .isEqualTo(
+            "nameserver 127.0.0.1\n"
+                + "search shop.svc.cluster.local svc.cluster.local cluster.local\n"
+                + "options ndots:5\n");
+    for (ContainerPlan c : plan.containers()) {
+      assertThat(mount(c.config(), "/etc/resolv.conf").path("source").asText())
+          .isEqualTo(LAYOUT.etcResolvConf().toString());
+    }
   }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.conveyor.testkit.RenderedManifests;
 import io.conveyor.webhook.WebhookApp;
 import io.conveyor.webhook.admission.WebhookDispatch.Decision;
 import io.conveyor.webhook.mutation.InjectionKeys;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.conveyor.testkit.RenderedManifests;
 import io.conveyor.webhook.admission.WebhookDispatch.Decision;
 import java.io.IOException;
 import java.util.Map;

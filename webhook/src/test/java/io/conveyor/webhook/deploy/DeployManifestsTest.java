@@ -2,12 +2,14 @@ package io.conveyor.webhook.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.conveyor.testkit.RenderedManifests;
 import io.conveyor.webhook.admission.AdmissionHttpHandler;
 import io.conveyor.webhook.config.WebhookConfig;
 import io.conveyor.webhook.mutation.InjectionKeys;
 import io.conveyor.webhook.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Service;
@@ -152,5 +154,42 @@ class DeployManifestsTest {
             });
     assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
         .containsEntry(InjectionKeys.INJECT, "false");
+  }
+
+  /**
+   * What the pod really gets is the rendered Deployment: kustomize's {@code images:} also rewrites
+   * environment values (kustomizeconfig.yaml, for SIDECAR_IMAGE), and any value equal to a listed
+   * image name is rewritten with it. Every value must still be a valid configuration, naming the
+   * Service and Secret the other manifests use.
+   */
+  @Test
+  void theRenderedDeploymentsEnvironmentIsAValidConfigurationNamingItsOwnService() {
+    List<com.fasterxml.jackson.databind.JsonNode> rendered = RenderedManifests.render();
+    Deployment deployment =
+        Fixtures.SERIALIZATION.convertValue(
+            RenderedManifests.one(rendered, "Deployment", "conveyor-webhook"), Deployment.class);
+    Map<String, String> env = new java.util.HashMap<>();
+    for (EnvVar var :
+        deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()) {
+      if (var.getValue() != null) {
+        env.put(var.getName(), var.getValue());
+      }
+    }
+    env.put("POD_NAMESPACE", deployment.getMetadata().getNamespace());
+
+    WebhookConfig config = WebhookConfig.fromEnv(env);
+
+    assertThat(config.tls().dnsNames())
+        .contains(
+            RenderedManifests.one(rendered, "Service", "conveyor-webhook")
+                    .at("/metadata/name")
+                    .asText()
+                + "."
+                + deployment.getMetadata().getNamespace()
+                + ".svc");
+    assertThat(config.tls().secretName()).isEqualTo("conveyor-webhook-tls");
+    assertThat(config.sidecar().image()).isEqualTo("ghcr.io/conveyor-etl/conveyor-sidecar:0.1.0");
+    assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+        .isEqualTo("ghcr.io/conveyor-etl/conveyor-webhook:0.1.0");
   }
 }

@@ -1,4 +1,4 @@
-package io.conveyor.webhook.admission;
+package io.conveyor.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
@@ -16,16 +16,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * What {@code kubectl kustomize deploy/} prints, run from the repository root and parsed: the
  * objects a user applies, after kustomize's namespace, labels and image rewrites. Nothing is copied
- * by hand, so a test on these reads what the cluster would get.
+ * by hand, so a test on these reads what the cluster would get. The webhook's admission table and
+ * the pods tier's webhook pod read them.
  */
-final class RenderedManifests {
+public final class RenderedManifests {
 
-  static final Path KUBECTL = Path.of("/usr/bin/kubectl");
+  public static final Path KUBECTL = Path.of("/usr/bin/kubectl");
   private static final long TIMEOUT_SECONDS = 60;
 
   private RenderedManifests() {}
 
-  static Path repositoryRoot() {
+  public static Path repositoryRoot() {
     Path root = Path.of("").toAbsolutePath();
     while (root != null && !Files.isDirectory(root.resolve("deploy"))) {
       root = root.getParent();
@@ -37,7 +38,7 @@ final class RenderedManifests {
   }
 
   /** Every document of the rendered {@code deploy/}, in order. */
-  static List<JsonNode> render() {
+  public static List<JsonNode> render() {
     if (!Files.isExecutable(KUBECTL)) {
       throw new IllegalStateException(
           KUBECTL
@@ -80,7 +81,7 @@ final class RenderedManifests {
     }
   }
 
-  static List<JsonNode> parse(String yaml) throws IOException {
+  public static List<JsonNode> parse(String yaml) throws IOException {
     List<JsonNode> documents = new ArrayList<>();
     try (MappingIterator<JsonNode> it =
         new ObjectMapper(new YAMLFactory()).readerFor(JsonNode.class).readValues(yaml)) {
@@ -95,7 +96,7 @@ final class RenderedManifests {
   }
 
   /** The one object of {@code kind} named {@code name}; fails naming what was there instead. */
-  static JsonNode one(List<JsonNode> documents, String kind, String name) {
+  public static JsonNode one(List<JsonNode> documents, String kind, String name) {
     List<JsonNode> found =
         documents.stream()
             .filter(d -> kind.equals(d.path("kind").asText()))

@@ -1,0 +1,112 @@
+package io.conveyor.podtest.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.conveyor.podtest.PodsTier;
+import io.conveyor.podtest.cluster.PipelineCluster;
+import io.conveyor.podtest.cluster.SharedPipelineCluster;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Issue 13, scenario 2: the source pod's injected sidecar is killed (SIGKILL) while records flow,
+ * and the runner starts it again as a kubelet does under the native sidecar's {@code restartPolicy:
+ * Always}: a new container process in the same pod network namespace, with the same volumes (token,
+ * trust bundle, /tmp), after the crash back-off and its startup probe. The source app keeps
+ * running; its unacknowledged batches are re-sent once the new sidecar serves; nothing is lost, and
+ * the duplicates that at-least-once delivery allows are counted by the sink and reported.
+ */
+@Tag(PodsTier.TAG)
+@ExtendWith(SharedPipelineCluster.class)
+class SidecarRestartPodsTest {
+
+  private static final String NS = "shop-restart";
+  // Small batches at a steady rate: some are always in flight when the sidecar dies.
+  private static final long RATE = 4_000;
+  private static final long BATCH_SIZE = 100;
+  private static final long RECORDS = 60_000; // 15 s at RATE
+  private static final Duration AT_MOST = Duration.ofSeconds(180);
+  private static final Logger log = LoggerFactory.getLogger(SidecarRestartPodsTest.class);
+
+  @Test
+  void theSourceSidecarKilledMidTrafficIsRestartedInPlaceAndNothingIsLost(PipelineCluster cluster)
+      throws Exception {
+    try (PipelineCluster.Scenario shop = cluster.scenario(NS)) {
+      shop.pipeline("/deploy/pipeline-source-to-sink.yaml");
+      RunningPod sink = shop.run("/deploy/demo-sink.yaml", Map.of());
+      RunningPod source =
+          shop.run(
+              "/deploy/demo-source.yaml",
+              Map.of(
+                  "RECORDS",
+                  Long.toString(RECORDS),
+                  "RATE",
+                  Long.toString(RATE),
+                  "BATCH_SIZE",
+                  Long.toString(BATCH_SIZE)));
+      shop.check(
+          () -> {
+            await().atMost(AT_MOST).until(() -> sink.ready() && source.ready());
+            // Mid-traffic: a quarter of the records are at the sink, most are still to come.
+            await()
+                .atMost(AT_MOST)
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                    () -> PipelineCluster.sinkStats(sink, RECORDS, 0).path("delivered").asLong(),
+                    delivered -> delivered >= RECORDS / 4);
+            long atKill = PipelineCluster.sinkStats(sink, RECORDS, 0).path("delivered").asLong();
+            source.signal(PipelineCluster.SIDECAR, "KILL");
+            log.info(
+                "killed {}/{} with {} records at the sink",
+                source.name(),
+                PipelineCluster.SIDECAR,
+                atKill);
+
+            ContainerStatus restarted =
+                await()
+                    .atMost(AT_MOST)
+                    .until(
+                        () -> source.status(PipelineCluster.SIDECAR),
+                        s -> s.restartCount() == 1 && s.ready());
+            assertThat(restarted.lastTermination())
+                .hasValueSatisfying(
+                    t -> {
+                      assertThat(t.exitCode()).isEqualTo(137);
+                      assertThat(t.reason()).isEqualTo("Error");
+                    });
+            // Only the sidecar was restarted: the app container ran through.
+            assertThat(source.status("app").restartCount()).isZero();
+            assertThat(source.status("app").running()).isTrue();
+
+            String outcome = PipelineCluster.awaitSourceOutcome(source, AT_MOST);
+            log.info("source pod {}: {}", source.name(), outcome);
+            assertThat(outcome)
+                .startsWith("demo-source: done produced=" + RECORDS)
+                .contains(" failed=0 ");
+            JsonNode stats = PipelineCluster.sinkStats(sink, RECORDS, 0);
+            log.info(
+                "sink pod {} after the source sidecar's restart: delivered {}, duplicates {}, lost {};"
+                    + " /stats {}",
+                sink.name(),
+                stats.path("delivered").asLong(),
+                stats.path("duplicates").asLong(),
+                stats.path("lost").asLong(),
+                stats);
+            assertThat(stats.path("lost").asLong(-1)).as(stats.toString()).isZero();
+            assertThat(stats.path("delivered").asLong()).as(stats.toString()).isEqualTo(RECORDS);
+            assertThat(stats.path("delivered").asLong() + stats.path("duplicates").asLong())
+                .as("sink count >= sent")
+                .isGreaterThanOrEqualTo(RECORDS);
+            assertThat(stats.path("beyond_sent").asLong(-1)).as(stats.toString()).isZero();
+            assertThat(sink.status(PipelineCluster.SIDECAR).restartCount()).isZero();
+          });
+    }
+  }
+}
