@@ -108,14 +108,22 @@ public final class CertificateIssuingService
               "too many enrolments at once; retry with backoff"));
       return;
     }
+    // The permit is given back before the answer leaves: a caller that has its answer and enrols
+    // again at once must find it free (released after onCompleted, the next call could race it).
+    IssueCertificateResponse issued;
     try {
-      response.onNext(issue(request));
-      response.onCompleted();
+      issued = issue(request);
     } catch (StatusRuntimeException e) {
-      response.onError(e);
-    } finally {
       permits.release();
+      response.onError(e);
+      return;
+    } catch (RuntimeException | Error e) {
+      permits.release();
+      throw e;
     }
+    permits.release();
+    response.onNext(issued);
+    response.onCompleted();
   }
 
   private IssueCertificateResponse issue(IssueCertificateRequest request) {
