@@ -145,7 +145,7 @@ class WebhookPodTest {
               Map.of("kube-root-ca.crt", Map.of("ca.crt", apiServer.clusterCaPem())));
       try {
         check(webhook, api, tls, configuration);
-      } catch (AssertionError | RuntimeException e) {
+      } catch (AssertionError | RuntimeException | IOException e) {
         String logs = webhook.log("webhook");
         throw new AssertionError(
             e.getMessage()
