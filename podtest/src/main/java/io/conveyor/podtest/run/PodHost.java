@@ -42,6 +42,7 @@ public final class PodHost implements AutoCloseable {
   private final Map<String, ImageConfig> images = new LinkedHashMap<>();
   private final List<RunningPod> pods = new ArrayList<>();
   private Optional<KubernetesService> apiServer = Optional.empty();
+  private String clusterDns = PodTranslator.DEFAULT_CLUSTER_DNS;
   private final Thread shutdownHook;
   private boolean closed;
 
@@ -90,6 +91,24 @@ public final class PodHost implements AutoCloseable {
     apiServer = Optional.of(new KubernetesService(host, port));
   }
 
+  /**
+   * Makes {@code address} the nameserver of the resolv.conf of every pod started from now on, as a
+   * kubelet's clusterDNS; until then it is {@link PodTranslator#DEFAULT_CLUSTER_DNS}. A setting of
+   * the started host rather than of {@link RunSettings}: an address on the pod network, such as
+   * {@link #unheldAddress()}, is known only once the host has drawn its subnet.
+   */
+  public synchronized void clusterDns(String address) {
+    clusterDns = address;
+  }
+
+  /**
+   * An address on the pod network that no pod and no interface holds: packets to it vanish (ARP
+   * finds no one), as with a cluster DNS that never answers.
+   */
+  public String unheldAddress() {
+    return network.unheldAddress();
+  }
+
   /** Unpacks a docker-save tarball once, under the name pod specs use for it. */
   public synchronized ImageConfig image(String name, Path tarball) throws IOException {
     ImageConfig image = images.get(name);
@@ -129,7 +148,7 @@ public final class PodHost implements AutoCloseable {
     PodPlan plan;
     synchronized (this) {
       plan =
-          new PodTranslator(images, configMaps, apiServer)
+          new PodTranslator(images, configMaps, apiServer, clusterDns)
               .translate(pod, identity, layout, cgroupParent);
     }
     RunningPod running = new RunningPod(plan, prefix + "-" + name, cgroupParent, settings, clock);

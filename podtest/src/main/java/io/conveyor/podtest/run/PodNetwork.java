@@ -19,6 +19,10 @@ public final class PodNetwork implements AutoCloseable {
 
   private final String prefix;
   private final String bridge;
+
+  /** The last host number of the /24, never given to a pod: {@link #unheldAddress()}. */
+  private static final int UNHELD_HOST = 254;
+
   private final String subnet; // "198.18.x" or "198.19.x"
   private final List<String> namespaces = new ArrayList<>();
   private int nextHost = 2;
@@ -61,6 +65,14 @@ public final class PodNetwork implements AutoCloseable {
     return subnet + ".1";
   }
 
+  /**
+   * An address on the pod network that no pod and no host interface ever holds: a packet sent to it
+   * vanishes (the sender's ARP finds no one), as with a cluster DNS that does not answer.
+   */
+  public String unheldAddress() {
+    return subnet + "." + UNHELD_HOST;
+  }
+
   public String bridge() {
     return bridge;
   }
@@ -68,7 +80,7 @@ public final class PodNetwork implements AutoCloseable {
   /** A new namespace for {@code pod} with loopback up and a pod IP on the bridge. */
   public synchronized Attachment attach(String pod) {
     int host = nextHost++;
-    if (host > 254) {
+    if (host >= UNHELD_HOST) {
       throw new IllegalStateException("the pod network " + subnet + ".0/24 is full");
     }
     String netns = prefix + "-" + pod;

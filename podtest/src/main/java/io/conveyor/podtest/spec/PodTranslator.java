@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A pod spec translated into what runc needs, as a kubelet with containerd would do it: one OCI
@@ -44,6 +45,13 @@ public final class PodTranslator {
   /** Where a kubelet mounts the termination message file unless the container says otherwise. */
   public static final String DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 
+  /**
+   * The nameserver of the pods' resolv.conf unless the runner is given a cluster DNS: the pod's own
+   * loopback, where nothing listens, so a lookup fails at once, as a cluster DNS answers at once
+   * for a name it does not know.
+   */
+  public static final String DEFAULT_CLUSTER_DNS = "127.0.0.1";
+
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
   private static final Set<String> FIELD_REFS =
@@ -54,17 +62,21 @@ public final class PodTranslator {
           "status.podIP",
           "spec.serviceAccountName");
 
+  private static final Pattern IP_LITERAL =
+      Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*");
+
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private final Map<String, ImageConfig> images;
   private final Map<String, Map<String, String>> configMaps;
   private final Optional<KubernetesService> apiServer;
+  private final String clusterDns;
 
   /** A translator for a node with no API server: containers get no Kubernetes Service variables. */
   public PodTranslator(
       Map<String, ImageConfig> images, Map<String, Map<String, String>> configMaps) {
-    this(images, configMaps, Optional.empty());
+    this(images, configMaps, Optional.empty(), DEFAULT_CLUSTER_DNS);
   }
 
   /**
@@ -72,14 +84,22 @@ public final class PodTranslator {
    * @param configMaps the configMaps the runner may mount, by name (data key to content)
    * @param apiServer the API server the pods can reach, given to every container as a kubelet gives
    *     the {@code kubernetes} Service
+   * @param clusterDns the IP address the pods' resolv.conf names as nameserver (a kubelet's
+   *     clusterDNS)
    */
   public PodTranslator(
       Map<String, ImageConfig> images,
       Map<String, Map<String, String>> configMaps,
-      Optional<KubernetesService> apiServer) {
+      Optional<KubernetesService> apiServer,
+      String clusterDns) {
+    if (!IP_LITERAL.matcher(clusterDns).matches()) {
+      throw new IllegalArgumentException(
+          "the cluster DNS '" + clusterDns + "' is not an IP address (resolv.conf needs one)");
+    }
     this.images = Map.copyOf(images);
     this.configMaps = Map.copyOf(configMaps);
     this.apiServer = apiServer;
+    this.clusterDns = clusterDns;
   }
 
   /**
@@ -176,17 +196,18 @@ public final class PodTranslator {
         List.copyOf(containers),
         Duration.ofSeconds(grace),
         etcHosts(identity),
-        resolvConf(identity));
+        resolvConf(identity, clusterDns));
   }
 
   /**
    * The resolv.conf a kubelet writes for dnsPolicy ClusterFirst, whatever the image holds. There is
-   * no cluster DNS on the runner's node: the nameserver is the pod's own loopback, where nothing
-   * listens, so a lookup fails at once, as a cluster DNS answers at once for a name it does not
-   * know.
+   * no cluster DNS on the runner's node: unless told otherwise the nameserver is {@link
+   * #DEFAULT_CLUSTER_DNS}.
    */
-  static String resolvConf(PodIdentity identity) {
-    return "nameserver 127.0.0.1\n"
+  static String resolvConf(PodIdentity identity, String clusterDns) {
+    return "nameserver "
+        + clusterDns
+        + "\n"
         + "search "
         + identity.namespace()
         + ".svc.cluster.local svc.cluster.local cluster.local\n"

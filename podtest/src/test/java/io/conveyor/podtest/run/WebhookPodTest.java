@@ -77,6 +77,31 @@ class WebhookPodTest {
 
   @Test
   void theWebhookImageServesAdmissionOverItsOwnTlsUnderItsOwnSecurityContext() throws Exception {
+    runWebhookPod(host -> {});
+  }
+
+  /**
+   * The JDK's HTTPS server asks for the client's host name (a reverse lookup) on every connection
+   * before the handshake: with a cluster DNS that never answers, each admission would wait out the
+   * resolver's timeouts (glibc: 5 s per attempt) and the API server would give up first. Here the
+   * pod's nameserver is an address of the pod network that no one holds, so every query vanishes;
+   * the webhook must still answer within the configuration's timeoutSeconds.
+   */
+  @Test
+  void theWebhookAnswersWithinItsTimeoutWhenTheClusterDnsNeverAnswers() throws Exception {
+    runWebhookPod(host -> host.clusterDns(host.unheldAddress()));
+  }
+
+  /** What a test sets on the node before the webhook pod starts. */
+  private interface NodeSetup {
+    void apply(PodHost host) throws IOException;
+  }
+
+  /**
+   * Runs the rendered Deployment's pod on a node set up by {@code setup} and checks it as the API
+   * server would use it.
+   */
+  private static void runWebhookPod(NodeSetup setup) throws Exception {
     PodsTier.require();
     Path image = ProjectImages.require("conveyor-webhook");
     List<JsonNode> rendered = RenderedManifests.render();
@@ -94,6 +119,7 @@ class WebhookPodTest {
       host.image(
           deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), image);
       host.apiServer(host.hostAddress(), apiServer.port());
+      setup.apply(host);
       for (JsonNode object :
           List.of(
               RenderedManifests.one(rendered, "Namespace", namespace),
@@ -119,7 +145,7 @@ class WebhookPodTest {
               Map.of("kube-root-ca.crt", Map.of("ca.crt", apiServer.clusterCaPem())));
       try {
         check(webhook, api, tls, configuration);
-      } catch (AssertionError | RuntimeException e) {
+      } catch (AssertionError | RuntimeException | IOException e) {
         String logs = webhook.log("webhook");
         throw new AssertionError(
             e.getMessage()
@@ -153,10 +179,14 @@ class WebhookPodTest {
         .isNotEmpty()
         .allSatisfy(w -> assertThat(w.getClientConfig().getCaBundle()).isEqualTo(expectedBundle));
 
-    // What the API server does: trust the caBundle, check the Service's name, POST the review.
+    // What the API server does: trust the caBundle, check the Service's name, POST the review,
+    // and wait for the answer no longer than the configuration's timeoutSeconds.
     MutatingWebhook first = published.getWebhooks().get(0);
     String path = first.getClientConfig().getService().getPath();
     assertThat(path).isEqualTo(configuration.at("/webhooks/0/clientConfig/service/path").asText());
+    int timeoutSeconds = configuration.at("/webhooks/0/timeoutSeconds").asInt();
+    assertThat(timeoutSeconds).as("the rendered configuration's timeoutSeconds").isPositive();
+    Duration timeout = Duration.ofSeconds(timeoutSeconds);
     SSLContext trust = trusting(first.getClientConfig().getCaBundle());
     Pod demo = PodFixtures.replicaSetPod("/deploy/demo-sink.yaml");
     Exchange admission =
@@ -164,8 +194,9 @@ class WebhookPodTest {
             trust,
             webhook.ip(),
             "POST",
-            path + "?timeout=10s",
-            PodFixtures.admissionReview(demo, "shop"));
+            path + "?timeout=" + timeoutSeconds + "s",
+            PodFixtures.admissionReview(demo, "shop"),
+            timeout);
     assertThat(admission.served()).isEqualTo(tls.certificate());
     assertThat(admission.status()).as(admission.body()).isEqualTo(200);
     JsonNode response = JSON.readTree(admission.body()).path("response");
@@ -183,7 +214,7 @@ class WebhookPodTest {
         SERVICE_NAME,
         patch.size());
 
-    Exchange readiness = exchange(trust, webhook.ip(), "GET", "/readyz", new byte[0]);
+    Exchange readiness = exchange(trust, webhook.ip(), "GET", "/readyz", new byte[0], timeout);
     assertThat(readiness.status()).as(readiness.body()).isEqualTo(200);
 
     // Its own securityContext, as the process runs with it.
@@ -241,13 +272,16 @@ class WebhookPodTest {
 
   /**
    * One HTTP/1.1 exchange with the pod's admission port, the certificate checked against the
-   * Service's DNS name as the API server checks it (it dials the Service, not the pod IP).
+   * Service's DNS name as the API server checks it (it dials the Service, not the pod IP). Connect
+   * and every read wait at most {@code timeout}, as the API server waits at most the webhook's
+   * timeoutSeconds: a webhook slower than that fails here with a SocketTimeoutException.
    */
   private static Exchange exchange(
-      SSLContext trust, String ip, String method, String path, byte[] body) throws IOException {
+      SSLContext trust, String ip, String method, String path, byte[] body, Duration timeout)
+      throws IOException {
     Socket plain = new Socket();
-    plain.connect(new InetSocketAddress(ip, 8443), 5_000);
-    plain.setSoTimeout(15_000);
+    plain.connect(new InetSocketAddress(ip, 8443), Math.toIntExact(timeout.toMillis()));
+    plain.setSoTimeout(Math.toIntExact(timeout.toMillis()));
     try (SSLSocket tls =
         (SSLSocket) trust.getSocketFactory().createSocket(plain, SERVICE_NAME, 443, true)) {
       SSLParameters parameters = tls.getSSLParameters();

@@ -567,7 +567,8 @@ class PodTranslatorTest {
         new PodTranslator(
             Map.of("img", ROOT_IMAGE),
             Map.of(),
-            Optional.of(new KubernetesService("198.18.7.1", 40443)));
+            Optional.of(new KubernetesService("198.18.7.1", 40443)),
+            PodTranslator.DEFAULT_CLUSTER_DNS);
 
     List<String> env =
         texts(
@@ -616,5 +617,26 @@ class PodTranslatorTest {
       assertThat(mount(c.config(), "/etc/resolv.conf").path("source").asText())
           .isEqualTo(LAYOUT.etcResolvConf().toString());
     }
+  }
+
+  @Test
+  void theResolvConfNamesTheClusterDnsTheRunnerIsGiven() {
+    PodPlan plan =
+        new PodTranslator(
+                Map.of(SIDECAR_IMAGE, SIDECAR, EXAMPLES_IMAGE, EXAMPLES),
+                Map.of(),
+                Optional.empty(),
+                "198.18.7.254")
+            .translate(PodFixtures.mutatedDemoSink(), IDENTITY, LAYOUT, "cvp00000/demo-sink");
+
+    assertThat(plan.resolvConf())
+        .isEqualTo(
+            "nameserver 198.18.7.254\n"
+                + "search shop.svc.cluster.local svc.cluster.local cluster.local\n"
+                + "options ndots:5\n");
+    assertThatThrownBy(
+            () -> new PodTranslator(Map.of(), Map.of(), Optional.empty(), "dns.cluster.local"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'dns.cluster.local' is not an IP address");
   }
 }

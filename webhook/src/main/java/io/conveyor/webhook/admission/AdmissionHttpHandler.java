@@ -127,7 +127,6 @@ public final class AdmissionHttpHandler implements HttpHandler {
     } finally {
       metrics.request(outcome, dryRun, Duration.ofNanos(System.nanoTime() - start));
       MDC.remove("admission");
-      MDC.remove("resource");
       exchange.close();
     }
   }

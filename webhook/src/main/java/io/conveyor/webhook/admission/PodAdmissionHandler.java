@@ -60,48 +60,51 @@ public final class PodAdmissionHandler {
             : pod.getMetadata() != null && pod.getMetadata().getNamespace() != null
                 ? pod.getMetadata().getNamespace()
                 : "default";
-    MDC.put("resource", namespace + "/" + displayName(pod, request));
-    MutationOutcome outcome =
-        mutator.mutate(pod, new AdmissionTarget(namespace, namespaceInjection));
-    if (outcome instanceof MutationOutcome.Injected injected) {
-      metrics.injected(injected.spec().mode().value());
-      log.debug("injecting the sidecar ({} mode)", injected.spec().mode().value());
-      return new Result(patched(request.uid(), pod, injected.pod()).build(), "injected");
-    }
-    if (outcome instanceof MutationOutcome.Repaired repaired) {
-      metrics.repaired();
-      log.debug("already injected; completing the sidecar's credentials: {}", repaired.repairs());
-      return new Result(
-          patched(request.uid(), pod, repaired.pod())
-              .withWarnings(List.of(REPAIRED_WARNING))
-              .build(),
-          "repaired");
-    }
-    if (outcome instanceof MutationOutcome.Skipped skipped) {
-      metrics.skipped(skipped.reason().tag());
-      log.debug("not injecting: {}", skipped.reason().tag());
-      AdmissionResponseBuilder response = allowed(request.uid());
-      if (skipped.requested() && warns(skipped.reason())) {
-        response.withWarnings(
-            List.of("conveyor sidecar not injected: " + skipped.reason().explanation()));
+    // Scoped to this review: the thread (a worker, or the warm-up's) logs other things afterwards.
+    try (MDC.MDCCloseable resource =
+        MDC.putCloseable("resource", namespace + "/" + displayName(pod, request))) {
+      MutationOutcome outcome =
+          mutator.mutate(pod, new AdmissionTarget(namespace, namespaceInjection));
+      if (outcome instanceof MutationOutcome.Injected injected) {
+        metrics.injected(injected.spec().mode().value());
+        log.debug("injecting the sidecar ({} mode)", injected.spec().mode().value());
+        return new Result(patched(request.uid(), pod, injected.pod()).build(), "injected");
       }
-      return new Result(response.build(), "skipped");
+      if (outcome instanceof MutationOutcome.Repaired repaired) {
+        metrics.repaired();
+        log.debug("already injected; completing the sidecar's credentials: {}", repaired.repairs());
+        return new Result(
+            patched(request.uid(), pod, repaired.pod())
+                .withWarnings(List.of(REPAIRED_WARNING))
+                .build(),
+            "repaired");
+      }
+      if (outcome instanceof MutationOutcome.Skipped skipped) {
+        metrics.skipped(skipped.reason().tag());
+        log.debug("not injecting: {}", skipped.reason().tag());
+        AdmissionResponseBuilder response = allowed(request.uid());
+        if (skipped.requested() && warns(skipped.reason())) {
+          response.withWarnings(
+              List.of("conveyor sidecar not injected: " + skipped.reason().explanation()));
+        }
+        return new Result(response.build(), "skipped");
+      }
+      MutationOutcome.Denied denied = (MutationOutcome.Denied) outcome;
+      metrics.denied();
+      log.info("denied: {}", denied.message());
+      return new Result(
+          new AdmissionResponseBuilder()
+              .withUid(request.uid())
+              .withAllowed(false)
+              .withStatus(
+                  new StatusBuilder()
+                      .withCode(400)
+                      .withReason("BadRequest")
+                      .withMessage(denied.message())
+                      .build())
+              .build(),
+          "denied");
     }
-    MutationOutcome.Denied denied = (MutationOutcome.Denied) outcome;
-    metrics.denied();
-    log.info("denied: {}", denied.message());
-    return new Result(
-        new AdmissionResponseBuilder()
-            .withUid(request.uid())
-            .withAllowed(false)
-            .withStatus(
-                new StatusBuilder()
-                    .withCode(400)
-                    .withReason("BadRequest")
-                    .withMessage(denied.message())
-                    .build())
-            .build(),
-        "denied");
   }
 
   /** The pod's name, or its generateName with a {@code *} when the name is not chosen yet. */
