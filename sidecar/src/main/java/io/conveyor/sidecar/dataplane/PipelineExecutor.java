@@ -188,10 +188,38 @@ public final class PipelineExecutor {
     for (List<ByteString> chunk : chunks) {
       parts.add(deliverChunk(new ChunkDelivery(batch, route, stage, chunk, meters)));
     }
+    return joined(parts, records.size());
+  }
+
+  /**
+   * Runs a chunk that waited for its stage to get an instance. It was cut for the stage as it was
+   * then; the instance it found may take fewer records per call (a pod's own service with a smaller
+   * batch size than the pipeline's), so it is cut again: sent whole, the service would refuse it
+   * for its size and its records would be rejected. Its records were counted in when it arrived.
+   */
+  private CompletableFuture<BatchOutcome> resumeAfterWait(ChunkDelivery chunk) {
+    List<List<ByteString>> cut =
+        chunks(chunk.records(), chunk.stage().batchLimit(chunk.route().delivery().maxBatchSize()));
+    if (cut.size() == 1) {
+      return runStage(chunk);
+    }
+    List<CompletableFuture<BatchOutcome>> parts = new ArrayList<>(cut.size());
+    for (List<ByteString> part : cut) {
+      parts.add(
+          runStage(
+              new ChunkDelivery(
+                  chunk.batch(), chunk.route(), chunk.stage(), part, chunk.meters())));
+    }
+    return joined(parts, chunk.size());
+  }
+
+  /** The outcomes of consecutive parts of {@code size} records, as one outcome in their order. */
+  private static CompletableFuture<BatchOutcome> joined(
+      List<CompletableFuture<BatchOutcome>> parts, int size) {
     return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
         .thenApply(
             ignored -> {
-              BatchOutcome whole = new BatchOutcome(records.size());
+              BatchOutcome whole = new BatchOutcome(size);
               int offset = 0;
               for (CompletableFuture<BatchOutcome> part : parts) {
                 BatchOutcome outcome = part.join();
@@ -245,7 +273,7 @@ public final class PipelineExecutor {
     }
     // No sidecar runs the stage yet (its pod not registered yet, or restarting): failed now, the
     // source would re-send at once, again and again. The batch waits for one, bounded.
-    return waits.await(chunk, this::runStage);
+    return waits.await(chunk, this::resumeAfterWait);
   }
 
   private CompletableFuture<BatchOutcome> runSink(ChunkDelivery chunk) {

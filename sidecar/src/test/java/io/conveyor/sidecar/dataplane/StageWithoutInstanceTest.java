@@ -13,8 +13,10 @@ import io.conveyor.etl.v1.BatchAck;
 import io.conveyor.etl.v1.FailureKind;
 import io.conveyor.etl.v1.RecordError;
 import io.conveyor.etl.v1.RecordOutcome;
+import io.conveyor.etl.v1.ServiceType;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.StageRole;
+import io.conveyor.sidecar.routing.LocalService;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -135,6 +137,33 @@ class StageWithoutInstanceTest {
         .hasSize(5)
         .containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED);
     assertThat(sink.sequences()).containsExactly(0L, 1L, 2L, 3L, 4L);
+  }
+
+  @Test
+  void aWaitingChunkIsCutAgainToTheBatchSizeOfTheServiceItFinds() throws Exception {
+    // Cut for the pipeline's 500 while no one ran the sink; the pod's own sink then takes 2 per
+    // call. Sent as one call of 5 it would be refused for its size (a reject, dead-lettered).
+    FakeStages.Sink sink = new FakeStages.Sink("store");
+    TestSidecar a = sidecar("a");
+    a.services(
+        TestSidecar.source("orders"),
+        TestSidecar.transform("mask", a.stage("a-mask", FakeStages.Transform.passThrough("mask"))));
+    a.assign(etl(1, a, a, sinkWithoutInstance()));
+
+    PushClient source = source(a);
+    source.send(batch("b1", 0, 5, 20));
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.executor.waitingForStage() == 1);
+
+    a.services(
+        TestSidecar.source("orders"),
+        TestSidecar.transform("mask", "a-mask"),
+        new LocalService("store", ServiceType.SERVICE_TYPE_SINK, a.stage("a-store", sink), 2));
+
+    assertThat(source.nextAck().getAck().getResult().getOutcomesList())
+        .hasSize(5)
+        .containsOnly(RecordOutcome.RECORD_OUTCOME_DELIVERED);
+    assertThat(sink.sequences()).containsExactly(0L, 1L, 2L, 3L, 4L);
+    assertThat(sink.calls.get()).as("5 records, 2 per call").isEqualTo(3);
   }
 
   @Test
