@@ -82,6 +82,14 @@ public final class RouterCore {
    */
   private final Set<String> unplanned = new HashSet<>();
 
+  /**
+   * The sidecars whose only news since the plan is an uneventful heartbeat: their records are new
+   * instances the next re-plan must look at (the plan keeps the records it was computed with), but
+   * they are no reason to re-plan. Kept apart from {@link #unplanned} so that in a storm, with the
+   * fleet heartbeating, the registrations queued behind a re-plan still find the plan current.
+   */
+  private final Set<String> heartbeatsOnly = new HashSet<>();
+
   /** The pipelines changed since the plan was computed: the next re-plan looks at every sidecar. */
   private boolean pipelinesChanged;
 
@@ -269,7 +277,7 @@ public final class RouterCore {
         replan(effects);
       } else {
         // The plan keeps the record it was computed with; only a changed sidecar's is looked at.
-        unplanned.add(after.sidecarId());
+        heartbeatsOnly.add(after.sidecarId());
       }
       response.addAllCommands(takePendingDrains(after.sidecarId()));
       // A watch stream that takes deltas delivers every set itself, at the cost of what changed:
@@ -533,7 +541,7 @@ public final class RouterCore {
             registry.byId(),
             plan,
             settings.subsetSize(),
-            pipelinesChanged ? null : Set.copyOf(unplanned));
+            pipelinesChanged ? null : lookAt());
     pipelinesChanged = false;
     // Only the sidecars the planner names can hold other assignments than before (and the ones
     // that changed themselves, which it names too): in a storm a registration costs what it
@@ -543,6 +551,7 @@ public final class RouterCore {
             .<Collection<String>>map(ids -> new TreeSet<>(ids))
             .orElseGet(() -> registry.byId().keySet());
     unplanned.clear();
+    heartbeatsOnly.clear();
     for (String id : review) {
       if (registry.get(id).isEmpty()) {
         continue; // gone: forget() dropped what it held
@@ -602,6 +611,13 @@ public final class RouterCore {
     before.getPipelinesList().forEach(p -> revoked.add(p.getPipeline()));
     after.getPipelinesList().forEach(p -> revoked.remove(p.getPipeline()));
     return revoked;
+  }
+
+  /** The sidecars a re-plan looks at: the changed ones and those that only heartbeated. */
+  private Set<String> lookAt() {
+    Set<String> ids = new HashSet<>(unplanned);
+    ids.addAll(heartbeatsOnly);
+    return Set.copyOf(ids);
   }
 
   /** Drops everything held for a sidecar that is gone. */
