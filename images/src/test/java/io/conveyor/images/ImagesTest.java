@@ -408,6 +408,11 @@ class ImagesTest {
    * 65532 in the image's working directory, with exactly {@code env}. Returns once the process
    * exits or, when {@code exitCode} is null, once it printed {@code line} (it is then killed with
    * its namespaces). Bounded by {@link #START_DEADLINE}.
+   *
+   * <p>The shell stays the pid namespace's init, as root, and runs the binary as its child: {@code
+   * --kill-child} has the kernel SIGKILL that init when the outer {@code unshare} dies, which ends
+   * every process of the namespace. Exec'ing the binary instead made it the init, and its switch to
+   * uid 65532 cleared that death signal: the binaries that keep serving outlived the test.
    */
   static Result runInContainer(
       List<String> command, Map<String, String> env, String line, Integer exitCode)
@@ -417,7 +422,7 @@ class ImagesTest {
             + " mount --bind \"$r\" \"$r\"; mount -o remount,bind,ro \"$r\";"
             + " mount -t tmpfs -o mode=1777,size=64m tmpfs \"$r/tmp\";"
             + " mount -t proc proc \"$r/proc\";"
-            + " exec unshare --root=\"$r\" --wd=/home/nonroot --setgid=65532 --setuid=65532 -- \"$@\"";
+            + " unshare --root=\"$r\" --wd=/home/nonroot --setgid=65532 --setuid=65532 -- \"$@\"";
     List<String> full =
         new ArrayList<>(
             List.of(
