@@ -1,7 +1,6 @@
 package io.conveyor.examples.bench;
 
 import io.conveyor.common.grpc.GrpcServers;
-import io.conveyor.examples.local.Component;
 import io.conveyor.examples.local.Launcher;
 import io.conveyor.examples.local.LocalCluster;
 import io.conveyor.examples.local.ManagedProcess;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.ToLongFunction;
 
 /**
@@ -51,27 +49,10 @@ public final class MemoryBench {
     int rate = Integer.parseInt(env.getOrDefault("BENCH_MEMORY_RATE", "5"));
     int loadSeconds = Integer.parseInt(env.getOrDefault("BENCH_MEMORY_SECS", "20"));
     Path root = Launcher.findRepoRoot();
-    Optional<ImageRun> image;
-    try {
-      image =
-          args.length == 0
-              ? Optional.empty()
-              : Optional.of(ImageRun.parse(List.of(args), Set.of(), USAGE));
-    } catch (IllegalArgumentException e) {
-      System.err.println("bench: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    Launcher launcher = image.map(i -> i.launcher(root)).orElseGet(() -> Launcher.jars(root));
-    if (!launcher.missing().isEmpty()) {
-      System.err.println("bench: build first (./conveyor build); missing " + launcher.missing());
-      System.exit(2);
-      return;
-    }
-    boolean archive =
-        image.isPresent()
-            ? image.get().classArchive()
-            : launcher.classArchive(Component.SIDECAR).isPresent();
+    BenchSidecar sidecar = BenchSidecar.fromArgs(args, USAGE, root);
+    Optional<ImageRun> image = sidecar.image();
+    Launcher launcher = sidecar.launcher();
+    boolean archive = sidecar.archive();
     image.ifPresent(i -> System.out.println("memory: the sidecars of the image in " + i.rootfs()));
     int exit = 0;
     List<ServiceHost> sources = new ArrayList<>();
