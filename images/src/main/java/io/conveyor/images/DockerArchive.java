@@ -140,6 +140,28 @@ public final class DockerArchive implements AutoCloseable {
     }
   }
 
+  /**
+   * The id and tags of the image in the archive at {@code path}, read from its manifest and config
+   * alone: no layer is read or checked ({@link #open} does that).
+   */
+  public static Identity identityOf(Path path) throws IOException {
+    try (TarFile archive = new TarFile(path)) {
+      JsonNode manifest = JSON.readTree(bytesOf(archive, path, "manifest.json"));
+      if (!manifest.isArray() || manifest.size() != 1) {
+        throw new IllegalArgumentException(
+            path + ": manifest.json must list exactly one image, got " + manifest);
+      }
+      JsonNode image = manifest.get(0);
+      byte[] configBytes = bytesOf(archive, path, image.path("Config").asText());
+      List<String> repoTags = new ArrayList<>();
+      image.path("RepoTags").forEach(t -> repoTags.add(t.asText()));
+      return new Identity("sha256:" + Sha256.hex(configBytes), List.copyOf(repoTags));
+    }
+  }
+
+  /** An image's id (the digest of its config) and the tags it was saved under. */
+  public record Identity(String imageId, List<String> repoTags) {}
+
   /** The tarball this was read from. */
   public Path path() {
     return path;
