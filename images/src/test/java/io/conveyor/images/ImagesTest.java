@@ -226,6 +226,9 @@ class ImagesTest {
           .contains("nonroot:x:65532:65532:nonroot:/home/nonroot:");
       String workDir = runtime.path("WorkingDir").asText();
       assertThat(image.resolve(workDir).orElseThrow().uid()).isEqualTo(65532);
+      // Nothing of the machine that built it: the pod's resolver and host name are the runtime's
+      // to mount (debootstrap copies the build host's).
+      assertThat(image.tree()).doesNotContainKeys("etc/resolv.conf", "etc/hostname");
 
       // "java" is found on the image's PATH, as the runtime looks it up, and is executable.
       DockerArchive.Entry javaOnPath =
