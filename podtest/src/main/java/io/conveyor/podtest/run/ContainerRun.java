@@ -13,7 +13,7 @@ final class ContainerRun {
   Process process;
   Instant startedAt;
   int restartCount;
-  int consecutiveCrashes;
+  final CrashBackoff backoff;
   Instant nextStartAt; // set while waiting out a crash back-off
   boolean started;
   boolean ready;
@@ -23,9 +23,10 @@ final class ContainerRun {
   final ProbeState liveness = new ProbeState();
   final ProbeState readiness = new ProbeState();
 
-  ContainerRun(ContainerPlan plan, String id) {
+  ContainerRun(ContainerPlan plan, String id, CrashBackoff backoff) {
     this.plan = plan;
     this.id = id;
+    this.backoff = backoff;
   }
 
   boolean running() {

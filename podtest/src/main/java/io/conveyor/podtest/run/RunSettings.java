@@ -7,7 +7,9 @@ import java.time.Duration;
  * How the runner behaves where a kubelet has settings of its own.
  *
  * @param workRoot where runs keep bundles, rootfs, volumes and logs
- * @param restartBackoff the first crash-loop back-off (the kubelet's is 10 s), doubled per restart
+ * @param restartBackoff the first crash-loop back-off (the kubelet's is 10 s): a container's first
+ *     exit restarts it at once, the next waits this long, doubled per restart ({@link
+ *     CrashBackoff})
  * @param maxRestartBackoff its ceiling (the kubelet's is 5 min)
  * @param startDeadline how long an init container may take to complete, or a native sidecar to
  *     start, before the pod is reported failed

@@ -62,7 +62,12 @@ public final class RunningPod implements AutoCloseable {
     this.settings = settings;
     this.clock = clock;
     for (ContainerPlan c : plan.containers()) {
-      containers.put(c.name(), new ContainerRun(c, runcPrefix + "-" + c.name()));
+      containers.put(
+          c.name(),
+          new ContainerRun(
+              c,
+              runcPrefix + "-" + c.name(),
+              new CrashBackoff(settings.restartBackoff(), settings.maxRestartBackoff())));
     }
     this.monitor =
         Executors.newSingleThreadScheduledExecutor(
@@ -292,14 +297,7 @@ public final class RunningPod implements AutoCloseable {
     String policy = run.plan.restartPolicy();
     boolean restart = policy.equals("Always") || (policy.equals("OnFailure") && exit != 0);
     if (restart && failure == null) {
-      // The kubelet's crash back-off: doubled per consecutive crash, up to the ceiling.
-      Duration wait =
-          settings.restartBackoff().multipliedBy(1L << Math.min(run.consecutiveCrashes, 16));
-      if (wait.compareTo(settings.maxRestartBackoff()) > 0) {
-        wait = settings.maxRestartBackoff();
-      }
-      run.consecutiveCrashes++;
-      run.nextStartAt = now.plus(wait);
+      run.nextStartAt = now.plus(run.backoff.next(now));
     } else if (run.plan.kind() == ContainerPlan.Kind.INIT && exit != 0) {
       failure = "init container " + run.plan.name() + " failed with exit " + exit;
     }
