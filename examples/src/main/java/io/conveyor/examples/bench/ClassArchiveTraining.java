@@ -102,8 +102,6 @@ public final class ClassArchiveTraining {
     int exit = 0;
     long began = System.nanoTime();
     try (LocalCluster cluster = new LocalCluster(plan.launcher(), plan.workDir())) {
-      Thread stopAll = new Thread(cluster::close, "class-archive-cleanup");
-      Runtime.getRuntime().addShutdownHook(stopAll);
       // The training sidecar runs without the old archive: a dynamic archive is made on top of
       // the JDK's base archive only.
       cluster.classArchives(false);

@@ -71,7 +71,15 @@ public final class LocalCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
   }
+
+  /**
+   * Stops every process when this JVM is stopped before {@link #close()} (a {@code kill} of the
+   * demo or a bench): only the JVM gets that signal, and its router, sidecars and services would
+   * outlive it. Ctrl-C reaches the whole process group; a signal to one process does not.
+   */
+  private final Thread stopOnExit = new Thread(this::stopAll, "local-cluster-stop");
 
   public Launcher launcher() {
     return launcher;
@@ -233,6 +241,15 @@ public final class LocalCluster implements AutoCloseable {
   /** Stops every process (SIGTERM, then SIGKILL after a grace period), newest first. */
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
+    } catch (IllegalStateException shuttingDown) {
+      // Closed from another shutdown hook: ours runs too, and stopping twice is harmless.
+    }
+    stopAll();
+  }
+
+  private void stopAll() {
     List<ManagedProcess> all;
     synchronized (processes) {
       all = new ArrayList<>(processes);
