@@ -19,9 +19,9 @@ import org.slf4j.MDC;
 
 /**
  * Translates an AdmissionRequest into a call of the pure {@link PodMutator} and its outcome into an
- * AdmissionResponse: a JSON Patch diffed from the original and the mutated pod, a denial with the
- * mutator's message, or an unchanged admission. It writes nothing anywhere, so dry-run requests are
- * answered exactly like real ones.
+ * AdmissionResponse: a JSON Patch (an injection's additions, or a repair diffed from the original
+ * and the repaired pod), a denial with the mutator's message, or an unchanged admission. It writes
+ * nothing anywhere, so dry-run requests are answered exactly like real ones.
  */
 public final class PodAdmissionHandler {
 
@@ -68,7 +68,9 @@ public final class PodAdmissionHandler {
       if (outcome instanceof MutationOutcome.Injected injected) {
         metrics.injected(injected.spec().mode().value());
         log.debug("injecting the sidecar ({} mode)", injected.spec().mode().value());
-        return new Result(patched(request.uid(), pod, injected.pod()).build(), "injected");
+        JsonNode patch =
+            InjectionPatch.of(request.object().orElseThrow(), injected.additions(), codec::toTree);
+        return new Result(withPatch(allowed(request.uid()), patch).build(), "injected");
       }
       if (outcome instanceof MutationOutcome.Repaired repaired) {
         metrics.repaired();
@@ -127,8 +129,12 @@ public final class PodAdmissionHandler {
 
   /** Allowed, with the JSON Patch that turns {@code original} into {@code mutated}. */
   private AdmissionResponseBuilder patched(String uid, Pod original, Pod mutated) {
-    JsonNode patch = JsonPatches.diff(codec.toTree(original), codec.toTree(mutated));
-    return allowed(uid)
+    return withPatch(allowed(uid), JsonPatches.diff(codec.toTree(original), codec.toTree(mutated)));
+  }
+
+  private static AdmissionResponseBuilder withPatch(
+      AdmissionResponseBuilder response, JsonNode patch) {
+    return response
         .withPatchType(JSON_PATCH)
         .withPatch(
             Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)));

@@ -6,8 +6,12 @@ import java.util.List;
 /** What the mutator decided for one pod. */
 public sealed interface MutationOutcome {
 
-  /** The sidecar was added: {@code pod} is a new object, the original is untouched. */
-  record Injected(Pod pod, SidecarSpec spec, InjectionStatus status) implements MutationOutcome {}
+  /**
+   * The sidecar was added: {@code pod} is a new object, the original with {@code additions}; the
+   * original is untouched.
+   */
+  record Injected(Pod pod, SidecarAdditions additions, SidecarSpec spec, InjectionStatus status)
+      implements MutationOutcome {}
 
   /**
    * The pod already had the sidecar, from an earlier injection, but its sidecar container lacked

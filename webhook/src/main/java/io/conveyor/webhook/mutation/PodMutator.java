@@ -3,7 +3,6 @@ package io.conveyor.webhook.mutation;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Volume;
 import java.util.ArrayList;
@@ -104,32 +103,20 @@ public final class PodMutator {
             spec.mode().value(),
             spec.image(),
             InjectionKeys.VOLUMES);
-    return new MutationOutcome.Injected(inject(pod, spec, status), spec, status);
+    SidecarAdditions additions = additions(spec, status);
+    return new MutationOutcome.Injected(additions.applyTo(pod), additions, spec, status);
   }
 
-  private static Pod inject(Pod original, SidecarSpec spec, InjectionStatus status) {
-    Container sidecar = SidecarContainerFactory.container(spec);
-    PodBuilder builder =
-        new PodBuilder(original)
-            .editOrNewMetadata()
-            .addToLabels(InjectionKeys.INJECTED_LABEL, "true")
-            .addToAnnotations(InjectionKeys.STATUS, status.toJson())
-            .endMetadata();
-    PodSpec podSpec = original.getSpec();
-    if (spec.mode() == SidecarMode.NATIVE) {
-      List<Container> init = new ArrayList<>();
-      init.add(sidecar);
-      init.addAll(orEmpty(podSpec.getInitContainers()));
-      builder.editSpec().withInitContainers(init).endSpec();
-    } else {
-      builder.editSpec().addToContainers(sidecar).endSpec();
-    }
-    builder
-        .editSpec()
-        .addToVolumes(SidecarContainerFactory.tmpVolume())
-        .addAllToVolumes(SidecarCredentialVolumes.volumes())
-        .endSpec();
-    return builder.build();
+  private static SidecarAdditions additions(SidecarSpec spec, InjectionStatus status) {
+    List<Volume> volumes = new ArrayList<>();
+    volumes.add(SidecarContainerFactory.tmpVolume());
+    volumes.addAll(SidecarCredentialVolumes.volumes());
+    return new SidecarAdditions(
+        Map.entry(InjectionKeys.INJECTED_LABEL, "true"),
+        Map.entry(InjectionKeys.STATUS, status.toJson()),
+        SidecarContainerFactory.container(spec),
+        spec.mode() == SidecarMode.NATIVE,
+        volumes);
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.conveyor.webhook.admission.InjectionPatch;
 import io.conveyor.webhook.admission.JsonPatches;
 import io.conveyor.webhook.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.Container;
@@ -26,6 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class PodMutatorTest {
 
   private static final PodMutator MUTATOR = new PodMutator(Fixtures.config(Map.of()).sidecar());
+  private static final java.util.function.Function<Object, JsonNode> TO_TREE =
+      o -> Fixtures.SERIALIZATION.convertValue(o, JsonNode.class);
 
   sealed interface Expect {}
 
@@ -329,6 +332,14 @@ class PodMutatorTest {
       JsonNode patch = JsonPatches.diff(normalized(pod), normalized(mutated));
       JsonNode patched = JsonPatch.apply(patch, raw);
       assertThat(normalized(patched)).as("patch applied to the raw pod").isEqualTo(expected);
+
+      // What the webhook sends: the additions' own patch, against the raw pod.
+      JsonNode sent =
+          InjectionPatch.of(raw, ((MutationOutcome.Injected) outcome).additions(), TO_TREE);
+      assertThat(sent).allSatisfy(op -> assertThat(op.get("op").asText()).isEqualTo("add"));
+      assertThat(normalized(JsonPatch.apply(sent, raw)))
+          .as("the additions' patch applied to the raw pod")
+          .isEqualTo(expected);
     } else if (c.expect() instanceof Skips skips) {
       assertThat(outcome).isEqualTo(new MutationOutcome.Skipped(skips.reason(), skips.requested()));
     } else if (c.expect() instanceof Denies denies) {
@@ -341,13 +352,52 @@ class PodMutatorTest {
     }
   }
 
+  /**
+   * The patch is written against the pod as sent: into lists and maps it already has, even empty
+   * ones (a whole-list add would replace them), and whole where it has none.
+   */
+  @Test
+  void theInjectionPatchAddsIntoWhatThePodHasAndWholeWhereItHasNothing() {
+    ObjectNode raw = Fixtures.rawPod("annotated", Map.of());
+    ((ObjectNode) raw.get("metadata")).remove("labels");
+    ObjectNode spec = (ObjectNode) raw.get("spec");
+    spec.putArray("volumes");
+    spec.putArray("initContainers")
+        .addObject()
+        .put("name", "prepare")
+        .put("image", "busybox")
+        .putArray("command")
+        .add("true");
+    Pod pod = Fixtures.pod(raw);
+    MutationOutcome.Injected injected =
+        (MutationOutcome.Injected) MUTATOR.mutate(pod, new AdmissionTarget("shop", false));
+
+    JsonNode patch = InjectionPatch.of(raw, injected.additions(), TO_TREE);
+
+    List<String> operations = new ArrayList<>();
+    patch.forEach(op -> operations.add(op.get("op").asText() + " " + op.get("path").asText()));
+    assertThat(operations)
+        .containsExactly(
+            "add /metadata/labels",
+            "add /metadata/annotations/conveyor.etl~1status",
+            "add /spec/initContainers/0",
+            "add /spec/volumes/-",
+            "add /spec/volumes/-",
+            "add /spec/volumes/-",
+            "add /spec/volumes/-");
+    JsonNode patched = JsonPatch.apply(patch, raw);
+    assertThat(patched.at("/spec/initContainers/1/name").asText()).isEqualTo("prepare");
+    assertThat(normalized(patched)).isEqualTo(normalized(injected.pod()));
+  }
+
   @Test
   void theJsonPatchAddsExactlyTheSidecarItsVolumeTheLabelAndTheStatus() {
-    Pod pod = Fixtures.pod("annotated");
-    Pod mutated =
-        ((MutationOutcome.Injected) MUTATOR.mutate(pod, new AdmissionTarget("shop", false))).pod();
+    ObjectNode raw = Fixtures.rawPod("annotated", Map.of());
+    MutationOutcome.Injected injected =
+        (MutationOutcome.Injected)
+            MUTATOR.mutate(Fixtures.pod(raw), new AdmissionTarget("shop", false));
 
-    JsonNode patch = JsonPatches.diff(normalized(pod), normalized(mutated));
+    JsonNode patch = InjectionPatch.of(raw, injected.additions(), TO_TREE);
 
     List<String> operations = new ArrayList<>();
     patch.forEach(op -> operations.add(op.get("op").asText() + " " + op.get("path").asText()));
