@@ -7,11 +7,18 @@ import java.util.List;
 public sealed interface MutationOutcome {
 
   /**
-   * The sidecar was added: {@code pod} is a new object, the original with {@code additions}; the
-   * original is untouched.
+   * The sidecar is to be added: {@code additions} is all that changes. The admission response's
+   * patch is written from them; the mutated pod is made only when asked for.
    */
-  record Injected(Pod pod, SidecarAdditions additions, SidecarSpec spec, InjectionStatus status)
-      implements MutationOutcome {}
+  record Injected(
+      Pod original, SidecarAdditions additions, SidecarSpec spec, InjectionStatus status)
+      implements MutationOutcome {
+
+    /** A new pod, the original with the additions; the original is untouched. */
+    public Pod pod() {
+      return additions.applyTo(original);
+    }
+  }
 
   /**
    * The pod already had the sidecar, from an earlier injection, but its sidecar container lacked

@@ -103,8 +103,7 @@ public final class PodMutator {
             spec.mode().value(),
             spec.image(),
             InjectionKeys.VOLUMES);
-    SidecarAdditions additions = additions(spec, status);
-    return new MutationOutcome.Injected(additions.applyTo(pod), additions, spec, status);
+    return new MutationOutcome.Injected(pod, additions(spec, status), spec, status);
   }
 
   private static SidecarAdditions additions(SidecarSpec spec, InjectionStatus status) {
