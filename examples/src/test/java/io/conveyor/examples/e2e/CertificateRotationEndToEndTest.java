@@ -38,8 +38,7 @@ class CertificateRotationEndToEndTest {
     topology = new Topology("rotation");
     assertThat(topology.cluster.mutualTls()).as("the demo runs with mutual TLS on").isTrue();
     // 20 s certificates: each sidecar renews about every 10 s, three times or more in the run.
-    topology.startRouter(Map.of("CERTIFICATE_TTL_SECS", "20"));
-    topology.startPods();
+    topology.startRouterAndPods(Map.of("CERTIFICATE_TTL_SECS", "20"), Map.of());
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());
@@ -89,8 +88,7 @@ class CertificateRotationEndToEndTest {
     topology = new Topology("ca-restart");
     // The default 24 h certificates: renewal is 12 h away, so only noticing the new root can
     // bring the sidecars back.
-    topology.startRouter();
-    topology.startPods();
+    topology.startRouterAndPods();
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());

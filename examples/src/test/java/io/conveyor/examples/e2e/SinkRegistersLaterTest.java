@@ -28,8 +28,7 @@ class SinkRegistersLaterTest {
   /** Router and pod A (source, transform), whose pipeline's sink no pod runs. */
   private void startWithoutSink(String name, Map<String, String> podASidecarEnv) {
     topology = new Topology(name);
-    topology.startRouter();
-    topology.startPodA(podASidecarEnv);
+    topology.startRouterAndPodA(Map.of(), podASidecarEnv);
     await().atMost(Duration.ofSeconds(60)).until(() -> topology.podA.sidecarReady());
     // Source and transform discovered: the router assigns the pipeline, its sink without target.
     await()
