@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -22,6 +23,9 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 public final class TestImages {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Every layer entry's time: jib's fixed one, 1970-01-01T00:00:01Z. */
+  public static final Instant LAYER_TIME = Instant.ofEpochSecond(1);
 
   private TestImages() {}
 
@@ -101,6 +105,7 @@ public final class TestImages {
             (entry.isDirectory() ? 040000 : entry.isSymbolicLink() ? 0120000 : 0100000) | e.mode());
         entry.setUserId(e.uid());
         entry.setGroupId(e.gid());
+        entry.setModTime(LAYER_TIME.toEpochMilli());
         tar.putArchiveEntry(entry);
         if (e.content() != null && e.symlink() == null && e.hardlink() == null) {
           tar.write(e.content());

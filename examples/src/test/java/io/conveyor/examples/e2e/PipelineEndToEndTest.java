@@ -32,11 +32,10 @@ class PipelineEndToEndTest {
   @BeforeAll
   void start() throws Exception {
     topology = new Topology("pipeline");
-    topology.startRouter();
     discoveryStarted = System.nanoTime();
     // Pod A's sidecar takes messages of at most 256 KiB, so that a source's batches can be
     // larger than both its limit and the transport's (twice it) without using much memory.
-    topology.startPods(Map.of("MAX_MESSAGE_BYTES", "256Ki"));
+    topology.startRouterAndPods(Map.of(), Map.of("MAX_MESSAGE_BYTES", "256Ki"));
   }
 
   @AfterAll

@@ -97,8 +97,7 @@ class SecurityEndToEndTest {
   void start() throws Exception {
     topology = new Topology("security");
     assertThat(topology.cluster.mutualTls()).as("the demo runs with mutual TLS on").isTrue();
-    topology.startRouter();
-    topology.startPods();
+    topology.startRouterAndPods();
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> topology.podA.sidecarReady() && topology.podB.sidecarReady());

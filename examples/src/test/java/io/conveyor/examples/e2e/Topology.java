@@ -21,6 +21,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The demo topology as real processes started from the test classpath: a router, pod A (demo
@@ -57,33 +61,103 @@ final class Topology implements AutoCloseable {
     cluster.startRouter(pipelines, env);
   }
 
+  /** Starts the router and both pods, as {@link #startRouterAndPods(Map, Map)} with no extras. */
+  void startRouterAndPods() {
+    startRouterAndPods(Map.of(), Map.of());
+  }
+
+  /**
+   * Starts the router (with {@code routerEnv} added) and both pods: the router and the pods'
+   * applications side by side, then, once all of them listen, both sidecars side by side. Each
+   * sidecar thus finds the router serving and its pod's services listening, as when they were
+   * started one after the other, without waiting for five JVMs in turn.
+   */
+  void startRouterAndPods(Map<String, String> routerEnv, Map<String, String> podASidecarEnv) {
+    podB = cluster.pod("pod-b");
+    podA = cluster.pod("pod-a");
+    together(() -> startRouter(routerEnv), this::startPodBApp, this::startPodAApps);
+    together(() -> podB.startSidecar(Map.of()), () -> podA.startSidecar(podASidecarEnv));
+  }
+
   /** Starts both pods' applications and sidecars (the router may or may not be up). */
   void startPods() {
     startPods(Map.of());
   }
 
-  /** As {@link #startPods()}, with extra environment for pod A's sidecar. */
+  /**
+   * As {@link #startPods()}, with extra environment for pod A's sidecar. Both pods' applications
+   * start side by side, then both sidecars.
+   */
   void startPods(Map<String, String> podASidecarEnv) {
-    startPodB();
-    startPodA(podASidecarEnv);
+    podB = cluster.pod("pod-b");
+    podA = cluster.pod("pod-a");
+    together(this::startPodBApp, this::startPodAApps);
+    together(() -> podB.startSidecar(Map.of()), () -> podA.startSidecar(podASidecarEnv));
   }
 
-  /** Starts pod A: the demo transform, the source (this JVM) and the sidecar. */
-  void startPodA(Map<String, String> sidecarEnv) {
+  /**
+   * Starts the router (with {@code routerEnv} added) and pod A (the demo transform, the source,
+   * this JVM, and the sidecar): the router and the transform side by side, then the sidecar.
+   */
+  void startRouterAndPodA(Map<String, String> routerEnv, Map<String, String> sidecarEnv) {
     podA = cluster.pod("pod-a");
-    transform = podA.startApp("transform", 1, 2, Map.of());
-    source =
-        ServiceHost.start(
-            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", podA.appPort(0))),
-            new DemoSource(DemoSource.DEFAULT_NAME, 500));
+    together(() -> startRouter(routerEnv), this::startPodAApps);
     podA.startSidecar(sidecarEnv);
   }
 
   /** Starts pod B: the demo sink and its sidecar. */
   void startPodB() {
     podB = cluster.pod("pod-b");
-    sink = podB.startApp("sink", 0, 1, Map.of());
+    startPodBApp();
     podB.startSidecar(Map.of());
+  }
+
+  private void startPodAApps() {
+    transform = podA.startApp("transform", 1, 2, Map.of());
+    source =
+        ServiceHost.start(
+            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", podA.appPort(0))),
+            new DemoSource(DemoSource.DEFAULT_NAME, 500));
+  }
+
+  private void startPodBApp() {
+    sink = podB.startApp("sink", 0, 1, Map.of());
+  }
+
+  /**
+   * Runs {@code starts} side by side, each on a thread of its own (the JVMs they wait for start in
+   * parallel), and returns once all have returned; the first failure is rethrown.
+   */
+  private static void together(Runnable... starts) {
+    ExecutorService threads = Executors.newFixedThreadPool(starts.length);
+    try {
+      List<Future<?>> started = new ArrayList<>();
+      for (Runnable start : starts) {
+        started.add(threads.submit(start));
+      }
+      RuntimeException failure = null;
+      for (Future<?> f : started) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          RuntimeException cause =
+              e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e);
+          if (failure == null) {
+            failure = cause;
+          } else {
+            failure.addSuppressed(cause);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while starting the topology", e);
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    } finally {
+      threads.shutdownNow();
+    }
   }
 
   /** Keeps something open (a fake listener) until the topology closes. */

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -147,6 +148,9 @@ public final class DockerArchive {
           deleteRecursively(target);
           Files.copy(tar, target);
           Files.setPosixFilePermissions(target, permissions(e.getMode()));
+          // The layer's time, as a container runtime keeps it: a class-data-sharing archive is
+          // used only with the jars (jib's, at 1970-01-01T00:00:01Z) it was dumped with.
+          Files.setLastModifiedTime(target, FileTime.from(e.getModTime().toInstant()));
         } else if (name.startsWith("dev/")) {
           continue; // device nodes: the runtime mounts its own /dev
         } else {

@@ -40,6 +40,7 @@ public final class PodHost implements AutoCloseable {
   private final Random random;
   private final Clock clock = Clock.systemUTC();
   private final Map<String, ImageConfig> images = new LinkedHashMap<>();
+  private int unpacked;
   private final List<RunningPod> pods = new ArrayList<>();
   private Optional<KubernetesService> apiServer = Optional.empty();
   private String clusterDns = PodTranslator.DEFAULT_CLUSTER_DNS;
@@ -109,18 +110,28 @@ public final class PodHost implements AutoCloseable {
     return network.unheldAddress();
   }
 
-  /** Unpacks a docker-save tarball once, under the name pod specs use for it. */
-  public synchronized ImageConfig image(String name, Path tarball) throws IOException {
-    ImageConfig image = images.get(name);
-    if (image == null) {
-      Path rootfs =
-          workDir.resolve("images").resolve(Integer.toString(images.size())).resolve("rootfs");
-      Files.createDirectories(rootfs.getParent());
-      image = DockerArchive.unpack(tarball, rootfs);
-      images.put(name, image);
-      log.info("image {} unpacked from {}", name, tarball);
+  /**
+   * Unpacks a docker-save tarball once, under the name pod specs use for it. Images of different
+   * names may be unpacked by concurrent calls, side by side (each into a folder of its own); pods
+   * can use an image once its call returned.
+   */
+  public ImageConfig image(String name, Path tarball) throws IOException {
+    Path rootfs;
+    synchronized (this) {
+      ImageConfig image = images.get(name);
+      if (image != null) {
+        return image;
+      }
+      rootfs = workDir.resolve("images").resolve(Integer.toString(unpacked++)).resolve("rootfs");
     }
-    return image;
+    Files.createDirectories(rootfs.getParent());
+    ImageConfig image = DockerArchive.unpack(tarball, rootfs);
+    log.info("image {} unpacked from {}", name, tarball);
+    synchronized (this) {
+      // Two calls for one name at once unpack it twice; the first stored is used (the other
+      // folder goes with the run's files).
+      return images.computeIfAbsent(name, n -> image);
+    }
   }
 
   /**

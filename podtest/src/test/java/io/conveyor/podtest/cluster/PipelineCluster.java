@@ -40,6 +40,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -87,8 +91,13 @@ public final class PipelineCluster implements AutoCloseable {
     ConveyorOperator operator = null;
     try {
       host = PodHost.start(settings);
-      host.image(ProjectImages.name("conveyor-sidecar"), sidecarImage);
-      host.image(ProjectImages.name("conveyor-examples"), examplesImage);
+      unpackSideBySide(
+          host,
+          Map.of(
+              ProjectImages.name("conveyor-sidecar"),
+              sidecarImage,
+              ProjectImages.name("conveyor-examples"),
+              examplesImage));
       operatorClient = KubernetesClients.create(api.client().getConfiguration());
       String bind = host.hostAddress();
       operator =
@@ -113,6 +122,37 @@ public final class PipelineCluster implements AutoCloseable {
       }
       api.close();
       throw e;
+    }
+  }
+
+  /**
+   * Unpacks the images on the node side by side, each on a thread of its own: a tarball takes
+   * several seconds, mostly decompressing, which one core does per image.
+   */
+  private static void unpackSideBySide(PodHost host, Map<String, Path> images) throws IOException {
+    ExecutorService threads = Executors.newFixedThreadPool(images.size());
+    try {
+      List<Future<?>> unpacking = new ArrayList<>();
+      images.forEach(
+          (name, tarball) -> unpacking.add(threads.submit(() -> host.image(name, tarball))));
+      for (Future<?> f : unpacking) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof IOException io) {
+            throw io;
+          }
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while unpacking the images", e);
+        }
+      }
+    } finally {
+      threads.shutdownNow();
     }
   }
 

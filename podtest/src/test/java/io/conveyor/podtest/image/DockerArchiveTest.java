@@ -62,6 +62,11 @@ class DockerArchiveTest {
     ImageConfig image = DockerArchive.unpack(tarball, rootfs);
 
     assertThat(Files.readString(rootfs.resolve("a/keep"))).isEqualTo("kept");
+    // Files keep the layer's time (a class archive checks its jars' times).
+    assertThat(Files.getLastModifiedTime(rootfs.resolve("a/keep")).toInstant())
+        .isEqualTo(TestImages.LAYER_TIME);
+    assertThat(Files.getLastModifiedTime(rootfs.resolve("d/new")).toInstant())
+        .isEqualTo(TestImages.LAYER_TIME);
     assertThat(rootfs.resolve("a/gone")).doesNotExist();
     assertThat(rootfs.resolve("a/.wh.gone")).doesNotExist();
     assertThat(rootfs.resolve("d/old")).doesNotExist();

@@ -58,6 +58,13 @@ class SourceToSinkPodsTest {
             // cluster's other scenarios have namespaces of their own).
             assertThat(sinkPod.status(PipelineCluster.SIDECAR).restartCount()).isZero();
             assertThat(sourcePod.status(PipelineCluster.SIDECAR).restartCount()).isZero();
+            // Each sidecar started from the image's class archive, as under a container runtime
+            // that keeps the layers' file times (-Xshare:auto warns when it cannot use it).
+            for (RunningPod pod : new RunningPod[] {sinkPod, sourcePod}) {
+              assertThat(pod.log(PipelineCluster.SIDECAR))
+                  .as(pod.name() + "'s sidecar log")
+                  .doesNotContain("[warning][cds");
+            }
             var core = cluster.operator().routerCore().orElseThrow();
             assertThat(
                     core.sidecars().stream()

@@ -10,6 +10,7 @@ import io.conveyor.podtest.PodsTier;
 import io.conveyor.podtest.cluster.MockApiServer;
 import io.conveyor.podtest.cluster.ProjectImages;
 import io.conveyor.podtest.cluster.TlsFront;
+import io.conveyor.podtest.spec.PodTranslator;
 import io.conveyor.testkit.RenderedManifests;
 import io.conveyor.webhook.config.WebhookConfig;
 import io.conveyor.webhook.tls.CertificateIssuer;
@@ -45,6 +46,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -75,9 +78,38 @@ class WebhookPodTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Logger log = LoggerFactory.getLogger(WebhookPodTest.class);
 
+  /**
+   * One node for both scenarios, the webhook image unpacked on it once: each scenario runs its pod
+   * against an API server of its own, with the node's cluster DNS set for it, and removes the pod
+   * (containers, files, network namespace) when it ends.
+   */
+  private static PodHost host;
+
+  private static Deployment deployment;
+
+  @BeforeAll
+  static void node() throws IOException {
+    PodsTier.require();
+    Path image = ProjectImages.require("conveyor-webhook");
+    deployment =
+        PodFixtures.SERIALIZATION.convertValue(
+            RenderedManifests.one(RenderedManifests.render(), "Deployment", "conveyor-webhook"),
+            Deployment.class);
+    host = PodHost.start(RunSettings.kubeletDefaults());
+    host.image(
+        deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), image);
+  }
+
+  @AfterAll
+  static void removeNode() {
+    if (host != null) {
+      host.close();
+    }
+  }
+
   @Test
   void theWebhookImageServesAdmissionOverItsOwnTlsUnderItsOwnSecurityContext() throws Exception {
-    runWebhookPod(host -> {});
+    runWebhookPod("w2x4z", node -> node.clusterDns(PodTranslator.DEFAULT_CLUSTER_DNS));
   }
 
   /**
@@ -89,7 +121,7 @@ class WebhookPodTest {
    */
   @Test
   void theWebhookAnswersWithinItsTimeoutWhenTheClusterDnsNeverAnswers() throws Exception {
-    runWebhookPod(host -> host.clusterDns(host.unheldAddress()));
+    runWebhookPod("w2x4b", node -> node.clusterDns(node.unheldAddress()));
   }
 
   /** What a test sets on the node before the webhook pod starts. */
@@ -98,26 +130,18 @@ class WebhookPodTest {
   }
 
   /**
-   * Runs the rendered Deployment's pod on a node set up by {@code setup} and checks it as the API
-   * server would use it.
+   * Runs the rendered Deployment's pod, named with {@code suffix}, on the node set up by {@code
+   * setup} and checks it as the API server would use it.
    */
-  private static void runWebhookPod(NodeSetup setup) throws Exception {
-    PodsTier.require();
-    Path image = ProjectImages.require("conveyor-webhook");
+  private static void runWebhookPod(String suffix, NodeSetup setup) throws Exception {
     List<JsonNode> rendered = RenderedManifests.render();
-    Deployment deployment =
-        PodFixtures.SERIALIZATION.convertValue(
-            RenderedManifests.one(rendered, "Deployment", "conveyor-webhook"), Deployment.class);
     String namespace = deployment.getMetadata().getNamespace();
     JsonNode configuration =
         RenderedManifests.one(
             rendered, "MutatingWebhookConfiguration", "conveyor-sidecar-injector");
 
     try (MockApiServer api = new MockApiServer(Path.of("..", "crds"));
-        PodHost host = PodHost.start(RunSettings.kubeletDefaults());
         TlsFront apiServer = TlsFront.apiServer(host.hostAddress(), api)) {
-      host.image(
-          deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), image);
       host.apiServer(host.hostAddress(), apiServer.port());
       setup.apply(host);
       for (JsonNode object :
@@ -136,7 +160,7 @@ class WebhookPodTest {
       new SecretCertificateStore(api.client(), namespace, config.tls().secretName()).create(tls);
 
       Pod pod = PodFixtures.withApiAccess(PodFixtures.replicaSetPod(deployment));
-      pod.getMetadata().setName(pod.getMetadata().getGenerateName() + "w2x4z");
+      pod.getMetadata().setName(pod.getMetadata().getGenerateName() + suffix);
       pod.getMetadata().setUid(UUID.randomUUID().toString());
       RunningPod webhook =
           host.run(
@@ -154,6 +178,8 @@ class WebhookPodTest {
                 + "\n--- webhook log (last 6000 chars):\n"
                 + logs.substring(Math.max(0, logs.length() - 6000)),
             e);
+      } finally {
+        host.remove(webhook);
       }
     }
   }
