@@ -69,6 +69,11 @@ public final class ConveyorOperator implements AutoCloseable {
     return leadership.leading();
   }
 
+  /** Leader terms in a row that failed to start; 0 once one starts. */
+  public int failedTerms() {
+    return leadership.failedTerms();
+  }
+
   public String identity() {
     return config.identity();
   }

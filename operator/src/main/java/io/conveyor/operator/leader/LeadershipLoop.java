@@ -83,6 +83,14 @@ public final class LeadershipLoop implements AutoCloseable {
     campaign();
   }
 
+  /**
+   * How many leader terms in a row failed to start (each one won the lease and gave it up); 0 once
+   * a term starts.
+   */
+  public int failedTerms() {
+    return failedTerms.get();
+  }
+
   /** True while this replica holds the lease (its term may still be starting). */
   public boolean leading() {
     return leading;
