@@ -48,6 +48,13 @@ public final class LocalCluster implements AutoCloseable {
   private volatile boolean classArchives = true;
 
   /**
+   * Stops every process when this JVM is stopped before {@link #close()} (a {@code kill} of the
+   * demo or a bench): only the JVM gets that signal, and its router, sidecars and services would
+   * outlive it. Ctrl-C reaches the whole process group; a signal to one process does not.
+   */
+  private final Thread stopOnExit = new Thread(this::stopAll, "local-cluster-stop");
+
+  /**
    * A cluster with mutual TLS on, as a user gets it by default, unless {@code SECURITY_MODE} is
    * {@code plaintext} in this process's environment.
    */
@@ -73,13 +80,6 @@ public final class LocalCluster implements AutoCloseable {
     }
     Runtime.getRuntime().addShutdownHook(stopOnExit);
   }
-
-  /**
-   * Stops every process when this JVM is stopped before {@link #close()} (a {@code kill} of the
-   * demo or a bench): only the JVM gets that signal, and its router, sidecars and services would
-   * outlive it. Ctrl-C reaches the whole process group; a signal to one process does not.
-   */
-  private final Thread stopOnExit = new Thread(this::stopAll, "local-cluster-stop");
 
   public Launcher launcher() {
     return launcher;

@@ -33,7 +33,8 @@ final class CrashBackoff {
             || Duration.between(updatedAt, exitedAt).compareTo(ceiling.multipliedBy(2)) > 0;
     Duration wait = expired ? Duration.ZERO : current;
     current = expired ? initial : min(current.multipliedBy(2), ceiling);
-    updatedAt = exitedAt;
+    // The kubelet updates its entry when it restarts the container: once the wait is over.
+    updatedAt = exitedAt.plus(wait);
     return wait;
   }
 

@@ -135,21 +135,27 @@ public final class PipelineCluster implements AutoCloseable {
       List<Future<?>> unpacking = new ArrayList<>();
       images.forEach(
           (name, tarball) -> unpacking.add(threads.submit(() -> host.image(name, tarball))));
+      // Every unpack ends before a failure is thrown: the caller then removes the node's folders,
+      // which an unpack still running would write into.
+      Throwable first = null;
       for (Future<?> f : unpacking) {
         try {
           f.get();
         } catch (ExecutionException e) {
-          if (e.getCause() instanceof IOException io) {
-            throw io;
-          }
-          if (e.getCause() instanceof RuntimeException r) {
-            throw r;
-          }
-          throw new IllegalStateException(e.getCause());
+          first = first == null ? e.getCause() : first;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted while unpacking the images", e);
         }
+      }
+      if (first instanceof IOException io) {
+        throw io;
+      }
+      if (first instanceof RuntimeException r) {
+        throw r;
+      }
+      if (first != null) {
+        throw new IllegalStateException(first);
       }
     } finally {
       threads.shutdownNow();

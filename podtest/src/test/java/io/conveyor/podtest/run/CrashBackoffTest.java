@@ -26,12 +26,21 @@ class CrashBackoffTest {
   }
 
   @Test
-  void aContainerThatRanLongerThanTwiceTheCeilingStartsOverAtOnce() {
+  void aContainerThatRanLongerThanTwiceTheCeilingSinceItsLastRestartStartsOverAtOnce() {
+    backoff.next(T0); // restarted at T0
+    // Exits at T0+30, waits 10 s: restarted at T0+40.
+    assertThat(backoff.next(T0.plusSeconds(30))).isEqualTo(Duration.ofSeconds(10));
+    // Ran ten minutes (twice the five-minute ceiling) and a second since that restart.
+    assertThat(backoff.next(T0.plusSeconds(40 + 601))).isZero();
+    assertThat(backoff.next(T0.plusSeconds(40 + 601 + 5))).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void theAgeCountsFromTheLastRestartNotTheLastExit() {
     backoff.next(T0);
     assertThat(backoff.next(T0.plusSeconds(30))).isEqualTo(Duration.ofSeconds(10));
-    // Ten minutes (twice the five-minute ceiling) and a second after the last exit.
-    assertThat(backoff.next(T0.plusSeconds(30 + 601))).isZero();
-    assertThat(backoff.next(T0.plusSeconds(30 + 601 + 5))).isEqualTo(Duration.ofSeconds(10));
+    // 601 s after the exit at T0+30, but only 591 s after the restart at T0+40: not expired.
+    assertThat(backoff.next(T0.plusSeconds(30 + 601))).isEqualTo(Duration.ofSeconds(20));
   }
 
   @Test

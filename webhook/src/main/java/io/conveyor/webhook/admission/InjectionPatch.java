@@ -47,8 +47,11 @@ public final class InjectionPatch {
       } else {
         add(patch, "/spec/initContainers", JSON.arrayNode().add(sidecar));
       }
-    } else {
+    } else if (spec.path("containers").isArray()) {
       add(patch, "/spec/containers/-", sidecar);
+    } else {
+      // An API server refuses a pod without containers; the patch is right either way.
+      add(patch, "/spec/containers", JSON.arrayNode().add(sidecar));
     }
     if (spec.path("volumes").isArray()) {
       for (Volume volume : additions.volumes()) {

@@ -14,7 +14,10 @@ public sealed interface MutationOutcome {
       Pod original, SidecarAdditions additions, SidecarSpec spec, InjectionStatus status)
       implements MutationOutcome {
 
-    /** A new pod, the original with the additions; the original is untouched. */
+    /**
+     * A new pod, the original with the additions (a deep copy per call); the original is untouched.
+     * For tests and diagnostics: admission writes its patch from the additions alone.
+     */
     public Pod pod() {
       return additions.applyTo(original);
     }

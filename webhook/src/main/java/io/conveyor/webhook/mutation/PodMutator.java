@@ -13,8 +13,9 @@ import java.util.stream.Stream;
 
 /**
  * The injection itself: a pure function from a pod and where it is admitted to an {@link
- * MutationOutcome}. It reads nothing but its arguments, never modifies the pod it is given, and
- * returns a new pod when it injects; the admission edge turns the difference into a JSON Patch.
+ * MutationOutcome}. It reads nothing but its arguments and never modifies the pod it is given. When
+ * it injects it returns what the injection adds ({@link SidecarAdditions}), which the admission
+ * edge writes as a JSON Patch; when it repairs, a new pod, which the edge diffs.
  */
 public final class PodMutator {
 

@@ -390,6 +390,23 @@ class PodMutatorTest {
     assertThat(normalized(patched)).isEqualTo(normalized(injected.pod()));
   }
 
+  /** In container mode too: a pod without containers gets the whole list, not an append. */
+  @Test
+  void theInjectionPatchAddsAWholeContainerListWhereThePodHasNone() {
+    ObjectNode raw = Fixtures.rawPod("annotated", Map.of(InjectionKeys.SIDECAR_MODE, "container"));
+    ((ObjectNode) raw.get("spec")).remove("containers");
+    MutationOutcome.Injected injected =
+        (MutationOutcome.Injected)
+            MUTATOR.mutate(Fixtures.pod(raw), new AdmissionTarget("shop", false));
+
+    JsonNode patch = InjectionPatch.of(raw, injected.additions(), TO_TREE);
+
+    assertThat(patch.findValuesAsText("path")).contains("/spec/containers");
+    JsonNode patched = JsonPatch.apply(patch, raw);
+    assertThat(patched.at("/spec/containers/0/name").asText()).isEqualTo("conveyor-sidecar");
+    assertThat(normalized(patched)).isEqualTo(normalized(injected.pod()));
+  }
+
   @Test
   void theJsonPatchAddsExactlyTheSidecarItsVolumeTheLabelAndTheStatus() {
     ObjectNode raw = Fixtures.rawPod("annotated", Map.of());
