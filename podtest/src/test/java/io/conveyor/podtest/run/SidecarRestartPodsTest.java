@@ -57,21 +57,11 @@ class SidecarRestartPodsTest {
           () -> {
             await().atMost(AT_MOST).until(() -> sink.ready() && source.ready());
             // Mid-traffic: a quarter of the records are at the sink, most are still to come.
-            await()
-                .atMost(AT_MOST)
-                .pollInterval(Duration.ofMillis(250))
-                .until(
-                    () -> PipelineCluster.sinkStats(sink, RECORDS, 0).path("delivered").asLong(),
-                    delivered -> delivered >= RECORDS / 4);
+            awaitDelivered(sink, RECORDS / 4);
             killAndAwaitRestart(source, sink);
 
             // And the sink's, once the source's serves again and more has arrived.
-            await()
-                .atMost(AT_MOST)
-                .pollInterval(Duration.ofMillis(250))
-                .until(
-                    () -> PipelineCluster.sinkStats(sink, RECORDS, 0).path("delivered").asLong(),
-                    delivered -> delivered >= RECORDS / 2);
+            awaitDelivered(sink, RECORDS / 2);
             killAndAwaitRestart(sink, sink);
 
             String outcome = PipelineCluster.awaitSourceOutcome(source, AT_MOST);
@@ -96,6 +86,15 @@ class SidecarRestartPodsTest {
             assertThat(stats.path("beyond_sent").asLong(-1)).as(stats.toString()).isZero();
           });
     }
+  }
+
+  private static void awaitDelivered(RunningPod sink, long records) {
+    await()
+        .atMost(AT_MOST)
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () -> PipelineCluster.sinkStats(sink, RECORDS, 0).path("delivered").asLong(),
+            delivered -> delivered >= records);
   }
 
   /**
