@@ -58,6 +58,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * skipped, with a message, when {@code haproxy} is not installed.
  *
  * <ul>
+ *   <li>Warm-up: rounds of each path until every path's throughput has settled ({@link
+ *       SteadyState}); the bench line says whether it did ({@code warmup=N/steady}).
  *   <li>Throughput: {@code rounds} runs of each path, the order rotating each round; medians.
  *   <li>Latency: each path at a fixed, moderate batch rate; per-batch source→ack latency. A sidecar
  *       batch makes two more legs than a direct one (source→A and A→B in place of source→transform
@@ -148,10 +150,7 @@ public final class SidecarBench {
             mesh.isPresent()
                 ? List.of(Route.DIRECT, Route.SIDECAR, Route.MESH)
                 : List.of(Route.DIRECT, Route.SIDECAR);
-        say("warm-up");
-        for (Route path : paths) {
-          throughput(path, settings.records() / 2);
-        }
+        SteadyState<String> warmUp = warmUp(paths);
         sampler.scheduleAtFixedRate(this::sampleRss, 0, 100, TimeUnit.MILLISECONDS);
 
         Map<Route, List<Double>> rps = perRoute();
@@ -199,7 +198,8 @@ public final class SidecarBench {
             String.format(
                 Locale.ROOT,
                 "bench: tls=%s direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
-                    + " sidecar_anon_mib=%d %s records=%d batch=%d record_bytes=%d window=%d rounds=%d",
+                    + " sidecar_anon_mib=%d %s records=%d batch=%d record_bytes=%d window=%d rounds=%d"
+                    + " warmup=%d/%s",
                 cluster.mutualTls()
                     ? "mtls/" + Optional.ofNullable(System.getenv("TLS_PROVIDER")).orElse("openssl")
                     : "plaintext",
@@ -215,7 +215,9 @@ public final class SidecarBench {
                 settings.batchSize(),
                 settings.recordBytes(),
                 settings.window(),
-                settings.rounds()));
+                settings.rounds(),
+                warmUp.rounds(),
+                warmUp.steady() ? "steady" : "unsteady"));
       } finally {
         sampler.shutdownNow();
         source.close(Duration.ZERO);
@@ -227,6 +229,39 @@ public final class SidecarBench {
         }
         mesh.ifPresent(MeshPair::close);
       }
+    }
+
+    /**
+     * Warm-up rounds, each path once at half a measured run, until no path's throughput moves by
+     * more than the tolerance from one round to the next (see {@link SteadyState}).
+     */
+    private SteadyState<String> warmUp(List<Route> paths) throws InterruptedException {
+      SteadyState<String> warmUp =
+          new SteadyState<>(settings.warmupTolerancePercent() / 100.0, settings.warmupMaxRounds());
+      while (!warmUp.done()) {
+        StringBuilder line =
+            new StringBuilder(String.format(Locale.ROOT, "warm-up %d:", warmUp.rounds() + 1));
+        for (Route path : rotated(paths, warmUp.rounds())) {
+          DeliveryStats.Snapshot s = throughput(path, settings.records() / 2);
+          warmUp.record(path.label, s.recordsPerSecond());
+          line.append(String.format(Locale.ROOT, " %s %d/s", path.label, s.recordsPerSecond()));
+        }
+        warmUp.endRound();
+        say(line + (warmUp.rounds() > 1 ? "  change: " + warmUp.changes() : ""));
+      }
+      say(
+          warmUp.steady()
+              ? String.format(
+                  Locale.ROOT,
+                  "warm-up steady after %d rounds (every path within %d%%)",
+                  warmUp.rounds(),
+                  settings.warmupTolerancePercent())
+              : String.format(
+                  Locale.ROOT,
+                  "warm-up NOT steady after %d rounds (BENCH_WARMUP_MAX_ROUNDS): the figures below"
+                      + " still compare warm-up states",
+                  warmUp.rounds()));
+      return warmUp;
     }
 
     /**

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * interval instead of one per change. A set sent whole carries every target of the stages next to
  * the sidecar, so unpaced full sets cost bytes quadratic in the fleet; deltas (below) cost the
  * targets that changed, and the pacing still bounds their number. Other commands are never held
- * back by the pacing.
+ * back by the pacing, and neither is a set that admits a new caller ({@link CallerGrants}): that
+ * caller has just been given this sidecar as a target and calls it at once.
  *
  * <p>Sets go out in version order: pushes computed under the router's lock are delivered after it
  * is released, so two concurrent changes may hand their sets over in either order, and a set older
@@ -321,7 +322,7 @@ final class WatchStream implements AssignmentSubscriber {
     Command assign = newestAssign;
     if (assign != null && sentVersion != 0) { // versions start from the clock: 0 is "none yet"
       long wait = sentAssignAtNanos + minAssignIntervalNanos - now;
-      if (wait > 0) {
+      if (wait > 0 && (sentSet == null || !CallerGrants.widens(sentSet, assign.getAssign()))) {
         assign = null; // paced: goes out with the delayed flush, unless the stream ends first
         if (!closed) {
           scheduleFlush(wait);

@@ -304,6 +304,54 @@ class WatchStreamTest {
   }
 
   @Test
+  void aSetThatAdmitsANewCallerIsNotHeldBackByThePacing() {
+    WatchStream paced = paced(Duration.ofSeconds(1));
+    paced.send(List.of(assign(callers(1, "spiffe://a"))));
+
+    // A restarted caller registered: it holds this sidecar as a target at once, so the grant must
+    // not wait out the second.
+    paced.send(List.of(assign(callers(2, "spiffe://a", "spiffe://b"))));
+
+    assertThat(stream.sent)
+        .containsExactly(
+            update(assign(callers(1, "spiffe://a"))),
+            update(assign(callers(2, "spiffe://a", "spiffe://b"))));
+    assertThat(scheduler.pending()).isZero();
+  }
+
+  @Test
+  void aSetThatOnlyRemovesCallersIsStillPaced() {
+    WatchStream paced = paced(Duration.ofSeconds(1));
+    paced.send(List.of(assign(callers(1, "spiffe://a", "spiffe://b"))));
+
+    paced.send(List.of(assign(callers(2, "spiffe://a"))));
+
+    assertThat(stream.sent).hasSize(1);
+    scheduler.advance(Duration.ofSeconds(1));
+    assertThat(stream.sent)
+        .containsExactly(
+            update(assign(callers(1, "spiffe://a", "spiffe://b"))),
+            update(assign(callers(2, "spiffe://a"))));
+  }
+
+  /** A set whose one local stage admits {@code callers}. */
+  private static AssignmentSet callers(long version, String... callers) {
+    return AssignmentSet.newBuilder()
+        .setVersion(version)
+        .addPipelines(
+            PipelineAssignment.newBuilder()
+                .setPipeline("p")
+                .addStages(
+                    StageAssignment.newBuilder()
+                        .setIndex(0)
+                        .setName("sink")
+                        .setRole(StageRole.STAGE_ROLE_SINK)
+                        .setLocal(true)
+                        .addAllAllowedCallers(List.of(callers))))
+        .build();
+  }
+
+  @Test
   void aPacedSetWaitsForAStalledTransportAsWell() {
     WatchStream paced = paced(Duration.ofMillis(100));
     paced.send(List.of(assign(1)));
