@@ -59,6 +59,17 @@ class ImagesTest {
   /** The sidecar's class-data-sharing archive, trained by ./conveyor images on the image itself. */
   static final String SIDECAR_ARCHIVE = "/app/conveyor-sidecar.jsa";
 
+  /**
+   * grpc-netty-shaded's native libraries as files (BoringSSL, epoll), which Netty loads from the
+   * sidecar's {@code java.library.path} instead of copying them out of the jar into /tmp.
+   */
+  static final String SIDECAR_NATIVE = "/app/native";
+
+  static final List<String> SIDECAR_NATIVE_LIBRARIES =
+      List.of(
+          "libio_grpc_netty_shaded_netty_tcnative_linux_x86_64.so",
+          "libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so");
+
   /** What each image must be; the jib settings in the modules' POMs must agree. */
   enum Binary {
     SIDECAR(
@@ -66,6 +77,7 @@ class ImagesTest {
         "io.conveyor.sidecar.SidecarMain",
         List.of(
             "@/app/jvm.options",
+            "-Djava.library.path=" + SIDECAR_NATIVE,
             "-XX:+ExitOnOutOfMemoryError",
             "-XX:SharedArchiveFile=" + SIDECAR_ARCHIVE,
             "-Xshare:auto"),
@@ -272,6 +284,11 @@ class ImagesTest {
         DockerArchive.Entry archive = image.resolve(SIDECAR_ARCHIVE).orElseThrow();
         assertThat(archive.type()).isEqualTo(DockerArchive.Type.FILE);
         assertThat(archive.size()).as("the archive's size").isGreaterThan(1 << 20);
+        for (String library : SIDECAR_NATIVE_LIBRARIES) {
+          DockerArchive.Entry file = image.resolve(SIDECAR_NATIVE + "/" + library).orElseThrow();
+          assertThat(file.type()).as(library).isEqualTo(DockerArchive.Type.FILE);
+          assertThat(file.size()).as(library).isGreaterThan(50_000);
+        }
       } else {
         assertThat(image.tree())
             .containsKey("app/classes/" + binary.mainClass.replace('.', '/') + ".class");

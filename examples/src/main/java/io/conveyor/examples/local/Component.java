@@ -8,15 +8,18 @@ public enum Component {
       "router/target/conveyor-router.jar",
       "io.conveyor.router.standalone.StandaloneRouterMain",
       null,
+      null,
       null),
   SIDECAR(
       "sidecar/target/conveyor-sidecar.jar",
       "io.conveyor.sidecar.SidecarMain",
       "sidecar/jvm.options",
-      "sidecar/target/conveyor-sidecar.jsa"),
+      "sidecar/target/conveyor-sidecar.jsa",
+      "sidecar/target/native"),
   EXAMPLES(
       "examples/target/conveyor-examples.jar",
       "io.conveyor.examples.support.ExamplesMain",
+      null,
       null,
       null);
 
@@ -24,12 +27,19 @@ public enum Component {
   private final String mainClass;
   private final String jvmOptionsFile;
   private final String classArchive;
+  private final String nativeLibraries;
 
-  Component(String jar, String mainClass, String jvmOptionsFile, String classArchive) {
+  Component(
+      String jar,
+      String mainClass,
+      String jvmOptionsFile,
+      String classArchive,
+      String nativeLibraries) {
     this.jar = jar;
     this.mainClass = mainClass;
     this.jvmOptionsFile = jvmOptionsFile;
     this.classArchive = classArchive;
+    this.nativeLibraries = nativeLibraries;
   }
 
   /** Path of the runnable jar, relative to the repository root. */
@@ -55,5 +65,14 @@ public enum Component {
    */
   public Optional<String> classArchive() {
     return Optional.ofNullable(classArchive);
+  }
+
+  /**
+   * The folder of native libraries the component's JVMs load from ({@code java.library.path}),
+   * relative to the repository root: the sidecar's, unpacked by its build as its image ships them
+   * in {@code /app/native}.
+   */
+  public Optional<String> nativeLibraries() {
+    return Optional.ofNullable(nativeLibraries);
   }
 }

@@ -130,6 +130,11 @@ public final class Launcher {
         .map(repoRoot::resolve)
         .filter(Files::isRegularFile)
         .ifPresent(file -> command.add("@" + file));
+    component
+        .nativeLibraries()
+        .map(repoRoot::resolve)
+        .filter(Files::isDirectory)
+        .ifPresent(dir -> command.add("-Djava.library.path=" + dir));
     // -Xshare:auto (the default, said out loud): an archive the JVM finds stale (the jar rebuilt
     // since, another JDK) is ignored and the classes load from the jar; the JVM still starts.
     classArchive(component)

@@ -20,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -544,14 +546,42 @@ public final class RunningPod implements AutoCloseable {
     return statusOf(run.id);
   }
 
-  private static Map<String, String> statusOf(String containerId) {
-    String state = Commands.run("runc", "state", containerId);
-    long pid;
+  /**
+   * The files the container's first process has mapped ({@code /proc/PID/maps}, e.g. the native
+   * libraries it loaded), each path once.
+   */
+  public Set<String> mappedFiles(String container) {
+    ContainerRun run;
+    synchronized (this) {
+      run = run(container);
+    }
+    long pid = pidOf(run.id);
+    Set<String> files = new TreeSet<>();
     try {
-      pid = JSON.readTree(state).path("pid").asLong();
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "maps"))) {
+        // address perms offset dev inode [path]: the path is the sixth field, when there is one.
+        String[] fields = line.trim().split("\\s+", 6);
+        if (fields.length == 6 && fields[5].startsWith("/")) {
+          files.add(fields[5]);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("process " + pid + " of " + run.id + " is gone", e);
+    }
+    return files;
+  }
+
+  private static long pidOf(String containerId) {
+    String state = Commands.run("runc", "state", containerId);
+    try {
+      return JSON.readTree(state).path("pid").asLong();
     } catch (IOException e) {
       throw new IllegalStateException("runc state " + containerId + " is not JSON: " + state, e);
     }
+  }
+
+  private static Map<String, String> statusOf(String containerId) {
+    long pid = pidOf(containerId);
     Map<String, String> values = new LinkedHashMap<>();
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {

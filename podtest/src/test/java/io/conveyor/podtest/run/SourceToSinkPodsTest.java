@@ -60,10 +60,18 @@ class SourceToSinkPodsTest {
             assertThat(sourcePod.status(PipelineCluster.SIDECAR).restartCount()).isZero();
             // Each sidecar started from the image's class archive, as under a container runtime
             // that keeps the layers' file times (-Xshare:auto warns when it cannot use it).
+            // And loaded BoringSSL and epoll from the image's /app/native, one copy a node's
+            // sidecars share, not from a private copy Netty writes into /tmp.
             for (RunningPod pod : new RunningPod[] {sinkPod, sourcePod}) {
               assertThat(pod.log(PipelineCluster.SIDECAR))
                   .as(pod.name() + "'s sidecar log")
                   .doesNotContain("[warning][cds");
+              assertThat(pod.mappedFiles(PipelineCluster.SIDECAR))
+                  .as(pod.name() + "'s sidecar's mapped files")
+                  .contains(
+                      "/app/native/libio_grpc_netty_shaded_netty_tcnative_linux_x86_64.so",
+                      "/app/native/libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so")
+                  .noneMatch(file -> file.contains("netty") && !file.startsWith("/app/native/"));
             }
             var core = cluster.operator().routerCore().orElseThrow();
             assertThat(
