@@ -68,7 +68,9 @@ class ImagesTest {
   static final List<String> SIDECAR_NATIVE_LIBRARIES =
       List.of(
           "libio_grpc_netty_shaded_netty_tcnative_linux_x86_64.so",
-          "libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so");
+          "libio_grpc_netty_shaded_netty_tcnative_linux_aarch_64.so",
+          "libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so",
+          "libio_grpc_netty_shaded_netty_transport_native_epoll_aarch_64.so");
 
   /** What each image must be; the jib settings in the modules' POMs must agree. */
   enum Binary {
@@ -284,10 +286,15 @@ class ImagesTest {
         DockerArchive.Entry archive = image.resolve(SIDECAR_ARCHIVE).orElseThrow();
         assertThat(archive.type()).isEqualTo(DockerArchive.Type.FILE);
         assertThat(archive.size()).as("the archive's size").isGreaterThan(1 << 20);
+        // Byte for byte the libraries of the grpc-netty-shaded jar the image runs: Netty loads
+        // these without a version check, so a stale copy would be a silent mismatch.
+        Map<String, byte[]> shipped = nativeLibrariesOfGrpcJar(image);
         for (String library : SIDECAR_NATIVE_LIBRARIES) {
           DockerArchive.Entry file = image.resolve(SIDECAR_NATIVE + "/" + library).orElseThrow();
           assertThat(file.type()).as(library).isEqualTo(DockerArchive.Type.FILE);
-          assertThat(file.size()).as(library).isGreaterThan(50_000);
+          assertThat(image.read(SIDECAR_NATIVE.substring(1) + "/" + library))
+              .as("%s against the grpc-netty-shaded jar's", library)
+              .isEqualTo(shipped.get(library));
         }
       } else {
         assertThat(image.tree())
@@ -310,6 +317,26 @@ class ImagesTest {
       }
       assertThat(image.whiteouts()).isZero();
     }
+  }
+
+  /** The native libraries inside the image's grpc-netty-shaded jar, by file name. */
+  static Map<String, byte[]> nativeLibrariesOfGrpcJar(DockerArchive image) throws IOException {
+    List<String> jars =
+        image.tree().keySet().stream()
+            .filter(path -> path.matches("app/libs/grpc-netty-shaded-[^/]+\\.jar"))
+            .toList();
+    assertThat(jars).as("the grpc-netty-shaded jar in /app/libs").hasSize(1);
+    Map<String, byte[]> libraries = new java.util.HashMap<>();
+    try (java.util.zip.ZipInputStream zip =
+        new java.util.zip.ZipInputStream(
+            new java.io.ByteArrayInputStream(image.read(jars.get(0))))) {
+      for (var entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
+        if (entry.getName().startsWith("META-INF/native/lib")) {
+          libraries.put(entry.getName().substring("META-INF/native/".length()), zip.readAllBytes());
+        }
+      }
+    }
+    return libraries;
   }
 
   /** All five share the base's one layer, so it is unpacked once for the run checks. */

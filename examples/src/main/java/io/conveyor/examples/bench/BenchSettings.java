@@ -15,9 +15,10 @@ import java.util.Map;
  * @param latencyRate batches per second in the latency runs ({@code BENCH_LATENCY_RATE}, 200)
  * @param latencyBatchSize records per batch in the latency runs ({@code BENCH_LATENCY_BATCH}, 50)
  * @param latencyDuration length of one latency run ({@code BENCH_LATENCY_SECS}, 10)
- * @param warmupTolerancePercent warm-up goes on until no path's records/s moved by more than this
- *     from one warm-up round to the next ({@code BENCH_WARMUP_TOLERANCE_PERCENT}, 10)
- * @param warmupMaxRounds at most this many warm-up rounds ({@code BENCH_WARMUP_MAX_ROUNDS}, 12)
+ * @param warmupTolerancePercent warm-up goes on until every path's mean records/s over its last
+ *     three warm-up runs is within this of its mean over the three before ({@code
+ *     BENCH_WARMUP_TOLERANCE_PERCENT}, 10)
+ * @param warmupMaxRounds at most this many warm-up rounds ({@code BENCH_WARMUP_MAX_ROUNDS}, 15)
  */
 public record BenchSettings(
     int rounds,
@@ -44,7 +45,7 @@ public record BenchSettings(
             r.integer("BENCH_LATENCY_BATCH", 50, 1, 10_000),
             r.seconds("BENCH_LATENCY_SECS", Duration.ofSeconds(10), 1, 3600),
             r.integer("BENCH_WARMUP_TOLERANCE_PERCENT", 10, 1, 100),
-            r.integer("BENCH_WARMUP_MAX_ROUNDS", 12, 2, 100));
+            r.integer("BENCH_WARMUP_MAX_ROUNDS", 15, 1, 100));
     r.validate();
     return settings;
   }

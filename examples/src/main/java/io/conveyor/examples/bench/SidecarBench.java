@@ -232,8 +232,9 @@ public final class SidecarBench {
     }
 
     /**
-     * Warm-up rounds, each path once at half a measured run, until no path's throughput moves by
-     * more than the tolerance from one round to the next (see {@link SteadyState}).
+     * Warm-up rounds, each path once for as many records as a measured run, until no path's
+     * throughput moves by more than the tolerance from one round to the next (see {@link
+     * SteadyState}).
      */
     private SteadyState<String> warmUp(List<Route> paths) throws InterruptedException {
       SteadyState<String> warmUp =
@@ -242,7 +243,7 @@ public final class SidecarBench {
         StringBuilder line =
             new StringBuilder(String.format(Locale.ROOT, "warm-up %d:", warmUp.rounds() + 1));
         for (Route path : rotated(paths, warmUp.rounds())) {
-          DeliveryStats.Snapshot s = throughput(path, settings.records() / 2);
+          DeliveryStats.Snapshot s = throughput(path, settings.records());
           warmUp.record(path.label, s.recordsPerSecond());
           line.append(String.format(Locale.ROOT, " %s %d/s", path.label, s.recordsPerSecond()));
         }
@@ -253,9 +254,12 @@ public final class SidecarBench {
           warmUp.steady()
               ? String.format(
                   Locale.ROOT,
-                  "warm-up steady after %d rounds (every path within %d%%)",
+                  "warm-up steady after %d rounds (every path's mean of the last %d within %d%%"
+                      + " of the %d before)",
                   warmUp.rounds(),
-                  settings.warmupTolerancePercent())
+                  SteadyState.WINDOW,
+                  settings.warmupTolerancePercent(),
+                  SteadyState.WINDOW)
               : String.format(
                   Locale.ROOT,
                   "warm-up NOT steady after %d rounds (BENCH_WARMUP_MAX_ROUNDS): the figures below"

@@ -16,6 +16,7 @@ class ImageRunTest {
       List.of(
           "java",
           "@/app/jvm.options",
+          "-Djava.library.path=/app/native",
           "-XX:SharedArchiveFile=/app/conveyor-sidecar.jsa",
           "-Xshare:auto",
           "-cp",
@@ -68,6 +69,7 @@ class ImageRunTest {
         .endsWith(
             "java",
             "@/app/jvm.options",
+            "-Djava.library.path=/app/native",
             "-Xshare:auto",
             "-cp",
             "@/app/jib-classpath-file",

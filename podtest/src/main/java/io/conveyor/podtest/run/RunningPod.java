@@ -548,7 +548,7 @@ public final class RunningPod implements AutoCloseable {
 
   /**
    * The files the container's first process has mapped ({@code /proc/PID/maps}, e.g. the native
-   * libraries it loaded), each path once.
+   * libraries it loaded), each path once, without the {@code (deleted)} mark of a removed file.
    */
   public Set<String> mappedFiles(String container) {
     ContainerRun run;
@@ -562,11 +562,13 @@ public final class RunningPod implements AutoCloseable {
         // address perms offset dev inode [path]: the path is the sixth field, when there is one.
         String[] fields = line.trim().split("\\s+", 6);
         if (fields.length == 6 && fields[5].startsWith("/")) {
-          files.add(fields[5]);
+          // A file deleted since it was mapped (e.g. a library copied to /tmp, loaded, removed).
+          files.add(fields[5].replaceFirst(" \\(deleted\\)$", ""));
         }
       }
     } catch (IOException e) {
-      throw new IllegalStateException("process " + pid + " of " + run.id + " is gone", e);
+      throw new IllegalStateException(
+          "cannot read the mapped files of process " + pid + " of " + run.id + ": " + e, e);
     }
     return files;
   }

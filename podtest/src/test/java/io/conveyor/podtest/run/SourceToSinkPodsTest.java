@@ -32,6 +32,10 @@ class SourceToSinkPodsTest {
   private static final Duration START = Duration.ofSeconds(180);
   private static final Logger log = LoggerFactory.getLogger(SourceToSinkPodsTest.class);
 
+  /** This machine's architecture as Netty names its native libraries. */
+  private static final String ARCH =
+      System.getProperty("os.arch").equals("aarch64") ? "aarch_64" : "x86_64";
+
   @Test
   void theSourcePodsRecordsReachTheSinkPodThroughTheInjectedSidecars(PipelineCluster cluster)
       throws Exception {
@@ -69,8 +73,10 @@ class SourceToSinkPodsTest {
               assertThat(pod.mappedFiles(PipelineCluster.SIDECAR))
                   .as(pod.name() + "'s sidecar's mapped files")
                   .contains(
-                      "/app/native/libio_grpc_netty_shaded_netty_tcnative_linux_x86_64.so",
-                      "/app/native/libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so")
+                      "/app/native/libio_grpc_netty_shaded_netty_tcnative_linux_" + ARCH + ".so",
+                      "/app/native/libio_grpc_netty_shaded_netty_transport_native_epoll_"
+                          + ARCH
+                          + ".so")
                   .noneMatch(file -> file.contains("netty") && !file.startsWith("/app/native/"));
             }
             var core = cluster.operator().routerCore().orElseThrow();

@@ -11,13 +11,13 @@ import java.util.Map;
  * Whether an assignment set lets a caller in that the set before it did not: a stage's {@code
  * allowed_callers} gained an identity, or a stage with callers is new to the sidecar.
  *
- * <p>Such a set is not held back by the watch stream's pacing. The caller it admits got this
- * sidecar as a target in the same plan, and its own set reaches it at once (in its registration
- * reply, or unpaced because its targets changed after a quiet second); if the receiver's grant
- * waited out the pacing meanwhile, the caller's first batches would be refused with {@code
- * PERMISSION_DENIED} and the target ejected for a while: a restarted sidecar routed its first
- * record about half a second late that way. Narrowing (callers removed) stays paced: the router has
- * already moved the removed callers' targets elsewhere.
+ * <p>The watch stream paces such a set ten times more tightly than others. The caller it admits got
+ * this sidecar as a target in the same plan, and its own set reaches it at once (in its
+ * registration reply, or unpaced because its targets changed after a quiet second); if the
+ * receiver's grant waited out the pacing meanwhile, the caller's first batches would be refused
+ * with {@code PERMISSION_DENIED} and the target ejected for a while: a restarted sidecar routed its
+ * first record about half a second late that way. Narrowing (callers removed) keeps the full
+ * pacing: the router has already moved the removed callers' targets elsewhere.
  */
 final class CallerGrants {
 
@@ -31,19 +31,27 @@ final class CallerGrants {
     }
     for (PipelineAssignment pipeline : next.getPipelinesList()) {
       PipelineAssignment earlier = before.get(pipeline.getPipeline());
+      if (earlier == pipeline) {
+        continue; // the planner reuses what did not change
+      }
       for (StageAssignment stage : pipeline.getStagesList()) {
-        if (stage.getAllowedCallersCount() == 0) {
-          continue;
-        }
-        StageAssignment was = earlier == null ? null : stageAt(earlier, stage.getIndex());
-        if (was == null
-            || !new HashSet<>(was.getAllowedCallersList())
-                .containsAll(stage.getAllowedCallersList())) {
+        if (stage.getAllowedCallersCount() > 0 && admitsMore(earlier, stage)) {
           return true;
         }
       }
     }
     return false;
+  }
+
+  private static boolean admitsMore(PipelineAssignment earlier, StageAssignment stage) {
+    StageAssignment was = earlier == null ? null : stageAt(earlier, stage.getIndex());
+    if (was == null) {
+      return true;
+    }
+    if (was == stage || was.getAllowedCallersList().equals(stage.getAllowedCallersList())) {
+      return false;
+    }
+    return !new HashSet<>(was.getAllowedCallersList()).containsAll(stage.getAllowedCallersList());
   }
 
   private static StageAssignment stageAt(PipelineAssignment pipeline, int index) {

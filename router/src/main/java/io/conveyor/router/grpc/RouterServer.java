@@ -37,7 +37,8 @@ public final class RouterServer implements AutoCloseable {
 
   /**
    * Least time between two assignment sets on one watch stream: a registration storm costs each
-   * sidecar at most one set a second, while an isolated change is still pushed at once.
+   * sidecar at most one set a second, while an isolated change is still pushed at once. A set that
+   * admits a new caller waits a tenth of it (see {@link WatchStream}).
    */
   public static final Duration DEFAULT_MIN_ASSIGN_INTERVAL = Duration.ofSeconds(1);
 

@@ -37,8 +37,13 @@ import org.slf4j.LoggerFactory;
  * interval instead of one per change. A set sent whole carries every target of the stages next to
  * the sidecar, so unpaced full sets cost bytes quadratic in the fleet; deltas (below) cost the
  * targets that changed, and the pacing still bounds their number. Other commands are never held
- * back by the pacing, and neither is a set that admits a new caller ({@link CallerGrants}): that
- * caller has just been given this sidecar as a target and calls it at once.
+ * back by the pacing. A set that admits a new caller ({@link CallerGrants}) is paced ten times more
+ * tightly: that caller has just been given this sidecar as a target and calls it at once, so its
+ * grant goes out at once after a quiet moment (a restarted sidecar's first batches were refused
+ * while it waited out the second), and at most ten a second in a storm under mutual TLS, where
+ * every registration admits a caller somewhere (identities name pods). The comparison is with the
+ * set last sent, which is what the sidecar holds; one whose delta failed and waits for a full set
+ * may hold less, and its grant may then wait the full interval.
  *
  * <p>Sets go out in version order: pushes computed under the router's lock are delivered after it
  * is released, so two concurrent changes may hand their sets over in either order, and a set older
@@ -64,6 +69,12 @@ final class WatchStream implements AssignmentSubscriber {
 
   /** Bound on held commands other than the newest assignment set. */
   static final int MAX_HELD_COMMANDS = 64;
+
+  /**
+   * A set that admits a caller waits {@code minAssignInterval} divided by this (100 ms of the
+   * default second) after the previous set.
+   */
+  static final int GRANT_INTERVAL_DIVISOR = 10;
 
   /** Runs the delayed flush of a paced set. */
   @FunctionalInterface
@@ -100,6 +111,7 @@ final class WatchStream implements AssignmentSubscriber {
   private final FlushScheduler scheduler;
   private final LongSupplier nanoTime;
   private final long minAssignIntervalNanos;
+  private final long grantIntervalNanos;
   private final Counter droppedCommands;
   private final boolean acceptsDeltas;
   private final RouterMetrics.Pushes pushes;
@@ -116,7 +128,14 @@ final class WatchStream implements AssignmentSubscriber {
   private AssignmentSet sentSet;
 
   private long sentAssignAtNanos;
+
+  /** {@link #admitsCaller}'s last answer, and the set and base it was for. */
+  private Command grantCheckedFor;
+
+  private AssignmentSet grantCheckedAgainst;
+  private boolean grantPending;
   private boolean flushScheduled;
+  private long flushDueNanos;
   private boolean closed;
   private String closeReason; // set by close(), taken once by the writer
   private boolean writing;
@@ -145,6 +164,7 @@ final class WatchStream implements AssignmentSubscriber {
     this.scheduler = scheduler;
     this.nanoTime = nanoTime;
     this.minAssignIntervalNanos = minAssignInterval.toNanos();
+    this.grantIntervalNanos = minAssignIntervalNanos / GRANT_INTERVAL_DIVISOR;
     this.droppedCommands = droppedCommands;
     this.acceptsDeltas = acceptsDeltas;
     this.pushes = pushes;
@@ -322,7 +342,11 @@ final class WatchStream implements AssignmentSubscriber {
     Command assign = newestAssign;
     if (assign != null && sentVersion != 0) { // versions start from the clock: 0 is "none yet"
       long wait = sentAssignAtNanos + minAssignIntervalNanos - now;
-      if (wait > 0 && (sentSet == null || !CallerGrants.widens(sentSet, assign.getAssign()))) {
+      if (wait > 0 && admitsCaller(assign)) {
+        // A grant waits a tenth as long: at once after a quiet moment, and bounded in a storm.
+        wait = sentAssignAtNanos + grantIntervalNanos - now;
+      }
+      if (wait > 0) {
         assign = null; // paced: goes out with the delayed flush, unless the stream ends first
         if (!closed) {
           scheduleFlush(wait);
@@ -400,12 +424,31 @@ final class WatchStream implements AssignmentSubscriber {
     }
   }
 
-  /** Caller holds the lock. */
+  /**
+   * Whether {@code assign} admits a caller the last set sent did not: decided once per pending set
+   * and base (both change only when a set is taken or replaced), not on every pass of the writer.
+   * Caller holds the lock.
+   */
+  private boolean admitsCaller(Command assign) {
+    if (assign != grantCheckedFor || sentSet != grantCheckedAgainst) {
+      grantCheckedFor = assign;
+      grantCheckedAgainst = sentSet;
+      grantPending = sentSet != null && CallerGrants.widens(sentSet, assign.getAssign());
+    }
+    return grantPending;
+  }
+
+  /**
+   * Schedules a flush after {@code delayNanos}, unless one is due by then already (a grant may need
+   * one sooner than the paced set it replaced). Caller holds the lock.
+   */
   private void scheduleFlush(long delayNanos) {
-    if (flushScheduled) {
+    long due = nanoTime.getAsLong() + delayNanos;
+    if (flushScheduled && due - flushDueNanos >= 0) {
       return;
     }
     flushScheduled = true;
+    flushDueNanos = due;
     try {
       scheduler.schedule(this::delayedFlush, delayNanos);
     } catch (RejectedExecutionException e) {
@@ -416,6 +459,7 @@ final class WatchStream implements AssignmentSubscriber {
 
   private void delayedFlush() {
     synchronized (lock) {
+      // A later flush still scheduled finds nothing due, or what became due meanwhile.
       flushScheduled = false;
     }
     try {

@@ -33,12 +33,19 @@ class CallerGrantsTest {
             set(pipeline("p", stage(0), stage(1, "a"))),
             true),
         Arguments.of(
-            "another pipeline's callers do not count",
+            "callers are compared per pipeline: q's new ones count",
             ab,
             set(
                 pipeline("q", stage(0), stage(1, "a", "b")),
                 pipeline("p", stage(0), stage(1, "a"))),
             true),
+        Arguments.of(
+            "callers are compared per pipeline: p's are q's old ones",
+            set(
+                pipeline("q", stage(0), stage(1, "a", "b")),
+                pipeline("p", stage(0), stage(1, "a"))),
+            set(pipeline("q", stage(0), stage(1, "a")), pipeline("p", stage(0), stage(1, "a"))),
+            false),
         Arguments.of("a pipeline gone", ab, set(), false));
   }
 

@@ -304,18 +304,31 @@ class WatchStreamTest {
   }
 
   @Test
-  void aSetThatAdmitsANewCallerIsNotHeldBackByThePacing() {
+  void aSetThatAdmitsANewCallerWaitsATenthOfTheInterval() {
     WatchStream paced = paced(Duration.ofSeconds(1));
     paced.send(List.of(assign(callers(1, "spiffe://a"))));
 
     // A restarted caller registered: it holds this sidecar as a target at once, so the grant must
     // not wait out the second.
     paced.send(List.of(assign(callers(2, "spiffe://a", "spiffe://b"))));
+    assertThat(stream.sent).hasSize(1);
+    scheduler.advance(Duration.ofMillis(100));
 
     assertThat(stream.sent)
         .containsExactly(
             update(assign(callers(1, "spiffe://a"))),
             update(assign(callers(2, "spiffe://a", "spiffe://b"))));
+  }
+
+  @Test
+  void aGrantAfterAQuietTenthOfTheIntervalGoesAtOnce() {
+    WatchStream paced = paced(Duration.ofSeconds(1));
+    paced.send(List.of(assign(callers(1, "spiffe://a"))));
+
+    clock.advance(Duration.ofMillis(150));
+    paced.send(List.of(assign(callers(2, "spiffe://a", "spiffe://b"))));
+
+    assertThat(stream.sent).hasSize(2);
     assertThat(scheduler.pending()).isZero();
   }
 
@@ -326,12 +339,60 @@ class WatchStreamTest {
 
     paced.send(List.of(assign(callers(2, "spiffe://a"))));
 
+    scheduler.advance(Duration.ofMillis(999));
     assertThat(stream.sent).hasSize(1);
-    scheduler.advance(Duration.ofSeconds(1));
+    scheduler.advance(Duration.ofMillis(1));
     assertThat(stream.sent)
         .containsExactly(
             update(assign(callers(1, "spiffe://a", "spiffe://b"))),
             update(assign(callers(2, "spiffe://a"))));
+  }
+
+  @Test
+  void aHeldRemovalReplacedByANewGrantGoesWithTheGrant() {
+    WatchStream paced = paced(Duration.ofSeconds(1));
+    paced.send(List.of(assign(callers(1, "spiffe://a", "spiffe://b"))));
+    paced.send(List.of(assign(callers(2, "spiffe://a")))); // b left: held
+
+    paced.send(List.of(assign(callers(3, "spiffe://a", "spiffe://c")))); // c came: a grant
+    scheduler.advance(Duration.ofMillis(100));
+
+    assertThat(stream.sent)
+        .containsExactly(
+            update(assign(callers(1, "spiffe://a", "spiffe://b"))),
+            update(assign(callers(3, "spiffe://a", "spiffe://c"))));
+  }
+
+  @Test
+  void aCallerThatLeftAndCameBackBeforeTheSetWentOutIsNoGrant() {
+    WatchStream paced = paced(Duration.ofSeconds(1));
+    paced.send(List.of(assign(callers(1, "spiffe://a", "spiffe://b"))));
+    paced.send(List.of(assign(callers(2, "spiffe://a")))); // b left: held
+    paced.send(List.of(assign(callers(3, "spiffe://a", "spiffe://b")))); // b back
+
+    // The sidecar still admits b (it never got set 2): nothing to hurry.
+    scheduler.advance(Duration.ofMillis(999));
+    assertThat(stream.sent).hasSize(1);
+    scheduler.advance(Duration.ofMillis(1));
+    assertThat(stream.sent).hasSize(2);
+  }
+
+  @Test
+  void aGrantGoesAsADeltaOfTheAddedCallerOnly() {
+    WatchStream paced = stream(Duration.ofSeconds(1), true);
+    paced.send(List.of(assign(callers(1, "spiffe://a"))));
+    paced.send(List.of(assign(callers(2, "spiffe://a", "spiffe://b"))));
+    scheduler.advance(Duration.ofMillis(100));
+
+    assertThat(stream.sent).hasSize(2);
+    Command second = stream.sent.get(1).getCommands(0);
+    assertThat(second.hasDelta()).isTrue();
+    assertThat(second.getDelta().getStageChangesList())
+        .singleElement()
+        .satisfies(
+            change ->
+                assertThat(change.getAllowedCallersAddedList()).containsExactly("spiffe://b"));
+    assertThat(heldBySidecar()).isEqualTo(callers(2, "spiffe://a", "spiffe://b"));
   }
 
   /** A set whose one local stage admits {@code callers}. */

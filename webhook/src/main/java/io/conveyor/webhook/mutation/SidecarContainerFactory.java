@@ -89,7 +89,10 @@ public final class SidecarContainerFactory {
     return builder.build();
   }
 
-  /** A writable {@code /tmp} for the JVM (native library extraction, perf data). */
+  /**
+   * A writable {@code /tmp} for the JVM's temporary files (the image's native libraries load from
+   * {@code /app/native}, but Netty falls back to copying one here should that fail).
+   */
   public static Volume tmpVolume() {
     return new VolumeBuilder()
         .withName(InjectionKeys.SIDECAR_TMP_VOLUME)
