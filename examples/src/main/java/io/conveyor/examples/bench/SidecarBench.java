@@ -9,6 +9,7 @@ import io.conveyor.examples.bench.mesh.MeshProxy;
 import io.conveyor.examples.bench.mesh.MeshProxyConfig;
 import io.conveyor.examples.direct.DirectPipelineDriver;
 import io.conveyor.examples.direct.DirectSettings;
+import io.conveyor.examples.local.Component;
 import io.conveyor.examples.local.Launcher;
 import io.conveyor.examples.local.LocalCluster;
 import io.conveyor.examples.local.ManagedProcess;
@@ -84,6 +85,14 @@ public final class SidecarBench {
     }
     Path root = Launcher.findRepoRoot();
     Launcher launcher = Launcher.jars(root);
+    // JVM flags after sidecar/jvm.options, which they override (JDK_JAVA_OPTIONS, which
+    // BENCH_SIDECAR_JAVA_OPTIONS sets, come before it and cannot), e.g. "-XX:-TieredCompilation"
+    // to measure C2 against the shipped C1.
+    String flags = System.getenv().getOrDefault("BENCH_SIDECAR_JVM_FLAGS", "").trim();
+    if (!flags.isEmpty()) {
+      launcher = launcher.withOverridingOptions(Component.SIDECAR, List.of(flags.split("\\s+")));
+      System.out.println("bench: sidecar JVM flags after sidecar/jvm.options: " + flags);
+    }
     if (!launcher.missing().isEmpty()) {
       System.err.println("bench: build first (./conveyor build); missing " + launcher.missing());
       System.exit(2);
@@ -199,7 +208,7 @@ public final class SidecarBench {
                 Locale.ROOT,
                 "bench: tls=%s direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
                     + " sidecar_anon_mib=%d %s records=%d batch=%d record_bytes=%d window=%d rounds=%d"
-                    + " warmup=%d/%s",
+                    + " warmup=%d/%s sidecar_jvm_flags=%s",
                 cluster.mutualTls()
                     ? "mtls/" + Optional.ofNullable(System.getenv("TLS_PROVIDER")).orElse("openssl")
                     : "plaintext",
@@ -217,7 +226,12 @@ public final class SidecarBench {
                 settings.window(),
                 settings.rounds(),
                 warmUp.rounds(),
-                warmUp.steady() ? "steady" : "unsteady"));
+                warmUp.steady() ? "steady" : "unsteady",
+                Optional.ofNullable(System.getenv("BENCH_SIDECAR_JVM_FLAGS"))
+                    .map(String::trim)
+                    .filter(f -> !f.isEmpty())
+                    .map(f -> f.replaceAll("\\s+", ","))
+                    .orElse("none")));
       } finally {
         sampler.shutdownNow();
         source.close(Duration.ZERO);

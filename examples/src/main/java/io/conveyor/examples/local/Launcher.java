@@ -20,12 +20,23 @@ public final class Launcher {
   private final String java;
   private final boolean classArchives;
   private final Map<Component, List<String>> commands;
+  private final Map<Component, List<String>> overridingOptions;
 
   private Launcher(
       Path repoRoot,
       Optional<String> classpath,
       boolean classArchives,
       Map<Component, List<String>> commands) {
+    this(repoRoot, classpath, classArchives, commands, Map.of());
+  }
+
+  private Launcher(
+      Path repoRoot,
+      Optional<String> classpath,
+      boolean classArchives,
+      Map<Component, List<String>> commands,
+      Map<Component, List<String>> overridingOptions) {
+    this.overridingOptions = overridingOptions;
     this.repoRoot = repoRoot.toAbsolutePath().normalize();
     this.classpath = classpath;
     this.java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -60,7 +71,19 @@ public final class Launcher {
             without.put(
                 component,
                 command.stream().filter(a -> !a.startsWith(SHARED_ARCHIVE_FILE)).toList()));
-    return new Launcher(repoRoot, classpath, false, Map.copyOf(without));
+    return new Launcher(repoRoot, classpath, false, Map.copyOf(without), overridingOptions);
+  }
+
+  /**
+   * The same launcher, adding {@code options} to {@code component}'s JVM options after its options
+   * file, so that they override it (e.g. the benchmark's {@code BENCH_SIDECAR_JVM_FLAGS}, to
+   * measure another JIT mode). Not for components given a whole command.
+   */
+  public Launcher withOverridingOptions(Component component, List<String> options) {
+    Map<Component, List<String>> all = new EnumMap<>(Component.class);
+    all.putAll(overridingOptions);
+    all.put(component, List.copyOf(options));
+    return new Launcher(repoRoot, classpath, classArchives, commands, Map.copyOf(all));
   }
 
   /**
@@ -72,7 +95,7 @@ public final class Launcher {
     Map<Component, List<String>> all = new EnumMap<>(Component.class);
     all.putAll(commands);
     all.put(component, List.copyOf(command));
-    return new Launcher(repoRoot, classpath, classArchives, Map.copyOf(all));
+    return new Launcher(repoRoot, classpath, classArchives, Map.copyOf(all), overridingOptions);
   }
 
   /**
@@ -143,6 +166,7 @@ public final class Launcher {
               command.add(SHARED_ARCHIVE_FILE + archive);
               command.add("-Xshare:auto");
             });
+    command.addAll(overridingOptions.getOrDefault(component, List.of()));
     if (classpath.isPresent()) {
       command.add("-cp");
       command.add(classpath.get());
