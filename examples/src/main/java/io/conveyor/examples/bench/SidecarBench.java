@@ -246,9 +246,8 @@ public final class SidecarBench {
     }
 
     /**
-     * Warm-up rounds, each path once for as many records as a measured run, until no path's
-     * throughput moves by more than the tolerance from one round to the next (see {@link
-     * SteadyState}).
+     * Warm-up rounds, each path once for as many records as a measured run, until every path's
+     * throughput has settled or the rounds run out (see {@link SteadyState}).
      */
     private SteadyState<String> warmUp(List<Route> paths) throws InterruptedException {
       SteadyState<String> warmUp =

@@ -26,14 +26,6 @@ public final class Launcher {
       Path repoRoot,
       Optional<String> classpath,
       boolean classArchives,
-      Map<Component, List<String>> commands) {
-    this(repoRoot, classpath, classArchives, commands, Map.of());
-  }
-
-  private Launcher(
-      Path repoRoot,
-      Optional<String> classpath,
-      boolean classArchives,
       Map<Component, List<String>> commands,
       Map<Component, List<String>> overridingOptions) {
     this.overridingOptions = overridingOptions;
@@ -49,12 +41,12 @@ public final class Launcher {
    * the build made one.
    */
   public static Launcher jars(Path repoRoot) {
-    return new Launcher(repoRoot, Optional.empty(), true, Map.of());
+    return new Launcher(repoRoot, Optional.empty(), true, Map.of(), Map.of());
   }
 
   /** Runs main classes from {@code classpath} (e.g. the test JVM's own). */
   public static Launcher classpath(Path repoRoot, String classpath) {
-    return new Launcher(repoRoot, Optional.of(classpath), false, Map.of());
+    return new Launcher(repoRoot, Optional.of(classpath), false, Map.of(), Map.of());
   }
 
   /** The JVM option that names an application class archive. */
