@@ -63,7 +63,8 @@ class SourceToSinkPodsTest {
             assertThat(sinkPod.status(PipelineCluster.SIDECAR).restartCount()).isZero();
             assertThat(sourcePod.status(PipelineCluster.SIDECAR).restartCount()).isZero();
             // Each sidecar started from the image's class archive, as under a container runtime
-            // that keeps the layers' file times (-Xshare:auto warns when it cannot use it).
+            // that keeps the layers' file times (-Xshare:auto warns when it cannot use it, and
+            // says nothing when the image has none: so the archive must also be mapped).
             // And loaded BoringSSL and epoll from the image's /app/native, one copy a node's
             // sidecars share, not from a private copy Netty writes into /tmp.
             for (RunningPod pod : new RunningPod[] {sinkPod, sourcePod}) {
@@ -73,6 +74,7 @@ class SourceToSinkPodsTest {
               assertThat(pod.mappedFiles(PipelineCluster.SIDECAR))
                   .as(pod.name() + "'s sidecar's mapped files")
                   .contains(
+                      "/app/conveyor-sidecar.jsa",
                       "/app/native/libio_grpc_netty_shaded_netty_tcnative_linux_" + ARCH + ".so",
                       "/app/native/libio_grpc_netty_shaded_netty_transport_native_epoll_"
                           + ARCH
