@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipInputStream;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
@@ -326,10 +329,9 @@ class ImagesTest {
             .filter(path -> path.matches("app/libs/grpc-netty-shaded-[^/]+\\.jar"))
             .toList();
     assertThat(jars).as("the grpc-netty-shaded jar in /app/libs").hasSize(1);
-    Map<String, byte[]> libraries = new java.util.HashMap<>();
-    try (java.util.zip.ZipInputStream zip =
-        new java.util.zip.ZipInputStream(
-            new java.io.ByteArrayInputStream(image.read(jars.get(0))))) {
+    Map<String, byte[]> libraries = new HashMap<>();
+    try (ZipInputStream zip =
+        new ZipInputStream(new ByteArrayInputStream(image.read(jars.get(0))))) {
       for (var entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
         if (entry.getName().startsWith("META-INF/native/lib")) {
           libraries.put(entry.getName().substring("META-INF/native/".length()), zip.readAllBytes());

@@ -2,6 +2,7 @@ package io.conveyor.examples.bench;
 
 import io.conveyor.common.config.EnvReader;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +20,8 @@ import java.util.Map;
  *     three warm-up runs is within this of its mean over the three before ({@code
  *     BENCH_WARMUP_TOLERANCE_PERCENT}, 10)
  * @param warmupMaxRounds at most this many warm-up rounds ({@code BENCH_WARMUP_MAX_ROUNDS}, 15)
+ * @param sidecarJvmFlags JVM flags after {@code sidecar/jvm.options}, which they override ({@code
+ *     BENCH_SIDECAR_JVM_FLAGS}, space-separated, none)
  */
 public record BenchSettings(
     int rounds,
@@ -30,7 +33,8 @@ public record BenchSettings(
     int latencyBatchSize,
     Duration latencyDuration,
     int warmupTolerancePercent,
-    int warmupMaxRounds) {
+    int warmupMaxRounds,
+    List<String> sidecarJvmFlags) {
 
   public static BenchSettings fromEnv(Map<String, String> env) {
     EnvReader r = new EnvReader(env);
@@ -45,7 +49,10 @@ public record BenchSettings(
             r.integer("BENCH_LATENCY_BATCH", 50, 1, 10_000),
             r.seconds("BENCH_LATENCY_SECS", Duration.ofSeconds(10), 1, 3600),
             r.integer("BENCH_WARMUP_TOLERANCE_PERCENT", 10, 1, 100),
-            r.integer("BENCH_WARMUP_MAX_ROUNDS", 15, 1, 100));
+            r.integer("BENCH_WARMUP_MAX_ROUNDS", 15, 1, 100),
+            r.string("BENCH_SIDECAR_JVM_FLAGS", "").isBlank()
+                ? List.of()
+                : List.of(r.string("BENCH_SIDECAR_JVM_FLAGS", "").trim().split("\\s+")));
     r.validate();
     return settings;
   }

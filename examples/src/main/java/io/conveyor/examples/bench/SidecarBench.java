@@ -88,10 +88,11 @@ public final class SidecarBench {
     // JVM flags after sidecar/jvm.options, which they override (JDK_JAVA_OPTIONS, which
     // BENCH_SIDECAR_JAVA_OPTIONS sets, come before it and cannot), e.g. "-XX:-TieredCompilation"
     // to measure C2 against the shipped C1.
-    String flags = System.getenv().getOrDefault("BENCH_SIDECAR_JVM_FLAGS", "").trim();
-    if (!flags.isEmpty()) {
-      launcher = launcher.withOverridingOptions(Component.SIDECAR, List.of(flags.split("\\s+")));
-      System.out.println("bench: sidecar JVM flags after sidecar/jvm.options: " + flags);
+    if (!settings.sidecarJvmFlags().isEmpty()) {
+      launcher = launcher.withOverridingOptions(Component.SIDECAR, settings.sidecarJvmFlags());
+      System.out.println(
+          "bench: sidecar JVM flags after sidecar/jvm.options: "
+              + String.join(" ", settings.sidecarJvmFlags()));
     }
     if (!launcher.missing().isEmpty()) {
       System.err.println("bench: build first (./conveyor build); missing " + launcher.missing());
@@ -227,11 +228,9 @@ public final class SidecarBench {
                 settings.rounds(),
                 warmUp.rounds(),
                 warmUp.steady() ? "steady" : "unsteady",
-                Optional.ofNullable(System.getenv("BENCH_SIDECAR_JVM_FLAGS"))
-                    .map(String::trim)
-                    .filter(f -> !f.isEmpty())
-                    .map(f -> f.replaceAll("\\s+", ","))
-                    .orElse("none")));
+                settings.sidecarJvmFlags().isEmpty()
+                    ? "none"
+                    : String.join(",", settings.sidecarJvmFlags())));
       } finally {
         sampler.shutdownNow();
         source.close(Duration.ZERO);
