@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The five images {@code ./conveyor images} wrote to {@code target/images/}, checked for what a
@@ -68,6 +69,12 @@ class ImagesTest {
    */
   static final String SIDECAR_NATIVE = "/app/native";
 
+  /** The sidecar's JIT profiles, java argfiles (io.conveyor.common.contract.SidecarProfile). */
+  static final String SIDECAR_PROFILES = "/app/profiles";
+
+  static final List<String> SIDECAR_PROFILE_FILES =
+      List.of("compact.options", "throughput.options");
+
   static final List<String> SIDECAR_NATIVE_LIBRARIES =
       List.of(
           "libio_grpc_netty_shaded_netty_tcnative_linux_x86_64.so",
@@ -88,7 +95,9 @@ class ImagesTest {
             "-Xshare:auto"),
         "sidecar/jvm.options",
         Set.of(9090, 9091),
-        Map.of(),
+        // The compact profile unless the pod's environment names another (the injector always
+        // does): the JIT flags are in the profiles, not in jvm.options.
+        Map.of("JDK_JAVA_OPTIONS", "@" + SIDECAR_PROFILES + "/compact.options"),
         // No configuration: the sidecar's own precise refusal (mutual TLS is the default).
         new Start(List.of(), Map.of(), "SECURITY_MODE=mtls needs TRUST_BUNDLE_FILE", 1)),
     ROUTER(
@@ -318,6 +327,15 @@ class ImagesTest {
       } else {
         assertThat(image.tree()).doesNotContainKey("app/jvm.options");
       }
+      if (binary == Binary.SIDECAR) {
+        for (String profile : SIDECAR_PROFILE_FILES) {
+          assertThat(new String(image.read("app/profiles/" + profile), StandardCharsets.UTF_8))
+              .as("%s/%s (stale? ./conveyor images)", SIDECAR_PROFILES, profile)
+              .isEqualTo(Files.readString(REPO.resolve("sidecar/profiles/" + profile)));
+        }
+      } else {
+        assertThat(image.tree().keySet()).noneMatch(path -> path.startsWith("app/profiles"));
+      }
       assertThat(image.whiteouts()).isZero();
     }
   }
@@ -434,8 +452,53 @@ class ImagesTest {
     assertThat(fromArchive).as("classes from the archive").isGreaterThan(19 * fromJars);
   }
 
-  @Test
+  /**
+   * Each profile, named in the environment as the injector names it, decides the sidecar JVM's JIT
+   * in the image: the flags the image's java ends up with, after {@code @/app/jvm.options} (a JIT
+   * flag there would override the profile: the launcher puts the variable's arguments first).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"compact", "throughput"})
   @Order(5)
+  void theProfileInTheEnvironmentDecidesTheSidecarsJit(String profile) throws Exception {
+    assumeRunnable();
+    assumeTrue(rootfs != null, "the base was not unpacked (see the test before)");
+    run(List.of("rm", "-rf", rootfs.resolve("app").toString()), Duration.ofMinutes(1));
+    RootfsUnpacker.unpackLayers(image(Binary.SIDECAR), rootfs, 1);
+    List<String> command = new ArrayList<>(List.of("java"));
+    command.addAll(Binary.SIDECAR.jvmFlags);
+    command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+    Map<String, String> env = new LinkedHashMap<>(env(image(Binary.SIDECAR).runtimeConfig()));
+    env.put("JDK_JAVA_OPTIONS", "@" + SIDECAR_PROFILES + "/" + profile + ".options");
+
+    Result result = runInContainer(command, env, null, 0);
+
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    Map<String, String> flags = new HashMap<>();
+    result
+        .output()
+        .lines()
+        .map(String::trim)
+        .map(l -> l.split("\\s+"))
+        .filter(f -> f.length >= 4 && f[2].equals("="))
+        .forEach(f -> flags.put(f[1], f[3]));
+    if (profile.equals("compact")) {
+      assertThat(flags)
+          .containsEntry("TieredStopAtLevel", "1")
+          .containsEntry("CICompilerCount", "1");
+    } else {
+      assertThat(flags)
+          .containsEntry("TieredStopAtLevel", "4")
+          .containsEntry("TieredCompilation", "true")
+          .containsEntry("CICompilerCount", "2")
+          .containsEntry("ReservedCodeCacheSize", Long.toString(48L << 20));
+    }
+    // The rest of jvm.options holds for both.
+    assertThat(flags).containsEntry("UseSerialGC", "true").containsEntry("MaxHeapSize", "33554432");
+  }
+
+  @Test
+  @Order(6)
   void theRoutersDefaultCaFolderIsOnTheReadOnlyRootAndItSaysSo() throws Exception {
     assumeRunnable();
     assumeTrue(rootfs != null, "the base was not unpacked (see the test before)");

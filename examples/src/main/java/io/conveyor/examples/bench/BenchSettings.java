@@ -1,6 +1,7 @@
 package io.conveyor.examples.bench;
 
 import io.conveyor.common.config.EnvReader;
+import io.conveyor.common.contract.SidecarProfile;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import java.util.Map;
  * @param warmupMaxRounds at most this many warm-up rounds ({@code BENCH_WARMUP_MAX_ROUNDS}, 15)
  * @param sidecarJvmFlags JVM flags after {@code sidecar/jvm.options}, which they override ({@code
  *     BENCH_SIDECAR_JVM_FLAGS}, space-separated, none)
+ * @param sidecarProfile the sidecars' JIT profile ({@code BENCH_SIDECAR_PROFILE}, compact)
  */
 public record BenchSettings(
     int rounds,
@@ -34,7 +36,11 @@ public record BenchSettings(
     Duration latencyDuration,
     int warmupTolerancePercent,
     int warmupMaxRounds,
-    List<String> sidecarJvmFlags) {
+    List<String> sidecarJvmFlags,
+    SidecarProfile sidecarProfile) {
+
+  /** The variable that picks the sidecars' profile, in every benchmark that runs a sidecar. */
+  static final String SIDECAR_PROFILE = "BENCH_SIDECAR_PROFILE";
 
   public static BenchSettings fromEnv(Map<String, String> env) {
     EnvReader r = new EnvReader(env);
@@ -52,8 +58,14 @@ public record BenchSettings(
             r.integer("BENCH_WARMUP_MAX_ROUNDS", 15, 1, 100),
             r.string("BENCH_SIDECAR_JVM_FLAGS", "").isBlank()
                 ? List.of()
-                : List.of(r.string("BENCH_SIDECAR_JVM_FLAGS", "").trim().split("\\s+")));
+                : List.of(r.string("BENCH_SIDECAR_JVM_FLAGS", "").trim().split("\\s+")),
+            sidecarProfile(r));
     r.validate();
     return settings;
+  }
+
+  /** {@code BENCH_SIDECAR_PROFILE}: {@code compact} (the default) or {@code throughput}. */
+  static SidecarProfile sidecarProfile(EnvReader r) {
+    return r.enumValue(SIDECAR_PROFILE, SidecarProfile.COMPACT, SidecarProfile.class);
   }
 }

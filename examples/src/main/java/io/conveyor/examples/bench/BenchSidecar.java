@@ -1,5 +1,8 @@
 package io.conveyor.examples.bench;
 
+import io.conveyor.common.config.ConfigException;
+import io.conveyor.common.config.EnvReader;
+import io.conveyor.common.contract.SidecarProfile;
 import io.conveyor.examples.local.Component;
 import io.conveyor.examples.local.Launcher;
 import java.nio.file.Path;
@@ -17,17 +20,25 @@ record BenchSidecar(Optional<ImageRun> image, Launcher launcher, boolean archive
   /** From a benchmark's arguments; exits 2 with one line on bad arguments or a missing build. */
   static BenchSidecar fromArgs(String[] args, String usage, Path root) {
     Optional<ImageRun> image;
+    SidecarProfile profile;
     try {
       image =
           args.length == 0
               ? Optional.empty()
               : Optional.of(ImageRun.parse(List.of(args), Set.of(), usage));
-    } catch (IllegalArgumentException e) {
+      EnvReader env = new EnvReader(System.getenv());
+      profile = BenchSettings.sidecarProfile(env);
+      env.validate();
+    } catch (IllegalArgumentException | ConfigException e) {
       System.err.println("bench: " + e.getMessage());
       System.exit(2);
       throw e; // not reached
     }
-    Launcher launcher = image.map(i -> i.launcher(root)).orElseGet(() -> Launcher.jars(root));
+    Launcher launcher =
+        image
+            .map(i -> i.launcher(root))
+            .orElseGet(() -> Launcher.jars(root))
+            .withSidecarProfile(profile);
     if (!launcher.missing().isEmpty()) {
       System.err.println("bench: build first (./conveyor build); missing " + launcher.missing());
       System.exit(2);

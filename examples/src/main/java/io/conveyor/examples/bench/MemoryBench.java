@@ -82,8 +82,9 @@ public final class MemoryBench {
           archive ? phase(cluster, pods, sourcePods, true, rate, loadSeconds) : " archive=none";
       System.out.printf(
           Locale.ROOT,
-          "bench-memory: sidecar=%s sidecars=%d tls=%s load=%d sources x %d batches/s x %d records%s%s%n",
+          "bench-memory: sidecar=%s profile=%s sidecars=%d tls=%s load=%d sources x %d batches/s x %d records%s%s%n",
           image.isPresent() ? "image" : "jar",
+          launcher.sidecarProfile().value(),
           pods.size(),
           cluster.mutualTls() ? "mtls" : "plaintext",
           SOURCE_PODS,

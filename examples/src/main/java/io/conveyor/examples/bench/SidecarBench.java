@@ -84,7 +84,7 @@ public final class SidecarBench {
       return;
     }
     Path root = Launcher.findRepoRoot();
-    Launcher launcher = Launcher.jars(root);
+    Launcher launcher = Launcher.jars(root).withSidecarProfile(settings.sidecarProfile());
     // JVM flags after sidecar/jvm.options, which they override (JDK_JAVA_OPTIONS, which
     // BENCH_SIDECAR_JAVA_OPTIONS sets, come before it and cannot), e.g. "-XX:-TieredCompilation"
     // to measure C2 against the shipped C1.
@@ -209,7 +209,7 @@ public final class SidecarBench {
                 Locale.ROOT,
                 "bench: tls=%s direct_rps=%.0f sidecar_rps=%.0f ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f sidecar_rss_mib=%d"
                     + " sidecar_anon_mib=%d %s records=%d batch=%d record_bytes=%d window=%d rounds=%d"
-                    + " warmup=%d/%s sidecar_jvm_flags=%s",
+                    + " warmup=%d/%s sidecar_profile=%s sidecar_jvm_flags=%s",
                 cluster.mutualTls()
                     ? "mtls/" + Optional.ofNullable(System.getenv("TLS_PROVIDER")).orElse("openssl")
                     : "plaintext",
@@ -228,6 +228,7 @@ public final class SidecarBench {
                 settings.rounds(),
                 warmUp.rounds(),
                 warmUp.steady() ? "steady" : "unsteady",
+                settings.sidecarProfile().value(),
                 settings.sidecarJvmFlags().isEmpty()
                     ? "none"
                     : String.join(",", settings.sidecarJvmFlags())));

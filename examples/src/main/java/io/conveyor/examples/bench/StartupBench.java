@@ -97,9 +97,10 @@ public final class StartupBench {
       }
       System.out.printf(
           Locale.ROOT,
-          "bench-startup: sidecar=%s tls=%s starts=%d ready_p50_ms=%d first_record_p50_ms=%d"
+          "bench-startup: sidecar=%s profile=%s tls=%s starts=%d ready_p50_ms=%d first_record_p50_ms=%d"
               + " cpu_at_ready_p50_ms=%d%s loadavg=%s%n",
           image.isPresent() ? "image" : "jar",
+          launcher.sidecarProfile().value(),
           cluster.mutualTls() ? "mtls" : "plaintext",
           starts,
           median(without, Start::readyMs),

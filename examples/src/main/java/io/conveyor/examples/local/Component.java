@@ -1,5 +1,6 @@
 package io.conveyor.examples.local;
 
+import io.conveyor.common.contract.SidecarProfile;
 import java.util.Optional;
 
 /** The Conveyor binaries a local cluster runs, with their jar, main class and JVM options file. */
@@ -9,37 +10,43 @@ public enum Component {
       "io.conveyor.router.standalone.StandaloneRouterMain",
       null,
       null,
-      null),
+      null,
+      false),
   SIDECAR(
       "sidecar/target/conveyor-sidecar.jar",
       "io.conveyor.sidecar.SidecarMain",
       "sidecar/jvm.options",
       "sidecar/target/conveyor-sidecar.jsa",
-      "sidecar/target/native"),
+      "sidecar/target/native",
+      true),
   EXAMPLES(
       "examples/target/conveyor-examples.jar",
       "io.conveyor.examples.support.ExamplesMain",
       null,
       null,
-      null);
+      null,
+      false);
 
   private final String jar;
   private final String mainClass;
   private final String jvmOptionsFile;
   private final String classArchive;
   private final String nativeLibraries;
+  private final boolean profiles;
 
   Component(
       String jar,
       String mainClass,
       String jvmOptionsFile,
       String classArchive,
-      String nativeLibraries) {
+      String nativeLibraries,
+      boolean profiles) {
     this.jar = jar;
     this.mainClass = mainClass;
     this.jvmOptionsFile = jvmOptionsFile;
     this.classArchive = classArchive;
     this.nativeLibraries = nativeLibraries;
+    this.profiles = profiles;
   }
 
   /** Path of the runnable jar, relative to the repository root. */
@@ -74,5 +81,13 @@ public enum Component {
    */
   public Optional<String> nativeLibraries() {
     return Optional.ofNullable(nativeLibraries);
+  }
+
+  /**
+   * Whether the component's JVMs run one of the {@link SidecarProfile}s (the sidecar's): an argfile
+   * of {@link SidecarProfile#SOURCE_FOLDER} after its options file.
+   */
+  public boolean hasProfiles() {
+    return profiles;
   }
 }

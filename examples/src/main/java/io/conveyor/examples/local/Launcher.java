@@ -1,5 +1,6 @@
 package io.conveyor.examples.local;
 
+import io.conveyor.common.contract.SidecarProfile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,14 +22,17 @@ public final class Launcher {
   private final boolean classArchives;
   private final Map<Component, List<String>> commands;
   private final Map<Component, List<String>> overridingOptions;
+  private final SidecarProfile profile;
 
   private Launcher(
       Path repoRoot,
       Optional<String> classpath,
       boolean classArchives,
       Map<Component, List<String>> commands,
-      Map<Component, List<String>> overridingOptions) {
+      Map<Component, List<String>> overridingOptions,
+      SidecarProfile profile) {
     this.overridingOptions = overridingOptions;
+    this.profile = profile;
     this.repoRoot = repoRoot.toAbsolutePath().normalize();
     this.classpath = classpath;
     this.java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -41,12 +45,14 @@ public final class Launcher {
    * the build made one.
    */
   public static Launcher jars(Path repoRoot) {
-    return new Launcher(repoRoot, Optional.empty(), true, Map.of(), Map.of());
+    return new Launcher(
+        repoRoot, Optional.empty(), true, Map.of(), Map.of(), SidecarProfile.COMPACT);
   }
 
   /** Runs main classes from {@code classpath} (e.g. the test JVM's own). */
   public static Launcher classpath(Path repoRoot, String classpath) {
-    return new Launcher(repoRoot, Optional.of(classpath), false, Map.of(), Map.of());
+    return new Launcher(
+        repoRoot, Optional.of(classpath), false, Map.of(), Map.of(), SidecarProfile.COMPACT);
   }
 
   /** The JVM option that names an application class archive. */
@@ -63,7 +69,8 @@ public final class Launcher {
             without.put(
                 component,
                 command.stream().filter(a -> !a.startsWith(SHARED_ARCHIVE_FILE)).toList()));
-    return new Launcher(repoRoot, classpath, false, Map.copyOf(without), overridingOptions);
+    return new Launcher(
+        repoRoot, classpath, false, Map.copyOf(without), overridingOptions, profile);
   }
 
   /**
@@ -75,7 +82,7 @@ public final class Launcher {
     Map<Component, List<String>> all = new EnumMap<>(Component.class);
     all.putAll(overridingOptions);
     all.put(component, List.copyOf(options));
-    return new Launcher(repoRoot, classpath, classArchives, commands, Map.copyOf(all));
+    return new Launcher(repoRoot, classpath, classArchives, commands, Map.copyOf(all), profile);
   }
 
   /**
@@ -87,7 +94,34 @@ public final class Launcher {
     Map<Component, List<String>> all = new EnumMap<>(Component.class);
     all.putAll(commands);
     all.put(component, List.copyOf(command));
-    return new Launcher(repoRoot, classpath, classArchives, Map.copyOf(all), overridingOptions);
+    return new Launcher(
+        repoRoot, classpath, classArchives, Map.copyOf(all), overridingOptions, profile);
+  }
+
+  /**
+   * The same launcher, running the sidecar with {@code profile} (the compact one by default): its
+   * argfile after {@code sidecar/jvm.options} for the jar, or, for a sidecar given a whole command
+   * (its image's entrypoint), in {@link SidecarProfile#JVM_OPTIONS_VARIABLE} as the injector sets
+   * it (see {@link #environment}).
+   */
+  public Launcher withSidecarProfile(SidecarProfile profile) {
+    return new Launcher(repoRoot, classpath, classArchives, commands, overridingOptions, profile);
+  }
+
+  public SidecarProfile sidecarProfile() {
+    return profile;
+  }
+
+  /**
+   * Variables {@code component}'s processes need besides their configuration: for a component with
+   * profiles that runs a whole command (an image's entrypoint, whose JVM reads its profile from the
+   * environment as in an injected pod), the profile's argfile in the image.
+   */
+  public Map<String, String> environment(Component component) {
+    if (component.hasProfiles() && commands.containsKey(component)) {
+      return Map.of(SidecarProfile.JVM_OPTIONS_VARIABLE, profile.jvmOptionsArgument());
+    }
+    return Map.of();
   }
 
   /**
@@ -145,6 +179,9 @@ public final class Launcher {
         .map(repoRoot::resolve)
         .filter(Files::isRegularFile)
         .ifPresent(file -> command.add("@" + file));
+    if (component.hasProfiles()) {
+      command.add("@" + repoRoot.resolve(SidecarProfile.SOURCE_FOLDER).resolve(profile.fileName()));
+    }
     component
         .nativeLibraries()
         .map(repoRoot::resolve)

@@ -573,6 +573,32 @@ public final class RunningPod implements AutoCloseable {
     return files;
   }
 
+  /**
+   * The names of the threads of the container's first process ({@code /proc/PID/task/TID/comm}, at
+   * most 15 characters each, e.g. {@code C2 CompilerThre}), each name once.
+   */
+  public Set<String> threadNames(String container) {
+    ContainerRun run;
+    synchronized (this) {
+      run = run(container);
+    }
+    long pid = pidOf(run.id);
+    Set<String> names = new TreeSet<>();
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          names.add(Files.readString(task.resolve("comm")).strip());
+        } catch (IOException gone) {
+          // The thread ended since the listing: it has no name to give.
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "cannot list the threads of process " + pid + " of " + run.id + ": " + e, e);
+    }
+    return names;
+  }
+
   private static long pidOf(String containerId) {
     String state = Commands.run("runc", "state", containerId);
     try {

@@ -36,8 +36,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -263,8 +265,24 @@ public final class PipelineCluster implements AutoCloseable {
      * template (the user's own settings, before admission), e.g. RECORDS and RATE.
      */
     public RunningPod run(String deployment, Map<String, String> appEnv) throws IOException {
+      return run(deployment, appEnv, Map.of());
+    }
+
+    /**
+     * As {@link #run(String, Map)}, with {@code annotations} added to the pod template's (the
+     * user's own, before admission: e.g. the injector's overrides).
+     */
+    public RunningPod run(
+        String deployment, Map<String, String> appEnv, Map<String, String> annotations)
+        throws IOException {
       Pod template = PodFixtures.replicaSetPod(deployment);
       appEnv.forEach((name, value) -> setEnv(template, "app", name, value));
+      if (!annotations.isEmpty()) {
+        Map<String, String> all = new HashMap<>();
+        Optional.ofNullable(template.getMetadata().getAnnotations()).ifPresent(all::putAll);
+        all.putAll(annotations);
+        template.getMetadata().setAnnotations(all);
+      }
       Pod admitted = admit(template);
       ConfigMap bundle = bundle();
       RunningPod running =

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * real sidecar image, run under runc ({@link PipelineCluster}). Each sidecar discovers its app on
  * the pod's own loopback in the injected default port range, enrols with the pod's projected token,
  * registers with its pod IP; the source's records cross pod IPs over mutual TLS and the sink counts
- * them.
+ * them. The sink's pod asks for the throughput profile, and its sidecar's JVM runs C2.
  */
 @Tag(PodsTier.TAG)
 @ExtendWith(SharedPipelineCluster.class)
@@ -41,7 +41,12 @@ class SourceToSinkPodsTest {
       throws Exception {
     try (PipelineCluster.Scenario shop = cluster.scenario(NS)) {
       shop.pipeline("/deploy/pipeline-source-to-sink.yaml");
-      RunningPod sinkPod = shop.run("/deploy/demo-sink.yaml", Map.of());
+      // The sink's pod asks for the throughput profile; the source's runs the default, compact.
+      RunningPod sinkPod =
+          shop.run(
+              "/deploy/demo-sink.yaml",
+              Map.of(),
+              Map.of("conveyor.etl/sidecar-profile", "throughput"));
       RunningPod sourcePod =
           shop.run("/deploy/demo-source.yaml", Map.of("RECORDS", Long.toString(RECORDS)));
       shop.check(
@@ -81,6 +86,15 @@ class SourceToSinkPodsTest {
                           + ".so")
                   .noneMatch(file -> file.contains("netty") && !file.startsWith("/app/native/"));
             }
+            // Each sidecar's JVM compiles as its pod's profile says: C1 and C2 (tiered) for
+            // throughput, C1 alone for compact.
+            assertThat(sinkPod.threadNames(PipelineCluster.SIDECAR))
+                .as(sinkPod.name() + "'s sidecar's threads")
+                .contains("C1 CompilerThre", "C2 CompilerThre");
+            assertThat(sourcePod.threadNames(PipelineCluster.SIDECAR))
+                .as(sourcePod.name() + "'s sidecar's threads")
+                .contains("C1 CompilerThre")
+                .doesNotContain("C2 CompilerThre");
             var core = cluster.operator().routerCore().orElseThrow();
             assertThat(
                     core.sidecars().stream()

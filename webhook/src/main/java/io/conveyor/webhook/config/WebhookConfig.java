@@ -3,6 +3,7 @@ package io.conveyor.webhook.config;
 import io.conveyor.common.config.EnvReader;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
+import io.conveyor.common.contract.SidecarProfile;
 import io.conveyor.webhook.mutation.InjectionKeys;
 import io.conveyor.webhook.mutation.ResourceQuantities;
 import io.conveyor.webhook.mutation.SidecarMode;
@@ -109,6 +110,8 @@ public record WebhookConfig(
             PULL_POLICY,
             "Always, IfNotPresent or Never");
     SidecarMode mode = r.enumValue("SIDECAR_MODE", SidecarMode.NATIVE, SidecarMode.class);
+    SidecarProfile profile =
+        r.enumValue("SIDECAR_PROFILE", SidecarProfile.COMPACT, SidecarProfile.class);
     HostPort clusterEndpoint = r.hostPort("CLUSTER_ENDPOINT", DEFAULT_CLUSTER_ENDPOINT);
     String routerServiceAccount =
         r.matching(
@@ -160,6 +163,7 @@ public record WebhookConfig(
             image,
             pullPolicy,
             mode,
+            profile,
             clusterEndpoint,
             routerServiceAccount,
             grpcPort,

@@ -24,6 +24,12 @@ public final class InjectionKeys {
   public static final String STATUS = "conveyor.etl/status";
 
   public static final String SIDECAR_MODE = "conveyor.etl/sidecar-mode";
+
+  /**
+   * The sidecar's JIT profile: {@code compact} or {@code throughput} (see {@code SidecarProfile}).
+   */
+  public static final String SIDECAR_PROFILE = "conveyor.etl/sidecar-profile";
+
   public static final String CLUSTER_ENDPOINT = "conveyor.etl/cluster-endpoint";
   public static final String DISCOVERY_PORTS = "conveyor.etl/discovery-ports";
   public static final String CPU_REQUEST = "conveyor.etl/sidecar-cpu-request";

@@ -1,6 +1,7 @@
 package io.conveyor.webhook.mutation;
 
 import io.conveyor.common.contract.SidecarEnvironment;
+import io.conveyor.common.contract.SidecarProfile;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -105,7 +106,8 @@ public final class SidecarContainerFactory {
   /**
    * The sidecar's environment, written through {@link SidecarEnvironment}: the pod's identity from
    * the downward API, the router and the ports from the spec, the discovery range only when the pod
-   * asked for one (the sidecar's default applies otherwise).
+   * asked for one (the sidecar's default applies otherwise). Then the JVM's: the profile's argfile
+   * in the image, always (the image has a default, but the pod spec says which one runs).
    */
   private static List<EnvVar> env(SidecarSpec spec) {
     List<EnvVar> env = new ArrayList<>();
@@ -129,6 +131,11 @@ public final class SidecarContainerFactory {
                   value(SidecarEnvironment.DISCOVERY_START_PORT, Integer.toString(range.start())));
               env.add(value(SidecarEnvironment.DISCOVERY_END_PORT, Integer.toString(range.end())));
             });
+    env.add(
+        new EnvVarBuilder()
+            .withName(SidecarProfile.JVM_OPTIONS_VARIABLE)
+            .withValue(spec.profile().jvmOptionsArgument())
+            .build());
     return env;
   }
 

@@ -1,6 +1,7 @@
 package io.conveyor.webhook.mutation;
 
 import io.conveyor.common.config.HostPort;
+import io.conveyor.common.contract.SidecarProfile;
 import java.util.Objects;
 import java.util.Set;
 
@@ -11,6 +12,7 @@ import java.util.Set;
  * @param image the sidecar image
  * @param imagePullPolicy {@code Always}, {@code IfNotPresent} or {@code Never}
  * @param mode native sidecar or regular container
+ * @param profile the sidecar's JIT profile
  * @param clusterEndpoint the router address given to the sidecar as {@code CLUSTER_ENDPOINT}
  * @param routerServiceAccount {@code namespace/name} of the service account the router's
  *     certificate must name, given to the sidecar as {@code ROUTER_SERVICE_ACCOUNT}: the
@@ -30,6 +32,7 @@ public record SidecarSettings(
     String image,
     String imagePullPolicy,
     SidecarMode mode,
+    SidecarProfile profile,
     HostPort clusterEndpoint,
     String routerServiceAccount,
     int grpcPort,
@@ -44,6 +47,7 @@ public record SidecarSettings(
     Objects.requireNonNull(image, "image");
     Objects.requireNonNull(imagePullPolicy, "imagePullPolicy");
     Objects.requireNonNull(mode, "mode");
+    Objects.requireNonNull(profile, "profile");
     Objects.requireNonNull(clusterEndpoint, "clusterEndpoint");
     Objects.requireNonNull(routerServiceAccount, "routerServiceAccount");
     Objects.requireNonNull(resources, "resources");

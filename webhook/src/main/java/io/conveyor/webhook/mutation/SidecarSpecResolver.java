@@ -2,6 +2,7 @@ package io.conveyor.webhook.mutation;
 
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
+import io.conveyor.common.contract.SidecarProfile;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,12 @@ public final class SidecarSpecResolver {
             settings.mode(),
             v -> SidecarMode.parse(v).orElseThrow(IllegalArgumentException::new),
             "native or container");
+    SidecarProfile profile =
+        p.parse(
+            InjectionKeys.SIDECAR_PROFILE,
+            settings.profile(),
+            v -> SidecarProfile.parse(v).orElseThrow(IllegalArgumentException::new),
+            "compact or throughput");
     HostPort endpoint =
         p.parse(
             InjectionKeys.CLUSTER_ENDPOINT,
@@ -100,6 +107,7 @@ public final class SidecarSpecResolver {
         settings.image(),
         settings.imagePullPolicy(),
         mode,
+        profile,
         endpoint,
         settings.routerServiceAccount(),
         grpcPort,

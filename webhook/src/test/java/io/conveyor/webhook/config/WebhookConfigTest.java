@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.conveyor.common.config.ConfigException;
+import io.conveyor.common.contract.SidecarProfile;
 import io.conveyor.webhook.mutation.SidecarMode;
 import io.conveyor.webhook.tls.TlsSettings;
 import java.time.Duration;
@@ -38,6 +39,7 @@ class WebhookConfigTest {
     assertThat(config.sidecar().grpcPort()).isEqualTo(9091);
     assertThat(config.sidecar().peerPort()).isEqualTo(9096);
     assertThat(config.sidecar().metricsPort()).isEqualTo(9090);
+    assertThat(config.sidecar().profile()).isEqualTo(SidecarProfile.COMPACT);
     assertThat(config.sidecar().resources().cpuRequest()).map(Object::toString).contains("50m");
     assertThat(config.sidecar().resources().cpuLimit()).isEmpty();
     assertThat(config.sidecar().resources().memoryRequest()).map(Object::toString).contains("96Mi");
@@ -69,6 +71,7 @@ class WebhookConfigTest {
                 WebhookConfig.fromEnv(
                     Map.of(
                         "SIDECAR_MODE", "sidecar",
+                        "SIDECAR_PROFILE", "fast",
                         "SIDECAR_MEMORY_LIMIT", "lots",
                         "SIDECAR_GRPC_PORT", "0",
                         "CLUSTER_ENDPOINT", "router",
@@ -83,6 +86,11 @@ class WebhookConfigTest {
                         p ->
                             p.startsWith(
                                 "SIDECAR_MODE='sidecar' is not valid: expected one of native, container"))
+                    .anyMatch(
+                        p ->
+                            p.startsWith(
+                                "SIDECAR_PROFILE='fast' is not valid: expected one of compact,"
+                                    + " throughput"))
                     .anyMatch(p -> p.startsWith("SIDECAR_MEMORY_LIMIT='lots' is not valid"))
                     .anyMatch(p -> p.startsWith("SIDECAR_GRPC_PORT='0' is not valid"))
                     .anyMatch(

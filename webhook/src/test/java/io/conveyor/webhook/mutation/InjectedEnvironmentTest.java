@@ -8,6 +8,7 @@ import io.conveyor.common.config.ConfigException;
 import io.conveyor.common.config.HostPort;
 import io.conveyor.common.contract.SidecarEnvironment;
 import io.conveyor.common.contract.SidecarEnvironment.Injection;
+import io.conveyor.common.contract.SidecarProfile;
 import io.conveyor.sidecar.Sidecar;
 import io.conveyor.sidecar.config.SidecarConfig;
 import io.conveyor.webhook.testing.Fixtures;
@@ -33,6 +34,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -128,6 +130,15 @@ class InjectedEnvironmentTest {
   static Stream<Case> injections() {
     return Stream.of(
         Case.of("default injection", Map.of(), DEFAULTS),
+        Case.of(
+            "throughput profile", Map.of(InjectionKeys.SIDECAR_PROFILE, "throughput"), DEFAULTS),
+        Case.of("throughput profile for every pod", Map.of(), DEFAULTS)
+            .withWebhookEnv(Map.of("SIDECAR_PROFILE", "throughput")),
+        Case.of(
+                "a pod keeps the compact profile where throughput is the default",
+                Map.of(InjectionKeys.SIDECAR_PROFILE, "compact"),
+                DEFAULTS)
+            .withWebhookEnv(Map.of("SIDECAR_PROFILE", "throughput")),
         Case.of("plain pod in an opted-in namespace", Map.of(), DEFAULTS)
             .withFixture("plain", "shop", true),
         Case.of("dual-stack pod whose primary IP is IPv6", Map.of(), DEFAULTS)
@@ -311,6 +322,45 @@ class InjectedEnvironmentTest {
         .containsExactly("/healthz", "/healthz", "/readyz");
   }
 
+  /** The container's variables but the JVM's own ({@link SidecarProfile#JVM_OPTIONS_VARIABLE}). */
+  private static List<EnvVar> sidecarVariables(Injected injected) {
+    return injected.container().getEnv().stream()
+        .filter(v -> !v.getName().equals(SidecarProfile.JVM_OPTIONS_VARIABLE))
+        .toList();
+  }
+
+  /**
+   * The one variable that is the JVM's, not the sidecar's: the pod's profile, as an argfile the
+   * image ships (the image copies {@code sidecar/profiles/}; ImagesTest compares the copies).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("injections")
+  void theJvmIsGivenTheProfilesArgfileFromTheImage(Case c) throws IOException {
+    Injected injected = inject(c);
+    SidecarProfile expected =
+        SidecarProfile.parse(
+                injected
+                    .runningPod()
+                    .getMetadata()
+                    .getAnnotations()
+                    .getOrDefault(
+                        InjectionKeys.SIDECAR_PROFILE,
+                        c.webhookEnv().getOrDefault("SIDECAR_PROFILE", "compact")))
+            .orElseThrow();
+    List<EnvVar> jvm =
+        injected.container().getEnv().stream()
+            .filter(v -> v.getName().equals(SidecarProfile.JVM_OPTIONS_VARIABLE))
+            .toList();
+
+    assertThat(jvm).hasSize(1);
+    assertThat(jvm.get(0).getValue())
+        .isEqualTo("@" + SidecarProfile.IMAGE_FOLDER + "/" + expected.fileName());
+    Path argfile = Path.of("..", SidecarProfile.SOURCE_FOLDER, expected.fileName());
+    assertThat(Files.readAllLines(argfile))
+        .as("%s holds JVM flags", argfile)
+        .anySatisfy(line -> assertThat(line).startsWith("-XX:"));
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("injections")
   void everyInjectedVariableIsOneTheSidecarReads(Case c) {
@@ -324,7 +374,7 @@ class InjectedEnvironmentTest {
         .as("one environment, one configuration")
         .isEqualTo(config);
 
-    for (EnvVar variable : injected.container().getEnv()) {
+    for (EnvVar variable : sidecarVariables(injected)) {
       String name = variable.getName();
       assertThat(SidecarEnvironment.named(name))
           .as("%s is a variable of the sidecar's contract", name)
@@ -349,10 +399,12 @@ class InjectedEnvironmentTest {
   @MethodSource("injections")
   void everyVariableTheContractRequiresFromTheInjectorIsInjected(Case c) {
     Injected injected = inject(c);
-    List<EnvVar> env = injected.container().getEnv();
+    assertThat(injected.container().getEnv().stream().map(EnvVar::getName))
+        .as("each variable once")
+        .doesNotHaveDuplicates();
+    List<EnvVar> env = sidecarVariables(injected);
     List<String> names = env.stream().map(EnvVar::getName).toList();
 
-    assertThat(names).as("each variable once").doesNotHaveDuplicates();
     assertThat(names)
         .containsAll(
             SidecarEnvironment.requiredFromInjector().stream()

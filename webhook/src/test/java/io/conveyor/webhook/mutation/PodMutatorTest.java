@@ -168,6 +168,14 @@ class PodMutatorTest {
                 List.of(
                     "annotation conveyor.etl/sidecar-mode='sidecar' is not valid: expected native or container"))),
         c(
+            "unknown profile (the values are exact: a JVM flag is not one)",
+            "annotated",
+            Map.of(InjectionKeys.SIDECAR_PROFILE, "-XX:+UseParallelGC"),
+            "shop",
+            new Denies(
+                List.of(
+                    "annotation conveyor.etl/sidecar-profile='-XX:+UseParallelGC' is not valid: expected compact or throughput"))),
+        c(
             "bad cpu quantity",
             "annotated",
             Map.of(InjectionKeys.CPU_REQUEST, "lots"),
