@@ -21,8 +21,8 @@ import java.util.Map;
  *     three warm-up runs is within this of its mean over the three before ({@code
  *     BENCH_WARMUP_TOLERANCE_PERCENT}, 10)
  * @param warmupMaxRounds at most this many warm-up rounds ({@code BENCH_WARMUP_MAX_ROUNDS}, 15)
- * @param sidecarJvmFlags JVM flags after {@code sidecar/jvm.options}, which they override ({@code
- *     BENCH_SIDECAR_JVM_FLAGS}, space-separated, none)
+ * @param sidecarJvmFlags JVM flags after {@code sidecar/jvm.options} and the profile, which they
+ *     override ({@code BENCH_SIDECAR_JVM_FLAGS}, space-separated, none)
  * @param sidecarProfile the sidecars' JIT profile ({@code BENCH_SIDECAR_PROFILE}, compact)
  */
 public record BenchSettings(

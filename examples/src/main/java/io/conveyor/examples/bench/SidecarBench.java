@@ -85,9 +85,8 @@ public final class SidecarBench {
     }
     Path root = Launcher.findRepoRoot();
     Launcher launcher = Launcher.jars(root).withSidecarProfile(settings.sidecarProfile());
-    // JVM flags after sidecar/jvm.options, which they override (JDK_JAVA_OPTIONS, which
-    // BENCH_SIDECAR_JAVA_OPTIONS sets, come before it and cannot), e.g. "-XX:-TieredCompilation"
-    // to measure C2 against the shipped C1.
+    // JVM flags after sidecar/jvm.options and the profile, which they override, e.g.
+    // "-XX:-TieredCompilation" to measure C2 alone against the profiles.
     if (!settings.sidecarJvmFlags().isEmpty()) {
       launcher = launcher.withOverridingOptions(Component.SIDECAR, settings.sidecarJvmFlags());
       System.out.println(
