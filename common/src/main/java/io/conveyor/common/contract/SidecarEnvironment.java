@@ -11,6 +11,9 @@ import java.util.Optional;
  * container's environment through them and the local launchers set them through them, so that a
  * variable cannot be spelled one way by the writer and another by the reader.
  *
+ * <p>The injector sets one variable besides, which is the JVM's and not the sidecar's: {@code
+ * JDK_JAVA_OPTIONS}, the pod's JIT profile ({@link SidecarProfile}).
+ *
  * <p>A variable's name is its constant's name: renaming a constant renames the variable for every
  * pod spec, manifest and script that sets it, a breaking change.
  *

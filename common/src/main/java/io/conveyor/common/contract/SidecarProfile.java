@@ -7,24 +7,30 @@ import java.util.Optional;
  * How a sidecar's JVM trades memory and start-up against throughput: its JIT compilers. A pod picks
  * one the way a mesh lets a pod size its proxy (the injector's annotation {@code
  * conveyor.etl/sidecar-profile}); everything else about the JVM is {@code sidecar/jvm.options}, the
- * same for both.
+ * same for both. Measured in the README, "Sidecar profiles".
  *
  * <p>Each profile is a java {@code @argfile} of its own, {@code sidecar/profiles/NAME.options},
- * which the image ships in {@code /app/profiles/}. The image's entrypoint does not name one: the
- * JVM reads {@link #JVM_OPTIONS_VARIABLE}, which the image sets to the compact profile and the
- * injector sets to the pod's profile. (The launcher puts that variable's arguments before the
- * command line's, so a flag in {@code jvm.options} would override it: the JIT flags live only in
- * the profiles.) Local runs name the file on the command line instead.
+ * which the image ships in {@link #IMAGE_FOLDER}. The image's entrypoint does not name one: the JVM
+ * reads {@link #JVM_OPTIONS_VARIABLE}, which the image sets to the compact profile and the injector
+ * sets to the pod's profile. The java launcher puts that variable's arguments before the command
+ * line's, so a flag in {@code jvm.options} would override the profile: the JIT flags live only in
+ * the profiles (a sidecar test keeps the files apart). Local runs name the profile's file on the
+ * command line, before {@code jvm.options}, in the same order.
+ *
+ * <p>The injector and the sidecar image are released together: an image without {@link
+ * #IMAGE_FOLDER} cannot start with the variable the injector sets.
  */
 public enum SidecarProfile {
   /**
-   * The C1 compiler alone: the quickest start and the least memory, at about 1.5 times the CPU per
-   * record of {@link #THROUGHPUT} once both are warm (README, "Benchmark").
+   * The C1 compiler alone: the quickest start and the least memory, at about 1.2 to 1.7 times the
+   * CPU per record of {@link #THROUGHPUT} once both are warm.
    */
   COMPACT,
   /**
    * The JVM's tiered compilation, C1 then C2, with two compiler threads: the lowest CPU per record
-   * and added latency once warm, at about 30 MiB more resident memory per sidecar.
+   * and added latency once warm. It costs resident memory (about 30 MiB more per sidecar under a
+   * heavy load, 7 to 10 MiB under a light one: C2 compiles what is hot) and start-up (about half a
+   * second more to ready, C2 compiling the start's hot methods too).
    */
   THROUGHPUT;
 
@@ -36,9 +42,6 @@ public enum SidecarProfile {
 
   /** Where the image keeps the profiles' argfiles. */
   public static final String IMAGE_FOLDER = "/app/profiles";
-
-  /** Where the repository keeps them, relative to its root. */
-  public static final String SOURCE_FOLDER = "sidecar/profiles";
 
   /** The value in annotations and configuration: {@code compact} or {@code throughput}. */
   public String value() {

@@ -85,8 +85,9 @@ public final class SidecarBench {
     }
     Path root = Launcher.findRepoRoot();
     Launcher launcher = Launcher.jars(root).withSidecarProfile(settings.sidecarProfile());
-    // JVM flags after sidecar/jvm.options and the profile, which they override, e.g.
-    // "-XX:-TieredCompilation" to measure C2 alone against the profiles.
+    // JVM flags after the profile and sidecar/jvm.options, which they override, e.g.
+    // "-XX:-TieredCompilation" to measure C2 alone against the profiles. (JDK_JAVA_OPTIONS cannot
+    // do that: the java launcher puts them before the command line.)
     if (!settings.sidecarJvmFlags().isEmpty()) {
       launcher = launcher.withOverridingOptions(Component.SIDECAR, settings.sidecarJvmFlags());
       System.out.println(
@@ -164,11 +165,15 @@ public final class SidecarBench {
 
         Map<Route, List<Double>> rps = perRoute();
         Map<Route, List<Double>> ownCpu = perRoute();
+        List<Double> sidecarJitCpu = new ArrayList<>();
         for (int round = 0; round < settings.rounds(); round++) {
           for (Route path : rotated(paths, round)) {
             DeliveryStats.Snapshot s = throughput(path, settings.records());
             rps.get(path).add((double) s.recordsPerSecond());
             ownCpu.get(path).add(ownCpuPer100k(path, settings.records()));
+            if (path == Route.SIDECAR) {
+              sidecarJitCpu.add(sidecarJitCpuPer100k(settings.records()));
+            }
             say(
                 String.format(
                     Locale.ROOT,
@@ -219,7 +224,7 @@ public final class SidecarBench {
                 (median(p99.get(Route.SIDECAR)) - median(p99.get(Route.DIRECT))) / 2,
                 maxRss.get() >> 20,
                 maxRssAnon.get() >> 20,
-                meshFields(sidecarRps, rps, p50, p99, ownCpu),
+                meshFields(sidecarRps, rps, p50, p99, ownCpu, median(sidecarJitCpu)),
                 settings.records(),
                 settings.batchSize(),
                 settings.recordBytes(),
@@ -325,10 +330,14 @@ public final class SidecarBench {
         Map<Route, List<Double>> rps,
         Map<Route, List<Double>> p50,
         Map<Route, List<Double>> p99,
-        Map<Route, List<Double>> ownCpu) {
+        Map<Route, List<Double>> ownCpu,
+        double sidecarJitCpu) {
       String cpu =
           String.format(
-              Locale.ROOT, "sidecars_cpu_ms_per_100k=%.0f", median(ownCpu.get(Route.SIDECAR)));
+              Locale.ROOT,
+              "sidecars_cpu_ms_per_100k=%.0f sidecars_jit_cpu_ms_per_100k=%.0f",
+              median(ownCpu.get(Route.SIDECAR)),
+              sidecarJitCpu);
       if (mesh.isEmpty()) {
         return cpu + " mesh=skipped";
       }
@@ -347,9 +356,20 @@ public final class SidecarBench {
           maxProxyRss.get() >> 20);
     }
 
+    private static long jitCpuMillis(ManagedProcess process) {
+      return ManagedProcess.threadCpuMillis(process.pid(), ManagedProcess.JIT_COMPILER_THREADS);
+    }
+
+    /** The sidecars' JIT compilers' CPU per 100k records in the last run. */
+    private double sidecarJitCpuPer100k(long records) {
+      long ms =
+          lastCpu.getOrDefault("sidecar-a-jit", 0L) + lastCpu.getOrDefault("sidecar-b-jit", 0L);
+      return ms * 100_000.0 / Math.max(1, records);
+    }
+
     /**
-     * CPU per 100k records of what a path adds, in its last run: both sidecars for the sidecar
-     * path, both proxies for the mesh path, nothing for the direct one.
+     * CPU per 100k records of what a path adds, in its last run: both sidecars for the sidecar path
+     * (their JIT compilers included), both proxies for the mesh path, nothing for the direct one.
      */
     private double ownCpuPer100k(Route path, long records) {
       List<String> own =
@@ -467,6 +487,9 @@ public final class SidecarBench {
       cpu.put("sink", sink.cpuMillis());
       cpu.put("sidecar-a", podA.sidecar().cpuMillis());
       cpu.put("sidecar-b", podB.sidecar().cpuMillis());
+      // Of which their JIT compilers': still compiling when the throughput looks steady?
+      cpu.put("sidecar-a-jit", jitCpuMillis(podA.sidecar()));
+      cpu.put("sidecar-b-jit", jitCpuMillis(podB.sidecar()));
       cpu.put("router", cluster.router().cpuMillis());
       mesh.ifPresent(
           pair -> {

@@ -11,28 +11,28 @@ public enum Component {
       null,
       null,
       null,
-      false),
+      null),
   SIDECAR(
       "sidecar/target/conveyor-sidecar.jar",
       "io.conveyor.sidecar.SidecarMain",
       "sidecar/jvm.options",
       "sidecar/target/conveyor-sidecar.jsa",
       "sidecar/target/native",
-      true),
+      "sidecar/profiles"),
   EXAMPLES(
       "examples/target/conveyor-examples.jar",
       "io.conveyor.examples.support.ExamplesMain",
       null,
       null,
       null,
-      false);
+      null);
 
   private final String jar;
   private final String mainClass;
   private final String jvmOptionsFile;
   private final String classArchive;
   private final String nativeLibraries;
-  private final boolean profiles;
+  private final String profiles;
 
   Component(
       String jar,
@@ -40,7 +40,7 @@ public enum Component {
       String jvmOptionsFile,
       String classArchive,
       String nativeLibraries,
-      boolean profiles) {
+      String profiles) {
     this.jar = jar;
     this.mainClass = mainClass;
     this.jvmOptionsFile = jvmOptionsFile;
@@ -84,10 +84,11 @@ public enum Component {
   }
 
   /**
-   * Whether the component's JVMs run one of the {@link SidecarProfile}s (the sidecar's): an argfile
-   * of {@link SidecarProfile#SOURCE_FOLDER} after its options file.
+   * The folder of the component's JIT profiles ({@link SidecarProfile}: the sidecar's), one java
+   * argfile each, relative to the repository root; what its image ships in {@link
+   * SidecarProfile#IMAGE_FOLDER}.
    */
-  public boolean hasProfiles() {
-    return profiles;
+  public Optional<String> profiles() {
+    return Optional.ofNullable(profiles);
   }
 }

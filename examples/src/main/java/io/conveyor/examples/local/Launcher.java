@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -100,7 +101,7 @@ public final class Launcher {
 
   /**
    * The same launcher, running the sidecar with {@code profile} (the compact one by default): its
-   * argfile after {@code sidecar/jvm.options} for the jar, or, for a sidecar given a whole command
+   * argfile before {@code sidecar/jvm.options} for the jar, or, for a sidecar given a whole command
    * (its image's entrypoint), in {@link SidecarProfile#JVM_OPTIONS_VARIABLE} as the injector sets
    * it (see {@link #environment}).
    */
@@ -113,15 +114,20 @@ public final class Launcher {
   }
 
   /**
-   * Variables {@code component}'s processes need besides their configuration: for a component with
-   * profiles that runs a whole command (an image's entrypoint, whose JVM reads its profile from the
-   * environment as in an injected pod), the profile's argfile in the image.
+   * The environment of a {@code component} process given {@code env}: {@code env}, and for a
+   * component with profiles that runs a whole command (an image's entrypoint, whose JVM reads its
+   * profile from the environment as in an injected pod) the profile's argfile in the image, before
+   * any JVM arguments {@code env} gives (e.g. a benchmark's profiler agent).
    */
-  public Map<String, String> environment(Component component) {
-    if (component.hasProfiles() && commands.containsKey(component)) {
-      return Map.of(SidecarProfile.JVM_OPTIONS_VARIABLE, profile.jvmOptionsArgument());
+  public Map<String, String> environment(Component component, Map<String, String> env) {
+    Map<String, String> all = new HashMap<>(env);
+    if (component.profiles().isPresent() && commands.containsKey(component)) {
+      all.merge(
+          SidecarProfile.JVM_OPTIONS_VARIABLE,
+          profile.jvmOptionsArgument(),
+          (given, argfile) -> argfile + " " + given);
     }
-    return Map.of();
+    return Map.copyOf(all);
   }
 
   /**
@@ -156,14 +162,25 @@ public final class Launcher {
   /** Checks that what this launcher runs exists; returns the problems. */
   public List<String> missing() {
     List<String> missing = new ArrayList<>();
-    if (classpath.isEmpty()) {
-      for (Component component : Component.values()) {
-        if (!Files.isRegularFile(repoRoot.resolve(component.jar()))) {
-          missing.add(component.jar());
-        }
+    for (Component component : Component.values()) {
+      if (classpath.isEmpty() && !Files.isRegularFile(repoRoot.resolve(component.jar()))) {
+        missing.add(component.jar());
       }
+      profileFile(component)
+          .filter(file -> !Files.isRegularFile(file))
+          .ifPresent(file -> missing.add(repoRoot.relativize(file).toString()));
     }
     return missing;
+  }
+
+  /**
+   * The argfile of the sidecar's profile, for a component with profiles run from the repository.
+   */
+  private Optional<Path> profileFile(Component component) {
+    if (commands.containsKey(component)) {
+      return Optional.empty(); // a whole command: its JVM reads the profile from the environment
+    }
+    return component.profiles().map(folder -> repoRoot.resolve(folder).resolve(profile.fileName()));
   }
 
   public List<String> command(Component component, List<String> args) {
@@ -174,14 +191,15 @@ public final class Launcher {
       return command;
     }
     command.add(java);
+    // The profile first, then the options file: the order of the image, whose JVM reads the
+    // profile from JDK_JAVA_OPTIONS, which the java launcher puts before the command line. So a
+    // flag in both would win from the options file here as it does there.
+    profileFile(component).ifPresent(file -> command.add("@" + file));
     component
         .jvmOptionsFile()
         .map(repoRoot::resolve)
         .filter(Files::isRegularFile)
         .ifPresent(file -> command.add("@" + file));
-    if (component.hasProfiles()) {
-      command.add("@" + repoRoot.resolve(SidecarProfile.SOURCE_FOLDER).resolve(profile.fileName()));
-    }
     component
         .nativeLibraries()
         .map(repoRoot::resolve)

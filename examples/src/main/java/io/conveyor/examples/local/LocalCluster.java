@@ -169,8 +169,7 @@ public final class LocalCluster implements AutoCloseable {
   ManagedProcess start(
       String name, Component component, List<String> args, Map<String, String> env) {
     Path log = workDir.resolve("logs").resolve(name + ".log");
-    Map<String, String> all = new HashMap<>(launcher.environment(component));
-    all.putAll(env);
+    Map<String, String> all = new HashMap<>(launcher.environment(component, env));
     all.putIfAbsent("LOG_LEVEL", "INFO");
     ManagedProcess process =
         ManagedProcess.start(

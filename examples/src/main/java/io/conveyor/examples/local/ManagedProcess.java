@@ -150,6 +150,37 @@ public final class ManagedProcess implements AutoCloseable {
     }
   }
 
+  /** The names of a JVM's JIT compiler threads, as /proc shows them (15 characters at most). */
+  public static final List<String> JIT_COMPILER_THREADS =
+      List.of("C1 CompilerThre", "C2 CompilerThre");
+
+  /**
+   * CPU time (user + system) of the threads of process {@code pid} whose name starts with one of
+   * {@code prefixes} ({@code /proc/<pid>/task/<tid>/stat}; a thread that ended took its time with
+   * it), in milliseconds; 0 when unknown. E.g. a JVM's JIT compiler threads, {@code C1
+   * CompilerThre…} and {@code C2 CompilerThre…}.
+   */
+  public static long threadCpuMillis(long pid, List<String> prefixes) {
+    long ticks = 0;
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (prefixes.stream().anyMatch(name::startsWith)) {
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+          }
+        } catch (IOException gone) {
+          // The thread ended since the listing.
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return ticks * 1000 / CLOCK_TICKS_PER_SECOND;
+  }
+
   /** USER_HZ: 100 on every Linux the JVM runs on. */
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 

@@ -26,9 +26,10 @@ class LauncherTest {
 
     assertThat(command.subList(1, command.size()))
         .containsExactly(
-            "@" + repo.resolve("sidecar/jvm.options"),
-            // The profile after the options file, the compact one unless asked otherwise.
+            // The profile before the options file, as in the image (JDK_JAVA_OPTIONS comes first),
+            // the compact one unless asked otherwise.
             "@" + repo.resolve("sidecar/profiles/compact.options"),
+            "@" + repo.resolve("sidecar/jvm.options"),
             "-Djava.library.path=" + repo.resolve("sidecar/target/native"),
             // After the options file: the JVM takes the last value of a flag.
             "-XX:-TieredCompilation",
@@ -52,23 +53,43 @@ class LauncherTest {
     assertThat(throughput.command(Component.SIDECAR, List.of()))
         .contains("@" + repo.resolve("sidecar/profiles/throughput.options"))
         .doesNotContain("@" + repo.resolve("sidecar/profiles/compact.options"));
-    assertThat(throughput.environment(Component.SIDECAR))
+    assertThat(throughput.environment(Component.SIDECAR, Map.of("A", "b")))
         .as("the jar's JVM is told on its command line")
-        .isEmpty();
+        .containsExactly(Map.entry("A", "b"));
 
     // An image's entrypoint: its JVM reads the profile from the environment, as in a pod.
     Launcher image =
         throughput.withCommand(Component.SIDECAR, List.of("java", "@/app/jvm.options", "Main"));
     assertThat(image.command(Component.SIDECAR, List.of()))
         .containsExactly("java", "@/app/jvm.options", "Main");
-    assertThat(image.environment(Component.SIDECAR))
+    assertThat(image.environment(Component.SIDECAR, Map.of()))
         .containsExactly(Map.entry("JDK_JAVA_OPTIONS", "@/app/profiles/throughput.options"));
-    assertThat(image.environment(Component.ROUTER)).isEmpty();
+    assertThat(
+            image
+                .withCommand(Component.ROUTER, List.of("java", "Router"))
+                .environment(Component.ROUTER, Map.of()))
+        .as("a component without profiles gets none, whatever runs it")
+        .isEmpty();
     assertThat(
             Launcher.jars(repo)
                 .withCommand(Component.SIDECAR, List.of("java"))
-                .environment(Component.SIDECAR))
-        .containsExactly(Map.entry("JDK_JAVA_OPTIONS", "@/app/profiles/compact.options"));
+                .environment(Component.SIDECAR, Map.of("JDK_JAVA_OPTIONS", "-agentpath:/p.so")))
+        .as("JVM arguments given besides: the profile first, then them")
+        .containsExactly(
+            Map.entry("JDK_JAVA_OPTIONS", "@/app/profiles/compact.options -agentpath:/p.so"));
+  }
+
+  @Test
+  void aMissingProfileFileIsNamedBeforeAnythingStarts() throws Exception {
+    Launcher launcher = Launcher.classpath(repo, "/cp");
+    assertThat(launcher.missing()).containsExactly("sidecar/profiles/compact.options");
+
+    Files.createDirectories(repo.resolve("sidecar/profiles"));
+    Files.writeString(
+        repo.resolve("sidecar/profiles/compact.options"), "-XX:TieredStopAtLevel=1\n");
+    assertThat(launcher.missing()).isEmpty();
+    assertThat(launcher.withSidecarProfile(SidecarProfile.THROUGHPUT).missing())
+        .containsExactly("sidecar/profiles/throughput.options");
   }
 
   @Test

@@ -355,7 +355,7 @@ class InjectedEnvironmentTest {
     assertThat(jvm).hasSize(1);
     assertThat(jvm.get(0).getValue())
         .isEqualTo("@" + SidecarProfile.IMAGE_FOLDER + "/" + expected.fileName());
-    Path argfile = Path.of("..", SidecarProfile.SOURCE_FOLDER, expected.fileName());
+    Path argfile = Path.of("..", "sidecar", "profiles", expected.fileName());
     assertThat(Files.readAllLines(argfile))
         .as("%s holds JVM flags", argfile)
         .anySatisfy(line -> assertThat(line).startsWith("-XX:"));
