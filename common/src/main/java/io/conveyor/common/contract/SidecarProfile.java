@@ -58,6 +58,23 @@ public enum SidecarProfile {
     return "@" + IMAGE_FOLDER + "/" + fileName();
   }
 
+  /**
+   * The profile a sidecar container runs, from its {@link #JVM_OPTIONS_VARIABLE}: {@code null}
+   * (unset) runs the image's default, compact; a value the injector writes names its profile; any
+   * other value (set by hand) is none of them.
+   */
+  public static Optional<SidecarProfile> ofJvmOptions(String value) {
+    if (value == null) {
+      return Optional.of(COMPACT);
+    }
+    for (SidecarProfile profile : values()) {
+      if (profile.jvmOptionsArgument().equals(value.strip())) {
+        return Optional.of(profile);
+      }
+    }
+    return Optional.empty();
+  }
+
   /** Parses {@code compact} or {@code throughput} (exactly, lower case). */
   public static Optional<SidecarProfile> parse(String value) {
     for (SidecarProfile profile : values()) {

@@ -36,6 +36,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(name = "Node", jsonPath = ".status.nodeName", priority = 1)
 @AdditionalPrinterColumn(name = "Sidecar", jsonPath = ".status.sidecarId", priority = 1)
+@AdditionalPrinterColumn(name = "Profile", jsonPath = ".status.profile", priority = 1)
 @AdditionalPrinterColumn(
     name = "Restarts",
     jsonPath = ".status.sidecarRestarts",

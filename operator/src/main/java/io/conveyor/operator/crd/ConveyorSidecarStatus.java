@@ -26,6 +26,7 @@ import java.util.List;
   "nodeName",
   "sidecarContainerReady",
   "sidecarRestarts",
+  "profile",
   "registered",
   "sidecarId",
   "sidecarState",
@@ -67,6 +68,11 @@ public class ConveyorSidecarStatus {
 
   @JsonPropertyDescription("Restarts of the conveyor-sidecar container.")
   private Integer sidecarRestarts;
+
+  @JsonPropertyDescription(
+      "JIT profile of the sidecar's JVM, from its container: compact, throughput, or custom (JVM"
+          + " options set by hand).")
+  private String profile;
 
   @JsonPropertyDescription("Whether the router currently knows this pod's sidecar.")
   private Boolean registered;
@@ -172,6 +178,14 @@ public class ConveyorSidecarStatus {
 
   public void setSidecarContainerReady(Boolean sidecarContainerReady) {
     this.sidecarContainerReady = sidecarContainerReady;
+  }
+
+  public String getProfile() {
+    return profile;
+  }
+
+  public void setProfile(String profile) {
+    this.profile = profile;
   }
 
   public Integer getSidecarRestarts() {

@@ -1,5 +1,6 @@
 package io.conveyor.operator.status;
 
+import io.conveyor.common.contract.SidecarProfile;
 import io.conveyor.operator.crd.ConveyorLabels;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -37,11 +38,14 @@ public record PodFacts(
    * The sidecar container's state.
    *
    * @param nativeSidecar true for an init container with restartPolicy Always
+   * @param profile its JIT profile ({@code compact}, {@code throughput}, or {@code custom} for JVM
+   *     options the injector does not write), from its environment
    * @param waitingReason e.g. CrashLoopBackOff, null when not waiting
    * @param terminatedReason e.g. Error, null when not terminated
    */
   public record SidecarContainer(
       boolean nativeSidecar,
+      String profile,
       boolean ready,
       int restarts,
       String waitingReason,
@@ -89,6 +93,9 @@ public record PodFacts(
     if (!nativeSidecar && !has(spec.getContainers())) {
       return Optional.empty();
     }
+    String profile =
+        profile(
+            find(nativeSidecar ? spec.getInitContainers() : spec.getContainers()).orElseThrow());
     List<ContainerStatus> statuses =
         status == null
             ? null
@@ -101,7 +108,7 @@ public record PodFacts(
                 .findFirst()
                 .orElse(null);
     if (cs == null) {
-      return Optional.of(new SidecarContainer(nativeSidecar, false, 0, null, null, null));
+      return Optional.of(new SidecarContainer(nativeSidecar, profile, false, 0, null, null, null));
     }
     String waitingReason = null;
     String waitingMessage = null;
@@ -116,6 +123,7 @@ public record PodFacts(
     return Optional.of(
         new SidecarContainer(
             nativeSidecar,
+            profile,
             Boolean.TRUE.equals(cs.getReady()),
             cs.getRestartCount() == null ? 0 : cs.getRestartCount(),
             waitingReason,
@@ -124,7 +132,34 @@ public record PodFacts(
   }
 
   private static boolean has(List<Container> containers) {
-    return containers != null
-        && containers.stream().anyMatch(c -> ConveyorLabels.SIDECAR_CONTAINER.equals(c.getName()));
+    return find(containers).isPresent();
   }
+
+  private static Optional<Container> find(List<Container> containers) {
+    return containers == null
+        ? Optional.empty()
+        : containers.stream()
+            .filter(c -> ConveyorLabels.SIDECAR_CONTAINER.equals(c.getName()))
+            .findFirst();
+  }
+
+  /**
+   * The profile the injector wrote into the container's environment (see {@link SidecarProfile}).
+   */
+  private static String profile(Container sidecar) {
+    String jvmOptions =
+        sidecar.getEnv() == null
+            ? null
+            : sidecar.getEnv().stream()
+                .filter(e -> SidecarProfile.JVM_OPTIONS_VARIABLE.equals(e.getName()))
+                .map(e -> e.getValue() == null ? "" : e.getValue())
+                .findFirst()
+                .orElse(null);
+    return SidecarProfile.ofJvmOptions(jvmOptions)
+        .map(SidecarProfile::value)
+        .orElse(CUSTOM_PROFILE);
+  }
+
+  /** The profile of a sidecar whose JVM options are not one the injector writes. */
+  public static final String CUSTOM_PROFILE = "custom";
 }

@@ -121,6 +121,7 @@ public final class SidecarStatusCalculator {
             c -> {
               next.setSidecarContainerReady(c.ready());
               next.setSidecarRestarts(c.restarts());
+              next.setProfile(c.profile());
             });
 
     Duration recheck = null;

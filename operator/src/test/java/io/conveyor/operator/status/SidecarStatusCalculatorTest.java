@@ -12,6 +12,7 @@ import io.conveyor.operator.testing.Pods;
 import io.conveyor.operator.testing.Services;
 import io.conveyor.router.registry.SidecarRecord;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,6 +46,38 @@ class SidecarStatusCalculatorTest {
         .extracting(Condition::getType)
         .containsExactly(
             "PodReady", "SidecarContainerReady", "Registered", "ServicesHealthy", "Ready");
+  }
+
+  @Test
+  void theProfileIsTheOneTheInjectorWroteIntoTheSidecarsEnvironment() {
+    assertThat(
+            compute(
+                    PodFacts.of(runningPod(true)),
+                    RouterFacts.unregistered(Optional.empty()),
+                    null,
+                    T0)
+                .getProfile())
+        .as("no variable: the image's default")
+        .isEqualTo("compact");
+    for (var c :
+        List.of(
+            List.of("@/app/profiles/throughput.options", "throughput"),
+            List.of("@/app/profiles/compact.options", "compact"),
+            List.of("-XX:-TieredCompilation", "custom"))) {
+      Pod pod = runningPod(true);
+      pod.getSpec()
+          .getInitContainers()
+          .get(0)
+          .setEnv(
+              List.of(
+                  new EnvVar("POD_NAME", "x", null),
+                  new EnvVar("JDK_JAVA_OPTIONS", c.get(0), null)));
+
+      ConveyorSidecarStatus status =
+          compute(PodFacts.of(pod), RouterFacts.unregistered(Optional.empty()), null, T0);
+
+      assertThat(status.getProfile()).as(c.get(0)).isEqualTo(c.get(1));
+    }
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.conveyor.operator.crd.ConveyorSidecar;
 import io.conveyor.podtest.PodsTier;
 import io.conveyor.podtest.cluster.PipelineCluster;
 import io.conveyor.podtest.cluster.SharedPipelineCluster;
@@ -95,6 +96,15 @@ class SourceToSinkPodsTest {
                 .as(sourcePod.name() + "'s sidecar's threads")
                 .contains("C1 CompilerThre")
                 .doesNotContain("C2 CompilerThre");
+            // And the operator shows each pod's profile (kubectl get conveyorsidecars -o wide).
+            for (var expected :
+                Map.of(sinkPod.name(), "throughput", sourcePod.name(), "compact").entrySet()) {
+              await()
+                  .atMost(START)
+                  .until(
+                      () -> profileShown(cluster, expected.getKey()),
+                      shown -> expected.getValue().equals(shown));
+            }
             var core = cluster.operator().routerCore().orElseThrow();
             assertThat(
                     core.sidecars().stream()
@@ -110,5 +120,12 @@ class SourceToSinkPodsTest {
                         + shop.identity(sourcePod, "demo-source"));
           });
     }
+  }
+
+  /** The profile the ConveyorSidecar of {@code pod} shows, or null before it shows one. */
+  private static String profileShown(PipelineCluster cluster, String pod) {
+    ConveyorSidecar object =
+        cluster.api().client().resources(ConveyorSidecar.class).inNamespace(NS).withName(pod).get();
+    return object == null || object.getStatus() == null ? null : object.getStatus().getProfile();
   }
 }
