@@ -551,11 +551,7 @@ public final class RunningPod implements AutoCloseable {
    * libraries it loaded), each path once, without the {@code (deleted)} mark of a removed file.
    */
   public Set<String> mappedFiles(String container) {
-    ContainerRun run;
-    synchronized (this) {
-      run = run(container);
-    }
-    long pid = pidOf(run.id);
+    long pid = firstProcess(container);
     Set<String> files = new TreeSet<>();
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "maps"))) {
@@ -568,7 +564,7 @@ public final class RunningPod implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new IllegalStateException(
-          "cannot read the mapped files of process " + pid + " of " + run.id + ": " + e, e);
+          "cannot read the mapped files of process " + pid + " of " + container + ": " + e, e);
     }
     return files;
   }
@@ -578,11 +574,7 @@ public final class RunningPod implements AutoCloseable {
    * most 15 characters each, e.g. {@code C2 CompilerThre}), each name once.
    */
   public Set<String> threadNames(String container) {
-    ContainerRun run;
-    synchronized (this) {
-      run = run(container);
-    }
-    long pid = pidOf(run.id);
+    long pid = firstProcess(container);
     Set<String> names = new TreeSet<>();
     try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
       for (Path task : tasks.toList()) {
@@ -594,9 +586,18 @@ public final class RunningPod implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new IllegalStateException(
-          "cannot list the threads of process " + pid + " of " + run.id + ": " + e, e);
+          "cannot list the threads of process " + pid + " of " + container + ": " + e, e);
     }
     return names;
+  }
+
+  /** The host's pid of the container's first process. */
+  private long firstProcess(String container) {
+    ContainerRun run;
+    synchronized (this) {
+      run = run(container);
+    }
+    return pidOf(run.id);
   }
 
   private static long pidOf(String containerId) {
