@@ -34,6 +34,9 @@ public record PodFacts(
     String readyMessage,
     Optional<SidecarContainer> sidecar) {
 
+  /** The profile of a sidecar whose JVM options are not one the injector writes. */
+  public static final String CUSTOM_PROFILE = "custom";
+
   /**
    * The sidecar container's state.
    *
@@ -159,7 +162,4 @@ public record PodFacts(
         .map(SidecarProfile::value)
         .orElse(CUSTOM_PROFILE);
   }
-
-  /** The profile of a sidecar whose JVM options are not one the injector writes. */
-  public static final String CUSTOM_PROFILE = "custom";
 }
