@@ -362,9 +362,7 @@ public final class SidecarBench {
 
     /** The sidecars' JIT compilers' CPU per 100k records in the last run. */
     private double sidecarJitCpuPer100k(long records) {
-      long ms =
-          lastCpu.getOrDefault("sidecar-a-jit", 0L) + lastCpu.getOrDefault("sidecar-b-jit", 0L);
-      return ms * 100_000.0 / Math.max(1, records);
+      return cpuPer100k(List.of("sidecar-a-jit", "sidecar-b-jit"), records);
     }
 
     /**
@@ -378,7 +376,12 @@ public final class SidecarBench {
             case SIDECAR -> List.of("sidecar-a", "sidecar-b");
             case MESH -> List.of("proxy-a", "proxy-b");
           };
-      long ms = own.stream().mapToLong(name -> lastCpu.getOrDefault(name, 0L)).sum();
+      return cpuPer100k(own, records);
+    }
+
+    /** CPU per 100k records of {@code processes} together, in the last run. */
+    private double cpuPer100k(List<String> processes, long records) {
+      long ms = processes.stream().mapToLong(name -> lastCpu.getOrDefault(name, 0L)).sum();
       return ms * 100_000.0 / Math.max(1, records);
     }
 

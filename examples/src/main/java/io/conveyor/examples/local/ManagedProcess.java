@@ -140,11 +140,9 @@ public final class ManagedProcess implements AutoCloseable {
   /** CPU time of any process from /proc/<pid>/stat, in milliseconds; 0 when unknown. */
   public static long cpuMillis(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      // Fields after the command name (which may hold spaces) start after the last ')'.
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
-      return ticks * 1000 / CLOCK_TICKS_PER_SECOND;
+      return cpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")))
+          * 1000
+          / CLOCK_TICKS_PER_SECOND;
     } catch (IOException | RuntimeException e) {
       return 0;
     }
@@ -168,8 +166,7 @@ public final class ManagedProcess implements AutoCloseable {
           String stat = Files.readString(task.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           if (prefixes.stream().anyMatch(name::startsWith)) {
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+            ticks += cpuTicks(stat);
           }
         } catch (IOException gone) {
           // The thread ended since the listing.
@@ -179,6 +176,13 @@ public final class ManagedProcess implements AutoCloseable {
       return 0;
     }
     return ticks * 1000 / CLOCK_TICKS_PER_SECOND;
+  }
+
+  /** User plus system time of a process's or thread's {@code stat} line, in clock ticks. */
+  private static long cpuTicks(String stat) {
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
   }
 
   /** USER_HZ: 100 on every Linux the JVM runs on. */

@@ -92,13 +92,13 @@ public record PodFacts(
     if (spec == null) {
       return Optional.empty();
     }
-    boolean nativeSidecar = has(spec.getInitContainers());
-    if (!nativeSidecar && !has(spec.getContainers())) {
+    Optional<Container> asInitContainer = find(spec.getInitContainers());
+    Optional<Container> container = asInitContainer.or(() -> find(spec.getContainers()));
+    if (container.isEmpty()) {
       return Optional.empty();
     }
-    String profile =
-        profile(
-            find(nativeSidecar ? spec.getInitContainers() : spec.getContainers()).orElseThrow());
+    boolean nativeSidecar = asInitContainer.isPresent();
+    String profile = profile(container.get());
     List<ContainerStatus> statuses =
         status == null
             ? null
@@ -132,10 +132,6 @@ public record PodFacts(
             waitingReason,
             waitingMessage,
             terminatedReason));
-  }
-
-  private static boolean has(List<Container> containers) {
-    return find(containers).isPresent();
   }
 
   private static Optional<Container> find(List<Container> containers) {
