@@ -5,7 +5,6 @@ import io.conveyor.common.retry.Backoff;
 import io.conveyor.etl.v1.CertificateServiceGrpc;
 import io.conveyor.etl.v1.IssueCertificateRequest;
 import io.conveyor.etl.v1.IssueCertificateResponse;
-import io.conveyor.identity.CertificateRequests;
 import io.conveyor.identity.RenewalSchedule;
 import io.conveyor.identity.WorkloadIdentity;
 import io.conveyor.identity.tls.TrustBundle;
@@ -18,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -45,15 +43,15 @@ import org.slf4j.LoggerFactory;
  * Obtains and renews this sidecar's workload certificate from the Conveyor CA ({@code
  * conveyor.etl.v1.CertificateService/IssueCertificate} on the router channel).
  *
- * <p>Each enrolment makes a new P-256 key in memory and sends only a CSR for the sidecar's
- * identity, with the credential read afresh from its file. The result is held as an immutable
- * {@link WorkloadCertificate} snapshot that others read ({@link #current()}) or are told of ({@link
- * #onCertificate}). Renewal is due per {@link RenewalSchedule} (about half-life); it is checked
- * against the injected clock every {@code checkInterval} rather than slept towards once, so that a
- * suspended VM or a stepped clock does not postpone it. Half-life is counted from when the
- * certificate arrived, not from its {@code notBefore}: the CA backdates that by a minute for clock
- * skew, which for a certificate of seconds (tests, demos) would put renewal in the past and renew
- * in a loop.
+ * <p>Each enrolment makes a new P-256 key in memory (the first made ahead, {@link SigningRequests})
+ * and sends only a CSR for the sidecar's identity, with the credential read afresh from its file.
+ * The result is held as an immutable {@link WorkloadCertificate} snapshot that others read ({@link
+ * #current()}) or are told of ({@link #onCertificate}). Renewal is due per {@link RenewalSchedule}
+ * (about half-life); it is checked against the injected clock every {@code checkInterval} rather
+ * than slept towards once, so that a suspended VM or a stepped clock does not postpone it.
+ * Half-life is counted from when the certificate arrived, not from its {@code notBefore}: the CA
+ * backdates that by a minute for clock skew, which for a certificate of seconds (tests, demos)
+ * would put renewal in the past and renew in a loop.
  *
  * <p>Given the trust bundle ({@link #checkTrustAgainst}), each check also asks whether the held
  * certificate still chains to one of its roots. When the CA was replaced (a standalone router
@@ -75,6 +73,12 @@ import org.slf4j.LoggerFactory;
 public final class CertificateEnroller implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(CertificateEnroller.class);
+
+  /**
+   * How long an enrolment waits for the key and CSR made ahead ({@link SigningRequests}) before it
+   * makes its own: on the scheduler's thread, which the data plane's retries share.
+   */
+  private static final Duration AHEAD_WAIT = Duration.ofSeconds(1);
 
   /** Distinct errors remembered for warn-once; more than this and the oldest are forgotten. */
   private static final int MAX_REMEMBERED_ERRORS = 32;
@@ -109,7 +113,7 @@ public final class CertificateEnroller implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final Clock clock;
   private final RandomGenerator random;
-  private final SecureRandom keyRandom;
+  private final SigningRequests requests;
   private final EnrolmentMetrics metrics;
   private final Settings settings;
   private final List<Consumer<WorkloadCertificate>> listeners = new CopyOnWriteArrayList<>();
@@ -129,23 +133,25 @@ public final class CertificateEnroller implements AutoCloseable {
   // did not chain to it).
   private TrustBundle checkedBundle;
 
+  /**
+   * @param requests the key pair and CSR of each enrolment, for the identity they name
+   */
   public CertificateEnroller(
-      WorkloadIdentity identity,
+      SigningRequests requests,
       CredentialFile credential,
       Channel routerChannel,
       ScheduledExecutorService scheduler,
       Clock clock,
       RandomGenerator random,
-      SecureRandom keyRandom,
       EnrolmentMetrics metrics,
       Settings settings) {
-    this.identity = identity;
+    this.requests = requests;
+    this.identity = requests.identity();
     this.credential = credential;
     this.stub = CertificateServiceGrpc.newStub(routerChannel);
     this.scheduler = scheduler;
     this.clock = clock;
     this.random = random;
-    this.keyRandom = keyRandom;
     this.metrics = metrics;
     this.settings = settings;
   }
@@ -216,8 +222,9 @@ public final class CertificateEnroller implements AutoCloseable {
       failed(Result.CREDENTIAL_UNREADABLE, "cannot read the " + credential + ": " + e.getMessage());
       return;
     }
-    KeyPair keyPair = CertificateRequests.newKeyPair(keyRandom);
-    request.setCsr(ByteString.copyFrom(CertificateRequests.csrFor(identity, keyPair)));
+    SigningRequests.SigningRequest signing = requests.next(AHEAD_WAIT);
+    KeyPair keyPair = signing.keyPair();
+    request.setCsr(ByteString.copyFrom(signing.csr()));
     stub.withDeadlineAfter(settings.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .issueCertificate(
             request.build(),

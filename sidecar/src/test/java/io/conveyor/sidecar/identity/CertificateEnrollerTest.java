@@ -164,13 +164,12 @@ class CertificateEnrollerTest {
     EnrolmentMetrics metrics = new EnrolmentMetrics(meters);
     CertificateEnroller enroller =
         new CertificateEnroller(
-            ME,
+            new SigningRequests(ME, RANDOM),
             new CredentialFile(tokenFile, CredentialFile.Kind.BOOTSTRAP_TOKEN),
             channel,
             scheduler,
             enrollerClock,
             new SplittableRandom(7),
-            RANDOM,
             metrics,
             settings);
     metrics.expiryGauge(enroller::secondsToExpiry);
