@@ -29,8 +29,10 @@ import java.util.stream.Collectors;
  * accepts connections; {@code ready} — its {@code /readyz} answers 200 (enrolled, and registered
  * with the router); {@code first_record} — a record pushed into it, as the pod's source would, is
  * acknowledged DELIVERED (it went through the transform, over mutual TLS to the other pod's sidecar
- * and into the sink). When the build made the sidecar's class archive, starts with and without it
- * alternate, and both medians are printed.
+ * and into the sink); and the CPU it had used by ready, of which its JIT compiler threads'. When
+ * the build made the sidecar's class archive, starts with and without it alternate, and both
+ * medians are printed. The first {@code BENCH_STARTUP_WARMUP} (3) starts of each kind are not
+ * counted.
  *
  * <p>With {@code --rootfs=DIR --work=DIR -- ENTRYPOINT...} ({@code BENCH_IMAGE=1 ./conveyor bench
  * startup}, root needed) the sidecar is the image's: its entrypoint inside its unpacked root
