@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code ./conveyor bench startup}: how long a sidecar takes from {@code exec} to useful, with the
- * router already up (see {@link StartupTopology}), ten starts of the same sidecar in a row.
+ * router already up (see {@link StartupTopology}): the same sidecar started {@code BENCH_STARTS}
+ * (10) times in a row, after {@code BENCH_STARTUP_WARMUP} (3) starts that are not counted.
  *
  * <p>Per start, from just before the exec, polled every 10 ms: {@code listen} — its local port
  * accepts connections; {@code ready} — its {@code /readyz} answers 200 (enrolled, and registered

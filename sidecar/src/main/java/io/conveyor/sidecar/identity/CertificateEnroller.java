@@ -9,6 +9,7 @@ import io.conveyor.identity.RenewalSchedule;
 import io.conveyor.identity.WorkloadIdentity;
 import io.conveyor.identity.tls.TrustBundle;
 import io.conveyor.sidecar.identity.EnrolmentMetrics.Result;
+import io.conveyor.sidecar.identity.SigningRequests.SigningRequest;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -73,12 +74,6 @@ import org.slf4j.LoggerFactory;
 public final class CertificateEnroller implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(CertificateEnroller.class);
-
-  /**
-   * How long an enrolment waits for the key and CSR made ahead ({@link SigningRequests}) before it
-   * makes its own: on the scheduler's thread, which the data plane's retries share.
-   */
-  private static final Duration AHEAD_WAIT = Duration.ofSeconds(1);
 
   /** Distinct errors remembered for warn-once; more than this and the oldest are forgotten. */
   private static final int MAX_REMEMBERED_ERRORS = 32;
@@ -222,7 +217,24 @@ public final class CertificateEnroller implements AutoCloseable {
       failed(Result.CREDENTIAL_UNREADABLE, "cannot read the " + credential + ": " + e.getMessage());
       return;
     }
-    SigningRequests.SigningRequest signing = requests.next(AHEAD_WAIT);
+    // The key and CSR may still be in the making (SigningRequests): the call goes out as a step of
+    // its own once they are, so the scheduler's thread, which the data plane shares, never waits.
+    requests
+        .next(settings.callTimeout())
+        .whenComplete(
+            (signing, error) ->
+                schedule(
+                    () -> {
+                      if (error != null) {
+                        failed(Result.FAILED, "cannot make a key and CSR: " + error);
+                      } else {
+                        send(request, signing);
+                      }
+                    },
+                    Duration.ZERO));
+  }
+
+  private void send(IssueCertificateRequest.Builder request, SigningRequest signing) {
     KeyPair keyPair = signing.keyPair();
     request.setCsr(ByteString.copyFrom(signing.csr()));
     stub.withDeadlineAfter(settings.callTimeout().toMillis(), TimeUnit.MILLISECONDS)

@@ -6,9 +6,7 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -20,8 +18,9 @@ import java.util.function.Supplier;
  * elliptic-curve arithmetic in interpreted Java, with BouncyCastle's ASN.1 classes loaded and
  * initialised on the way — 60-70 ms on an idle core, more on a busy one — and the first enrolment
  * is on the path to the sidecar's readiness. The sidecar starts that work on a thread of its own
- * while it wires itself, so the first enrolment finds it done. A key made ahead is used once, by
- * the first enrolment that asks, and never leaves this process.
+ * while it wires itself, so the first enrolment finds it done, or waits for it without holding a
+ * thread. A key made ahead is used once, by the first enrolment that asks, and never leaves this
+ * process.
  */
 public final class SigningRequests {
 
@@ -79,21 +78,25 @@ public final class SigningRequests {
   }
 
   /**
-   * The request made ahead, when there is one that is done within {@code wait}; else a new one made
-   * on the caller's thread. Never the same key twice.
+   * The next request: the one made ahead, when there is one, completing when it is made; else a new
+   * one made on the caller's thread. Should making it ahead fail, or take longer than {@code bound}
+   * (a starved or stuck thread), a new one is made instead, on the thread that noticed. Never the
+   * same key twice.
    */
-  public SigningRequest next(Duration wait) {
+  public CompletableFuture<SigningRequest> next(Duration bound) {
     CompletableFuture<SigningRequest> prepared = ahead.getAndSet(null);
-    if (prepared != null) {
-      try {
-        return prepared.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (ExecutionException | TimeoutException e) {
-        // Made here instead: a failure there is retried here, where it is reported, and one still
-        // being made there is never used.
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    return prepared == null
+        ? makeHere()
+        : prepared
+            .orTimeout(bound.toMillis(), TimeUnit.MILLISECONDS)
+            .exceptionallyCompose(failure -> makeHere());
+  }
+
+  private CompletableFuture<SigningRequest> makeHere() {
+    try {
+      return CompletableFuture.completedFuture(maker.get());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
-    return maker.get();
   }
 }

@@ -11,6 +11,7 @@ import io.conveyor.common.metrics.MetricsRegistries;
 import io.conveyor.common.retry.Backoff;
 import io.conveyor.etl.v1.IssueCertificateRequest;
 import io.conveyor.identity.CertificateAuthority;
+import io.conveyor.identity.CertificateRequests;
 import io.conveyor.identity.CsrValidator;
 import io.conveyor.identity.EnrolmentCredential;
 import io.conveyor.identity.WorkloadIdentity;
@@ -34,6 +35,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertPathValidator;
@@ -159,12 +161,17 @@ class CertificateEnrollerTest {
   }
 
   private CertificateEnroller enroller(Clock enrollerClock, CertificateEnroller.Settings settings) {
+    return enroller(enrollerClock, settings, new SigningRequests(ME, RANDOM));
+  }
+
+  private CertificateEnroller enroller(
+      Clock enrollerClock, CertificateEnroller.Settings settings, SigningRequests requests) {
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
     toClose.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     EnrolmentMetrics metrics = new EnrolmentMetrics(meters);
     CertificateEnroller enroller =
         new CertificateEnroller(
-            new SigningRequests(ME, RANDOM),
+            requests,
             new CredentialFile(tokenFile, CredentialFile.Kind.BOOTSTRAP_TOKEN),
             channel,
             scheduler,
@@ -287,6 +294,44 @@ class CertificateEnrollerTest {
     assertThat(second.notAfter()).isEqualTo(clock.instant().plus(Duration.ofHours(24)));
     assertThat(enrolments("issued")).isEqualTo(2.0);
     assertThat(seen).hasSize(2);
+  }
+
+  @Test
+  void theFirstCertificateIsForTheKeyMadeAheadAndARenewalMakesANewOne() {
+    List<KeyPair> keys = new CopyOnWriteArrayList<>();
+    List<String> makers = new CopyOnWriteArrayList<>();
+    SigningRequests requests =
+        new SigningRequests(
+            ME,
+            () -> {
+              KeyPair keyPair = CertificateRequests.newKeyPair(RANDOM);
+              keys.add(keyPair);
+              makers.add(Thread.currentThread().getName());
+              return new SigningRequests.SigningRequest(
+                  keyPair, CertificateRequests.csrFor(ME, keyPair));
+            });
+    requests.prepareAhead(); // as the sidecar does before it starts the enroller
+    serveRouter();
+    CertificateEnroller enroller =
+        enroller(
+            clock,
+            new CertificateEnroller.Settings(
+                new Backoff(Duration.ofMillis(10), Duration.ofMillis(50), 2.0, 0.2),
+                Duration.ofSeconds(10),
+                Duration.ofMillis(20),
+                Duration.ofHours(1)),
+            requests);
+    enroller.start();
+
+    WorkloadCertificate first = awaitCertificate(enroller);
+    clock.advance(Duration.ofHours(15)); // past half-life and its jitter
+    await().atMost(WAIT).until(() -> enroller.current().orElseThrow() != first);
+    WorkloadCertificate second = enroller.current().orElseThrow();
+
+    assertThat(makers).hasSize(2).first().isEqualTo(SigningRequests.AHEAD_THREAD);
+    assertThat(makers.get(1)).isNotEqualTo(SigningRequests.AHEAD_THREAD);
+    assertThat(first.leaf().getPublicKey()).isEqualTo(keys.get(0).getPublic());
+    assertThat(second.leaf().getPublicKey()).isEqualTo(keys.get(1).getPublic());
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,26 +22,46 @@ class SigningRequestsTest {
   private static final WorkloadIdentity ME = WorkloadIdentity.of("shop", "orders-0", "default");
   private static final Duration WAIT = Duration.ofSeconds(10);
 
-  /** Makes requests with fake keys, recording on which thread each was made. */
+  /**
+   * Makes requests with fake keys, each CSR one byte: its number. Records on which thread each was
+   * made; making the first one runs {@code first} before it, to fail or stall it.
+   */
   private static final class RecordingMaker implements Supplier<SigningRequest> {
     final List<String> threads = new CopyOnWriteArrayList<>();
+    private final Runnable first;
+
+    RecordingMaker() {
+      this(() -> {});
+    }
+
+    RecordingMaker(Runnable first) {
+      this.first = first;
+    }
 
     @Override
     public SigningRequest get() {
-      threads.add(Thread.currentThread().getName());
-      return new SigningRequest(new KeyPair(null, null), new byte[] {(byte) threads.size()});
+      String thread = Thread.currentThread().getName();
+      byte number;
+      synchronized (threads) {
+        threads.add(thread);
+        number = (byte) threads.size();
+      }
+      if (number == 1) {
+        first.run();
+      }
+      return new SigningRequest(new KeyPair(null, null), new byte[] {number});
     }
   }
 
   @Test
-  void theFirstRequestIsTheOneMadeAheadOnItsOwnThreadAndEachLaterOneIsNew() {
+  void theFirstRequestIsTheOneMadeAheadOnItsOwnThreadAndEachLaterOneIsNew() throws Exception {
     RecordingMaker maker = new RecordingMaker();
     SigningRequests requests = new SigningRequests(ME, maker);
 
     requests.prepareAhead();
     requests.prepareAhead(); // one is being made already: no second one
-    SigningRequest first = requests.next(WAIT);
-    SigningRequest second = requests.next(WAIT);
+    SigningRequest first = requests.next(WAIT).get(10, TimeUnit.SECONDS);
+    SigningRequest second = requests.next(WAIT).get(10, TimeUnit.SECONDS);
 
     assertThat(maker.threads)
         .containsExactly(SigningRequests.AHEAD_THREAD, Thread.currentThread().getName());
@@ -53,60 +74,66 @@ class SigningRequestsTest {
     RecordingMaker maker = new RecordingMaker();
     SigningRequests requests = new SigningRequests(ME, maker);
 
-    requests.next(WAIT);
-    requests.next(WAIT);
+    assertThat(requests.next(WAIT)).isCompleted();
+    assertThat(requests.next(WAIT)).isCompleted();
 
     assertThat(maker.threads).containsOnly(Thread.currentThread().getName()).hasSize(2);
   }
 
   @Test
-  void aRequestThatFailedAheadIsMadeAgainByTheCaller() {
-    List<String> threads = new CopyOnWriteArrayList<>();
-    SigningRequests requests =
-        new SigningRequests(
-            ME,
+  void aRequestThatFailedAheadIsMadeAgain() throws Exception {
+    RecordingMaker maker =
+        new RecordingMaker(
             () -> {
-              threads.add(Thread.currentThread().getName());
-              if (threads.size() == 1) {
-                throw new IllegalStateException("no entropy");
-              }
-              return new SigningRequest(new KeyPair(null, null), new byte[] {7});
+              throw new IllegalStateException("no entropy");
             });
+    SigningRequests requests = new SigningRequests(ME, maker);
 
     requests.prepareAhead();
 
-    assertThat(requests.next(WAIT).csr()).containsExactly(7);
-    assertThat(threads)
-        .containsExactly(SigningRequests.AHEAD_THREAD, Thread.currentThread().getName());
+    assertThat(requests.next(WAIT).get(10, TimeUnit.SECONDS).csr()).containsExactly(2);
+    assertThat(maker.threads).hasSize(2).first().isEqualTo(SigningRequests.AHEAD_THREAD);
   }
 
   @Test
-  void aCallerDoesNotWaitLongerThanItsBoundForARequestStillBeingMadeAhead() throws Exception {
+  void theCallerIsNotHeldWhileTheRequestIsMadeAheadAndGetsThatOne() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    List<String> threads = new CopyOnWriteArrayList<>();
-    SigningRequests requests =
-        new SigningRequests(
-            ME,
-            () -> {
-              threads.add(Thread.currentThread().getName());
-              if (Thread.currentThread().getName().equals(SigningRequests.AHEAD_THREAD)) {
-                try {
-                  release.await(30, TimeUnit.SECONDS); // stuck, as on a starved core
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                return new SigningRequest(new KeyPair(null, null), new byte[] {1});
-              }
-              return new SigningRequest(new KeyPair(null, null), new byte[] {2});
-            });
+    RecordingMaker maker = new RecordingMaker(() -> awaitQuietly(release));
+    SigningRequests requests = new SigningRequests(ME, maker);
 
     requests.prepareAhead();
-    SigningRequest request = requests.next(Duration.ofMillis(50));
+    CompletableFuture<SigningRequest> next = requests.next(WAIT);
+    assertThat(next).isNotDone();
     release.countDown();
 
-    assertThat(request.csr()).containsExactly(2);
+    assertThat(next.get(10, TimeUnit.SECONDS).csr()).containsExactly(1);
+    assertThat(maker.threads).containsExactly(SigningRequests.AHEAD_THREAD);
+  }
+
+  @Test
+  void aRequestStuckAheadPastTheBoundIsMadeAgainAndNeverHandedOut() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    RecordingMaker maker = new RecordingMaker(() -> awaitQuietly(release)); // a starved core
+    SigningRequests requests = new SigningRequests(ME, maker);
+
+    requests.prepareAhead();
+    long started = System.nanoTime();
+    SigningRequest request = requests.next(Duration.ofMillis(50)).get(10, TimeUnit.SECONDS);
+    Duration waited = Duration.ofNanos(System.nanoTime() - started);
+    release.countDown();
+
+    assertThat(request.csr()).containsExactly(2); // made again, not the stuck one
+    assertThat(waited).isLessThan(Duration.ofSeconds(5)); // the bound, not the stuck thread
     // The stuck one is not handed out later either: a key is used once or not at all.
-    assertThat(requests.next(WAIT).csr()).containsExactly(2);
+    assertThat(requests.next(WAIT).get(10, TimeUnit.SECONDS).csr()).containsExactly(3);
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Test
@@ -114,8 +141,8 @@ class SigningRequestsTest {
     SigningRequests requests = new SigningRequests(ME, new SecureRandom());
     requests.prepareAhead();
 
-    SigningRequest first = requests.next(WAIT);
-    SigningRequest second = requests.next(WAIT);
+    SigningRequest first = requests.next(WAIT).get(10, TimeUnit.SECONDS);
+    SigningRequest second = requests.next(WAIT).get(10, TimeUnit.SECONDS);
 
     CsrValidator validator = new CsrValidator();
     assertThat(validator.validate(first.csr(), ME).publicKey())
