@@ -69,33 +69,30 @@ public final class StartupBench {
             StartupTopology.start(cluster, root.resolve("examples/pipelines"))) {
       List<Start> without = new ArrayList<>();
       List<Start> with = new ArrayList<>();
-      // Not counted: the first starts also time the router's and the apps' JVMs warming up to
-      // what they answer a sidecar with (enrolment, registration, reflection); in the runs these
-      // were added for, ready fell by a third over the first five starts and then held.
-      for (int i = 0; i < warmUp; i++) {
-        for (boolean useArchive : archive ? List.of(false, true) : List.of(false)) {
-          cluster.classArchives(useArchive);
-          Start start = measure(topology);
-          System.out.printf(
-              Locale.ROOT,
-              "startup: warm-up start %d archive=%s ready_ms=%d (not counted)%n",
-              i + 1,
-              useArchive ? "yes" : "no",
-              start.readyMs());
-        }
-      }
-      for (int i = 0; i < starts; i++) {
+      for (int i = 0; i < warmUp + starts; i++) {
         // Alternating, first without: a trend over the run (the page cache, the router warming
         // up) weighs on both alike.
         for (boolean useArchive : archive ? List.of(false, true) : List.of(false)) {
           cluster.classArchives(useArchive);
           Start start = measure(topology);
+          if (i < warmUp) {
+            // Not counted: the first starts also time the router's and the apps' JVMs warming up
+            // to what they answer a sidecar with (enrolment, registration, reflection); in the runs
+            // these were added for, ready fell by a third over the first five starts and then held.
+            System.out.printf(
+                Locale.ROOT,
+                "startup: warm-up start %d archive=%s ready_ms=%d (not counted)%n",
+                i + 1,
+                useArchive ? "yes" : "no",
+                start.readyMs());
+            continue;
+          }
           (useArchive ? with : without).add(start);
           System.out.printf(
               Locale.ROOT,
               "startup: start %d archive=%s listen_ms=%d ready_ms=%d first_record_ms=%d"
                   + " cpu_ms_at_ready=%d jit_cpu_ms_at_ready=%d loadavg=%s%n",
-              i + 1,
+              i - warmUp + 1,
               useArchive ? "yes" : "no",
               start.listenMs(),
               start.readyMs(),

@@ -151,13 +151,18 @@ class CertificateEnrollerTest {
   }
 
   private CertificateEnroller enroller() {
+    return enroller(new SigningRequests(ME, RANDOM));
+  }
+
+  private CertificateEnroller enroller(SigningRequests requests) {
     return enroller(
         clock,
         new CertificateEnroller.Settings(
             new Backoff(Duration.ofMillis(10), Duration.ofMillis(50), 2.0, 0.2),
             Duration.ofSeconds(10),
             Duration.ofMillis(20),
-            Duration.ofHours(1)));
+            Duration.ofHours(1)),
+        requests);
   }
 
   private CertificateEnroller enroller(Clock enrollerClock, CertificateEnroller.Settings settings) {
@@ -312,15 +317,7 @@ class CertificateEnrollerTest {
             });
     requests.prepareAhead(); // as the sidecar does before it starts the enroller
     serveRouter();
-    CertificateEnroller enroller =
-        enroller(
-            clock,
-            new CertificateEnroller.Settings(
-                new Backoff(Duration.ofMillis(10), Duration.ofMillis(50), 2.0, 0.2),
-                Duration.ofSeconds(10),
-                Duration.ofMillis(20),
-                Duration.ofHours(1)),
-            requests);
+    CertificateEnroller enroller = enroller(requests);
     enroller.start();
 
     WorkloadCertificate first = awaitCertificate(enroller);
