@@ -1,6 +1,7 @@
 package io.conveyor.sidecar;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.conveyor.sidecar.config.SidecarConfig;
 import io.conveyor.sidecar.discovery.FreePorts;
@@ -41,23 +42,7 @@ class SidecarGaugesTest {
 
   @Test
   void everyGaugeIsExposedWithAHelpText() throws IOException, InterruptedException {
-    int grpcPort = FreePorts.anyFreePort();
-    int metricsPort = FreePorts.anyFreePort();
-    int nobody = FreePorts.anyFreePort();
-    sidecar =
-        Sidecar.start(
-            SidecarConfig.fromEnv(
-                Map.ofEntries(
-                    Map.entry("SECURITY_MODE", "plaintext"),
-                    Map.entry("PEER_PORT", String.valueOf(FreePorts.anyFreePort())),
-                    Map.entry("SIDECAR_ID", "sc-gauges"),
-                    Map.entry("POD_IP", "10.0.0.9"),
-                    Map.entry("BIND_ADDRESS", "127.0.0.1"),
-                    Map.entry("GRPC_PORT", String.valueOf(grpcPort)),
-                    Map.entry("METRICS_PORT", String.valueOf(metricsPort)),
-                    Map.entry("CLUSTER_ENDPOINT", "127.0.0.1:" + nobody),
-                    Map.entry("DISCOVERY_START_PORT", String.valueOf(nobody)),
-                    Map.entry("DISCOVERY_END_PORT", String.valueOf(nobody)))));
+    sidecar = startWithoutARouter();
 
     String metrics = scrape(sidecar.metricsPort());
 
@@ -66,6 +51,43 @@ class SidecarGaugesTest {
       assertThat(help).as("HELP line of %s", gauge).isPresent();
       assertThat(help.orElseThrow()).as("HELP text of %s", gauge).isNotBlank();
     }
+  }
+
+  /**
+   * The JVM's meters are bound after the first registration, or shortly after the start when the
+   * router does not answer: a sidecar that cannot register is when its memory matters most.
+   */
+  @Test
+  void theJvmMetersAreExposedEvenWithoutARouter() {
+    sidecar = startWithoutARouter();
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(scrape(sidecar.metricsPort()))
+                    .contains("jvm_memory_used_bytes{")
+                    .contains("jvm_threads_live_threads{")
+                    .contains("process_uptime_seconds{"));
+  }
+
+  private static Sidecar startWithoutARouter() {
+    int grpcPort = FreePorts.anyFreePort();
+    int metricsPort = FreePorts.anyFreePort();
+    int nobody = FreePorts.anyFreePort();
+    return Sidecar.start(
+        SidecarConfig.fromEnv(
+            Map.ofEntries(
+                Map.entry("SECURITY_MODE", "plaintext"),
+                Map.entry("PEER_PORT", String.valueOf(FreePorts.anyFreePort())),
+                Map.entry("SIDECAR_ID", "sc-gauges"),
+                Map.entry("POD_IP", "10.0.0.9"),
+                Map.entry("BIND_ADDRESS", "127.0.0.1"),
+                Map.entry("GRPC_PORT", String.valueOf(grpcPort)),
+                Map.entry("METRICS_PORT", String.valueOf(metricsPort)),
+                Map.entry("CLUSTER_ENDPOINT", "127.0.0.1:" + nobody),
+                Map.entry("DISCOVERY_START_PORT", String.valueOf(nobody)),
+                Map.entry("DISCOVERY_END_PORT", String.valueOf(nobody)))));
   }
 
   private static String scrape(int port) throws IOException, InterruptedException {

@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,6 +36,11 @@ import java.util.stream.Collectors;
  * medians are printed. The first {@code BENCH_STARTUP_WARMUP} (3) starts of each kind are not
  * counted.
  *
+ * <p>With {@code BENCH_STARTUP_VARIANT_FLAGS} set, the two kinds alternated are instead the sidecar
+ * as built and the same sidecar with those JVM flags after its options files, overriding them (both
+ * with the class archive where there is one): an A/B of a flag, or of a code path behind a system
+ * property, in one run. Not for the image's sidecar.
+ *
  * <p>With {@code --rootfs=DIR --work=DIR -- ENTRYPOINT...} ({@code BENCH_IMAGE=1 ./conveyor bench
  * startup}, root needed) the sidecar is the image's: its entrypoint inside its unpacked root
  * filesystem (see {@link ImageRun}), on the image's JDK, with and without the class archive the
@@ -54,11 +60,27 @@ public final class StartupBench {
   public static void main(String[] args) {
     int starts = Integer.parseInt(System.getenv().getOrDefault("BENCH_STARTS", "10"));
     int warmUp = Integer.parseInt(System.getenv().getOrDefault("BENCH_STARTUP_WARMUP", "3"));
+    String variantFlags = System.getenv().getOrDefault("BENCH_STARTUP_VARIANT_FLAGS", "").trim();
     Path root = Launcher.findRepoRoot();
     BenchSidecar sidecar = BenchSidecar.fromArgs(args, USAGE, root);
     Optional<ImageRun> image = sidecar.image();
     Launcher launcher = sidecar.launcher();
     boolean archive = sidecar.archive();
+    List<Kind> kinds =
+        variantFlags.isEmpty()
+            ? archive
+                ? List.of(Kind.WITHOUT_ARCHIVE, Kind.WITH_ARCHIVE)
+                : List.of(Kind.WITHOUT_ARCHIVE)
+            : List.of(
+                new Kind("base", archive, List.of()),
+                new Kind("variant", archive, List.of(variantFlags.split("\\s+"))));
+    if (!variantFlags.isEmpty()) {
+      if (image.isPresent()) {
+        System.err.println("bench: BENCH_STARTUP_VARIANT_FLAGS is not for the image's sidecar");
+        System.exit(2);
+      }
+      System.out.println("startup: variant = the sidecar with the JVM flags " + variantFlags);
+    }
     image.ifPresent(i -> System.out.println("startup: the sidecar of the image in " + i.rootfs()));
     int exit = 0;
     try (LocalCluster cluster =
@@ -67,13 +89,14 @@ public final class StartupBench {
                 image.map(ImageRun::work).orElseGet(() -> root.resolve(".bench-startup")));
         StartupTopology topology =
             StartupTopology.start(cluster, root.resolve("examples/pipelines"))) {
-      List<Start> without = new ArrayList<>();
-      List<Start> with = new ArrayList<>();
+      Map<Kind, List<Start>> measured = new LinkedHashMap<>();
+      kinds.forEach(kind -> measured.put(kind, new ArrayList<>()));
       for (int i = 0; i < warmUp + starts; i++) {
-        // Alternating, first without: a trend over the run (the page cache, the router warming
-        // up) weighs on both alike.
-        for (boolean useArchive : archive ? List.of(false, true) : List.of(false)) {
-          cluster.classArchives(useArchive);
+        // Alternating, the first kind first: a trend over the run (the page cache, the router
+        // warming up) weighs on both alike.
+        for (Kind kind : kinds) {
+          cluster.classArchives(kind.archive());
+          cluster.sidecarOptions(kind.jvmFlags());
           Start start = measure(topology);
           if (i < warmUp) {
             // Not counted: the first starts also time the router's and the apps' JVMs warming up
@@ -81,19 +104,19 @@ public final class StartupBench {
             // these were added for, ready fell by a third over the first five starts and then held.
             System.out.printf(
                 Locale.ROOT,
-                "startup: warm-up start %d archive=%s ready_ms=%d (not counted)%n",
+                "startup: warm-up start %d %s ready_ms=%d (not counted)%n",
                 i + 1,
-                useArchive ? "yes" : "no",
+                kind.label(),
                 start.readyMs());
             continue;
           }
-          (useArchive ? with : without).add(start);
+          measured.get(kind).add(start);
           System.out.printf(
               Locale.ROOT,
-              "startup: start %d archive=%s listen_ms=%d ready_ms=%d first_record_ms=%d"
+              "startup: start %d %s listen_ms=%d ready_ms=%d first_record_ms=%d"
                   + " cpu_ms_at_ready=%d jit_cpu_ms_at_ready=%d loadavg=%s%n",
               i - warmUp + 1,
-              useArchive ? "yes" : "no",
+              kind.label(),
               start.listenMs(),
               start.readyMs(),
               start.firstRecordMs(),
@@ -102,19 +125,20 @@ public final class StartupBench {
               loadAverage());
         }
       }
-      summary("no", without);
-      if (archive) {
-        summary("yes", with);
-      } else if (image.isPresent()) {
-        System.out.println("startup: the image's entrypoint names no class archive");
-      } else {
+      measured.forEach((kind, list) -> summary(kind.label(), list));
+      if (!archive) {
         System.out.println(
-            "startup: no class archive (sidecar/target/conveyor-sidecar.jsa): ./conveyor build"
-                + " makes it");
+            image.isPresent()
+                ? "startup: the image's entrypoint names no class archive"
+                : "startup: no class archive (sidecar/target/conveyor-sidecar.jsa): ./conveyor"
+                    + " build makes it");
       }
+      List<Start> first = measured.get(kinds.get(0));
+      List<Start> second = kinds.size() > 1 ? measured.get(kinds.get(1)) : List.of();
+      String secondPrefix = variantFlags.isEmpty() ? "archive_" : "variant_";
       System.out.printf(
           Locale.ROOT,
-          "bench-startup: sidecar=%s profile=%s tls=%s starts=%d warmup_starts=%d ready_p50_ms=%d"
+          "bench-startup: sidecar=%s profile=%s tls=%s starts=%d warmup_starts=%d%s ready_p50_ms=%d"
               + " first_record_p50_ms=%d"
               + " cpu_at_ready_p50_ms=%d%s loadavg=%s%n",
           image.isPresent() ? "image" : "jar",
@@ -122,18 +146,21 @@ public final class StartupBench {
           cluster.mutualTls() ? "mtls" : "plaintext",
           starts,
           warmUp,
-          median(without, Start::readyMs),
-          median(without, Start::firstRecordMs),
-          median(without, Start::readyCpuMs),
-          archive
-              ? String.format(
+          variantFlags.isEmpty() ? "" : " archive=" + (archive ? "yes" : "no"),
+          median(first, Start::readyMs),
+          median(first, Start::firstRecordMs),
+          median(first, Start::readyCpuMs),
+          second.isEmpty()
+              ? ""
+              : String.format(
                   Locale.ROOT,
-                  " archive_ready_p50_ms=%d archive_first_record_p50_ms=%d"
-                      + " archive_cpu_at_ready_p50_ms=%d",
-                  median(with, Start::readyMs),
-                  median(with, Start::firstRecordMs),
-                  median(with, Start::readyCpuMs))
-              : "",
+                  " %sready_p50_ms=%d %sfirst_record_p50_ms=%d %scpu_at_ready_p50_ms=%d",
+                  secondPrefix,
+                  median(second, Start::readyMs),
+                  secondPrefix,
+                  median(second, Start::firstRecordMs),
+                  secondPrefix,
+                  median(second, Start::readyCpuMs)),
           loadAverage());
     } catch (Exception | AssertionError e) {
       System.err.println("bench: FAILED: " + e);
@@ -148,6 +175,15 @@ public final class StartupBench {
    */
   record Start(
       long listenMs, long readyMs, long firstRecordMs, long readyCpuMs, long readyJitCpuMs) {}
+
+  /**
+   * One kind of start: a label for the lines printed, whether the class archive is used, and the
+   * JVM flags added after the sidecar's options files.
+   */
+  record Kind(String label, boolean archive, List<String> jvmFlags) {
+    static final Kind WITHOUT_ARCHIVE = new Kind("archive=no", false, List.of());
+    static final Kind WITH_ARCHIVE = new Kind("archive=yes", true, List.of());
+  }
 
   /** Starts sidecar A, times it, and stops it again (an orderly drain). */
   static Start measure(StartupTopology topology) throws Exception {
@@ -233,12 +269,12 @@ public final class StartupBench {
     return TimeUnit.NANOSECONDS.toMillis(to - from);
   }
 
-  private static void summary(String archive, List<Start> starts) {
+  private static void summary(String kind, List<Start> starts) {
     System.out.printf(
         Locale.ROOT,
-        "startup: archive=%s median listen_ms=%d ready_ms=%d first_record_ms=%d"
+        "startup: %s median listen_ms=%d ready_ms=%d first_record_ms=%d"
             + " cpu_ms_at_ready=%d jit_cpu_ms_at_ready=%d; ready_ms all=%s first_record_ms all=%s%n",
-        archive,
+        kind,
         median(starts, Start::listenMs),
         median(starts, Start::readyMs),
         median(starts, Start::firstRecordMs),

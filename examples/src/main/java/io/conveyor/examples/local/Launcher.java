@@ -76,13 +76,16 @@ public final class Launcher {
 
   /**
    * The same launcher, adding {@code options} to {@code component}'s JVM options after its options
-   * file, so that they override it (e.g. the benchmark's {@code BENCH_SIDECAR_JVM_FLAGS}, to
-   * measure another JIT mode). Not for components given a whole command.
+   * file (and after the options added before), so that they override it (e.g. the benchmark's
+   * {@code BENCH_SIDECAR_JVM_FLAGS}, to measure another JIT mode). Not for components given a whole
+   * command.
    */
   public Launcher withOverridingOptions(Component component, List<String> options) {
     Map<Component, List<String>> all = new EnumMap<>(Component.class);
     all.putAll(overridingOptions);
-    all.put(component, List.copyOf(options));
+    List<String> combined = new ArrayList<>(overridingOptions.getOrDefault(component, List.of()));
+    combined.addAll(options);
+    all.put(component, List.copyOf(combined));
     return new Launcher(repoRoot, classpath, classArchives, commands, Map.copyOf(all), profile);
   }
 

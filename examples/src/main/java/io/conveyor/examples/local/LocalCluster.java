@@ -46,6 +46,7 @@ public final class LocalCluster implements AutoCloseable {
   private ManagedProcess router;
   private final boolean mutualTls;
   private volatile boolean classArchives = true;
+  private volatile List<String> sidecarOptions = List.of();
 
   /**
    * Stops every process when this JVM is stopped before {@link #close()} (a {@code kill} of the
@@ -159,6 +160,14 @@ public final class LocalCluster implements AutoCloseable {
     this.classArchives = use;
   }
 
+  /**
+   * JVM options the sidecars started from now on take after their options files, overriding them
+   * (none by default); the start-up benchmark's A/B of a flag.
+   */
+  public void sidecarOptions(List<String> options) {
+    this.sidecarOptions = List.copyOf(options);
+  }
+
   /** A new pod with its own block of ports. */
   public synchronized Pod pod(String name) {
     Pod pod = new Pod(this, name, PortBlock.allocate(POD_PORTS));
@@ -171,12 +180,12 @@ public final class LocalCluster implements AutoCloseable {
     Path log = workDir.resolve("logs").resolve(name + ".log");
     Map<String, String> all = new HashMap<>(launcher.environment(component, env));
     all.putIfAbsent("LOG_LEVEL", "INFO");
+    Launcher starting = classArchives ? launcher : launcher.withoutClassArchives();
+    if (component == Component.SIDECAR && !sidecarOptions.isEmpty()) {
+      starting = starting.withOverridingOptions(component, sidecarOptions);
+    }
     ManagedProcess process =
-        ManagedProcess.start(
-            name,
-            (classArchives ? launcher : launcher.withoutClassArchives()).command(component, args),
-            all,
-            log);
+        ManagedProcess.start(name, starting.command(component, args), all, log);
     processes.add(process);
     return process;
   }
