@@ -34,6 +34,9 @@ import java.util.function.ToLongFunction;
  * anonymous memory and PSS ({@link ProcessMemorySample}) is sampled; then every source pushes at a
  * fixed rate through its sidecar, the transform's and the sink's, sampled every 250 ms (each
  * sidecar's largest figures kept). Printed: every sidecar, and the medians over the ten.
+ *
+ * <p>With {@code BENCH_MEMORY_VARIANT_FLAGS} the two phases are the sidecar as built and the same
+ * sidecar with those JVM flags (see {@link SidecarKind}); not for the image's sidecar.
  */
 public final class MemoryBench {
 
@@ -53,6 +56,14 @@ public final class MemoryBench {
     Optional<ImageRun> image = sidecar.image();
     Launcher launcher = sidecar.launcher();
     boolean archive = sidecar.archive();
+    Optional<String> variantFlags =
+        Optional.ofNullable(env.get("BENCH_MEMORY_VARIANT_FLAGS")).filter(f -> !f.isBlank());
+    if (variantFlags.isPresent() && image.isPresent()) {
+      System.err.println("bench: BENCH_MEMORY_VARIANT_FLAGS is not for the image's sidecars");
+      System.exit(2);
+    }
+    variantFlags.ifPresent(
+        flags -> System.out.println("memory: variant = the sidecars with the JVM flags " + flags));
     image.ifPresent(i -> System.out.println("memory: the sidecars of the image in " + i.rootfs()));
     int exit = 0;
     List<ServiceHost> sources = new ArrayList<>();
@@ -77,12 +88,16 @@ public final class MemoryBench {
       pods.add(transform);
       pods.add(sink);
       pods.addAll(sourcePods);
-      String withoutLine = phase(cluster, pods, sourcePods, false, rate, loadSeconds);
-      String withLine =
-          archive ? phase(cluster, pods, sourcePods, true, rate, loadSeconds) : " archive=none";
+      StringBuilder phases = new StringBuilder();
+      for (SidecarKind kind : SidecarKind.alternated(archive, variantFlags)) {
+        phases.append(phase(cluster, pods, sourcePods, kind, rate, loadSeconds));
+      }
+      if (!archive) {
+        phases.append(" archive=none");
+      }
       System.out.printf(
           Locale.ROOT,
-          "bench-memory: sidecar=%s profile=%s sidecars=%d tls=%s load=%d sources x %d batches/s x %d records%s%s%n",
+          "bench-memory: sidecar=%s profile=%s sidecars=%d tls=%s load=%d sources x %d batches/s x %d records%s%n",
           image.isPresent() ? "image" : "jar",
           launcher.sidecarProfile().value(),
           pods.size(),
@@ -90,8 +105,7 @@ public final class MemoryBench {
           SOURCE_PODS,
           rate,
           StartupTopology.BATCH_SIZE,
-          withoutLine,
-          withLine);
+          phases);
     } catch (Exception | AssertionError e) {
       System.err.println("bench: FAILED: " + e);
       exit = 1;
@@ -106,12 +120,13 @@ public final class MemoryBench {
       LocalCluster cluster,
       List<Pod> pods,
       List<Pod> sourcePods,
-      boolean archive,
+      SidecarKind kind,
       int rate,
       int loadSeconds)
       throws Exception {
-    String label = archive ? "archive" : "no_archive";
-    cluster.classArchives(archive);
+    String label = kind.key();
+    cluster.classArchives(kind.archive());
+    cluster.sidecarOptions(kind.jvmFlags());
     List<ManagedProcess> sidecars = new ArrayList<>();
     for (Pod pod : pods) {
       sidecars.add(pod.launchSidecar(Map.of()));

@@ -66,14 +66,7 @@ public final class StartupBench {
     Optional<ImageRun> image = sidecar.image();
     Launcher launcher = sidecar.launcher();
     boolean archive = sidecar.archive();
-    List<Kind> kinds =
-        variantFlags.isEmpty()
-            ? archive
-                ? List.of(Kind.WITHOUT_ARCHIVE, Kind.WITH_ARCHIVE)
-                : List.of(Kind.WITHOUT_ARCHIVE)
-            : List.of(
-                new Kind("base", archive, List.of()),
-                new Kind("variant", archive, List.of(variantFlags.split("\\s+"))));
+    List<SidecarKind> kinds = SidecarKind.alternated(archive, Optional.of(variantFlags));
     if (!variantFlags.isEmpty()) {
       if (image.isPresent()) {
         System.err.println("bench: BENCH_STARTUP_VARIANT_FLAGS is not for the image's sidecar");
@@ -89,12 +82,12 @@ public final class StartupBench {
                 image.map(ImageRun::work).orElseGet(() -> root.resolve(".bench-startup")));
         StartupTopology topology =
             StartupTopology.start(cluster, root.resolve("examples/pipelines"))) {
-      Map<Kind, List<Start>> measured = new LinkedHashMap<>();
+      Map<SidecarKind, List<Start>> measured = new LinkedHashMap<>();
       kinds.forEach(kind -> measured.put(kind, new ArrayList<>()));
       for (int i = 0; i < warmUp + starts; i++) {
         // Alternating, the first kind first: a trend over the run (the page cache, the router
         // warming up) weighs on both alike.
-        for (Kind kind : kinds) {
+        for (SidecarKind kind : kinds) {
           cluster.classArchives(kind.archive());
           cluster.sidecarOptions(kind.jvmFlags());
           Start start = measure(topology);
@@ -175,15 +168,6 @@ public final class StartupBench {
    */
   record Start(
       long listenMs, long readyMs, long firstRecordMs, long readyCpuMs, long readyJitCpuMs) {}
-
-  /**
-   * One kind of start: a label for the lines printed, whether the class archive is used, and the
-   * JVM flags added after the sidecar's options files.
-   */
-  record Kind(String label, boolean archive, List<String> jvmFlags) {
-    static final Kind WITHOUT_ARCHIVE = new Kind("archive=no", false, List.of());
-    static final Kind WITH_ARCHIVE = new Kind("archive=yes", true, List.of());
-  }
 
   /** Starts sidecar A, times it, and stops it again (an orderly drain). */
   static Start measure(StartupTopology topology) throws Exception {

@@ -47,6 +47,19 @@ class LauncherTest {
   }
 
   @Test
+  void overridingOptionsAddUpInTheOrderGiven() {
+    Launcher launcher =
+        Launcher.jars(repo)
+            .withOverridingOptions(Component.SIDECAR, List.of("-Xmn8m", "-Dfirst=1"))
+            .withOverridingOptions(Component.SIDECAR, List.of("-Xmn6m"));
+
+    List<String> command = launcher.command(Component.SIDECAR, List.of());
+
+    // The bench's own flags, then a variant's: the variant's -Xmn is the last, so it wins.
+    assertThat(command).containsSubsequence("-Xmn8m", "-Dfirst=1", "-Xmn6m", "-jar");
+  }
+
+  @Test
   void theSidecarsProfileIsAnArgfileForTheJarAndTheVariableForAWholeCommand() {
     Launcher throughput = Launcher.jars(repo).withSidecarProfile(SidecarProfile.THROUGHPUT);
 
