@@ -308,24 +308,24 @@ class ImagesTest {
               .as("%s against the grpc-netty-shaded jar's", library)
               .isEqualTo(shipped.get(library));
         }
-        // BouncyCastle's jars unsigned (a later layer in place of jib's signed copies): a class
-        // archive leaves the classes of signed jars out, and each class loaded from a signed jar
-        // is checked against its manifest's digests, at every start.
-        List<String> bouncyCastle =
-            image.tree().keySet().stream()
-                .filter(path -> path.matches("app/libs/bc(prov|util|pkix)-jdk18on-[^/]+\\.jar"))
-                .toList();
-        assertThat(bouncyCastle).as("BouncyCastle's jars in /app/libs").hasSize(3);
-        for (String jar : bouncyCastle) {
-          assertThat(entryNames(image.read(jar)))
-              .as("%s: classes, and no signature", jar)
-              .anyMatch(name -> name.startsWith("org/bouncycastle/") && name.endsWith(".class"))
-              .noneMatch(name -> name.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)"));
-        }
       } else {
         assertThat(image.tree())
             .containsKey("app/classes/" + binary.mainClass.replace('.', '/') + ".class");
         assertThat(image.tree()).doesNotContainKey("app/conveyor-sidecar.jsa");
+      }
+      // BouncyCastle's jars unsigned (a later layer in place of jib's signed copies): a class
+      // archive leaves the classes of signed jars out, and each class loaded from a signed jar
+      // is checked against its manifest's digests, at every start.
+      List<String> bouncyCastle =
+          image.tree().keySet().stream()
+              .filter(path -> path.matches("app/libs/bc(prov|util|pkix)-jdk18on-[^/]+\\.jar"))
+              .toList();
+      assertThat(bouncyCastle).as("BouncyCastle's jars in /app/libs").hasSize(3);
+      for (String jar : bouncyCastle) {
+        assertThat(entryNames(image.read(jar)))
+            .as("%s: classes, and no signature", jar)
+            .anyMatch(name -> name.startsWith("org/bouncycastle/") && name.endsWith(".class"))
+            .noneMatch(name -> name.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)"));
       }
       // Nothing of the application is writable by the user it runs as.
       assertThat(image.tree().values())
