@@ -766,7 +766,14 @@ public final class Sidecar implements AutoCloseable {
    */
   private void bindJvmMetersOnce() {
     if (jvmMetersBound.compareAndSet(false, true)) {
-      MetricsRegistries.bindJvmMeters(meters);
+      try {
+        MetricsRegistries.bindJvmMeters(meters);
+      } catch (RuntimeException e) {
+        // Not retried: what failed once (a management bean the JVM lacks) fails again. The
+        // sidecar's own meters are unaffected. (A bind that races the close may register on a
+        // closed registry: harmless, nothing scrapes it any more.)
+        log.warn("the JVM's own meters are not exposed: {}", e.toString());
+      }
     }
   }
 

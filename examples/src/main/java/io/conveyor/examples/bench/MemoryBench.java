@@ -56,14 +56,8 @@ public final class MemoryBench {
     Optional<ImageRun> image = sidecar.image();
     Launcher launcher = sidecar.launcher();
     boolean archive = sidecar.archive();
-    Optional<String> variantFlags =
-        Optional.ofNullable(env.get("BENCH_MEMORY_VARIANT_FLAGS")).filter(f -> !f.isBlank());
-    if (variantFlags.isPresent() && image.isPresent()) {
-      System.err.println("bench: BENCH_MEMORY_VARIANT_FLAGS is not for the image's sidecars");
-      System.exit(2);
-    }
-    variantFlags.ifPresent(
-        flags -> System.out.println("memory: variant = the sidecars with the JVM flags " + flags));
+    List<SidecarKind> kinds =
+        SidecarKind.fromEnv(env, "BENCH_MEMORY_VARIANT_FLAGS", archive, image.isPresent());
     image.ifPresent(i -> System.out.println("memory: the sidecars of the image in " + i.rootfs()));
     int exit = 0;
     List<ServiceHost> sources = new ArrayList<>();
@@ -89,7 +83,7 @@ public final class MemoryBench {
       pods.add(sink);
       pods.addAll(sourcePods);
       StringBuilder phases = new StringBuilder();
-      for (SidecarKind kind : SidecarKind.alternated(archive, variantFlags)) {
+      for (SidecarKind kind : kinds) {
         phases.append(phase(cluster, pods, sourcePods, kind, rate, loadSeconds));
       }
       if (!archive) {

@@ -1,6 +1,7 @@
 package io.conveyor.examples.bench;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -20,6 +21,25 @@ record SidecarKind(String label, String key, boolean archive, List<String> jvmFl
       new SidecarKind("archive=no", "no_archive", false, List.of());
   static final SidecarKind WITH_ARCHIVE =
       new SidecarKind("archive=yes", "archive", true, List.of());
+
+  /**
+   * The kinds a bench alternates given the environment's {@code variable} (its variant flags), or
+   * exits 2 when flags are given for the image's sidecar (its command is the image's entrypoint,
+   * which takes no flags after its options files).
+   */
+  static List<SidecarKind> fromEnv(
+      Map<String, String> env, String variable, boolean archive, boolean image) {
+    Optional<String> flags =
+        Optional.ofNullable(env.get(variable)).map(String::trim).filter(f -> !f.isEmpty());
+    if (flags.isPresent()) {
+      if (image) {
+        System.err.println("bench: " + variable + " is not for the image's sidecar");
+        System.exit(2);
+      }
+      System.out.println("bench: variant = the sidecar with the JVM flags " + flags.get());
+    }
+    return alternated(archive, flags);
+  }
 
   /**
    * The kinds to alternate, in order: {@code variantFlags} (space-separated, blank for none)

@@ -60,20 +60,15 @@ public final class StartupBench {
   public static void main(String[] args) {
     int starts = Integer.parseInt(System.getenv().getOrDefault("BENCH_STARTS", "10"));
     int warmUp = Integer.parseInt(System.getenv().getOrDefault("BENCH_STARTUP_WARMUP", "3"));
-    String variantFlags = System.getenv().getOrDefault("BENCH_STARTUP_VARIANT_FLAGS", "").trim();
     Path root = Launcher.findRepoRoot();
     BenchSidecar sidecar = BenchSidecar.fromArgs(args, USAGE, root);
     Optional<ImageRun> image = sidecar.image();
     Launcher launcher = sidecar.launcher();
     boolean archive = sidecar.archive();
-    List<SidecarKind> kinds = SidecarKind.alternated(archive, Optional.of(variantFlags));
-    if (!variantFlags.isEmpty()) {
-      if (image.isPresent()) {
-        System.err.println("bench: BENCH_STARTUP_VARIANT_FLAGS is not for the image's sidecar");
-        System.exit(2);
-      }
-      System.out.println("startup: variant = the sidecar with the JVM flags " + variantFlags);
-    }
+    List<SidecarKind> kinds =
+        SidecarKind.fromEnv(
+            System.getenv(), "BENCH_STARTUP_VARIANT_FLAGS", archive, image.isPresent());
+    boolean variant = kinds.stream().anyMatch(kind -> !kind.jvmFlags().isEmpty());
     image.ifPresent(i -> System.out.println("startup: the sidecar of the image in " + i.rootfs()));
     int exit = 0;
     try (LocalCluster cluster =
@@ -128,7 +123,7 @@ public final class StartupBench {
       }
       List<Start> first = measured.get(kinds.get(0));
       List<Start> second = kinds.size() > 1 ? measured.get(kinds.get(1)) : List.of();
-      String secondPrefix = variantFlags.isEmpty() ? "archive_" : "variant_";
+      String secondPrefix = variant ? "variant_" : "archive_";
       System.out.printf(
           Locale.ROOT,
           "bench-startup: sidecar=%s profile=%s tls=%s starts=%d warmup_starts=%d%s ready_p50_ms=%d"
@@ -139,7 +134,7 @@ public final class StartupBench {
           cluster.mutualTls() ? "mtls" : "plaintext",
           starts,
           warmUp,
-          variantFlags.isEmpty() ? "" : " archive=" + (archive ? "yes" : "no"),
+          variant ? " archive=" + (archive ? "yes" : "no") : "",
           median(first, Start::readyMs),
           median(first, Start::firstRecordMs),
           median(first, Start::readyCpuMs),
