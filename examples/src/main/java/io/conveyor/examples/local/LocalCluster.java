@@ -162,7 +162,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * JVM options the sidecars started from now on take after their options files, overriding them
-   * (none by default); the start-up benchmark's A/B of a flag.
+   * (none by default): the start-up and memory benchmarks' A/B of a flag.
    */
   public void sidecarOptions(List<String> options) {
     this.sidecarOptions = List.copyOf(options);
