@@ -29,16 +29,23 @@ record SidecarKind(String label, String key, boolean archive, List<String> jvmFl
    */
   static List<SidecarKind> fromEnv(
       Map<String, String> env, String variable, boolean archive, boolean image) {
-    Optional<String> flags =
-        Optional.ofNullable(env.get(variable)).map(String::trim).filter(f -> !f.isEmpty());
-    if (flags.isPresent()) {
+    List<SidecarKind> kinds = alternated(archive, Optional.ofNullable(env.get(variable)));
+    Optional<SidecarKind> variant = kinds.stream().filter(SidecarKind::isVariant).findFirst();
+    if (variant.isPresent()) {
       if (image) {
         System.err.println("bench: " + variable + " is not for the image's sidecar");
         System.exit(2);
       }
-      System.out.println("bench: variant = the sidecar with the JVM flags " + flags.get());
+      System.out.println(
+          "bench: variant = the sidecar with the JVM flags "
+              + String.join(" ", variant.get().jvmFlags()));
     }
-    return alternated(archive, flags);
+    return kinds;
+  }
+
+  /** Whether this is the variant of an A/B of flags (the only kind with flags of its own). */
+  boolean isVariant() {
+    return !jvmFlags.isEmpty();
   }
 
   /**

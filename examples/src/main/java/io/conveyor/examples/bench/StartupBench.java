@@ -68,7 +68,7 @@ public final class StartupBench {
     List<SidecarKind> kinds =
         SidecarKind.fromEnv(
             System.getenv(), "BENCH_STARTUP_VARIANT_FLAGS", archive, image.isPresent());
-    boolean variant = kinds.stream().anyMatch(kind -> !kind.jvmFlags().isEmpty());
+    boolean variant = kinds.stream().anyMatch(SidecarKind::isVariant);
     image.ifPresent(i -> System.out.println("startup: the sidecar of the image in " + i.rootfs()));
     int exit = 0;
     try (LocalCluster cluster =
@@ -123,7 +123,7 @@ public final class StartupBench {
       }
       List<Start> first = measured.get(kinds.get(0));
       List<Start> second = kinds.size() > 1 ? measured.get(kinds.get(1)) : List.of();
-      String secondPrefix = variant ? "variant_" : "archive_";
+      String secondPrefix = kinds.get(kinds.size() - 1).key() + "_";
       System.out.printf(
           Locale.ROOT,
           "bench-startup: sidecar=%s profile=%s tls=%s starts=%d warmup_starts=%d%s ready_p50_ms=%d"
