@@ -103,8 +103,8 @@ class ImagesTest {
     ROUTER(
         "conveyor-router",
         "io.conveyor.router.standalone.StandaloneRouterMain",
-        List.of("-XX:MaxRAMPercentage=60", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"),
-        null,
+        List.of("@/app/jvm.options", "-XX:+ExitOnOutOfMemoryError"),
+        "router/jvm.options",
         Set.of(50051, 9095),
         Map.of("PIPELINES_DIR", "/pipelines"),
         // The CA on the emptyDir: the working directory is on the read-only root.

@@ -8,7 +8,7 @@ public enum Component {
   ROUTER(
       "router/target/conveyor-router.jar",
       "io.conveyor.router.standalone.StandaloneRouterMain",
-      null,
+      "router/jvm.options",
       null,
       null,
       null),

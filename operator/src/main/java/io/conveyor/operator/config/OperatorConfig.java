@@ -1,8 +1,8 @@
 package io.conveyor.operator.config;
 
 import io.conveyor.common.config.EnvReader;
+import io.conveyor.common.contract.RendezvousSubset;
 import io.conveyor.router.core.RouterSettings;
-import io.conveyor.router.plan.RendezvousSubset;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.conveyor.router.core;
 
-import io.conveyor.router.plan.RendezvousSubset;
+import io.conveyor.common.contract.RendezvousSubset;
 import java.time.Duration;
 
 /**

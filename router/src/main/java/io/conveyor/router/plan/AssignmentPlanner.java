@@ -1,5 +1,6 @@
 package io.conveyor.router.plan;
 
+import io.conveyor.common.contract.RendezvousSubset;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.Stage;
 import io.conveyor.router.registry.SidecarRecord;

@@ -1,5 +1,6 @@
 package io.conveyor.router.plan;
 
+import io.conveyor.common.contract.RendezvousSubset;
 import io.conveyor.etl.v1.PipelineAssignment;
 import java.util.ArrayList;
 import java.util.BitSet;

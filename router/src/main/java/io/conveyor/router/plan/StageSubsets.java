@@ -1,5 +1,6 @@
 package io.conveyor.router.plan;
 
+import io.conveyor.common.contract.RendezvousSubset;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.StageTarget;
 import io.conveyor.router.registry.SidecarRecord;

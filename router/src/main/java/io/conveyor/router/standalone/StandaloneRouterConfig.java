@@ -1,10 +1,10 @@
 package io.conveyor.router.standalone;
 
 import io.conveyor.common.config.EnvReader;
+import io.conveyor.common.contract.RendezvousSubset;
 import io.conveyor.identity.CertificateAuthority;
 import io.conveyor.identity.EnrolmentCredential;
 import io.conveyor.identity.tls.TlsProvider;
-import io.conveyor.router.plan.RendezvousSubset;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

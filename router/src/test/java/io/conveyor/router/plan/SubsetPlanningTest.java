@@ -4,6 +4,8 @@ import static io.conveyor.router.testing.Fixtures.pipeline;
 import static io.conveyor.router.testing.Fixtures.record;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.conveyor.common.contract.RendezvousSubset;
+import io.conveyor.common.contract.RendezvousSubset.Candidate;
 import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.ServiceHealth;
 import io.conveyor.etl.v1.ServiceType;
@@ -11,7 +13,6 @@ import io.conveyor.etl.v1.SidecarState;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.router.pipeline.PipelineDefinition;
 import io.conveyor.router.pipeline.StageRole;
-import io.conveyor.router.plan.RendezvousSubset.Candidate;
 import io.conveyor.router.registry.SidecarRecord;
 import io.conveyor.router.testing.Fixtures;
 import java.util.ArrayList;

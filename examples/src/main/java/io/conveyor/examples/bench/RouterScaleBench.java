@@ -1,20 +1,25 @@
-package io.conveyor.router.bench;
+package io.conveyor.examples.bench;
 
+import io.conveyor.common.contract.RendezvousSubset;
 import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
 import io.conveyor.etl.v1.Command;
 import io.conveyor.etl.v1.DiscoveredService;
 import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.RegisterSidecarRequest;
+import io.conveyor.etl.v1.ServiceDescriptor;
+import io.conveyor.etl.v1.ServiceHealth;
+import io.conveyor.etl.v1.ServiceType;
 import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
+import io.conveyor.etl.v1.SidecarIdentity;
+import io.conveyor.etl.v1.SidecarState;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.WatchAssignmentsRequest;
+import io.conveyor.examples.local.Component;
+import io.conveyor.examples.local.Launcher;
+import io.conveyor.examples.local.LocalCluster;
+import io.conveyor.examples.local.ManagedProcess;
 import io.conveyor.proto.delta.AssignmentPatch;
-import io.conveyor.router.core.RouterCore;
-import io.conveyor.router.core.RouterSettings;
-import io.conveyor.router.grpc.RouterServer;
-import io.conveyor.router.plan.RendezvousSubset;
-import io.conveyor.router.testing.Fixtures;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -22,18 +27,18 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.ProtoUtils;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.time.Clock;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,35 +53,44 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToLongFunction;
 
 /**
- * A registration storm against the router, over real gRPC: N sidecars register (8 at a time), each
- * opens its WatchAssignments stream, and the clock stops when every sidecar holds its complete
- * routing plan (for the stages it runs and the stage after each, in a source → transform → sink
- * pipeline with a third of the sidecars hosting each stage, exactly the subset of the replicas that
- * {@link RendezvousSubset#choose} gives it over the whole fleet, computed here before the clock
- * starts). This is what a router restart or a leader change looks like at scale: every registration
- * changes the targets of the participants next to it.
+ * A registration storm against the standalone router, over real gRPC: N sidecars register (8 at a
+ * time), each opens its WatchAssignments stream, and the clock stops when every sidecar holds its
+ * complete routing plan (for the stages it runs and the stage after each, in a source → transform →
+ * sink pipeline with a third of the sidecars hosting each stage, exactly the subset of the replicas
+ * that {@link RendezvousSubset#choose} gives it over the whole fleet, computed here before the
+ * clock starts). This is what a router restart or a leader change looks like at scale: every
+ * registration changes the targets of the participants next to it.
+ *
+ * <p>Every storm meets a router process of its own, started for it from the router's jar with its
+ * JVM options file ({@code router/jvm.options}, the image's), so each storm is met cold, as by a
+ * restarted router or a new leader, and the router's CPU is its own, apart from this process's
+ * simulated sidecars. It runs in plaintext: the storm measures the control plane, not the
+ * handshakes.
  *
  * <p>Each simulated sidecar watches with {@code accepts_deltas} and applies what arrives as the
  * real one does: a full set replaces what it holds, a delta applies on top of exactly its base
  * version. A delta that does not fit counts as an error (the router has no reason to send one here:
  * nothing is lost and there are no heartbeats).
  *
- * <p>Reported per size: time to converge, per sidecar, the bytes pushed (and per registration:
- * pushed bytes over sidecars, which stays flat when the cost of a registration does not grow with
- * the fleet), and the router's share of the CPU (this JVM's CPU minus the clients' threads is not
- * separable, so the whole JVM's CPU is printed; the clients only count bytes and parse one message
- * per stream at the end). The ratio {@code scaling} is the per-sidecar time at the largest size
- * over that at the smallest, measured in the same run: 1.0 means the router's cost per sidecar does
- * not grow with the fleet.
+ * <p>Reported per storm: time to register and to converge, per sidecar, the bytes pushed (and per
+ * registration: pushed bytes over sidecars, which stays flat when the cost of a registration does
+ * not grow with the fleet), the router process's CPU during the storm and the part of it its JIT
+ * compilers took, and this process's CPU (the simulated sidecars). The ratio {@code scaling} is the
+ * per-sidecar time at the largest size over that at the smallest, measured in the same run: 1.0
+ * means the router's cost per sidecar does not grow with the fleet.
  *
  * <p>Run: {@code ./conveyor bench router}. {@code BENCH_ROUTER_SIDECARS} (default {@code
- * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_TIMEOUT_SECS} (default 300) bounds each;
- * {@code BENCH_ROUTER_SUBSET_SIZE} (default the router's, {@value RendezvousSubset#DEFAULT_SIZE})
- * sets the routers' subset size.
+ * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_RUNS} (default 1) the storms per size,
+ * reported as medians; {@code BENCH_ROUTER_TIMEOUT_SECS} (default 300) bounds each; {@code
+ * BENCH_ROUTER_SUBSET_SIZE} (default the router's, {@value RendezvousSubset#DEFAULT_SIZE}) sets the
+ * routers' subset size. {@code BENCH_ROUTER_VARIANT_FLAGS} (JVM options, blank by default) adds a
+ * second router kind, started with those options after its options file: every storm is then run
+ * against both, alternating, base first, and the medians of both are printed side by side.
  *
- * <p>Exits 1, saying why on stderr, when a size does not converge in time or counts errors (a
+ * <p>Exits 1, saying why on stderr, when a storm does not converge in time or counts errors (a
  * registration refused or failed, a watch stream ended by the router): a run that did not measure
  * what it claims must not look like a result.
  */
@@ -85,59 +99,133 @@ public final class RouterScaleBench {
   private static final String[] STAGES = {"orders-source", "mask-pii", "warehouse"};
   private static final int REGISTERING_THREADS = 8;
 
+  /**
+   * The pipeline every storm's router serves, from a folder of one file as a user would give it.
+   */
+  private static final String PIPELINE =
+      String.join(
+          "\n",
+          "apiVersion: conveyor.etl/v1",
+          "kind: Pipeline",
+          "metadata:",
+          "  name: demo",
+          "spec:",
+          "  source: " + STAGES[0],
+          "  steps:",
+          "    - " + STAGES[1],
+          "  sink: " + STAGES[2],
+          "");
+
   /** The watch method with the responses left as bytes: the clients must not cost parse time. */
   private static final MethodDescriptor<WatchAssignmentsRequest, byte[]> WATCH_RAW =
       SidecarCoordinatorGrpc.getWatchAssignmentsMethod().toBuilder(
               ProtoUtils.marshaller(WatchAssignmentsRequest.getDefaultInstance()), new Raw())
           .build();
 
+  private static final Map<ServiceType, String> GRPC_SERVICES =
+      Map.of(
+          ServiceType.SERVICE_TYPE_SOURCE, "conveyor.etl.v1.SourceService",
+          ServiceType.SERVICE_TYPE_TRANSFORM, "conveyor.etl.v1.TransformService",
+          ServiceType.SERVICE_TYPE_SINK, "conveyor.etl.v1.SinkService");
+
+  private RouterScaleBench() {}
+
+  /** A router to storm: started by {@code launcher}, named {@code label} in the output. */
+  record RouterKind(String label, Launcher launcher) {}
+
   public static void main(String[] args) throws Exception {
+    Map<String, String> env = System.getenv();
     int[] sizes =
-        Arrays.stream(
-                System.getenv().getOrDefault("BENCH_ROUTER_SIDECARS", "250,500,1000").split(","))
+        Arrays.stream(env.getOrDefault("BENCH_ROUTER_SIDECARS", "250,500,1000").split(","))
             .map(String::trim)
             .mapToInt(Integer::parseInt)
             .toArray();
+    int runs = Integer.parseInt(env.getOrDefault("BENCH_ROUTER_RUNS", "1").trim());
     long timeoutMillis =
-        Long.parseLong(System.getenv().getOrDefault("BENCH_ROUTER_TIMEOUT_SECS", "300")) * 1000;
+        Long.parseLong(env.getOrDefault("BENCH_ROUTER_TIMEOUT_SECS", "300").trim()) * 1000;
     int subsetSize =
         Integer.parseInt(
-            System.getenv()
-                .getOrDefault(
-                    "BENCH_ROUTER_SUBSET_SIZE", String.valueOf(RendezvousSubset.DEFAULT_SIZE)));
-    List<String> failures = new ArrayList<>();
-    // JIT and class loading
-    Result warmUp = runSize(Math.min(100, sizes[0]), timeoutMillis, subsetSize);
-    warmUp.failure().ifPresent(why -> failures.add("warm-up run: " + why));
-    List<Result> results = new ArrayList<>();
-    for (int size : sizes) {
-      Result result = runSize(size, timeoutMillis, subsetSize);
-      System.out.println(result.line());
-      result.failure().ifPresent(failures::add);
-      results.add(result);
+            env.getOrDefault(
+                    "BENCH_ROUTER_SUBSET_SIZE", String.valueOf(RendezvousSubset.DEFAULT_SIZE))
+                .trim());
+    Path root = Launcher.findRepoRoot();
+    Launcher base = Launcher.jars(root);
+    List<RouterKind> kinds = new ArrayList<>(List.of(new RouterKind("base", base)));
+    String variantFlags = env.getOrDefault("BENCH_ROUTER_VARIANT_FLAGS", "").trim();
+    if (!variantFlags.isEmpty()) {
+      kinds.add(
+          new RouterKind(
+              "variant",
+              base.withOverridingOptions(Component.ROUTER, List.of(variantFlags.split("\\s+")))));
+      System.out.println("bench: router variant flags: " + variantFlags);
     }
-    Result first = results.get(0);
-    Result last = results.get(results.size() - 1);
-    System.out.printf(
-        Locale.ROOT,
-        "bench: router sidecars=%d converged_ms=%d per_sidecar_ms=%.2f pushed_mib=%.1f"
-            + " kib_per_registration=%.1f (at %d: %.1f) scaling=%.2f (per-sidecar time at %d over"
-            + " that at %d) subset_size=%d%n",
-        last.sidecars,
-        last.convergedMillis,
-        last.perSidecarMillis(),
-        last.pushedBytes / 1048576.0,
-        last.kibPerRegistration(),
-        first.sidecars,
-        first.kibPerRegistration(),
-        last.perSidecarMillis() / first.perSidecarMillis(),
-        last.sidecars,
-        first.sidecars,
-        subsetSize);
+    Path work = root.resolve(".bench-router");
+    Path pipelines = work.resolve("pipelines");
+    Files.createDirectories(pipelines);
+    Files.writeString(pipelines.resolve("demo.yaml"), PIPELINE);
+
+    List<String> failures = new ArrayList<>();
+    // This process's JIT and class loading; the router of every storm is a new one anyway.
+    Result warmUp =
+        storm(kinds.get(0), work, pipelines, Math.min(100, sizes[0]), timeoutMillis, subsetSize);
+    warmUp.failure().ifPresent(why -> failures.add("warm-up storm: " + why));
+    Map<RouterKind, Map<Integer, List<Result>>> results = new LinkedHashMap<>();
+    kinds.forEach(kind -> results.put(kind, new LinkedHashMap<>()));
+    for (int size : sizes) {
+      for (int run = 0; run < runs; run++) {
+        for (RouterKind kind : kinds) {
+          Result result = storm(kind, work, pipelines, size, timeoutMillis, subsetSize);
+          System.out.println(result.line(kinds.size() > 1 ? kind.label() + " " : ""));
+          result.failure().ifPresent(failures::add);
+          results.get(kind).computeIfAbsent(size, s -> new ArrayList<>()).add(result);
+        }
+      }
+    }
+    for (RouterKind kind : kinds) {
+      System.out.println(
+          summary(kinds.size() > 1 ? kind.label() + " " : "", results.get(kind), subsetSize));
+    }
     if (!failures.isEmpty()) {
       failures.forEach(why -> System.err.println("bench: router FAILED: " + why));
       System.exit(1);
     }
+  }
+
+  /** The medians of each size's storms, and how the per-sidecar time scales from first to last. */
+  private static String summary(String prefix, Map<Integer, List<Result>> bySize, int subsetSize) {
+    List<Integer> sizes = new ArrayList<>(bySize.keySet());
+    int first = sizes.get(0);
+    int last = sizes.get(sizes.size() - 1);
+    List<Result> lastRuns = bySize.get(last);
+    long converged = median(lastRuns, Result::convergedMillis);
+    double perSidecarFirst = (double) median(bySize.get(first), Result::convergedMillis) / first;
+    return String.format(
+        Locale.ROOT,
+        "bench: router %ssidecars=%d runs=%d converged_ms=%d registered_ms=%d per_sidecar_ms=%.2f"
+            + " router_cpu_ms=%d router_jit_cpu_ms=%d pushed_mib=%.1f kib_per_registration=%.1f"
+            + " (at %d: %.1f) scaling=%.2f (per-sidecar time at %d over that at %d) subset_size=%d",
+        prefix,
+        last,
+        lastRuns.size(),
+        converged,
+        median(lastRuns, Result::registeredMillis),
+        (double) converged / last,
+        median(lastRuns, Result::routerCpuMillis),
+        median(lastRuns, Result::routerJitCpuMillis),
+        median(lastRuns, Result::pushedBytes) / 1048576.0,
+        median(lastRuns, Result::pushedBytes) / 1024.0 / last,
+        first,
+        median(bySize.get(first), Result::pushedBytes) / 1024.0 / first,
+        ((double) converged / last) / perSidecarFirst,
+        last,
+        first,
+        subsetSize);
+  }
+
+  private static long median(List<Result> results, ToLongFunction<Result> value) {
+    long[] sorted = results.stream().mapToLong(value).sorted().toArray();
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   record Result(
@@ -146,7 +234,9 @@ public final class RouterScaleBench {
       long convergedMillis,
       long pushedBytes,
       long pushedMessages,
-      long cpuMillis,
+      long routerCpuMillis,
+      long routerJitCpuMillis,
+      long benchCpuMillis,
       boolean converged,
       long timeoutMillis,
       long errors,
@@ -167,58 +257,82 @@ public final class RouterScaleBench {
         return Optional.of(
             String.format(
                 Locale.ROOT,
-                "sidecars=%d did not converge within BENCH_ROUTER_TIMEOUT_SECS (%d s)",
+                "sidecars=%d did not converge within BENCH_ROUTER_TIMEOUT_SECS (%d s); the"
+                    + " expected subsets rank sidecars by their pod UID, as the router does",
                 sidecars,
                 timeoutMillis / 1000));
       }
       return Optional.empty();
     }
 
-    /** Bytes pushed over sidecars: what one registration costs the fleet, in KiB. */
-    double kibPerRegistration() {
-      return pushedBytes / 1024.0 / sidecars;
-    }
-
-    double perSidecarMillis() {
-      return (double) convergedMillis / sidecars;
-    }
-
-    String line() {
+    String line(String prefix) {
       return String.format(
           Locale.ROOT,
-          "bench: router storm sidecars=%d registered_ms=%d converged_ms=%d%s per_sidecar_ms=%.2f"
-              + " pushes=%d pushed_mib=%.1f kib_per_registration=%.1f jvm_cpu_ms=%d errors=%d",
+          "bench: router storm %ssidecars=%d registered_ms=%d converged_ms=%d%s per_sidecar_ms=%.2f"
+              + " pushes=%d pushed_mib=%.1f kib_per_registration=%.1f router_cpu_ms=%d"
+              + " router_jit_cpu_ms=%d bench_cpu_ms=%d errors=%d",
+          prefix,
           sidecars,
           registeredMillis,
           convergedMillis,
           converged ? "" : " (TIMED OUT)",
-          perSidecarMillis(),
+          (double) convergedMillis / sidecars,
           pushedMessages,
           pushedBytes / 1048576.0,
-          kibPerRegistration(),
-          cpuMillis,
+          pushedBytes / 1024.0 / sidecars,
+          routerCpuMillis,
+          routerJitCpuMillis,
+          benchCpuMillis,
           errors);
     }
   }
 
-  private static Result runSize(int sidecars, long timeoutMillis, int subsetSize) throws Exception {
-    RouterSettings settings = RouterSettings.defaults().withSubsetSize(subsetSize);
-    RouterCore core = new RouterCore(Clock.systemUTC(), settings);
+  /**
+   * One storm of {@code sidecars} registrations against a router of {@code kind} started for it.
+   */
+  private static Result storm(
+      RouterKind kind, Path work, Path pipelines, int sidecars, long timeoutMillis, int subsetSize)
+      throws Exception {
     List<Map<Integer, Set<String>>> expected = expectedTargets(sidecars, subsetSize);
-    core.upsertPipeline(Fixtures.pipeline("demo", STAGES[0], List.of(STAGES[1]), STAGES[2]));
-    RouterServer server =
-        RouterServer.start(NettyServerBuilder.forPort(0), core, new SimpleMeterRegistry());
-    List<ManagedChannel> channels = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      channels.add(
-          NettyChannelBuilder.forAddress("127.0.0.1", server.port())
-              .usePlaintext()
-              .maxInboundMessageSize(256 << 20)
-              .build());
+    try (LocalCluster cluster = new LocalCluster(kind.launcher(), work, false)) {
+      ManagedProcess router =
+          cluster.startRouter(
+              pipelines,
+              Map.of(
+                  "ROUTER_SUBSET_SIZE",
+                  Integer.toString(subsetSize),
+                  "MAX_SIDECARS",
+                  Integer.toString(Math.max(sidecars, 10_000))));
+      String[] endpoint = cluster.routerEndpoint().split(":");
+      List<ManagedChannel> channels = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        channels.add(
+            NettyChannelBuilder.forAddress(endpoint[0], Integer.parseInt(endpoint[1]))
+                .usePlaintext()
+                .maxInboundMessageSize(256 << 20)
+                .build());
+      }
+      try {
+        return storm(router, channels, sidecars, expected, timeoutMillis);
+      } finally {
+        channels.forEach(ManagedChannel::shutdownNow);
+      }
     }
+  }
+
+  private static Result storm(
+      ManagedProcess router,
+      List<ManagedChannel> channels,
+      int sidecars,
+      List<Map<Integer, Set<String>>> expected,
+      long timeoutMillis)
+      throws InterruptedException {
     List<Watch> watches = new ArrayList<>();
     Errors errors = new Errors();
     ExecutorService registering = Executors.newFixedThreadPool(REGISTERING_THREADS);
+    long routerCpuBefore = router.cpuMillis();
+    long routerJitBefore =
+        ManagedProcess.threadCpuMillis(router.pid(), ManagedProcess.JIT_COMPILER_THREADS);
     long cpuBefore = processCpuMillis();
     long started = System.nanoTime();
     try {
@@ -236,17 +350,10 @@ public final class RouterScaleBench {
         }
       }
       long registered = System.nanoTime();
-      for (int i = 0; i < sidecars; i++) { // the expectation must rank by the router's keys
-        String id = sidecarId(i);
-        String key = core.sidecar(id).map(r -> r.podKey()).orElse("(not registered)");
-        if (!key.equals(podKey(id))) {
-          errors.add("the router keys " + id + " by " + key + ", the bench by " + podKey(id));
-        }
-      }
       boolean converged = false;
       long deadline = started + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
       // A fleet with a sidecar missing never holds the full plan: no use waiting for it.
-      while (errors.count() == 0 && System.nanoTime() < deadline) {
+      while (errors.count() == 0 && System.nanoTime() < deadline && router.isAlive()) {
         if (watches.stream().allMatch(w -> w.holdsFullPlan(expected.get(w.index)))) {
           converged = true;
           break;
@@ -254,6 +361,9 @@ public final class RouterScaleBench {
         Thread.sleep(20);
       }
       long done = System.nanoTime();
+      if (!router.isAlive()) {
+        errors.add("the router exited during the storm: " + router.logTail(20));
+      }
       long bytes = watches.stream().mapToLong(w -> w.bytes.get()).sum();
       long messages = watches.stream().mapToLong(w -> w.messages.get()).sum();
       return new Result(
@@ -262,6 +372,9 @@ public final class RouterScaleBench {
           TimeUnit.NANOSECONDS.toMillis(done - started),
           bytes,
           messages,
+          router.cpuMillis() - routerCpuBefore,
+          ManagedProcess.threadCpuMillis(router.pid(), ManagedProcess.JIT_COMPILER_THREADS)
+              - routerJitBefore,
           processCpuMillis() - cpuBefore,
           converged,
           timeoutMillis,
@@ -270,8 +383,6 @@ public final class RouterScaleBench {
     } finally {
       registering.shutdownNow();
       watches.forEach(Watch::cancel);
-      channels.forEach(ManagedChannel::shutdownNow);
-      server.close();
     }
   }
 
@@ -298,7 +409,7 @@ public final class RouterScaleBench {
     return String.format(Locale.ROOT, "sc-%05d", index);
   }
 
-  /** The key the router ranks a sidecar by: its pod's UID, as {@code Fixtures} registers it. */
+  /** The key the router ranks a sidecar by: its pod's UID, as {@link #register} registers it. */
   private static String podKey(String sidecarId) {
     return "uid:uid-" + sidecarId;
   }
@@ -334,15 +445,36 @@ public final class RouterScaleBench {
 
   private static Watch register(ManagedChannel channel, int index, Errors errors) {
     String id = sidecarId(index);
-    String stage = STAGES[index % STAGES.length];
-    DiscoveredService service =
+    ServiceType type =
         switch (index % STAGES.length) {
-          case 0 -> Fixtures.source(stage);
-          case 1 -> Fixtures.transform(stage);
-          default -> Fixtures.sink(stage);
+          case 0 -> ServiceType.SERVICE_TYPE_SOURCE;
+          case 1 -> ServiceType.SERVICE_TYPE_TRANSFORM;
+          default -> ServiceType.SERVICE_TYPE_SINK;
         };
+    DiscoveredService service =
+        DiscoveredService.newBuilder()
+            .setDescription(
+                ServiceDescriptor.newBuilder().setName(STAGES[index % STAGES.length]).setType(type))
+            .setGrpcService(GRPC_SERVICES.get(type))
+            .setEndpoint("127.0.0.1:50052")
+            .setHealth(ServiceHealth.SERVICE_HEALTH_SERVING)
+            .build();
+    // No heartbeats in the storm: the figures are the watch streams' alone.
     RegisterSidecarRequest request =
-        Fixtures.registration(id, service).toBuilder().setHeartbeatIntervalSeconds(300).build();
+        RegisterSidecarRequest.newBuilder()
+            .setIdentity(
+                SidecarIdentity.newBuilder()
+                    .setSidecarId(id)
+                    .setPodName("pod-" + id)
+                    .setNamespace("default")
+                    .setPodUid("uid-" + id)
+                    .setPodIp("10.0.0.1"))
+            .setDataPlaneEndpoint(id + ".pods.test:9091")
+            .addServices(service)
+            .setSidecarVersion("bench")
+            .setState(SidecarState.SIDECAR_STATE_SERVING)
+            .setHeartbeatIntervalSeconds(300)
+            .build();
     SidecarCoordinatorGrpc.newBlockingStub(channel)
         .withDeadlineAfter(60, TimeUnit.SECONDS)
         .registerSidecar(request);

@@ -1,9 +1,9 @@
-package io.conveyor.router.plan;
+package io.conveyor.common.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.conveyor.router.plan.RendezvousSubset.Candidate;
+import io.conveyor.common.contract.RendezvousSubset.Candidate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,4 +1,4 @@
-package io.conveyor.router.plan;
+package io.conveyor.common.contract;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,8 +20,9 @@ import java.util.PriorityQueue;
  * RendezvousSubsetTest} for the measured bound). gRPC's deterministic subsetting (gRFC A68) trades
  * that variance for exact balance by numbering the clients, which a sidecar fleet does not have.
  *
- * <p>A pure function: the router's incremental planner ({@link StageSubsets}) must agree with it,
- * and so must the benchmark's check of what each sidecar holds.
+ * <p>A pure function, shared as a contract: the router's incremental planner ({@code
+ * io.conveyor.router.plan.StageSubsets}) must agree with it, and so must the benchmark's check of
+ * what each sidecar holds.
  */
 public final class RendezvousSubset {
 
@@ -37,7 +38,8 @@ public final class RendezvousSubset {
    * One replica a caller may be told about.
    *
    * @param id the sidecar id (what a subset lists)
-   * @param key the stable key of its pod ({@code SidecarRecord#podKey()}), which it is ranked by
+   * @param key the stable key of its pod (the router's {@code SidecarRecord#podKey()}: the pod UID
+   *     where there is one), which it is ranked by
    */
   public record Candidate(String id, String key) {}
 
@@ -96,13 +98,16 @@ public final class RendezvousSubset {
   }
 
   /** Below zero when (scoreA, idA) ranks worse than (scoreB, idB). */
-  static int compareRank(long scoreA, String idA, long scoreB, String idB) {
+  public static int compareRank(long scoreA, String idA, long scoreB, String idB) {
     int byScore = Long.compareUnsigned(scoreA, scoreB);
     return byScore != 0 ? byScore : idB.compareTo(idA);
   }
 
-  /** The caller's half of a score. */
-  static long keyHash(String key) {
+  /**
+   * The caller's half of a score (public for the router's incremental planner, which ranks as this
+   * does).
+   */
+  public static long keyHash(String key) {
     long hash = 0xcbf29ce484222325L; // FNV-1a, 64 bits, over the UTF-16 code units
     for (int i = 0; i < key.length(); i++) {
       hash ^= key.charAt(i);
@@ -112,12 +117,12 @@ public final class RendezvousSubset {
   }
 
   /** The target's half of a score: mixed apart from the caller's so that equal keys differ. */
-  static long targetHash(String key) {
+  public static long targetHash(String key) {
     return fmix64(keyHash(key) ^ 0x9e3779b97f4a7c15L);
   }
 
   /** The rank of a target for a caller; higher is better. */
-  static long score(long callerHash, long targetHash) {
+  public static long score(long callerHash, long targetHash) {
     return fmix64(callerHash ^ targetHash);
   }
 
