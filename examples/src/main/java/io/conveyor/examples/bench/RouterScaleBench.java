@@ -5,6 +5,7 @@ import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
 import io.conveyor.etl.v1.Command;
 import io.conveyor.etl.v1.DiscoveredService;
+import io.conveyor.etl.v1.HeartbeatRequest;
 import io.conveyor.etl.v1.PipelineAssignment;
 import io.conveyor.etl.v1.RegisterSidecarRequest;
 import io.conveyor.etl.v1.ServiceDescriptor;
@@ -12,6 +13,7 @@ import io.conveyor.etl.v1.ServiceHealth;
 import io.conveyor.etl.v1.ServiceType;
 import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
 import io.conveyor.etl.v1.SidecarIdentity;
+import io.conveyor.etl.v1.SidecarLoad;
 import io.conveyor.etl.v1.SidecarState;
 import io.conveyor.etl.v1.StageAssignment;
 import io.conveyor.etl.v1.WatchAssignmentsRequest;
@@ -54,6 +56,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToLongFunction;
+import java.util.stream.Collectors;
 
 /**
  * A registration storm against the standalone router, over real gRPC: N sidecars register (8 at a
@@ -80,7 +83,10 @@ import java.util.function.ToLongFunction;
  * not grow with the fleet), the router process's CPU during the storm and the part of it its JIT
  * compilers took, and this process's CPU (the simulated sidecars). The ratio {@code scaling} is the
  * per-sidecar time at the largest size over that at the smallest, measured in the same run: 1.0
- * means the router's cost per sidecar does not grow with the fleet.
+ * means the router's cost per sidecar does not grow with the fleet. After a storm converged, the
+ * fleet heartbeats {@code BENCH_ROUTER_HEARTBEAT_ROUNDS} times (default 5; every sidecar once per
+ * round, nothing changed), and the router's CPU per heartbeat of each round is printed: what the
+ * converged fleet costs it, the last round once its JIT has compiled that path.
  *
  * <p>Run: {@code ./conveyor bench router}. {@code BENCH_ROUTER_SIDECARS} (default {@code
  * 250,500,1000}) sets the sizes; {@code BENCH_ROUTER_RUNS} (default 1) the storms per size,
@@ -98,6 +104,13 @@ public final class RouterScaleBench {
 
   private static final String[] STAGES = {"orders-source", "mask-pii", "warehouse"};
   private static final int REGISTERING_THREADS = 8;
+
+  /**
+   * The warm-up storm's size (at most the first size): this process's simulated sidecars share the
+   * machine's cores with the router, so their JIT must be done before a storm is measured (with
+   * 100, the first measured storm still cost them twice the CPU of the next).
+   */
+  private static final int WARM_UP_SIDECARS = 1000;
 
   /**
    * The pipeline every storm's router serves, from a folder of one file as a user would give it.
@@ -141,6 +154,8 @@ public final class RouterScaleBench {
             .mapToInt(Integer::parseInt)
             .toArray();
     int runs = Integer.parseInt(env.getOrDefault("BENCH_ROUTER_RUNS", "1").trim());
+    int heartbeatRounds =
+        Integer.parseInt(env.getOrDefault("BENCH_ROUTER_HEARTBEAT_ROUNDS", "5").trim());
     long timeoutMillis =
         Long.parseLong(env.getOrDefault("BENCH_ROUTER_TIMEOUT_SECS", "300").trim()) * 1000;
     int subsetSize =
@@ -167,14 +182,22 @@ public final class RouterScaleBench {
     List<String> failures = new ArrayList<>();
     // This process's JIT and class loading; the router of every storm is a new one anyway.
     Result warmUp =
-        storm(kinds.get(0), work, pipelines, Math.min(100, sizes[0]), timeoutMillis, subsetSize);
+        storm(
+            kinds.get(0),
+            work,
+            pipelines,
+            Math.min(WARM_UP_SIDECARS, sizes[0]),
+            timeoutMillis,
+            subsetSize,
+            heartbeatRounds);
     warmUp.failure().ifPresent(why -> failures.add("warm-up storm: " + why));
     Map<RouterKind, Map<Integer, List<Result>>> results = new LinkedHashMap<>();
     kinds.forEach(kind -> results.put(kind, new LinkedHashMap<>()));
     for (int size : sizes) {
       for (int run = 0; run < runs; run++) {
         for (RouterKind kind : kinds) {
-          Result result = storm(kind, work, pipelines, size, timeoutMillis, subsetSize);
+          Result result =
+              storm(kind, work, pipelines, size, timeoutMillis, subsetSize, heartbeatRounds);
           System.out.println(result.line(kinds.size() > 1 ? kind.label() + " " : ""));
           result.failure().ifPresent(failures::add);
           results.get(kind).computeIfAbsent(size, s -> new ArrayList<>()).add(result);
@@ -202,7 +225,8 @@ public final class RouterScaleBench {
     return String.format(
         Locale.ROOT,
         "bench: router %ssidecars=%d runs=%d converged_ms=%d registered_ms=%d per_sidecar_ms=%.2f"
-            + " router_cpu_ms=%d router_jit_cpu_ms=%d pushed_mib=%.1f kib_per_registration=%.1f"
+            + " router_cpu_ms=%d router_jit_cpu_ms=%d heartbeat_router_cpu_us=%d pushed_mib=%.1f"
+            + " kib_per_registration=%.1f"
             + " (at %d: %.1f) scaling=%.2f (per-sidecar time at %d over that at %d) subset_size=%d",
         prefix,
         last,
@@ -212,6 +236,7 @@ public final class RouterScaleBench {
         (double) converged / last,
         median(lastRuns, Result::routerCpuMillis),
         median(lastRuns, Result::routerJitCpuMillis),
+        median(lastRuns, Result::lastHeartbeatRoundMicros),
         median(lastRuns, Result::pushedBytes) / 1048576.0,
         median(lastRuns, Result::pushedBytes) / 1024.0 / last,
         first,
@@ -237,6 +262,7 @@ public final class RouterScaleBench {
       long routerCpuMillis,
       long routerJitCpuMillis,
       long benchCpuMillis,
+      long[] heartbeatRouterCpuMicros,
       boolean converged,
       long timeoutMillis,
       long errors,
@@ -265,12 +291,19 @@ public final class RouterScaleBench {
       return Optional.empty();
     }
 
+    /** The router's CPU per heartbeat in the last round (0 without rounds). */
+    long lastHeartbeatRoundMicros() {
+      return heartbeatRouterCpuMicros.length == 0
+          ? 0
+          : heartbeatRouterCpuMicros[heartbeatRouterCpuMicros.length - 1];
+    }
+
     String line(String prefix) {
       return String.format(
           Locale.ROOT,
           "bench: router storm %ssidecars=%d registered_ms=%d converged_ms=%d%s per_sidecar_ms=%.2f"
               + " pushes=%d pushed_mib=%.1f kib_per_registration=%.1f router_cpu_ms=%d"
-              + " router_jit_cpu_ms=%d bench_cpu_ms=%d errors=%d",
+              + " router_jit_cpu_ms=%d bench_cpu_ms=%d heartbeat_router_cpu_us=%s errors=%d",
           prefix,
           sidecars,
           registeredMillis,
@@ -283,6 +316,9 @@ public final class RouterScaleBench {
           routerCpuMillis,
           routerJitCpuMillis,
           benchCpuMillis,
+          Arrays.stream(heartbeatRouterCpuMicros)
+              .mapToObj(Long::toString)
+              .collect(Collectors.joining(",")),
           errors);
     }
   }
@@ -291,7 +327,13 @@ public final class RouterScaleBench {
    * One storm of {@code sidecars} registrations against a router of {@code kind} started for it.
    */
   private static Result storm(
-      RouterKind kind, Path work, Path pipelines, int sidecars, long timeoutMillis, int subsetSize)
+      RouterKind kind,
+      Path work,
+      Path pipelines,
+      int sidecars,
+      long timeoutMillis,
+      int subsetSize,
+      int heartbeatRounds)
       throws Exception {
     List<Map<Integer, Set<String>>> expected = expectedTargets(sidecars, subsetSize);
     try (LocalCluster cluster = new LocalCluster(kind.launcher(), work, false)) {
@@ -313,7 +355,7 @@ public final class RouterScaleBench {
                 .build());
       }
       try {
-        return storm(router, channels, sidecars, expected, timeoutMillis);
+        return storm(router, channels, sidecars, expected, timeoutMillis, heartbeatRounds);
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
       }
@@ -325,7 +367,8 @@ public final class RouterScaleBench {
       List<ManagedChannel> channels,
       int sidecars,
       List<Map<Integer, Set<String>>> expected,
-      long timeoutMillis)
+      long timeoutMillis,
+      int heartbeatRounds)
       throws InterruptedException {
     List<Watch> watches = new ArrayList<>();
     Errors errors = new Errors();
@@ -366,16 +409,25 @@ public final class RouterScaleBench {
       }
       long bytes = watches.stream().mapToLong(w -> w.bytes.get()).sum();
       long messages = watches.stream().mapToLong(w -> w.messages.get()).sum();
+      long routerCpu = router.cpuMillis() - routerCpuBefore;
+      long routerJit =
+          ManagedProcess.threadCpuMillis(router.pid(), ManagedProcess.JIT_COMPILER_THREADS)
+              - routerJitBefore;
+      long benchCpu = processCpuMillis() - cpuBefore;
+      long[] heartbeats =
+          converged
+              ? heartbeatRounds(router, channels, watches, heartbeatRounds, registering, errors)
+              : new long[0];
       return new Result(
           sidecars,
           TimeUnit.NANOSECONDS.toMillis(registered - started),
           TimeUnit.NANOSECONDS.toMillis(done - started),
           bytes,
           messages,
-          router.cpuMillis() - routerCpuBefore,
-          ManagedProcess.threadCpuMillis(router.pid(), ManagedProcess.JIT_COMPILER_THREADS)
-              - routerJitBefore,
-          processCpuMillis() - cpuBefore,
+          routerCpu,
+          routerJit,
+          benchCpu,
+          heartbeats,
           converged,
           timeoutMillis,
           errors.count(),
@@ -445,20 +497,6 @@ public final class RouterScaleBench {
 
   private static Watch register(ManagedChannel channel, int index, Errors errors) {
     String id = sidecarId(index);
-    ServiceType type =
-        switch (index % STAGES.length) {
-          case 0 -> ServiceType.SERVICE_TYPE_SOURCE;
-          case 1 -> ServiceType.SERVICE_TYPE_TRANSFORM;
-          default -> ServiceType.SERVICE_TYPE_SINK;
-        };
-    DiscoveredService service =
-        DiscoveredService.newBuilder()
-            .setDescription(
-                ServiceDescriptor.newBuilder().setName(STAGES[index % STAGES.length]).setType(type))
-            .setGrpcService(GRPC_SERVICES.get(type))
-            .setEndpoint("127.0.0.1:50052")
-            .setHealth(ServiceHealth.SERVICE_HEALTH_SERVING)
-            .build();
     // No heartbeats in the storm: the figures are the watch streams' alone.
     RegisterSidecarRequest request =
         RegisterSidecarRequest.newBuilder()
@@ -470,7 +508,7 @@ public final class RouterScaleBench {
                     .setPodUid("uid-" + id)
                     .setPodIp("10.0.0.1"))
             .setDataPlaneEndpoint(id + ".pods.test:9091")
-            .addServices(service)
+            .addServices(service(index))
             .setSidecarVersion("bench")
             .setState(SidecarState.SIDECAR_STATE_SERVING)
             .setHeartbeatIntervalSeconds(300)
@@ -482,6 +520,74 @@ public final class RouterScaleBench {
     watch.start(
         WatchAssignmentsRequest.newBuilder().setSidecarId(id).setAcceptsDeltas(true).build());
     return watch;
+  }
+
+  /** The one service sidecar {@code index} runs: the stage of its index modulo the stages. */
+  private static DiscoveredService service(int index) {
+    ServiceType type =
+        switch (index % STAGES.length) {
+          case 0 -> ServiceType.SERVICE_TYPE_SOURCE;
+          case 1 -> ServiceType.SERVICE_TYPE_TRANSFORM;
+          default -> ServiceType.SERVICE_TYPE_SINK;
+        };
+    return DiscoveredService.newBuilder()
+        .setDescription(
+            ServiceDescriptor.newBuilder().setName(STAGES[index % STAGES.length]).setType(type))
+        .setGrpcService(GRPC_SERVICES.get(type))
+        .setEndpoint("127.0.0.1:50052")
+        .setHealth(ServiceHealth.SERVICE_HEALTH_SERVING)
+        .build();
+  }
+
+  /**
+   * Every sidecar heartbeats once per round, 8 at a time, as the converged fleet does every few
+   * seconds (nothing changed: the same services, the version it holds); returns the router's CPU
+   * per heartbeat in each round, in microseconds. Later rounds show the cost once the router's JIT
+   * has compiled the heartbeat path, which is what a fleet costs it in the long run.
+   */
+  private static long[] heartbeatRounds(
+      ManagedProcess router,
+      List<ManagedChannel> channels,
+      List<Watch> watches,
+      int rounds,
+      ExecutorService threads,
+      Errors errors)
+      throws InterruptedException {
+    List<HeartbeatRequest> requests = new ArrayList<>();
+    for (Watch watch : watches) { // the held versions, read by the thread that applied them
+      requests.add(
+          HeartbeatRequest.newBuilder()
+              .setSidecarId(watch.sidecarId)
+              .setAssignmentVersion(watch.held.getVersion())
+              .setState(SidecarState.SIDECAR_STATE_SERVING)
+              .addServices(service(watch.index))
+              .setLoad(SidecarLoad.getDefaultInstance())
+              .build());
+    }
+    long[] micros = new long[rounds];
+    for (int round = 0; round < rounds && errors.count() == 0; round++) {
+      long cpuBefore = router.cpuMillis();
+      List<Future<?>> pending = new ArrayList<>();
+      for (int i = 0; i < requests.size(); i++) {
+        HeartbeatRequest request = requests.get(i);
+        ManagedChannel channel = channels.get(i % channels.size());
+        pending.add(
+            threads.submit(
+                () ->
+                    SidecarCoordinatorGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(60, TimeUnit.SECONDS)
+                        .heartbeat(request)));
+      }
+      for (Future<?> future : pending) {
+        try {
+          future.get();
+        } catch (ExecutionException e) {
+          errors.add("heartbeat failed: " + e.getCause());
+        }
+      }
+      micros[round] = (router.cpuMillis() - cpuBefore) * 1000 / Math.max(1, requests.size());
+    }
+    return micros;
   }
 
   /**

@@ -26,9 +26,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,9 @@ public final class RouterCore {
   private final Map<String, AssignmentSubscriber> watchers = new HashMap<>();
   private final Map<String, List<Command>> pendingDrains = new HashMap<>();
 
+  /** Registrations queued without the lock, recorded by the next holder (see {@link #register}). */
+  private final Queue<QueuedRegistration> queued = new ConcurrentLinkedQueue<>();
+
   /** Sidecars whose computed set is held back during the warm-up (see the class comment). */
   private final Set<String> withheld = new HashSet<>();
 
@@ -95,6 +100,9 @@ public final class RouterCore {
 
   private long nextVersion;
 
+  /** Re-plans since start: fewer than the registrations in a storm (see {@link #register}). */
+  private long replans;
+
   /** What a held sidecar is answered with: version 0, "no set yet", which it does not apply. */
   private static final AssignmentSet NO_SET = AssignmentSet.getDefaultInstance();
 
@@ -111,6 +119,13 @@ public final class RouterCore {
 
   public void addListener(RouterListener listener) {
     listeners.add(listener);
+  }
+
+  /** How many times this router re-planned: for a metric, and tests of the group commit. */
+  public long replans() {
+    synchronized (lock) {
+      return replans;
+    }
   }
 
   /** Identifies this router process in registration replies. */
@@ -217,35 +232,65 @@ public final class RouterCore {
             now,
             io.conveyor.etl.v1.SidecarLoad.getDefaultInstance(),
             workloadIdentity);
+    // Group commit: a registration is queued without the lock and recorded by whichever
+    // registration holds the lock next, which then plans once for every one it recorded; the others
+    // find the plan current. Recording under the lock instead let the thread that had just
+    // recorded take the lock straight back to plan for itself alone (monitors are not fair): in a
+    // storm of 2,000 registrations, 8 at a time, that was 1,990 re-plans. Every reply still
+    // carries a set planned with its sidecar.
+    QueuedRegistration mine = new QueuedRegistration(record);
+    queued.add(mine);
     Effects effects = new Effects();
     AssignmentSet set;
-    synchronized (lock) {
-      boolean handedASetBefore = assignments.containsKey(id);
-      for (String replaced : registry.register(record)) {
-        forget(replaced, effects, "replaced by sidecar " + id + " of the same pod");
+    try {
+      synchronized (lock) {
+        recordQueued(effects);
+        if (mine.refused != null) {
+          throw mine.refused;
+        }
+        if (!unplanned.isEmpty()) {
+          replan(effects);
+        }
+        set = registry.get(id).isPresent() ? published(id) : NO_SET; // replaced meanwhile
       }
-      effects.sidecarChanged.add(id);
-      if (!handedASetBefore && warmingUp()) {
-        withheld.add(id); // released by replan at once when its pipelines are complete
-      }
-      unplanned.add(id);
+    } finally {
+      effects.deliver(); // also what the registrations recorded with this one caused
     }
-    // Group commit: the lock is let go between recording and planning, so the registrations that
-    // queued behind a re-plan are recorded together and the next of them plans once for all (the
-    // others find the plan current). A storm of concurrent registrations then costs far fewer
-    // re-plans than registrations, and every reply still carries a set planned with its sidecar.
-    synchronized (lock) {
-      if (!unplanned.isEmpty()) {
-        replan(effects);
-      }
-      set = registry.get(id).isPresent() ? published(id) : NO_SET; // replaced meanwhile
-    }
-    effects.deliver();
     return RegisterSidecarResponse.newBuilder()
         .setAssignments(set)
         .setHeartbeatIntervalSeconds((int) interval.toSeconds())
         .setRouterInstanceId(instanceId)
         .build();
+  }
+
+  /** A registration waiting to be recorded; {@link #refused} says why it was not, if it was not. */
+  private static final class QueuedRegistration {
+    final SidecarRecord record;
+    RuntimeException refused; // written and read under the lock
+
+    QueuedRegistration(SidecarRecord record) {
+      this.record = record;
+    }
+  }
+
+  /** Records every queued registration, in the order they were queued; holds the lock. */
+  private void recordQueued(Effects effects) {
+    for (QueuedRegistration next = queued.poll(); next != null; next = queued.poll()) {
+      String id = next.record.sidecarId();
+      try {
+        boolean handedASetBefore = assignments.containsKey(id);
+        for (String replaced : registry.register(next.record)) {
+          forget(replaced, effects, "replaced by sidecar " + id + " of the same pod");
+        }
+        effects.sidecarChanged.add(id);
+        if (!handedASetBefore && warmingUp()) {
+          withheld.add(id); // released by replan at once when its pipelines are complete
+        }
+        unplanned.add(id);
+      } catch (RuntimeException refused) { // full, or a claim on another pod: its caller throws
+        next.refused = refused;
+      }
+    }
   }
 
   /**
@@ -535,6 +580,7 @@ public final class RouterCore {
 
   /** Recomputes the plan and gives every sidecar whose assignments changed a new version. */
   private void replan(Effects effects) {
+    replans++;
     plan =
         AssignmentPlanner.plan(
             pipelines.values(),

@@ -2,6 +2,7 @@ package io.conveyor.router.grpc;
 
 import io.conveyor.router.core.RouterCore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -119,6 +120,11 @@ final class RouterMetrics {
             .register(meters),
         Gauge.builder("conveyor_router_pipelines", core, c -> c.pipelines().size())
             .description("Pipelines this router routes")
+            .register(meters),
+        FunctionCounter.builder("conveyor_router_replans_total", core, RouterCore::replans)
+            .description(
+                "Times the router re-planned the assignments; registrations that arrive together"
+                    + " are planned together, so a storm costs fewer re-plans than registrations")
             .register(meters));
   }
 
