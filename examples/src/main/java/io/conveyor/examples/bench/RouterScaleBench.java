@@ -55,6 +55,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 
@@ -81,7 +82,8 @@ import java.util.stream.Collectors;
  * <p>Reported per storm: time to register and to converge, per sidecar, the bytes pushed (and per
  * registration: pushed bytes over sidecars, which stays flat when the cost of a registration does
  * not grow with the fleet), the router process's CPU during the storm and the part of it its JIT
- * compilers took, and this process's CPU (the simulated sidecars). The ratio {@code scaling} is the
+ * compilers took, this process's CPU (the simulated sidecars), and how many times the router
+ * re-planned (its {@code conveyor_router_replans_total}). The ratio {@code scaling} is the
  * per-sidecar time at the largest size over that at the smallest, measured in the same run: 1.0
  * means the router's cost per sidecar does not grow with the fleet. After a storm converged, the
  * fleet heartbeats {@code BENCH_ROUTER_HEARTBEAT_ROUNDS} times (default 5; every sidecar once per
@@ -225,7 +227,8 @@ public final class RouterScaleBench {
     return String.format(
         Locale.ROOT,
         "bench: router %ssidecars=%d runs=%d converged_ms=%d registered_ms=%d per_sidecar_ms=%.2f"
-            + " router_cpu_ms=%d router_jit_cpu_ms=%d heartbeat_router_cpu_us=%d pushed_mib=%.1f"
+            + " router_cpu_ms=%d router_jit_cpu_ms=%d replans=%d heartbeat_router_cpu_us=%d"
+            + " pushed_mib=%.1f"
             + " kib_per_registration=%.1f"
             + " (at %d: %.1f) scaling=%.2f (per-sidecar time at %d over that at %d) subset_size=%d",
         prefix,
@@ -236,6 +239,7 @@ public final class RouterScaleBench {
         (double) converged / last,
         median(lastRuns, Result::routerCpuMillis),
         median(lastRuns, Result::routerJitCpuMillis),
+        median(lastRuns, Result::replans),
         median(lastRuns, Result::lastHeartbeatRoundMicros),
         median(lastRuns, Result::pushedBytes) / 1048576.0,
         median(lastRuns, Result::pushedBytes) / 1024.0 / last,
@@ -262,6 +266,7 @@ public final class RouterScaleBench {
       long routerCpuMillis,
       long routerJitCpuMillis,
       long benchCpuMillis,
+      long replans,
       long[] heartbeatRouterCpuMicros,
       boolean converged,
       long timeoutMillis,
@@ -303,7 +308,8 @@ public final class RouterScaleBench {
           Locale.ROOT,
           "bench: router storm %ssidecars=%d registered_ms=%d converged_ms=%d%s per_sidecar_ms=%.2f"
               + " pushes=%d pushed_mib=%.1f kib_per_registration=%.1f router_cpu_ms=%d"
-              + " router_jit_cpu_ms=%d bench_cpu_ms=%d heartbeat_router_cpu_us=%s errors=%d",
+              + " router_jit_cpu_ms=%d bench_cpu_ms=%d replans=%d heartbeat_router_cpu_us=%s"
+              + " errors=%d",
           prefix,
           sidecars,
           registeredMillis,
@@ -316,6 +322,7 @@ public final class RouterScaleBench {
           routerCpuMillis,
           routerJitCpuMillis,
           benchCpuMillis,
+          replans,
           Arrays.stream(heartbeatRouterCpuMicros)
               .mapToObj(Long::toString)
               .collect(Collectors.joining(",")),
@@ -355,7 +362,14 @@ public final class RouterScaleBench {
                 .build());
       }
       try {
-        return storm(router, channels, sidecars, expected, timeoutMillis, heartbeatRounds);
+        return storm(
+            router,
+            channels,
+            sidecars,
+            expected,
+            timeoutMillis,
+            heartbeatRounds,
+            () -> replans(cluster.get(cluster.routerMetricsPort(), "/metrics")));
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
       }
@@ -368,7 +382,8 @@ public final class RouterScaleBench {
       int sidecars,
       List<Map<Integer, Set<String>>> expected,
       long timeoutMillis,
-      int heartbeatRounds)
+      int heartbeatRounds,
+      LongSupplier replans)
       throws InterruptedException {
     List<Watch> watches = new ArrayList<>();
     Errors errors = new Errors();
@@ -414,6 +429,7 @@ public final class RouterScaleBench {
           ManagedProcess.threadCpuMillis(router.pid(), ManagedProcess.JIT_COMPILER_THREADS)
               - routerJitBefore;
       long benchCpu = processCpuMillis() - cpuBefore;
+      long replanned = replans.getAsLong(); // before the heartbeats, which change nothing
       long[] heartbeats =
           converged
               ? heartbeatRounds(router, channels, watches, heartbeatRounds, registering, errors)
@@ -427,6 +443,7 @@ public final class RouterScaleBench {
           routerCpu,
           routerJit,
           benchCpu,
+          replanned,
           heartbeats,
           converged,
           timeoutMillis,
@@ -520,6 +537,22 @@ public final class RouterScaleBench {
     watch.start(
         WatchAssignmentsRequest.newBuilder().setSidecarId(id).setAcceptsDeltas(true).build());
     return watch;
+  }
+
+  /**
+   * The router's {@code conveyor_router_replans_total} from its /metrics, -1 when it has none (a
+   * router built before it) or did not answer.
+   */
+  private static long replans(LocalCluster.HttpResult metrics) {
+    if (!metrics.ok()) {
+      return -1;
+    }
+    for (String line : metrics.body().split("\n")) {
+      if (line.startsWith("conveyor_router_replans_total ")) {
+        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+      }
+    }
+    return -1;
   }
 
   /** The one service sidecar {@code index} runs: the stage of its index modulo the stages. */
