@@ -548,8 +548,8 @@ public final class RouterScaleBench {
       return -1;
     }
     for (String line : metrics.body().split("\n")) {
-      if (line.startsWith("conveyor_router_replans_total ")) {
-        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+      if (line.startsWith("conveyor_router_replans_total")) { // with its labels, if any
+        return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
       }
     }
     return -1;

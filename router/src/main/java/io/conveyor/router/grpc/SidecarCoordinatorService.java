@@ -86,41 +86,67 @@ public final class SidecarCoordinatorService
         responses.onError(allowed.refusal().get());
         return;
       }
-      RegisterSidecarResponse response = core.register(request, allowed.identity());
-      metrics.registrations.increment();
-      if (response.getAssignments().getVersion() == 0) {
-        log.info(
-            "registered sidecar of pod {}/{} at {} with services {}; assignments held back during"
-                + " the warm-up until its pipelines have every stage served",
-            request.getIdentity().getNamespace(),
-            request.getIdentity().getPodName(),
-            request.getDataPlaneEndpoint(),
-            request.getServicesList().stream().map(s -> s.getDescription().getName()).toList());
-      } else {
-        log.info(
-            "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({}"
-                + " pipelines)",
-            request.getIdentity().getNamespace(),
-            request.getIdentity().getPodName(),
-            request.getDataPlaneEndpoint(),
-            request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
-            response.getAssignments().getVersion(),
-            response.getAssignments().getPipelinesCount());
-      }
-      responses.onNext(response);
-      responses.onCompleted();
+      // Answered when the registration is planned, on the thread that planned it (see
+      // RouterCore.registerAsync): this call's thread is free at once.
+      core.registerAsync(request, allowed.identity())
+          .whenComplete(
+              (response, failure) -> {
+                try (MDC.MDCCloseable inReply = MDC.putCloseable("sidecar", id)) {
+                  if (failure != null) {
+                    refuse(failure, responses);
+                  } else {
+                    registered(request, response);
+                    responses.onNext(response);
+                    responses.onCompleted();
+                  }
+                }
+              });
     } catch (IllegalArgumentException e) {
+      refuse(e, responses);
+    }
+  }
+
+  private void registered(RegisterSidecarRequest request, RegisterSidecarResponse response) {
+    metrics.registrations.increment();
+    if (response.getAssignments().getVersion() == 0) {
+      log.info(
+          "registered sidecar of pod {}/{} at {} with services {}; assignments held back during"
+              + " the warm-up until its pipelines have every stage served",
+          request.getIdentity().getNamespace(),
+          request.getIdentity().getPodName(),
+          request.getDataPlaneEndpoint(),
+          request.getServicesList().stream().map(s -> s.getDescription().getName()).toList());
+    } else {
+      log.info(
+          "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({}"
+              + " pipelines)",
+          request.getIdentity().getNamespace(),
+          request.getIdentity().getPodName(),
+          request.getDataPlaneEndpoint(),
+          request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
+          response.getAssignments().getVersion(),
+          response.getAssignments().getPipelinesCount());
+    }
+  }
+
+  /** A registration the core refused, answered with its status; anything else is INTERNAL. */
+  private void refuse(Throwable failure, StreamObserver<RegisterSidecarResponse> responses) {
+    if (failure instanceof IllegalArgumentException e) {
       metrics.registrationsRefused(RouterMetrics.REFUSED_INVALID).increment();
       responses.onError(
           Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-    } catch (SidecarRegistry.ForeignClaimException e) {
+    } else if (failure instanceof SidecarRegistry.ForeignClaimException e) {
       Status refusal = Status.PERMISSION_DENIED.withDescription(e.getMessage());
       access.refused("RegisterSidecar", refusal);
       responses.onError(refusal.asRuntimeException());
-    } catch (SidecarRegistry.RegistryFullException e) {
+    } else if (failure instanceof SidecarRegistry.RegistryFullException e) {
       metrics.registrationsRefused(RouterMetrics.REFUSED_REGISTRY_FULL).increment();
       responses.onError(
           Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+    } else {
+      log.error("registration failed", failure);
+      responses.onError(
+          Status.INTERNAL.withDescription("registration failed").asRuntimeException());
     }
   }
 
