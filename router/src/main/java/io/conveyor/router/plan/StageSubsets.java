@@ -101,36 +101,12 @@ final class StageSubsets {
       Function<String, SidecarRecord> callerOf,
       Predicate<String> upstream,
       int size) {
+    // The steps: which targets moved, the callers' subsets (the storm's arrivals from the bars;
+    // otherwise every caller meets the moved targets; the examined ones are reviewed), then the
+    // allowed callers of the members whose callers changed.
     StageSubsets prev = previous == null || previous.size != size ? empty(size) : previous;
-
-    // Targets: kept as the previous instances when nothing the subsets or messages use changed.
-    ShardedMap.Builder<Target> targetEdits = prev.targets.toBuilder();
-    List<Target> added = new ArrayList<>();
-    Set<String> removed = new HashSet<>();
-    Set<String> refreshed = new HashSet<>(); // same ranking key, another message
-    for (String id : examine) {
-      Target old = prev.targets.get(id);
-      SidecarRecord record = stage.target(id);
-      if (record == null) {
-        if (old != null) {
-          targetEdits.remove(id);
-          removed.add(id);
-        }
-      } else if (old == null || (old.record != record && !old.describes(record))) {
-        Target target = Target.of(record);
-        targetEdits.put(id, target);
-        if (old != null && old.hash == target.hash) {
-          refreshed.add(id);
-        } else {
-          added.add(target);
-          if (old != null) {
-            removed.add(id);
-          }
-        }
-      }
-    }
-    boolean targetsMoved = !added.isEmpty() || !removed.isEmpty() || !refreshed.isEmpty();
-    if (!targetsMoved && !callersMoved(prev, examine, callerOf)) {
+    TargetChanges targetChanges = TargetChanges.of(prev, stage, examine);
+    if (!targetChanges.moved() && !callersMoved(prev, examine, callerOf)) {
       // Nothing a subset depends on changed (in a registration storm, the stages the newcomer
       // neither runs nor follows): the previous table is this one.
       return new StageSubsets(
@@ -142,103 +118,213 @@ final class StageSubsets {
           prev == previous ? Set.of() : null,
           prev.bars);
     }
-    ShardedMap<Target> targets = targetEdits.build();
+    ShardedMap<Target> targets = targetChanges.edits.build();
     Ordered ordered = new Ordered(stage, targets);
 
     // Subsets, and what changed in them for the allowed callers.
     ShardedMap.Builder<Subset> byCaller = prev.byCaller.toBuilder();
     List<Subset[]> changed = new ArrayList<>();
-    if (!added.isEmpty() && removed.isEmpty() && refreshed.isEmpty()) {
-      // Only arrivals (a registration storm): every caller that did not change weighs them, from
-      // the flat bars; the few that would take one are offered it.
-      Bars bars = prev.bars;
-      for (int slot = 0; slot < bars.used; slot++) {
-        String id = bars.ids[slot];
-        if (id == null || !bars.wouldTakeAny(slot, added) || examine.contains(id)) {
-          continue;
-        }
-        Subset old = prev.byCaller.get(id);
-        Subset subset = old;
-        for (Target target : added) {
-          if (!target.id.equals(id)) {
-            subset = subset.offer(target);
-          }
-        }
-        if (subset != old) {
-          byCaller.put(id, subset);
-          changed.add(new Subset[] {old, subset});
-        }
-      }
-    } else if (targetsMoved) {
-      // A caller that did not change meets only the targets that did.
-      prev.byCaller.forEach(
-          (id, old) -> {
-            if (examine.contains(id)) {
-              return;
-            }
-            Subset subset;
-            if (!removed.isEmpty() && old.holdsAny(removed)) {
-              subset =
-                  Subset.ranked(old.caller, old.identity, old.upstream, old.self, ordered, size);
-            } else {
-              subset = old;
-              for (Target target : added) {
-                if (!target.id.equals(id)) {
-                  subset = subset.offer(target);
-                }
-              }
-              if (!refreshed.isEmpty() && subset.holdsAny(refreshed)) {
-                subset = subset.refreshedFrom(targets);
-              }
-            }
-            if (subset != old) {
-              byCaller.put(id, subset);
-              changed.add(new Subset[] {old, subset});
-            }
-          });
+    if (targetChanges.arrivalsOnly()) {
+      offerArrivals(prev, targetChanges.added, examine, byCaller, changed);
+    } else if (targetChanges.moved()) {
+      meetMovedTargets(prev, targetChanges, examine, targets, ordered, byCaller, changed);
     }
     for (String id : examine) {
-      Subset old = prev.byCaller.get(id);
-      SidecarRecord caller = callerOf.apply(id);
-      if (caller == null) {
-        if (old != null) {
-          byCaller.remove(id);
-          changed.add(new Subset[] {old, null});
-        }
-        continue;
-      }
-      boolean up = upstream.test(id);
-      String identity = caller.workloadIdentity();
-      Target self = targets.get(id);
-      Subset subset;
-      if (old == null
-          || (old.caller != caller && !old.callerKey.equals(caller.podKey()))
-          || old.self != self
-          || (!removed.isEmpty() && old.holdsAny(removed))) {
-        subset = Subset.ranked(caller, identity, up, self, ordered, size);
-      } else {
-        subset = old;
-        for (Target target : added) {
-          if (!target.id.equals(id)) {
-            subset = subset.offer(target);
-          }
-        }
-        if (!refreshed.isEmpty() && subset.holdsAny(refreshed)) {
-          subset = subset.refreshedFrom(targets);
-        }
-        if (subset.upstream != up || !subset.identity.equals(identity)) {
-          subset = subset.withCaller(caller, up, identity);
-        }
-      }
-      if (subset != old) {
-        byCaller.put(id, subset);
-        changed.add(new Subset[] {old, subset});
-      }
+      reviewExamined(
+          id, prev, targetChanges, callerOf, upstream, targets, ordered, size, byCaller, changed);
     }
     ShardedMap<Subset> subsets = byCaller.build();
 
     // Allowed callers: only the targets some changed subset gained, lost or renamed are redone.
     ShardedMap.Builder<Set<String>> callerIdsOf = prev.callerIdsOf.toBuilder();
+    Set<String> touched = moveCallers(changed, callerIdsOf);
+    ShardedMap.Builder<List<String>> identitiesOf = prev.identitiesOf.toBuilder();
+    for (String member : touched) {
+      renameCallers(member, callerIdsOf, identitiesOf, subsets);
+    }
+    Set<String> changedIds = null;
+    if (previous != null && previous.size == size) {
+      changedIds = new HashSet<>(touched);
+      for (Subset[] change : changed) {
+        changedIds.add(change[0] != null ? change[0].callerId : change[1].callerId);
+      }
+    }
+    return new StageSubsets(
+        size,
+        targets,
+        subsets,
+        callerIdsOf.build(),
+        identitiesOf.build(),
+        changedIds,
+        prev.bars.with(changed, subsets));
+  }
+
+  /**
+   * How the stage's targets differ from the previous table's, among the sidecars examined: the
+   * edits to the target map, the targets that arrived (or came back under another ranking key),
+   * those that left (or changed key), and those refreshed (same key, another message).
+   */
+  private record TargetChanges(
+      ShardedMap.Builder<Target> edits,
+      List<Target> added,
+      Set<String> removed,
+      Set<String> refreshed) {
+
+    static TargetChanges of(StageSubsets prev, StagePlan stage, Set<String> examine) {
+      TargetChanges changes =
+          new TargetChanges(
+              prev.targets.toBuilder(), new ArrayList<>(), new HashSet<>(), new HashSet<>());
+      for (String id : examine) {
+        Target old = prev.targets.get(id);
+        SidecarRecord record = stage.target(id);
+        if (record == null) {
+          if (old != null) {
+            changes.edits.remove(id);
+            changes.removed.add(id);
+          }
+        } else if (old == null || (old.record != record && !old.describes(record))) {
+          Target target = Target.of(record);
+          changes.edits.put(id, target);
+          if (old != null && old.hash == target.hash) {
+            changes.refreshed.add(id);
+          } else {
+            changes.added.add(target);
+            if (old != null) {
+              changes.removed.add(id);
+            }
+          }
+        }
+      }
+      return changes;
+    }
+
+    boolean moved() {
+      return !added.isEmpty() || !removed.isEmpty() || !refreshed.isEmpty();
+    }
+
+    /** Only arrivals: a registration storm. */
+    boolean arrivalsOnly() {
+      return !added.isEmpty() && removed.isEmpty() && refreshed.isEmpty();
+    }
+  }
+
+  /**
+   * Only arrivals (a registration storm): every caller that did not change weighs them, from the
+   * flat bars; the few that would take one are offered it.
+   */
+  private static void offerArrivals(
+      StageSubsets prev,
+      List<Target> added,
+      Set<String> examine,
+      ShardedMap.Builder<Subset> byCaller,
+      List<Subset[]> changed) {
+    Bars bars = prev.bars;
+    for (int slot = 0; slot < bars.used; slot++) {
+      String id = bars.ids[slot];
+      if (id == null || !bars.wouldTakeAny(slot, added) || examine.contains(id)) {
+        continue;
+      }
+      Subset old = prev.byCaller.get(id);
+      Subset subset = offerAll(old, added, id);
+      if (subset != old) {
+        byCaller.put(id, subset);
+        changed.add(new Subset[] {old, subset});
+      }
+    }
+  }
+
+  /** A caller that did not change meets only the targets that did. */
+  private static void meetMovedTargets(
+      StageSubsets prev,
+      TargetChanges targetChanges,
+      Set<String> examine,
+      ShardedMap<Target> targets,
+      Ordered ordered,
+      ShardedMap.Builder<Subset> byCaller,
+      List<Subset[]> changed) {
+    prev.byCaller.forEach(
+        (id, old) -> {
+          if (examine.contains(id)) {
+            return;
+          }
+          Subset subset;
+          if (!targetChanges.removed.isEmpty() && old.holdsAny(targetChanges.removed)) {
+            subset =
+                Subset.ranked(old.caller, old.identity, old.upstream, old.self, ordered, prev.size);
+          } else {
+            subset = offerAll(old, targetChanges.added, id);
+            if (!targetChanges.refreshed.isEmpty() && subset.holdsAny(targetChanges.refreshed)) {
+              subset = subset.refreshedFrom(targets);
+            }
+          }
+          if (subset != old) {
+            byCaller.put(id, subset);
+            changed.add(new Subset[] {old, subset});
+          }
+        });
+  }
+
+  /** The subset of an examined sidecar: ranked afresh, updated, or gone when it calls no more. */
+  private static void reviewExamined(
+      String id,
+      StageSubsets prev,
+      TargetChanges targetChanges,
+      Function<String, SidecarRecord> callerOf,
+      Predicate<String> upstream,
+      ShardedMap<Target> targets,
+      Ordered ordered,
+      int size,
+      ShardedMap.Builder<Subset> byCaller,
+      List<Subset[]> changed) {
+    Subset old = prev.byCaller.get(id);
+    SidecarRecord caller = callerOf.apply(id);
+    if (caller == null) {
+      if (old != null) {
+        byCaller.remove(id);
+        changed.add(new Subset[] {old, null});
+      }
+      return;
+    }
+    boolean up = upstream.test(id);
+    String identity = caller.workloadIdentity();
+    Target self = targets.get(id);
+    Subset subset;
+    if (old == null
+        || (old.caller != caller && !old.callerKey.equals(caller.podKey()))
+        || old.self != self
+        || (!targetChanges.removed.isEmpty() && old.holdsAny(targetChanges.removed))) {
+      subset = Subset.ranked(caller, identity, up, self, ordered, size);
+    } else {
+      subset = offerAll(old, targetChanges.added, id);
+      if (!targetChanges.refreshed.isEmpty() && subset.holdsAny(targetChanges.refreshed)) {
+        subset = subset.refreshedFrom(targets);
+      }
+      if (subset.upstream != up || !subset.identity.equals(identity)) {
+        subset = subset.withCaller(caller, up, identity);
+      }
+    }
+    if (subset != old) {
+      byCaller.put(id, subset);
+      changed.add(new Subset[] {old, subset});
+    }
+  }
+
+  /** {@code subset} once offered every target of {@code added} but the caller's own. */
+  private static Subset offerAll(Subset subset, List<Target> added, String callerId) {
+    for (Target target : added) {
+      if (!target.id.equals(callerId)) {
+        subset = subset.offer(target);
+      }
+    }
+    return subset;
+  }
+
+  /**
+   * Moves the changed subsets' callers between their members' caller sets; returns the members
+   * whose callers (or a caller's identity) changed.
+   */
+  private static Set<String> moveCallers(
+      List<Subset[]> changed, ShardedMap.Builder<Set<String>> callerIdsOf) {
     Map<String, Set<String>> copied = new HashMap<>();
     Set<String> touched = new HashSet<>();
     for (Subset[] change : changed) {
@@ -264,40 +350,31 @@ final class StageSubsets {
       }
     }
     copied.forEach((id, set) -> callerIdsOf.put(id, Collections.unmodifiableSet(set)));
-    ShardedMap.Builder<List<String>> identitiesOf = prev.identitiesOf.toBuilder();
-    for (String member : touched) {
-      Set<String> ids = callerIdsOf.get(member);
-      if (ids == null || ids.isEmpty()) {
-        callerIdsOf.remove(member);
-        identitiesOf.remove(member);
-        continue;
-      }
-      TreeSet<String> identities = new TreeSet<>();
-      for (String callerId : ids) {
-        String identity = subsets.get(callerId).identity;
-        if (!identity.isEmpty()) {
-          identities.add(identity);
-        }
-      }
-      List<String> list = List.copyOf(identities);
-      List<String> old = identitiesOf.get(member);
-      identitiesOf.put(member, list.equals(old) ? old : list);
+    return touched;
+  }
+
+  /** The sorted identities allowed to call {@code member}, from its callers' subsets. */
+  private static void renameCallers(
+      String member,
+      ShardedMap.Builder<Set<String>> callerIdsOf,
+      ShardedMap.Builder<List<String>> identitiesOf,
+      ShardedMap<Subset> subsets) {
+    Set<String> ids = callerIdsOf.get(member);
+    if (ids == null || ids.isEmpty()) {
+      callerIdsOf.remove(member);
+      identitiesOf.remove(member);
+      return;
     }
-    Set<String> changedIds = null;
-    if (previous != null && previous.size == size) {
-      changedIds = new HashSet<>(touched);
-      for (Subset[] change : changed) {
-        changedIds.add(change[0] != null ? change[0].callerId : change[1].callerId);
+    TreeSet<String> identities = new TreeSet<>();
+    for (String callerId : ids) {
+      String identity = subsets.get(callerId).identity;
+      if (!identity.isEmpty()) {
+        identities.add(identity);
       }
     }
-    return new StageSubsets(
-        size,
-        targets,
-        subsets,
-        callerIdsOf.build(),
-        identitiesOf.build(),
-        changedIds,
-        prev.bars.with(changed, subsets));
+    List<String> list = List.copyOf(identities);
+    List<String> old = identitiesOf.get(member);
+    identitiesOf.put(member, list.equals(old) ? old : list);
   }
 
   /**
