@@ -77,7 +77,7 @@ import java.util.stream.Collectors;
  * <p>Each simulated sidecar watches with {@code accepts_deltas} and applies what arrives as the
  * real one does: a full set replaces what it holds, a delta applies on top of exactly its base
  * version. A delta that does not fit counts as an error (the router has no reason to send one here:
- * nothing is lost and there are no heartbeats).
+ * nothing is lost, and the sidecars heartbeat only once the storm is over).
  *
  * <p>Reported per storm: time to register and to converge, per sidecar, the bytes pushed (and per
  * registration: pushed bytes over sidecars, which stays flat when the cost of a registration does
@@ -331,6 +331,29 @@ public final class RouterScaleBench {
   }
 
   /**
+   * Waits until the router answers /readyz and its CPU stops rising (its start-up's class loading
+   * and compilation done), 10 s at most, so that the CPU counted from the storm's start is the
+   * storm's.
+   */
+  private static void awaitSettled(LocalCluster cluster, ManagedProcess router)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!cluster.get(cluster.routerMetricsPort(), "/readyz").ok()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    long before = router.cpuMillis();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      long now = router.cpuMillis();
+      if (now - before <= 10) { // at most one clock tick in 200 ms: idle
+        return;
+      }
+      before = now;
+    }
+  }
+
+  /**
    * One storm of {@code sidecars} registrations against a router of {@code kind} started for it.
    */
   private static Result storm(
@@ -352,6 +375,7 @@ public final class RouterScaleBench {
                   Integer.toString(subsetSize),
                   "MAX_SIDECARS",
                   Integer.toString(Math.max(sidecars, 10_000))));
+      awaitSettled(cluster, router);
       String[] endpoint = cluster.routerEndpoint().split(":");
       List<ManagedChannel> channels = new ArrayList<>();
       for (int i = 0; i < 4; i++) {

@@ -169,7 +169,7 @@ final class LeaderTerm {
         access = routerTls.access();
       }
       server =
-          RouterServer.start(
+          RouterServer.startWithCallPools(
               builder,
               routerCore,
               metrics.registry(),

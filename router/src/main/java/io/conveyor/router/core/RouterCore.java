@@ -89,7 +89,8 @@ public final class RouterCore {
   /**
    * The sidecars registered, changed or removed since the plan was computed: the next re-plan
    * derives from the plan with only these looked at (see {@link AssignmentPlanner}). Not empty also
-   * means a registration was recorded that the plan does not include yet (see {@link #register}).
+   * means a registration was recorded that the plan does not include yet (see {@link
+   * #registerAsync}).
    */
   private final Set<String> unplanned = new HashSet<>();
 
@@ -97,7 +98,8 @@ public final class RouterCore {
    * The sidecars whose only news since the plan is an uneventful heartbeat: their records are new
    * instances the next re-plan must look at (the plan keeps the records it was computed with), but
    * they are no reason to re-plan. Kept apart from {@link #unplanned} so that in a storm, with the
-   * fleet heartbeating, the registrations queued behind a re-plan still find the plan current.
+   * fleet heartbeating, a heartbeat costs no re-plan of its own and the re-plans stay one per batch
+   * of registrations.
    */
   private final Set<String> heartbeatsOnly = new HashSet<>();
 
@@ -260,8 +262,8 @@ public final class RouterCore {
             workloadIdentity);
     // Group commit (flat combining): a registration is queued, and the caller that finds no other
     // at work records and plans every queued one at once and completes their replies; the others
-    // return at once. No thread waits for the lock to register, so the calls' bounded pool is never
-    // held up by a storm, and every registration that arrives while a re-plan runs is in the next
+    // return at once. Only the combining caller waits for the lock, so a storm does not hold the
+    // calls' bounded pool, and every registration that arrives while a re-plan runs is in the next
     // one. Recording under the lock instead let the thread that had just recorded retake it to
     // plan for itself alone: 1,990 re-plans for 2,000 registrations in ./conveyor bench router.
     // Every reply still carries a set planned with its sidecar.
@@ -291,14 +293,17 @@ public final class RouterCore {
             registration.set = registry.get(id).isPresent() ? published(id) : NO_SET; // replaced
           }
         }
-      } catch (RuntimeException e) { // a defect: fail the replies rather than leave them waiting
-        failed = e;
+        effects.deliver();
+      } catch (RuntimeException e) { // a defect, not the callers' fault: their replies say so
+        failed = new IllegalStateException("recording and planning registrations failed", e);
+        log.error("recording and planning {} registration(s) failed", batch.size(), e);
       } finally {
         combining.set(false);
-      }
-      effects.deliver();
-      for (QueuedRegistration registration : batch) {
-        registration.complete(failed, instanceId);
+        // Every reply of the batch is completed, whatever happened above, or its caller would
+        // wait for its deadline.
+        for (QueuedRegistration registration : batch) {
+          registration.complete(failed, instanceId);
+        }
       }
     }
   }
@@ -308,8 +313,9 @@ public final class RouterCore {
     final SidecarRecord record;
     final Duration interval;
     final CompletableFuture<RegisterSidecarResponse> reply = new CompletableFuture<>();
-    RuntimeException refused; // written and read under the lock
-    AssignmentSet set; // likewise
+    // Written under the lock by the combining caller, read by it after: one thread.
+    RuntimeException refused;
+    AssignmentSet set;
 
     QueuedRegistration(SidecarRecord record, Duration interval) {
       this.record = record;
@@ -317,8 +323,13 @@ public final class RouterCore {
     }
 
     void complete(RuntimeException failed, String instanceId) {
-      if (failed != null || refused != null) {
-        reply.completeExceptionally(failed != null ? failed : refused);
+      if (refused != null) { // refused when recorded, whatever happened to the rest of the batch
+        reply.completeExceptionally(refused);
+        return;
+      }
+      if (failed != null || set == null) {
+        reply.completeExceptionally(
+            failed != null ? failed : new IllegalStateException("registration left unplanned"));
         return;
       }
       reply.complete(
@@ -348,8 +359,8 @@ public final class RouterCore {
           withheld.add(id); // released by replan at once when its pipelines are complete
         }
         unplanned.add(id);
-      } catch (RuntimeException refused) { // full, or a claim on another pod: its caller throws
-        next.refused = refused;
+      } catch (SidecarRegistry.RegistryFullException | SidecarRegistry.ForeignClaimException e) {
+        next.refused = e; // its caller's answer; anything else fails the batch
       }
     }
   }

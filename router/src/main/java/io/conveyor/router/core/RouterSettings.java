@@ -16,8 +16,7 @@ import java.time.Duration;
  *     a pipeline of the sidecar has a stage no sidecar serves yet (sidecars come back one by one
  *     after a restart; see {@link RouterCore#servingStarted()}); zero hands out every set at once
  * @param subsetSize most targets of one stage a sidecar is told about (deterministic subsetting,
- *     see {@link io.conveyor.router.plan.RendezvousSubset}); a stage with no more replicas than
- *     this is told whole
+ *     see {@link RendezvousSubset}); a stage with no more replicas than this is told whole
  */
 public record RouterSettings(
     int maxSidecars,

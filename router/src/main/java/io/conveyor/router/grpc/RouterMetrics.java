@@ -12,7 +12,8 @@ import java.util.List;
  * Every meter the router exports, each with its description (the Prometheus HELP), registered up
  * front with every label value it can take, so that a counter that has not fired yet reads 0 rather
  * than being absent. Counters live as long as the registry and keep counting across the operator's
- * leadership terms; the gauges follow one core and are removed with its server.
+ * leadership terms; the gauges and the re-plan count follow one core and are removed with its
+ * server.
  */
 final class RouterMetrics {
 

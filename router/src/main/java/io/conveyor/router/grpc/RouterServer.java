@@ -4,9 +4,13 @@ import io.conveyor.common.concurrent.DaemonThreads;
 import io.conveyor.common.grpc.GrpcServers;
 import io.conveyor.identity.tls.CallerIdentity;
 import io.conveyor.router.core.RouterCore;
+import io.conveyor.router.identity.CertificateIssuingService;
 import io.grpc.BindableService;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -18,6 +22,8 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
@@ -42,13 +48,20 @@ public final class RouterServer implements AutoCloseable {
    * sidecar at most one set a second, while an isolated change is still pushed at once. A set that
    * admits a new caller waits a tenth of it (see {@link WatchStream}).
    */
+  /**
+   * Threads for the extra services' calls: CertificateService admits this many enrolments at once
+   * and answers the rest RESOURCE_EXHAUSTED, so more threads would only wait.
+   */
+  static final int EXTRA_SERVICE_THREADS = CertificateIssuingService.DEFAULT_MAX_CONCURRENT;
+
   public static final Duration DEFAULT_MIN_ASSIGN_INTERVAL = Duration.ofSeconds(1);
 
   private final Server server;
   private final HealthStatusManager health;
   private final ScheduledExecutorService timer;
   private final ExecutorService pushes;
-  private final ExecutorService calls;
+  private final Optional<ExecutorService> calls;
+  private final Optional<ExecutorService> blockingCalls;
   private final MeterRegistry meters;
   private final List<Meter> gauges;
 
@@ -57,7 +70,8 @@ public final class RouterServer implements AutoCloseable {
       HealthStatusManager health,
       ScheduledExecutorService timer,
       ExecutorService pushes,
-      ExecutorService calls,
+      Optional<ExecutorService> calls,
+      Optional<ExecutorService> blockingCalls,
       MeterRegistry meters,
       List<Meter> gauges) {
     this.server = server;
@@ -65,6 +79,7 @@ public final class RouterServer implements AutoCloseable {
     this.timer = timer;
     this.pushes = pushes;
     this.calls = calls;
+    this.blockingCalls = blockingCalls;
     this.meters = meters;
     this.gauges = gauges;
   }
@@ -113,11 +128,45 @@ public final class RouterServer implements AutoCloseable {
       Duration minAssignInterval,
       List<BindableService> extraServices,
       CoordinatorAccess access) {
+    return start(builder, core, meters, minAssignInterval, extraServices, access, false);
+  }
+
+  /**
+   * As {@link #start(ServerBuilder, RouterCore, MeterRegistry, Duration, List, CoordinatorAccess)},
+   * with the calls on the router's own bounded pools (see {@link #callExecutor()}) instead of the
+   * builder's executor: what the standalone router and the operator serve with. The other overloads
+   * leave the builder's executor alone, so that a test's {@code directExecutor()} keeps its calls
+   * in the order they were made.
+   */
+  public static RouterServer startWithCallPools(
+      ServerBuilder<?> builder,
+      RouterCore core,
+      MeterRegistry meters,
+      Duration minAssignInterval,
+      List<BindableService> extraServices,
+      CoordinatorAccess access) {
+    return start(builder, core, meters, minAssignInterval, extraServices, access, true);
+  }
+
+  private static RouterServer start(
+      ServerBuilder<?> builder,
+      RouterCore core,
+      MeterRegistry meters,
+      Duration minAssignInterval,
+      List<BindableService> extraServices,
+      CoordinatorAccess access,
+      boolean callPools) {
     ScheduledExecutorService timer = DaemonThreads.scheduler("router-timer");
     // At most one delayed push per watch stream is queued at a time: bounded by the sidecars.
     ExecutorService pushes = Executors.newFixedThreadPool(2, DaemonThreads.numbered("router-push"));
-    ExecutorService calls = callExecutor();
-    builder.executor(calls);
+    Optional<ExecutorService> calls = callPools ? Optional.of(callExecutor()) : Optional.empty();
+    Optional<ExecutorService> blockingCalls =
+        callPools
+            ? Optional.of(
+                Executors.newFixedThreadPool(
+                    EXTRA_SERVICE_THREADS, DaemonThreads.numbered("router-extra-call")))
+            : Optional.empty();
+    calls.ifPresent(builder::executor);
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
     RouterMetrics metrics = new RouterMetrics(meters);
     builder.addService(
@@ -130,6 +179,21 @@ public final class RouterServer implements AutoCloseable {
       builder.addService(definition);
       extraNames.add(definition.getServiceDescriptor().getName());
     }
+    // The extra services (the operator's CertificateService asks the API server for a TokenReview
+    // and the pod, up to seconds each) run on a pool of their own, so that they never take the
+    // threads the coordinator's calls need: a few blocked enrolments must not hold up heartbeats.
+    blockingCalls.ifPresent(
+        pool ->
+            builder.callExecutor(
+                new ServerCallExecutorSupplier() {
+                  @Override
+                  public <ReqT, RespT> Executor getExecutor(
+                      ServerCall<ReqT, RespT> call, Metadata headers) {
+                    return extraNames.contains(call.getMethodDescriptor().getServiceName())
+                        ? pool
+                        : null;
+                  }
+                }));
     Server server;
     try {
       // Opened before the first call can arrive: every sidecar coming back falls in the window.
@@ -138,7 +202,8 @@ public final class RouterServer implements AutoCloseable {
     } catch (IOException e) {
       timer.shutdownNow();
       pushes.shutdownNow();
-      calls.shutdownNow();
+      calls.ifPresent(ExecutorService::shutdownNow);
+      blockingCalls.ifPresent(ExecutorService::shutdownNow);
       throw new UncheckedIOException("cannot start the router's gRPC server", e);
     }
     health.setStatus("", ServingStatus.SERVING);
@@ -163,17 +228,17 @@ public final class RouterServer implements AutoCloseable {
         1,
         1,
         TimeUnit.SECONDS);
-    return new RouterServer(server, health, timer, pushes, calls, meters, gauges);
+    return new RouterServer(server, health, timer, pushes, calls, blockingCalls, meters, gauges);
   }
 
   /**
-   * The pool the calls run on, replacing gRPC's default (an unbounded cached pool): as many threads
-   * as cores, at least two. A bound, because a storm of N registrations, each waiting for the
-   * core's lock, would otherwise hold up to N threads. And cheaper: the cached pool hands every
-   * call to an idle thread through a rendezvous, a park and an unpark per call; measured with
-   * {@code ./conveyor bench router}, that hand-off cost more of the router's CPU than the
-   * heartbeats themselves, and this pool (work-stealing, FIFO, spinning briefly before a worker
-   * parks) cut the router's CPU per heartbeat by a quarter to a third.
+   * The pool the coordinator's calls run on, replacing gRPC's default (an unbounded cached pool):
+   * as many threads as cores, at least two. Bounded, because a storm of N calls waiting for the
+   * core's lock (heartbeats, watches; registrations no longer do) would otherwise hold up to N
+   * threads. And cheaper: the cached pool hands every call to an idle thread through a rendezvous,
+   * a park and an unpark per call, which in a profile of {@code ./conveyor bench router}'s
+   * heartbeat rounds cost more of the router's CPU than the heartbeats' own work; with this
+   * work-stealing FIFO pool the router's CPU per heartbeat fell by about a quarter.
    */
   private static ExecutorService callExecutor() {
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
@@ -216,6 +281,8 @@ public final class RouterServer implements AutoCloseable {
     } else {
       GrpcServers.shutdown(server, grace);
     }
-    calls.shutdownNow(); // after the server: the calls it waited for ran on it
+    // After the server: the calls it waited for ran on these.
+    calls.ifPresent(ExecutorService::shutdownNow);
+    blockingCalls.ifPresent(ExecutorService::shutdownNow);
   }
 }

@@ -1,5 +1,6 @@
 package io.conveyor.router.grpc;
 
+import io.conveyor.etl.v1.AssignmentSet;
 import io.conveyor.etl.v1.AssignmentUpdate;
 import io.conveyor.etl.v1.DeregisterSidecarRequest;
 import io.conveyor.etl.v1.DeregisterSidecarResponse;
@@ -12,6 +13,7 @@ import io.conveyor.etl.v1.WatchAssignmentsRequest;
 import io.conveyor.router.core.RouterCore;
 import io.conveyor.router.core.UnknownSidecarException;
 import io.conveyor.router.registry.SidecarRegistry;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -87,46 +89,69 @@ public final class SidecarCoordinatorService
         return;
       }
       // Answered when the registration is planned, on the thread that planned it (see
-      // RouterCore.registerAsync): this call's thread is free at once.
+      // RouterCore.registerAsync), which may be another call's: the reply is made in this call's
+      // gRPC context (whose caller a refusal names) and with this sidecar in the MDC.
+      Context context = Context.current();
       core.registerAsync(request, allowed.identity())
           .whenComplete(
-              (response, failure) -> {
-                try (MDC.MDCCloseable inReply = MDC.putCloseable("sidecar", id)) {
-                  if (failure != null) {
-                    refuse(failure, responses);
-                  } else {
-                    registered(request, response);
-                    responses.onNext(response);
-                    responses.onCompleted();
-                  }
-                }
-              });
+              (response, failure) -> reply(context, id, request, response, failure, responses));
     } catch (IllegalArgumentException e) {
       refuse(e, responses);
     }
   }
 
+  private void reply(
+      Context context,
+      String id,
+      RegisterSidecarRequest request,
+      RegisterSidecarResponse response,
+      Throwable failure,
+      StreamObserver<RegisterSidecarResponse> responses) {
+    Context previous = context.attach();
+    String previousSidecar = MDC.get("sidecar");
+    MDC.put("sidecar", id);
+    try {
+      if (failure != null) {
+        refuse(failure, responses);
+      } else {
+        registered(request, response);
+        responses.onNext(response);
+        responses.onCompleted();
+      }
+    } catch (RuntimeException e) { // whenComplete would keep it to itself: the call must end
+      log.error("answering a registration failed", e);
+      try {
+        responses.onError(
+            Status.INTERNAL.withDescription("registration failed").asRuntimeException());
+      } catch (RuntimeException alreadyClosed) {
+        log.debug("the registration call was already closed", alreadyClosed);
+      }
+    } finally {
+      if (previousSidecar == null) {
+        MDC.remove("sidecar");
+      } else {
+        MDC.put("sidecar", previousSidecar);
+      }
+      context.detach(previous);
+    }
+  }
+
   private void registered(RegisterSidecarRequest request, RegisterSidecarResponse response) {
     metrics.registrations.increment();
-    if (response.getAssignments().getVersion() == 0) {
-      log.info(
-          "registered sidecar of pod {}/{} at {} with services {}; assignments held back during"
-              + " the warm-up until its pipelines have every stage served",
-          request.getIdentity().getNamespace(),
-          request.getIdentity().getPodName(),
-          request.getDataPlaneEndpoint(),
-          request.getServicesList().stream().map(s -> s.getDescription().getName()).toList());
-    } else {
-      log.info(
-          "registered sidecar of pod {}/{} at {} with services {}; assignment version {} ({}"
-              + " pipelines)",
-          request.getIdentity().getNamespace(),
-          request.getIdentity().getPodName(),
-          request.getDataPlaneEndpoint(),
-          request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
-          response.getAssignments().getVersion(),
-          response.getAssignments().getPipelinesCount());
-    }
+    AssignmentSet set = response.getAssignments();
+    log.info(
+        "registered sidecar of pod {}/{} at {} with services {}; {}",
+        request.getIdentity().getNamespace(),
+        request.getIdentity().getPodName(),
+        request.getDataPlaneEndpoint(),
+        request.getServicesList().stream().map(s -> s.getDescription().getName()).toList(),
+        set.getVersion() == 0
+            ? "assignments held back during the warm-up until its pipelines have every stage served"
+            : "assignment version "
+                + set.getVersion()
+                + " ("
+                + set.getPipelinesCount()
+                + " pipelines)");
   }
 
   /** A registration the core refused, answered with its status; anything else is INTERNAL. */

@@ -226,10 +226,7 @@ final class StageSubsets {
       }
       Subset old = prev.byCaller.get(id);
       Subset subset = offerAll(old, added, id);
-      if (subset != old) {
-        byCaller.put(id, subset);
-        changed.add(new Subset[] {old, subset});
-      }
+      replace(id, old, subset, byCaller, changed);
     }
   }
 
@@ -257,10 +254,7 @@ final class StageSubsets {
               subset = subset.refreshedFrom(targets);
             }
           }
-          if (subset != old) {
-            byCaller.put(id, subset);
-            changed.add(new Subset[] {old, subset});
-          }
+          replace(id, old, subset, byCaller, changed);
         });
   }
 
@@ -303,6 +297,16 @@ final class StageSubsets {
         subset = subset.withCaller(caller, up, identity);
       }
     }
+    replace(id, old, subset, byCaller, changed);
+  }
+
+  /** Records {@code subset} as {@code id}'s when it is not {@code old}, and the change. */
+  private static void replace(
+      String id,
+      Subset old,
+      Subset subset,
+      ShardedMap.Builder<Subset> byCaller,
+      List<Subset[]> changed) {
     if (subset != old) {
       byCaller.put(id, subset);
       changed.add(new Subset[] {old, subset});

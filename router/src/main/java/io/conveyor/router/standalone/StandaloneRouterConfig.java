@@ -29,7 +29,7 @@ import java.util.Optional;
  *     with a pipeline some stage of which has not come back ({@code ROUTER_WARMUP_SECS}; the
  *     default is two of the sidecars' default heartbeat periods, within which each re-registers)
  * @param subsetSize most replicas of a stage one sidecar is told about ({@code ROUTER_SUBSET_SIZE},
- *     1 to {@value #MAX_SUBSET_SIZE}; see {@link io.conveyor.router.plan.RendezvousSubset})
+ *     1 to {@value #MAX_SUBSET_SIZE}; see {@link RendezvousSubset})
  * @param security the router's CA and who may enrol with it
  */
 public record StandaloneRouterConfig(

@@ -71,7 +71,7 @@ public final class StandaloneRouterMain {
     }
 
     RouterServer server =
-        RouterServer.start(
+        RouterServer.startWithCallPools(
             security.secure(
                 NettyServerBuilder.forAddress(
                         new InetSocketAddress(config.bindAddress(), config.grpcPort()))
