@@ -44,16 +44,16 @@ public final class RouterServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RouterServer.class);
 
   /**
-   * Least time between two assignment sets on one watch stream: a registration storm costs each
-   * sidecar at most one set a second, while an isolated change is still pushed at once. A set that
-   * admits a new caller waits a tenth of it (see {@link WatchStream}).
-   */
-  /**
    * Threads for the extra services' calls: CertificateService admits this many enrolments at once
    * and answers the rest RESOURCE_EXHAUSTED, so more threads would only wait.
    */
   static final int EXTRA_SERVICE_THREADS = CertificateIssuingService.DEFAULT_MAX_CONCURRENT;
 
+  /**
+   * Least time between two assignment sets on one watch stream: a registration storm costs each
+   * sidecar at most one set a second, while an isolated change is still pushed at once. A set that
+   * admits a new caller waits a tenth of it (see {@link WatchStream}).
+   */
   public static final Duration DEFAULT_MIN_ASSIGN_INTERVAL = Duration.ofSeconds(1);
 
   private final Server server;
