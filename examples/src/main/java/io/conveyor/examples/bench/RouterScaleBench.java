@@ -21,6 +21,7 @@ import io.conveyor.examples.local.Component;
 import io.conveyor.examples.local.Launcher;
 import io.conveyor.examples.local.LocalCluster;
 import io.conveyor.examples.local.ManagedProcess;
+import io.conveyor.examples.local.PrometheusText;
 import io.conveyor.proto.delta.AssignmentPatch;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -33,7 +34,6 @@ import io.grpc.protobuf.ProtoUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -415,7 +415,7 @@ public final class RouterScaleBench {
     long routerCpuBefore = router.cpuMillis();
     long routerJitBefore =
         ManagedProcess.threadCpuMillis(router.pid(), ManagedProcess.JIT_COMPILER_THREADS);
-    long cpuBefore = processCpuMillis();
+    long cpuBefore = ManagedProcess.cpuMillis(ProcessHandle.current().pid());
     long started = System.nanoTime();
     try {
       List<Future<Watch>> pending = new ArrayList<>();
@@ -452,7 +452,7 @@ public final class RouterScaleBench {
       long routerJit =
           ManagedProcess.threadCpuMillis(router.pid(), ManagedProcess.JIT_COMPILER_THREADS)
               - routerJitBefore;
-      long benchCpu = processCpuMillis() - cpuBefore;
+      long benchCpu = ManagedProcess.cpuMillis(ProcessHandle.current().pid()) - cpuBefore;
       long replanned = replans.getAsLong(); // before the heartbeats, which change nothing
       long[] heartbeats =
           converged
@@ -568,15 +568,9 @@ public final class RouterScaleBench {
    * router built before it) or did not answer.
    */
   private static long replans(LocalCluster.HttpResult metrics) {
-    if (!metrics.ok()) {
-      return -1;
-    }
-    for (String line : metrics.body().split("\n")) {
-      if (line.startsWith("conveyor_router_replans_total")) { // with its labels, if any
-        return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
-      }
-    }
-    return -1;
+    return metrics.ok()
+        ? (long) PrometheusText.metric(metrics.body(), "conveyor_router_replans_total")
+        : -1;
   }
 
   /** The one service sidecar {@code index} runs: the stage of its index modulo the stages. */
@@ -766,11 +760,5 @@ public final class RouterScaleBench {
         throw new UncheckedIOException(e);
       }
     }
-  }
-
-  private static long processCpuMillis() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-            .getProcessCpuTime()
-        / 1_000_000;
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.conveyor.examples.local.Pod;
+import io.conveyor.examples.local.PrometheusText;
 import io.conveyor.examples.source.RecordPusher;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.SendRate;
@@ -163,7 +164,8 @@ class CertificateRotationEndToEndTest {
   }
 
   private static double secondsToExpiry(Pod pod) {
-    return Topology.metric(pod.sidecarMetrics(), "conveyor_sidecar_certificate_expiry_seconds");
+    return PrometheusText.metric(
+        pod.sidecarMetrics(), "conveyor_sidecar_certificate_expiry_seconds");
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

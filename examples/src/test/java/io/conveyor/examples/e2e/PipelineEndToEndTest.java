@@ -3,6 +3,7 @@ package io.conveyor.examples.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.conveyor.examples.local.PrometheusText;
 import io.conveyor.examples.source.RecordPusher;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.SendRate;
@@ -62,7 +63,7 @@ class PipelineEndToEndTest {
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                Topology.metric(
+                PrometheusText.metric(
                         topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services")
                     == 2.0);
     // Pod B may have registered after a first scan that ran before demo-sink listened, and found
@@ -71,23 +72,24 @@ class PipelineEndToEndTest {
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                Topology.metric(
+                PrometheusText.metric(
                         topology.podB.sidecarMetrics(), "conveyor_sidecar_discovered_services")
                     == 1.0);
     // Scans keep running every 2 s with the hostile listeners in range, and stay quick.
     long runsBefore =
         (long)
-            Topology.metric(
+            PrometheusText.metric(
                 topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total");
     await()
         .atMost(Duration.ofSeconds(15))
         .until(
             () ->
-                Topology.metric(
+                PrometheusText.metric(
                         topology.podA.sidecarMetrics(), "conveyor_sidecar_discovery_runs_total")
                     >= runsBefore + 2);
     assertThat(
-            Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services"))
+            PrometheusText.metric(
+                topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services"))
         .isEqualTo(2.0);
     assertThat(topology.routerMetric("conveyor_router_sidecars")).isEqualTo(2.0);
     assertThat(Duration.ofNanos(System.nanoTime() - discoveryStarted))
@@ -166,7 +168,8 @@ class PipelineEndToEndTest {
   @Order(5)
   void aRouterRestartUnderTrafficCostsNoRecordARetry() throws Exception {
     double registrationsBefore =
-        Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total");
+        PrometheusText.metric(
+            topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total");
     long records = 40_000;
     try (RecordPusher pusher =
         topology.pusher("e2e-router-restart", records, SendRate.recordsPerSecond(5_000))) {
@@ -186,7 +189,7 @@ class PipelineEndToEndTest {
           .atMost(Duration.ofSeconds(10))
           .until(
               () ->
-                  Topology.metric(
+                  PrometheusText.metric(
                           topology.podA.sidecarMetrics(), "conveyor_sidecar_registrations_total")
                       > registrationsBefore);
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.conveyor.examples.local.LocalCluster;
+import io.conveyor.examples.local.PrometheusText;
 import io.conveyor.examples.source.RecordPusher;
 import io.conveyor.examples.support.SendRate;
 import java.time.Duration;
@@ -31,9 +32,10 @@ class RouterStartsLaterTest {
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_enrolments_total")
+                PrometheusText.metric(
+                            topology.podA.sidecarMetrics(), "conveyor_sidecar_enrolments_total")
                         >= 2
-                    && Topology.metric(
+                    && PrometheusText.metric(
                             topology.podB.sidecarMetrics(), "conveyor_sidecar_enrolments_total")
                         >= 2);
     assertThat(topology.podA.sidecar().isAlive()).isTrue();

@@ -23,6 +23,7 @@ import io.conveyor.etl.v1.SidecarCoordinatorGrpc;
 import io.conveyor.etl.v1.SidecarDataPlaneGrpc;
 import io.conveyor.etl.v1.SidecarIdentity;
 import io.conveyor.etl.v1.SidecarState;
+import io.conveyor.examples.local.PrometheusText;
 import io.conveyor.examples.source.RecordPusher;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.SendRate;
@@ -253,10 +254,12 @@ class SecurityEndToEndTest {
         .as("3 registrations, 3 heartbeats, 3 deregistrations refused")
         .isGreaterThanOrEqualTo(9.0);
     assertThat(
-            Topology.metric(topology.podB.sidecarMetrics(), "conveyor_sidecar_denied_calls_total"))
+            PrometheusText.metric(
+                topology.podB.sidecarMetrics(), "conveyor_sidecar_denied_calls_total"))
         .isGreaterThanOrEqualTo(3.0);
     assertThat(
-            Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_denied_calls_total"))
+            PrometheusText.metric(
+                topology.podA.sidecarMetrics(), "conveyor_sidecar_denied_calls_total"))
         .isGreaterThanOrEqualTo(3.0);
   }
 

@@ -3,6 +3,7 @@ package io.conveyor.examples.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.conveyor.examples.local.PrometheusText;
 import io.conveyor.examples.source.RecordPusher;
 import io.conveyor.examples.support.DeliveryStats;
 import io.conveyor.examples.support.SendRate;
@@ -40,7 +41,7 @@ class SinkRegistersLaterTest {
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                Topology.metric(
+                PrometheusText.metric(
                         topology.podA.sidecarMetrics(), "conveyor_sidecar_discovered_services")
                     == 2.0);
   }
@@ -69,7 +70,8 @@ class SinkRegistersLaterTest {
       assertThat(stats.delivered() + stats.filtered()).as(stats.line()).isEqualTo(records);
     }
     assertThat(
-            Topology.metric(topology.podA.sidecarMetrics(), "conveyor_sidecar_stage_waits_total"))
+            PrometheusText.metric(
+                topology.podA.sidecarMetrics(), "conveyor_sidecar_stage_waits_total"))
         .isPositive();
     Topology.SinkCount count = topology.sinkCount("sink-later", records);
     assertThat(count.lost()).as(count.json()).isZero();
@@ -89,7 +91,7 @@ class SinkRegistersLaterTest {
           .atMost(Duration.ofSeconds(30))
           .until(
               () ->
-                  Topology.metric(
+                  PrometheusText.metric(
                           topology.podA.sidecarMetrics(), "conveyor_sidecar_waiting_for_stage")
                       >= 1.0);
 

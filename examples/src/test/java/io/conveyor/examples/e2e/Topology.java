@@ -6,6 +6,7 @@ import io.conveyor.examples.local.Launcher;
 import io.conveyor.examples.local.LocalCluster;
 import io.conveyor.examples.local.ManagedProcess;
 import io.conveyor.examples.local.Pod;
+import io.conveyor.examples.local.PrometheusText;
 import io.conveyor.examples.source.DemoSource;
 import io.conveyor.examples.source.PusherSettings;
 import io.conveyor.examples.source.RecordPusher;
@@ -210,21 +211,8 @@ final class Topology implements AutoCloseable {
 
   record SinkCount(long delivered, long lost, long duplicates, String json) {}
 
-  /** A gauge or counter from a Prometheus text page, summed over its series; -1 when absent. */
-  static double metric(String page, String name) {
-    double sum = 0;
-    boolean found = false;
-    for (String line : page.split("\n")) {
-      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        found = true;
-      }
-    }
-    return found ? sum : -1;
-  }
-
   double routerMetric(String name) {
-    return metric(cluster.get(cluster.routerMetricsPort(), "/metrics").body(), name);
+    return PrometheusText.metric(cluster.get(cluster.routerMetricsPort(), "/metrics").body(), name);
   }
 
   @Override
