@@ -22,7 +22,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -60,8 +59,10 @@ public final class RouterServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final ScheduledExecutorService timer;
   private final ExecutorService pushes;
-  private final Optional<ExecutorService> calls;
-  private final Optional<ExecutorService> blockingCalls;
+
+  /** The call pools this server made and stops after itself (none unless asked for). */
+  private final List<ExecutorService> callPools;
+
   private final MeterRegistry meters;
   private final List<Meter> gauges;
 
@@ -70,16 +71,14 @@ public final class RouterServer implements AutoCloseable {
       HealthStatusManager health,
       ScheduledExecutorService timer,
       ExecutorService pushes,
-      Optional<ExecutorService> calls,
-      Optional<ExecutorService> blockingCalls,
+      List<ExecutorService> callPools,
       MeterRegistry meters,
       List<Meter> gauges) {
     this.server = server;
     this.health = health;
     this.timer = timer;
     this.pushes = pushes;
-    this.calls = calls;
-    this.blockingCalls = blockingCalls;
+    this.callPools = callPools;
     this.meters = meters;
     this.gauges = gauges;
   }
@@ -159,14 +158,12 @@ public final class RouterServer implements AutoCloseable {
     ScheduledExecutorService timer = DaemonThreads.scheduler("router-timer");
     // At most one delayed push per watch stream is queued at a time: bounded by the sidecars.
     ExecutorService pushes = Executors.newFixedThreadPool(2, DaemonThreads.numbered("router-push"));
-    Optional<ExecutorService> calls = callPools ? Optional.of(callExecutor()) : Optional.empty();
-    Optional<ExecutorService> blockingCalls =
-        callPools
-            ? Optional.of(
-                Executors.newFixedThreadPool(
-                    EXTRA_SERVICE_THREADS, DaemonThreads.numbered("router-extra-call")))
-            : Optional.empty();
-    calls.ifPresent(builder::executor);
+    List<ExecutorService> pools = new ArrayList<>();
+    if (callPools) {
+      ExecutorService calls = callExecutor();
+      builder.executor(calls);
+      pools.add(calls);
+    }
     HealthStatusManager health = GrpcServers.addStandardServices(builder);
     RouterMetrics metrics = new RouterMetrics(meters);
     builder.addService(
@@ -182,18 +179,22 @@ public final class RouterServer implements AutoCloseable {
     // The extra services (the operator's CertificateService asks the API server for a TokenReview
     // and the pod, up to seconds each) run on a pool of their own, so that they never take the
     // threads the coordinator's calls need: a few blocked enrolments must not hold up heartbeats.
-    blockingCalls.ifPresent(
-        pool ->
-            builder.callExecutor(
-                new ServerCallExecutorSupplier() {
-                  @Override
-                  public <ReqT, RespT> Executor getExecutor(
-                      ServerCall<ReqT, RespT> call, Metadata headers) {
-                    return extraNames.contains(call.getMethodDescriptor().getServiceName())
-                        ? pool
-                        : null;
-                  }
-                }));
+    if (callPools) {
+      ExecutorService extraCalls =
+          Executors.newFixedThreadPool(
+              EXTRA_SERVICE_THREADS, DaemonThreads.numbered("router-extra-call"));
+      builder.callExecutor(
+          new ServerCallExecutorSupplier() {
+            @Override
+            public <ReqT, RespT> Executor getExecutor(
+                ServerCall<ReqT, RespT> call, Metadata headers) {
+              return extraNames.contains(call.getMethodDescriptor().getServiceName())
+                  ? extraCalls
+                  : null;
+            }
+          });
+      pools.add(extraCalls);
+    }
     Server server;
     try {
       // Opened before the first call can arrive: every sidecar coming back falls in the window.
@@ -202,8 +203,7 @@ public final class RouterServer implements AutoCloseable {
     } catch (IOException e) {
       timer.shutdownNow();
       pushes.shutdownNow();
-      calls.ifPresent(ExecutorService::shutdownNow);
-      blockingCalls.ifPresent(ExecutorService::shutdownNow);
+      pools.forEach(ExecutorService::shutdownNow);
       throw new UncheckedIOException("cannot start the router's gRPC server", e);
     }
     health.setStatus("", ServingStatus.SERVING);
@@ -228,7 +228,7 @@ public final class RouterServer implements AutoCloseable {
         1,
         1,
         TimeUnit.SECONDS);
-    return new RouterServer(server, health, timer, pushes, calls, blockingCalls, meters, gauges);
+    return new RouterServer(server, health, timer, pushes, List.copyOf(pools), meters, gauges);
   }
 
   /**
@@ -282,7 +282,6 @@ public final class RouterServer implements AutoCloseable {
       GrpcServers.shutdown(server, grace);
     }
     // After the server: the calls it waited for ran on these.
-    calls.ifPresent(ExecutorService::shutdownNow);
-    blockingCalls.ifPresent(ExecutorService::shutdownNow);
+    callPools.forEach(ExecutorService::shutdownNow);
   }
 }
